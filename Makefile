@@ -1,0 +1,64 @@
+# Verbund — one entry point for people and CI. Every target bootstraps what it needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MEMBERS := -e ./schemas -e ./services/matcher -e ./services/notifier -e '.[dev]'
+PYTEST_ARGS ?=
+
+.PHONY: help venv tools jars demo test test-unit lint docs stack-up stack-down clean
+
+help:
+	@echo "make demo        run the plastics-network demo on the embedded defaults (local Kafka, SQLite, SMTP sink)"
+	@echo "make test        install everything needed and run unit, integration and end-to-end tests"
+	@echo "make lint        ruff + mypy"
+	@echo "make docs        regenerate JSON Schema and AsyncAPI documents"
+	@echo "make stack-up    start the local Kafka broker (and PostgreSQL with STACK_ARGS=--postgres)"
+	@echo "make stack-down  stop it"
+
+venv: $(STAMP)
+
+# uv when it can be had (fast, resolves the workspace), pip otherwise.
+$(STAMP): pyproject.toml schemas/pyproject.toml services/matcher/pyproject.toml services/notifier/pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@if command -v uv >/dev/null 2>&1; then UV=uv; \
+	elif $(BIN)/python -m pip install -q uv >/dev/null 2>&1; then UV=$(BIN)/uv; \
+	else UV=; fi; \
+	if [ -n "$$UV" ]; then VIRTUAL_ENV=$(VENV) $$UV pip install -q $(MEMBERS); \
+	else $(BIN)/python -m pip install -q --upgrade pip && $(BIN)/python -m pip install -q $(MEMBERS); fi
+	@touch $@
+
+# System tools the tests use: kcat and a PostgreSQL server (Debian packages, installed when missing and root).
+tools:
+	@bash infra/install-tools.sh
+
+# Apache Kafka's broker jars from Maven Central into .cache/kafka (once).
+jars: venv
+	@$(BIN)/verbund stack fetch
+
+demo: venv jars
+	@$(BIN)/verbund demo
+
+test: venv tools jars
+	@$(BIN)/python -m pytest -q -ra $(PYTEST_ARGS)
+
+test-unit: venv
+	@$(BIN)/python -m pytest -q -ra tests/unit $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+docs: venv
+	@$(BIN)/python -m verbund_schemas.generate
+
+stack-up: venv jars
+	@$(BIN)/verbund stack up $(STACK_ARGS)
+
+stack-down: venv
+	@$(BIN)/verbund stack down
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

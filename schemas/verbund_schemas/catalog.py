@@ -1,0 +1,203 @@
+"""Every event type by name, and decoding raw bytes into events with reasons a person can act on."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, TypeAlias
+
+from pydantic import Field, TypeAdapter, ValidationError
+
+from .envelope import Envelope
+from .inbound import (
+    CapacityChanged,
+    CapacityOffered,
+    CapacityWithdrawn,
+    CurriculumPublished,
+    FirmLeft,
+    FirmRegistered,
+    FirmUpdated,
+    LearnerRegistered,
+    LearnerUpdated,
+    LearnerWithdrawn,
+    NetworkConfigured,
+)
+from .notifications import NotificationDelivered, NotificationFailed
+from .outbound import (
+    AssignmentCancelled,
+    AssignmentChanged,
+    AssignmentMade,
+    EventRejected,
+    PlanPublished,
+    ShortfallDetected,
+    ShortfallResolved,
+)
+
+InboundEvent: TypeAlias = Annotated[
+    NetworkConfigured
+    | CurriculumPublished
+    | FirmRegistered
+    | FirmUpdated
+    | FirmLeft
+    | CapacityOffered
+    | CapacityChanged
+    | CapacityWithdrawn
+    | LearnerRegistered
+    | LearnerUpdated
+    | LearnerWithdrawn,
+    Field(discriminator="type"),
+]
+
+AssignmentEvent: TypeAlias = Annotated[
+    AssignmentMade | AssignmentChanged | AssignmentCancelled | PlanPublished,
+    Field(discriminator="type"),
+]
+
+ShortfallEvent: TypeAlias = Annotated[ShortfallDetected | ShortfallResolved, Field(discriminator="type")]
+
+NotificationEvent: TypeAlias = Annotated[
+    NotificationDelivered | NotificationFailed, Field(discriminator="type")
+]
+
+INBOUND_TYPES: tuple[type[Envelope], ...] = (
+    NetworkConfigured,
+    CurriculumPublished,
+    FirmRegistered,
+    FirmUpdated,
+    FirmLeft,
+    CapacityOffered,
+    CapacityChanged,
+    CapacityWithdrawn,
+    LearnerRegistered,
+    LearnerUpdated,
+    LearnerWithdrawn,
+)
+OUTBOUND_TYPES: tuple[type[Envelope], ...] = (
+    AssignmentMade,
+    AssignmentChanged,
+    AssignmentCancelled,
+    PlanPublished,
+    ShortfallDetected,
+    ShortfallResolved,
+    EventRejected,
+)
+NOTIFICATION_TYPES: tuple[type[Envelope], ...] = (NotificationDelivered, NotificationFailed)
+ALL_TYPES: tuple[type[Envelope], ...] = INBOUND_TYPES + OUTBOUND_TYPES + NOTIFICATION_TYPES
+BY_NAME: dict[str, type[Envelope]] = {t.EVENT_TYPE: t for t in ALL_TYPES}
+
+_ANY_EVENT: TypeAdapter[Envelope] = TypeAdapter(
+    Annotated[
+        NetworkConfigured
+        | CurriculumPublished
+        | FirmRegistered
+        | FirmUpdated
+        | FirmLeft
+        | CapacityOffered
+        | CapacityChanged
+        | CapacityWithdrawn
+        | LearnerRegistered
+        | LearnerUpdated
+        | LearnerWithdrawn
+        | AssignmentMade
+        | AssignmentChanged
+        | AssignmentCancelled
+        | PlanPublished
+        | ShortfallDetected
+        | ShortfallResolved
+        | EventRejected
+        | NotificationDelivered
+        | NotificationFailed,
+        Field(discriminator="type"),
+    ]
+)
+
+
+class InvalidEvent(ValueError):
+    """Raised for bytes that are not a valid event; `reason` is a sentence, `errors` one line per problem."""
+
+    def __init__(
+        self,
+        reason: str,
+        errors: list[str] | None = None,
+        event_id: str | None = None,
+        event_type: str | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.errors = errors or []
+        self.event_id = event_id
+        self.event_type = event_type
+
+    def __str__(self) -> str:
+        if not self.errors:
+            return self.reason
+        return self.reason + "\n" + "\n".join(f"  - {e}" for e in self.errors)
+
+
+def describe_validation_error(exc: ValidationError) -> list[str]:
+    """One line per error: the field path and what is wrong with it."""
+    lines = []
+    for err in exc.errors(include_url=False):
+        path = ".".join(str(p) for p in err["loc"] if not _is_union_tag(p)) or "(event)"
+        given = err.get("input")
+        shown = "" if isinstance(given, dict | list) or given is None else f" (got {given!r})"
+        lines.append(f"{path}: {err['msg']}{shown}")
+    return lines
+
+
+def _is_union_tag(part: Any) -> bool:
+    return isinstance(part, str) and part in BY_NAME
+
+
+def load_event(obj: Any, allowed: tuple[type[Envelope], ...] = ALL_TYPES) -> Envelope:
+    """Validate a decoded JSON object as one of the `allowed` event types."""
+    if not isinstance(obj, dict):
+        raise InvalidEvent(f"an event must be a JSON object, not {type(obj).__name__}")
+    event_id = obj.get("id") if isinstance(obj.get("id"), str) else None
+    event_type = obj.get("type")
+    if not isinstance(event_type, str) or not event_type:
+        raise InvalidEvent(
+            "the event has no 'type'; set it to one of: " + ", ".join(t.EVENT_TYPE for t in allowed),
+            event_id=event_id,
+        )
+    cls = BY_NAME.get(event_type)
+    if cls is None or cls not in allowed:
+        raise InvalidEvent(
+            f"unknown event type {event_type!r} here; expected one of: "
+            + ", ".join(t.EVENT_TYPE for t in allowed),
+            event_id=event_id,
+            event_type=event_type,
+        )
+    try:
+        return cls.model_validate(obj)
+    except ValidationError as exc:
+        raise InvalidEvent(
+            f"{event_type} event does not match its contract (schemas/json/{event_type}.json)",
+            describe_validation_error(exc),
+            event_id=event_id,
+            event_type=event_type,
+        ) from exc
+
+
+def decode_event(raw: bytes | str, allowed: tuple[type[Envelope], ...] = ALL_TYPES) -> Envelope:
+    """Decode wire bytes (one JSON object) into an event, or raise InvalidEvent saying why not."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError as exc:
+        raise InvalidEvent(f"the message is not UTF-8 text (byte {exc.start}); events are JSON") from exc
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidEvent(
+            f"the message is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from exc
+    return load_event(obj, allowed)
+
+
+def encode_event(event: Envelope) -> bytes:
+    """Wire form: compact UTF-8 JSON, readable by any Kafka client."""
+    return event.model_dump_json(exclude_none=False).encode("utf-8")
+
+
+def parse_any(obj: Any) -> Envelope:
+    """Validate any known event with one discriminated-union pass (fast path for trusted producers)."""
+    return _ANY_EVENT.validate_python(obj)

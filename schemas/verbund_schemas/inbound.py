@@ -1,0 +1,298 @@
+"""Inbound events: what firms, coordinators and their systems tell Verbund about a network."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from .envelope import Contact, Contract, Envelope, Id
+from .weeks import IsoWeek, week_index
+
+# ---------------------------------------------------------------- network
+
+
+class NetworkConfiguredData(Contract):
+    name: str = Field(min_length=1, max_length=200)
+    notice_period_weeks: int = Field(
+        default=4, ge=0, le=52, description="Assignments starting within this many weeks are frozen"
+    )
+    change_penalty: int = Field(
+        default=50, ge=0, description="Objective cost of changing an assignment that was already published"
+    )
+    max_modules_per_firm: int | None = Field(
+        default=None, ge=1, description="Most modules one learner may do at any single firm (none: no limit)"
+    )
+    coordinators: list[Contact] = Field(default_factory=list)
+    region: str | None = Field(default=None, max_length=200)
+
+
+class NetworkConfigured(Envelope):
+    """A network is created or its policy changes (the whole policy, replacing the previous one)."""
+
+    EVENT_TYPE: ClassVar[str] = "NetworkConfigured"
+    type: Literal["NetworkConfigured"] = "NetworkConfigured"
+    data: NetworkConfiguredData
+
+
+# ---------------------------------------------------------------- curriculum
+
+
+class Module(Contract):
+    """A training phase (Ausbildungsabschnitt / Einsatz)."""
+
+    module_id: Id
+    name: str = Field(min_length=1, max_length=200)
+    duration_weeks: int = Field(ge=1, le=156)
+    priority: int = Field(default=0, description="Network priority: added to the objective for every assignment")
+
+
+class RequirementGroup(Contract):
+    """Modules of which a learner must complete exactly `required` (compulsory phases, electives)."""
+
+    group_id: Id
+    name: str = Field(min_length=1, max_length=200)
+    module_ids: list[Id] = Field(min_length=1)
+    required: int = Field(ge=0, description="Default count; a learner's registration may state another")
+
+
+class Precedence(Contract):
+    """If `module_id` is assigned, `requires` must be assigned too and end before it starts."""
+
+    module_id: Id
+    requires: Id
+
+
+class CurriculumPublishedData(Contract):
+    curriculum_id: Id
+    name: str = Field(min_length=1, max_length=200)
+    modules: list[Module] = Field(min_length=1)
+    groups: list[RequirementGroup] = Field(min_length=1)
+    precedence: list[Precedence] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CurriculumPublishedData:
+        ids = [m.module_id for m in self.modules]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"module ids appear more than once: {', '.join(dupes)}")
+        known = set(ids)
+        for g in self.groups:
+            unknown = [m for m in g.module_ids if m not in known]
+            if unknown:
+                raise ValueError(f"group {g.group_id!r} names unknown modules: {', '.join(unknown)}")
+            if g.required > len(g.module_ids):
+                raise ValueError(
+                    f"group {g.group_id!r} requires {g.required} modules but lists only {len(g.module_ids)}"
+                )
+        for p in self.precedence:
+            for m in (p.module_id, p.requires):
+                if m not in known:
+                    raise ValueError(f"precedence names unknown module {m!r}")
+            if p.module_id == p.requires:
+                raise ValueError(f"module {p.module_id!r} cannot require itself")
+        return self
+
+
+class CurriculumPublished(Envelope):
+    """A curriculum (Ausbildungsrahmenplan) is published or replaced."""
+
+    EVENT_TYPE: ClassVar[str] = "CurriculumPublished"
+    type: Literal["CurriculumPublished"] = "CurriculumPublished"
+    data: CurriculumPublishedData
+
+
+# ---------------------------------------------------------------- firms
+
+
+class Location(Contract):
+    street: str | None = Field(default=None, max_length=200)
+    postcode: str | None = Field(default=None, max_length=16)
+    city: str = Field(min_length=1, max_length=200)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+
+
+class FirmData(Contract):
+    firm_id: Id
+    name: str = Field(min_length=1, max_length=200)
+    location: Location
+    training_contact: Contact | None = None
+
+
+class FirmRegistered(Envelope):
+    """A partner firm joins the network."""
+
+    EVENT_TYPE: ClassVar[str] = "FirmRegistered"
+    type: Literal["FirmRegistered"] = "FirmRegistered"
+    data: FirmData
+
+
+class FirmUpdated(Envelope):
+    """A partner firm's details change (the whole record, replacing the previous one)."""
+
+    EVENT_TYPE: ClassVar[str] = "FirmUpdated"
+    type: Literal["FirmUpdated"] = "FirmUpdated"
+    data: FirmData
+
+
+class FirmLeftData(Contract):
+    firm_id: Id
+    reason: str = Field(default="", max_length=500)
+
+
+class FirmLeft(Envelope):
+    """A partner firm leaves the network; its offers end with it."""
+
+    EVENT_TYPE: ClassVar[str] = "FirmLeft"
+    type: Literal["FirmLeft"] = "FirmLeft"
+    data: FirmLeftData
+
+
+# ---------------------------------------------------------------- capacity
+
+
+class CapacityOfferedData(Contract):
+    offer_id: Id
+    firm_id: Id
+    module_id: Id
+    first_week: IsoWeek
+    last_week: IsoWeek
+    max_seats: int = Field(ge=1, le=10_000, description="Most learners per week")
+    min_seats: int = Field(
+        default=0, ge=0, description="Fewest learners per week (a workshop that only runs with a group)"
+    )
+
+    @model_validator(mode="after")
+    def _sane(self) -> CapacityOfferedData:
+        if week_index(self.last_week, self.first_week) < 0:
+            raise ValueError(f"last_week {self.last_week} is before first_week {self.first_week}")
+        if self.min_seats > self.max_seats:
+            raise ValueError(f"min_seats {self.min_seats} is more than max_seats {self.max_seats}")
+        return self
+
+
+class CapacityOffered(Envelope):
+    """A firm offers seats for a module over a span of weeks."""
+
+    EVENT_TYPE: ClassVar[str] = "CapacityOffered"
+    type: Literal["CapacityOffered"] = "CapacityOffered"
+    data: CapacityOfferedData
+
+
+class CapacityChangedData(Contract):
+    """Only the fields given change; the others keep their values."""
+
+    offer_id: Id
+    first_week: IsoWeek | None = None
+    last_week: IsoWeek | None = None
+    max_seats: int | None = Field(default=None, ge=1, le=10_000)
+    min_seats: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _something(self) -> CapacityChangedData:
+        if all(v is None for v in (self.first_week, self.last_week, self.max_seats, self.min_seats)):
+            raise ValueError("CapacityChanged changes nothing: give first_week, last_week, max_seats or min_seats")
+        return self
+
+
+class CapacityChanged(Envelope):
+    EVENT_TYPE: ClassVar[str] = "CapacityChanged"
+    type: Literal["CapacityChanged"] = "CapacityChanged"
+    data: CapacityChangedData
+
+
+class CapacityWithdrawnData(Contract):
+    offer_id: Id
+    reason: str = Field(default="", max_length=500)
+
+
+class CapacityWithdrawn(Envelope):
+    EVENT_TYPE: ClassVar[str] = "CapacityWithdrawn"
+    type: Literal["CapacityWithdrawn"] = "CapacityWithdrawn"
+    data: CapacityWithdrawnData
+
+
+# ---------------------------------------------------------------- learners
+
+
+class WeekSpan(Contract):
+    first_week: IsoWeek
+    last_week: IsoWeek
+    label: str = Field(default="", max_length=200, description="e.g. Berufsschule, Urlaub")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> WeekSpan:
+        if week_index(self.last_week, self.first_week) < 0:
+            raise ValueError(f"last_week {self.last_week} is before first_week {self.first_week}")
+        return self
+
+
+class FirmModule(Contract):
+    firm_id: Id
+    module_id: Id
+
+
+class Weights(Contract):
+    """How much this learner's plan values each term of the objective (see docs/planning.md)."""
+
+    module: int = Field(default=1, ge=0, le=100)
+    firm: int = Field(default=1, ge=0, le=100)
+    change: int = Field(default=-1, ge=-100, le=100, description="Per change of firm; usually <= 0")
+    idle: int = Field(default=-1, ge=-100, le=100, description="Per idle week; usually <= 0")
+
+
+class LearnerData(Contract):
+    learner_id: Id
+    name: str = Field(min_length=1, max_length=200)
+    contact: Contact
+    curriculum_id: Id
+    home_firm_id: Id | None = Field(default=None, description="Stammbetrieb: the firm holding the contract")
+    first_week: IsoWeek
+    last_week: IsoWeek
+    required_counts: dict[Id, int] = Field(
+        default_factory=dict, description="Per requirement group: how many modules; default from curriculum"
+    )
+    allowed_modules: list[Id] | None = Field(default=None, description="Default: every module of the curriculum")
+    unavailable: list[WeekSpan] = Field(default_factory=list, description="School blocks, holidays")
+    excluded_firms: list[Id] = Field(default_factory=list)
+    excluded_firm_modules: list[FirmModule] = Field(default_factory=list)
+    module_preferences: dict[Id, int] = Field(default_factory=dict)
+    firm_preferences: dict[Id, int] = Field(default_factory=dict)
+    weights: Weights = Field(default_factory=Weights)
+
+    @model_validator(mode="after")
+    def _window(self) -> LearnerData:
+        if week_index(self.last_week, self.first_week) < 0:
+            raise ValueError(f"last_week {self.last_week} is before first_week {self.first_week}")
+        for group, count in self.required_counts.items():
+            if count < 0:
+                raise ValueError(f"required_counts[{group!r}] is negative")
+        return self
+
+
+class LearnerRegistered(Envelope):
+    """A learner (apprentice, adult re-qualifier) joins with a curriculum."""
+
+    EVENT_TYPE: ClassVar[str] = "LearnerRegistered"
+    type: Literal["LearnerRegistered"] = "LearnerRegistered"
+    data: LearnerData
+
+
+class LearnerUpdated(Envelope):
+    """A learner's registration changes (the whole record, replacing the previous one)."""
+
+    EVENT_TYPE: ClassVar[str] = "LearnerUpdated"
+    type: Literal["LearnerUpdated"] = "LearnerUpdated"
+    data: LearnerData
+
+
+class LearnerWithdrawnData(Contract):
+    learner_id: Id
+    reason: str = Field(default="", max_length=500)
+
+
+class LearnerWithdrawn(Envelope):
+    EVENT_TYPE: ClassVar[str] = "LearnerWithdrawn"
+    type: Literal["LearnerWithdrawn"] = "LearnerWithdrawn"
+    data: LearnerWithdrawnData

@@ -1,0 +1,163 @@
+"""Outbound events: what the matcher publishes about plans, assignments and what is missing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from .envelope import Contract, Envelope, Id
+from .weeks import IsoWeek
+
+
+class AssignmentData(Contract):
+    """One phase of a learner's rotation: `module` at `firm` from `start_week` through `end_week`."""
+
+    assignment_id: Id = Field(description="Stable across changes: derived from network, learner and module")
+    learner_id: Id
+    learner_name: str
+    module_id: Id
+    module_name: str
+    firm_id: Id
+    firm_name: str
+    start_week: IsoWeek
+    end_week: IsoWeek = Field(description="Last week of the phase (inclusive)")
+    start_date: dt.date = Field(description="Monday of start_week")
+    end_date: dt.date = Field(description="Sunday of end_week")
+    plan_version: int = Field(ge=1)
+    frozen: bool = Field(default=False, description="Started or within the notice period: will not move")
+
+
+class AssignmentMade(Envelope):
+    EVENT_TYPE: ClassVar[str] = "AssignmentMade"
+    type: Literal["AssignmentMade"] = "AssignmentMade"
+    data: AssignmentData
+
+
+class PreviousAssignment(Contract):
+    firm_id: Id
+    firm_name: str
+    start_week: IsoWeek
+    end_week: IsoWeek
+
+
+class AssignmentChangedData(AssignmentData):
+    previous: PreviousAssignment
+    reason: str = Field(description="Why it changed, in a sentence")
+
+
+class AssignmentChanged(Envelope):
+    EVENT_TYPE: ClassVar[str] = "AssignmentChanged"
+    type: Literal["AssignmentChanged"] = "AssignmentChanged"
+    data: AssignmentChangedData
+
+
+class AssignmentCancelledData(AssignmentData):
+    reason: str = Field(description="Why it was cancelled, in a sentence")
+
+
+class AssignmentCancelled(Envelope):
+    EVENT_TYPE: ClassVar[str] = "AssignmentCancelled"
+    type: Literal["AssignmentCancelled"] = "AssignmentCancelled"
+    data: AssignmentCancelledData
+
+
+class PlanPublishedData(Contract):
+    plan_version: int = Field(ge=1)
+    objective: int
+    bound: int | None = Field(default=None, description="Best bound the solver proved; None if unknown")
+    learners: int = Field(ge=0)
+    assignments: int = Field(ge=0)
+    shortfalls: int = Field(ge=0)
+    made: int = Field(default=0, ge=0)
+    changed: int = Field(default=0, ge=0)
+    cancelled: int = Field(default=0, ge=0)
+    solver: str = Field(description="Which solver produced the plan, e.g. repair, cpsat, lns")
+    solve_seconds: float = Field(ge=0)
+
+
+class PlanPublished(Envelope):
+    """A network's plan has a new version; the assignment events of that version precede it."""
+
+    EVENT_TYPE: ClassVar[str] = "PlanPublished"
+    type: Literal["PlanPublished"] = "PlanPublished"
+    data: PlanPublishedData
+
+
+class ShortfallReason(StrEnum):
+    NO_OFFER = "no_offer"  # no firm offers the module inside the learner's window
+    ELIGIBILITY = "eligibility"  # offers exist, but only at firms the learner may not attend
+    AVAILABILITY = "availability"  # offers exist, but not for enough consecutive available weeks
+    PRECEDENCE = "precedence"  # the module's prerequisite cannot be placed before it
+    CONTENTION = "contention"  # seats exist but other learners hold them
+    FIRM_LIMIT = "firm_limit"  # the per-firm module limit leaves no firm
+    MIN_SEATS = "min_seats"  # the offer only runs with a larger group than can be formed
+
+
+class SeatSuggestion(Contract):
+    """Extra capacity that would resolve the shortfall."""
+
+    firm_id: Id | None = Field(default=None, description="None: any firm")
+    module_id: Id
+    first_week: IsoWeek
+    last_week: IsoWeek
+    seats: int = Field(ge=1)
+
+
+class ShortfallData(Contract):
+    shortfall_id: Id = Field(description="Stable: derived from network, learner and group/module")
+    learner_id: Id
+    learner_name: str
+    group_id: Id
+    module_id: Id | None = Field(default=None, description="The module that could not be placed, if one")
+    missing: int = Field(ge=1, description="How many modules of the group are unmet")
+    reason: ShortfallReason
+    message: str = Field(description="A sentence a coordinator understands")
+    competing_learners: list[Id] = Field(default_factory=list)
+    suggestions: list[SeatSuggestion] = Field(default_factory=list)
+    plan_version: int = Field(ge=1)
+
+
+class ShortfallDetected(Envelope):
+    EVENT_TYPE: ClassVar[str] = "ShortfallDetected"
+    type: Literal["ShortfallDetected"] = "ShortfallDetected"
+    data: ShortfallData
+
+
+class ShortfallResolvedData(Contract):
+    shortfall_id: Id
+    learner_id: Id
+    group_id: Id
+    module_id: Id | None = None
+    plan_version: int = Field(ge=1)
+    message: str = ""
+
+
+class ShortfallResolved(Envelope):
+    EVENT_TYPE: ClassVar[str] = "ShortfallResolved"
+    type: Literal["ShortfallResolved"] = "ShortfallResolved"
+    data: ShortfallResolvedData
+
+
+class EventRejectedData(Contract):
+    """An input that was not applied, with the original bytes and a reason a person can act on."""
+
+    service: str = Field(description="Which consumer rejected it")
+    topic: str
+    partition: int
+    offset: int
+    key: str | None = None
+    original_event_id: str | None = None
+    original_type: str | None = None
+    original_text: str | None = Field(default=None, description="The original bytes, if they are UTF-8")
+    original_base64: str = Field(description="The original bytes, base64")
+    reason: str = Field(description="What is wrong and what to do about it")
+    errors: list[str] = Field(default_factory=list, description="Each validation error: where and what")
+
+
+class EventRejected(Envelope):
+    EVENT_TYPE: ClassVar[str] = "EventRejected"
+    type: Literal["EventRejected"] = "EventRejected"
+    data: EventRejectedData

@@ -1,0 +1,1 @@
+"""Verbund matcher service."""

@@ -1,0 +1,164 @@
+"""The planning model: a Problem goes in, a Plan comes out. Plain data, week indices, no I/O."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    """A training phase; it occupies `duration` consecutive weeks."""
+
+    id: str
+    name: str
+    duration: int
+    priority: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A requirement group: a learner does exactly `required[group]` of these modules (see Learner)."""
+
+    id: str
+    module_ids: tuple[str, ...]
+    default_required: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Curriculum:
+    id: str
+    module_ids: tuple[str, ...]
+    groups: tuple[Group, ...]
+    # (module, requires): if module is assigned, requires is assigned too and ends before module starts.
+    precedence: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Firm:
+    id: str
+    name: str
+    location: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """Seats at a firm for a module, per week, in weeks first_week..last_week (inclusive)."""
+
+    id: str
+    firm_id: str
+    module_id: str
+    first_week: int
+    last_week: int
+    max_seats: int
+    min_seats: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    module: int = 1
+    firm: int = 1
+    change: int = -1
+    idle: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Learner:
+    id: str
+    name: str
+    curriculum_id: str
+    first_week: int  # training window, inclusive
+    last_week: int
+    required: Mapping[str, int]  # group id -> exact number of modules from that group
+    allowed_modules: frozenset[str]
+    unavailable: frozenset[int] = frozenset()  # week indices: school blocks, holidays
+    excluded_firms: frozenset[str] = frozenset()
+    excluded_firm_modules: frozenset[tuple[str, str]] = frozenset()  # (firm, module)
+    module_pref: Mapping[str, int] = field(default_factory=dict)
+    firm_pref: Mapping[str, int] = field(default_factory=dict)
+    weights: Weights = Weights()
+    home_firm_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """Learner does module at firm in weeks start .. start + duration - 1."""
+
+    learner_id: str
+    module_id: str
+    firm_id: str
+    start: int
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    notice_period: int = 4  # weeks; assignments starting before current_week + notice_period are frozen
+    change_penalty: int = 50  # objective cost per previously published assignment that moves or goes
+    max_modules_per_firm: int | None = None
+    current_week: int = 0  # week index of "now": assignments starting before it have started
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Everything the planner needs about one network. Week 0 is the week starting `origin` (a Monday)."""
+
+    settings: Settings
+    modules: Mapping[str, Module]
+    curricula: Mapping[str, Curriculum]
+    firms: Mapping[str, Firm]
+    offers: tuple[Offer, ...]
+    learners: tuple[Learner, ...]
+    previous: tuple[Assignment, ...] = ()  # the published plan; changing it costs change_penalty
+    frozen: tuple[Assignment, ...] = ()  # must stay exactly as they are (a subset of previous, usually)
+    origin: dt.date = dt.date(2027, 1, 4)
+    network_id: str = ""
+
+
+class ShortfallReason(StrEnum):
+    NO_OFFER = "no_offer"
+    ELIGIBILITY = "eligibility"
+    AVAILABILITY = "availability"
+    PRECEDENCE = "precedence"
+    CONTENTION = "contention"
+    FIRM_LIMIT = "firm_limit"
+    MIN_SEATS = "min_seats"
+
+
+@dataclass(frozen=True, slots=True)
+class SeatSuggestion:
+    """Extra seats that would resolve a shortfall: at firm (None: any) for module, weeks first..last."""
+
+    module_id: str
+    first_week: int
+    last_week: int
+    seats: int
+    firm_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Shortfall:
+    """A requirement the plan leaves unmet, with its reason and a sentence a coordinator understands."""
+
+    learner_id: str
+    group_id: str
+    missing: int
+    reason: ShortfallReason
+    message: str
+    module_id: str | None = None
+    competing_learners: tuple[str, ...] = ()
+    suggestions: tuple[SeatSuggestion, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    assignments: tuple[Assignment, ...]
+    sat: Mapping[str, int]  # learner id -> sat(s)
+    objective: int
+    bound: int | None = None  # best proven upper bound on the objective, if the solver has one
+    shortfalls: tuple[Shortfall, ...] = ()
+    solver: str = ""
+    seconds: float = 0.0
+    status: str = ""  # optimal, feasible, partial, ...
+    moved: int = 0  # learners whose assignments differ from Problem.previous

@@ -1,0 +1,1 @@
+"""Verbund: the command line, the local stack and the demo."""

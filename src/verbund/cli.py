@@ -1,0 +1,12 @@
+"""The `verbund` command: stack, publish, watch, plan, demo."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="Verbund: plans training rotations for networks of companies.", no_args_is_help=True)
+
+
+@app.callback()
+def main() -> None:
+    """Verbund command line."""
