@@ -1,0 +1,1 @@
+"""Network state as events build it, and its translation into a planning problem."""

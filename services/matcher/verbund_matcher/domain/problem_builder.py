@@ -1,0 +1,169 @@
+"""Builds the planner's Problem (week indices) from a network's state (ISO weeks), and maps results back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from verbund_schemas import week_index, week_monday, week_of
+
+from ..planning.model import (
+    Assignment,
+    Curriculum,
+    Firm,
+    Group,
+    Learner,
+    Module,
+    Offer,
+    Problem,
+    Settings,
+    Weights,
+)
+from .network import NetworkState
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A published assignment as the outside world knows it: ISO start week, not an index."""
+
+    learner_id: str
+    module_id: str
+    firm_id: str
+    start_week: str
+
+
+def build_problem(
+    state: NetworkState,
+    *,
+    today: dt.date,
+    previous: Iterable[Placement] = (),
+) -> Problem:
+    """The planning problem for one network as of `today`.
+
+    Previous placements that have started or start within the notice period are frozen, unless their
+    learner was withdrawn or their firm left (nothing can be kept there).
+    """
+    config = state.config
+    previous = list(previous)
+    origin_week = _origin(state, today, previous)
+    origin = week_monday(origin_week)
+
+    def idx(week: str) -> int:
+        return week_index(week, origin_week)
+
+    notice = config.notice_period_weeks if config else 4
+    settings = Settings(
+        notice_period=notice,
+        change_penalty=config.change_penalty if config else 50,
+        max_modules_per_firm=config.max_modules_per_firm if config else None,
+        current_week=idx(week_of(today)),
+    )
+
+    modules: dict[str, Module] = {}
+    curricula: dict[str, Curriculum] = {}
+    for c in state.curricula.values():
+        for m in c.modules:
+            modules[m.module_id] = Module(m.module_id, m.name, m.duration_weeks, m.priority)
+        curricula[c.curriculum_id] = Curriculum(
+            id=c.curriculum_id,
+            module_ids=tuple(m.module_id for m in c.modules),
+            groups=tuple(Group(g.group_id, tuple(g.module_ids), g.required) for g in c.groups),
+            precedence=tuple((p.module_id, p.requires) for p in c.precedence),
+        )
+
+    firms = {
+        f.firm_id: Firm(f.firm_id, f.name, f.location.city) for f in state.firms.values()
+    }
+    offers = tuple(
+        Offer(o.offer_id, o.firm_id, o.module_id, idx(o.first_week), idx(o.last_week), o.max_seats, o.min_seats)
+        for o in sorted(state.offers.values(), key=lambda o: o.offer_id)
+        if o.firm_id in firms and o.module_id in modules
+    )
+
+    learners = []
+    for ln in sorted(state.learners.values(), key=lambda ln: ln.learner_id):
+        cur = state.curricula[ln.curriculum_id]
+        first, last = idx(ln.first_week), idx(ln.last_week)
+        unavailable = frozenset(
+            w
+            for span in ln.unavailable
+            for w in range(max(first, idx(span.first_week)), min(last, idx(span.last_week)) + 1)
+        )
+        all_modules = {m.module_id for m in cur.modules}
+        learners.append(
+            Learner(
+                id=ln.learner_id,
+                name=ln.name,
+                curriculum_id=ln.curriculum_id,
+                first_week=first,
+                last_week=last,
+                required={g.group_id: ln.required_counts.get(g.group_id, g.required) for g in cur.groups},
+                allowed_modules=frozenset(ln.allowed_modules) & all_modules
+                if ln.allowed_modules is not None
+                else frozenset(all_modules),
+                unavailable=unavailable,
+                excluded_firms=frozenset(ln.excluded_firms),
+                excluded_firm_modules=frozenset((fm.firm_id, fm.module_id) for fm in ln.excluded_firm_modules),
+                module_pref=dict(ln.module_preferences),
+                firm_pref=dict(ln.firm_preferences),
+                weights=Weights(ln.weights.module, ln.weights.firm, ln.weights.change, ln.weights.idle),
+                home_firm_id=ln.home_firm_id,
+            )
+        )
+
+    known_learners = {ln.id: ln for ln in learners}
+    prev = tuple(
+        Assignment(p.learner_id, p.module_id, p.firm_id, idx(p.start_week))
+        for p in previous
+        if p.module_id in modules
+    )
+    frozen = tuple(
+        a
+        for a in prev
+        if a.start < settings.current_week + settings.notice_period
+        and a.learner_id in known_learners
+        and a.firm_id in firms
+        and a.module_id in known_learners[a.learner_id].allowed_modules
+    )
+    return Problem(
+        settings=settings,
+        modules=modules,
+        curricula=curricula,
+        firms=firms,
+        offers=offers,
+        learners=tuple(learners),
+        previous=prev,
+        frozen=frozen,
+        origin=origin,
+        network_id=state.network_id,
+    )
+
+
+def _origin(state: NetworkState, today: dt.date, previous: list[Placement]) -> str:
+    """Week 0: the earliest week anything refers to, so every index is >= 0 except possibly 'today'."""
+    weeks = [w for ln in state.learners.values() for w in (ln.first_week,)]
+    weeks += [o.first_week for o in state.offers.values()]
+    weeks += [p.start_week for p in previous]
+    if not weeks:
+        return week_of(today)
+    return min(weeks, key=lambda w: week_monday(w))
+
+
+def week_label(problem: Problem, index: int) -> str:
+    """ISO week of a week index of `problem`."""
+    return week_of(problem.origin + dt.timedelta(weeks=index))
+
+
+def week_start_date(problem: Problem, index: int) -> dt.date:
+    """Monday of a week index."""
+    return problem.origin + dt.timedelta(weeks=index)
+
+
+def week_end_date(problem: Problem, index: int) -> dt.date:
+    """Sunday of a week index."""
+    return problem.origin + dt.timedelta(weeks=index, days=6)
+
+
+def placement_of(problem: Problem, a: Assignment) -> Placement:
+    return Placement(a.learner_id, a.module_id, a.firm_id, week_label(problem, a.start))
