@@ -54,9 +54,7 @@ AssignmentEvent: TypeAlias = Annotated[
 
 ShortfallEvent: TypeAlias = Annotated[ShortfallDetected | ShortfallResolved, Field(discriminator="type")]
 
-NotificationEvent: TypeAlias = Annotated[
-    NotificationDelivered | NotificationFailed, Field(discriminator="type")
-]
+NotificationEvent: TypeAlias = Annotated[NotificationDelivered | NotificationFailed, Field(discriminator="type")]
 
 INBOUND_TYPES: tuple[type[Envelope], ...] = (
     NetworkConfigured,
@@ -162,8 +160,7 @@ def load_event(obj: Any, allowed: tuple[type[Envelope], ...] = ALL_TYPES) -> Env
     cls = BY_NAME.get(event_type)
     if cls is None or cls not in allowed:
         raise InvalidEvent(
-            f"unknown event type {event_type!r} here; expected one of: "
-            + ", ".join(t.EVENT_TYPE for t in allowed),
+            f"unknown event type {event_type!r} here; expected one of: " + ", ".join(t.EVENT_TYPE for t in allowed),
             event_id=event_id,
             event_type=event_type,
         )
@@ -187,9 +184,7 @@ def decode_event(raw: bytes | str, allowed: tuple[type[Envelope], ...] = ALL_TYP
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InvalidEvent(
-            f"the message is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from exc
+        raise InvalidEvent(f"the message is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
     return load_event(obj, allowed)
 
 

@@ -164,9 +164,7 @@ class NetworkState:
         if data.offer_id in self.offers:
             raise Rejection(f"offer {data.offer_id!r} already exists; send CapacityChanged to change it")
         if data.offer_id in self.withdrawn_offers:
-            raise Rejection(
-                f"offer {data.offer_id!r} was withdrawn; offer the capacity again under a new offer_id"
-            )
+            raise Rejection(f"offer {data.offer_id!r} was withdrawn; offer the capacity again under a new offer_id")
         self._known_firm(data.firm_id, "offer capacity for")
         if not any(data.module_id in {m.module_id for m in c.modules} for c in self.curricula.values()):
             raise Rejection(
@@ -212,8 +210,7 @@ class NetworkState:
             problems.append(f"home_firm_id {data.home_firm_id!r} is not a registered firm")
         if problems:
             raise Rejection(
-                f"learner {data.learner_id!r} does not fit curriculum {data.curriculum_id!r}: "
-                + "; ".join(problems)
+                f"learner {data.learner_id!r} does not fit curriculum {data.curriculum_id!r}: " + "; ".join(problems)
             )
 
     def _check_curriculum_keeps_learners(self, data: CurriculumPublishedData) -> None:

@@ -72,9 +72,7 @@ def build_problem(
             precedence=tuple((p.module_id, p.requires) for p in c.precedence),
         )
 
-    firms = {
-        f.firm_id: Firm(f.firm_id, f.name, f.location.city) for f in state.firms.values()
-    }
+    firms = {f.firm_id: Firm(f.firm_id, f.name, f.location.city) for f in state.firms.values()}
     offers = tuple(
         Offer(o.offer_id, o.firm_id, o.module_id, idx(o.first_week), idx(o.last_week), o.max_seats, o.min_seats)
         for o in sorted(state.offers.values(), key=lambda o: o.offer_id)
@@ -114,9 +112,7 @@ def build_problem(
 
     known_learners = {ln.id: ln for ln in learners}
     prev = tuple(
-        Assignment(p.learner_id, p.module_id, p.firm_id, idx(p.start_week))
-        for p in previous
-        if p.module_id in modules
+        Assignment(p.learner_id, p.module_id, p.firm_id, idx(p.start_week)) for p in previous if p.module_id in modules
     )
     frozen = tuple(
         a
