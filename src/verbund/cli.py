@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import typer
 
+from .plan_cli import plan_command
+
 app = typer.Typer(help="Verbund: plans training rotations for networks of companies.", no_args_is_help=True)
 
 
 @app.callback()
 def main() -> None:
     """Verbund command line."""
+
+
+app.command("plan")(plan_command)
