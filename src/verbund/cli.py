@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from .plan_cli import plan_command
+from .publish import publish_command
+from .watch import watch_command
 
 app = typer.Typer(help="Verbund: plans training rotations for networks of companies.", no_args_is_help=True)
 
@@ -15,3 +17,5 @@ def main() -> None:
 
 
 app.command("plan")(plan_command)
+app.command("publish")(publish_command)
+app.command("watch")(watch_command)
