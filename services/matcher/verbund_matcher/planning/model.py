@@ -152,6 +152,21 @@ class Shortfall:
 
 
 @dataclass(frozen=True, slots=True)
+class SeatDeficit:
+    """A week in which fewer learners are at firm x module than its offers' min_seats demand.
+
+    A plan only carries deficits when no plan the solver found meets every minimum; the validator accepts a
+    minimum-seat violation only when the plan declares it here.
+    """
+
+    firm_id: str
+    module_id: str
+    week: int
+    required: int
+    assigned: int
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     assignments: tuple[Assignment, ...]
     sat: Mapping[str, int]  # learner id -> sat(s)
@@ -162,3 +177,4 @@ class Plan:
     seconds: float = 0.0
     status: str = ""  # optimal, feasible, partial, ...
     moved: int = 0  # learners whose assignments differ from Problem.previous
+    deficits: tuple[SeatDeficit, ...] = ()  # min-seat weeks the plan cannot fill (status "infeasible")

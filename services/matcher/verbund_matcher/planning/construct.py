@@ -1,0 +1,280 @@
+"""Fast constructive planner: each learner planned by a small beam search against the seats still free."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+
+from .ledger import SeatLedger
+from .model import Assignment, Learner, Problem
+from .scope import LearnerScope, learner_scope
+from .seats import SeatTable, seat_table
+
+
+@dataclass(slots=True)
+class _State:
+    score: int
+    end: int  # last week used so far (window start - 1 when empty)
+    last_firm: str | None
+    done: frozenset[str]
+    counts: tuple[int, ...]  # per requirement group, in scope.required order
+    firm_modules: tuple[tuple[str, int], ...]  # distinct modules per firm, for the per-firm limit
+    seq: tuple[Assignment, ...]
+    next_frozen: int  # index into the learner's frozen assignments, in time order
+
+
+def sat_scale(problem: Problem, scope: LearnerScope) -> int:
+    """An upper bound on how much sat(s) can vary for this learner (used to make coverage dominate)."""
+    learner = scope.learner
+    w = learner.weights
+    bound = 0
+    for m in scope.modules:
+        best_firm = max((abs(learner.firm_pref.get(f, 0)) for f in problem.firms), default=0)
+        bound += (
+            abs(w.module * learner.module_pref.get(m, 0))
+            + abs(w.firm) * best_firm
+            + abs(problem.modules[m].priority)
+            + abs(w.change)
+        )
+    bound += abs(w.idle) * max(0, learner.last_week - learner.first_week + 1)
+    return bound
+
+
+class Constructor:
+    """Plans learners one at a time; keeps the seat ledger between them."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        *,
+        table: SeatTable | None = None,
+        beam_width: int | None = None,
+        firm_cap: int | None = None,
+    ) -> None:
+        self.problem = problem
+        self.table = table if table is not None else seat_table(problem.offers)
+        self.ledger = SeatLedger(self.table, problem.modules)
+        n = max(1, len(problem.learners))
+        # Wider beams where there are few learners; a few states per step keep thousands fast.
+        self.beam_width = beam_width if beam_width is not None else max(2, min(16, 4000 // n))
+        self.firm_cap = firm_cap if firm_cap is not None else (6 if n > 2000 else 12)
+        self.scopes: dict[str, LearnerScope] = {}
+        self.frozen_by: dict[str, list[Assignment]] = {}
+        for a in problem.frozen:
+            self.frozen_by.setdefault(a.learner_id, []).append(a)
+        self.previous_by: dict[str, set[Assignment]] = {}
+        for a in problem.previous:
+            self.previous_by.setdefault(a.learner_id, set()).add(a)
+
+    def scope(self, learner: Learner) -> LearnerScope:
+        scope = self.scopes.get(learner.id)
+        if scope is None:
+            scope = learner_scope(self.problem, learner)
+            self.scopes[learner.id] = scope
+        return scope
+
+    def order(self, learners: Iterable[Learner]) -> list[Learner]:
+        """Most constrained first: least spare time in the window, then fewest module choices."""
+
+        def key(learner: Learner) -> tuple[int, int, str]:
+            scope = self.scope(learner)
+            free_weeks = sum(hi - lo + 1 for lo, hi in scope.available_runs)
+            need = 0
+            for group, required in scope.required.items():
+                durations = sorted(
+                    self.problem.modules[m].duration for m in scope.modules if group in scope.groups_of[m]
+                )
+                need += sum(durations[:required])
+            choices = sum(len(self.table.firms_for.get(m, ())) for m in scope.modules)
+            return (free_weeks - need, choices, learner.id)
+
+        return sorted(learners, key=key)
+
+    def reserve_frozen(self) -> None:
+        self.ledger.take(self.problem.frozen)
+
+    def plan(self, learner: Learner, *, keep_bonus: bool = True) -> tuple[Assignment, ...]:
+        """Best assignments for one learner against the ledger (which it then updates)."""
+        scope = self.scope(learner)
+        frozen = sorted(self.frozen_by.get(learner.id, ()), key=lambda a: a.start)
+        previous = self.previous_by.get(learner.id, set()) if keep_bonus else set()
+        result = self._search(scope, frozen, previous)
+        kept = set(frozen)
+        self.ledger.take(a for a in result if a not in kept)
+        return result
+
+    def _search(
+        self, scope: LearnerScope, frozen: Sequence[Assignment], previous: Collection[Assignment]
+    ) -> tuple[Assignment, ...]:
+        problem = self.problem
+        learner = scope.learner
+        w = learner.weights
+        modules = problem.modules
+        ledger = self.ledger
+        limit = problem.settings.max_modules_per_firm
+        change_penalty = problem.settings.change_penalty
+        cover = 2 * sat_scale(problem, scope) + change_penalty * (len(previous) + 1) + 1
+        deficit_bonus = cover
+        frozen_bonus = cover * (len(scope.modules) + 2) * 4
+        frozen_modules = {a.module_id for a in frozen}
+        previous_start = {(a.module_id, a.firm_id): a.start for a in previous}
+        groups = tuple(scope.required)
+        group_index = {g: i for i, g in enumerate(groups)}
+        required = tuple(scope.required[g] for g in groups)
+
+        candidates: list[tuple[str, int, tuple[int, ...], tuple[str, ...], list[tuple[str, int]]]] = []
+        for m in scope.modules:
+            if m in frozen_modules:
+                continue
+            duration = modules[m].duration
+            base = w.module * learner.module_pref.get(m, 0) + modules[m].priority
+            firms = [
+                (f, base + w.firm * learner.firm_pref.get(f, 0))
+                for f in scope.firms(self.table, m)
+                if scope.start_ranges(self.table, m, f, duration)
+            ]
+            if not firms:
+                continue
+            firms.sort(key=lambda fv: -fv[1])
+            if len(firms) > self.firm_cap:
+                kept = firms[: self.firm_cap]
+                kept += [fv for fv in firms[self.firm_cap :] if (m, fv[0]) in previous_start]
+                firms = kept
+            idx = tuple(group_index[g] for g in scope.groups_of[m])
+            candidates.append((m, duration, idx, scope.prereqs.get(m, ()), firms))
+
+        start = _State(
+            score=0,
+            end=learner.first_week - 1,
+            last_firm=None,
+            done=frozenset(),
+            counts=tuple(0 for _ in groups),
+            firm_modules=(),
+            seq=(),
+            next_frozen=0,
+        )
+        best: _State | None = start if not frozen else None
+        beam = [start]
+        while beam:
+            successors: list[_State] = []
+            for state in beam:
+                horizon = frozen[state.next_frozen].start if state.next_frozen < len(frozen) else None
+                if horizon is not None and horizon > state.end:
+                    fa = frozen[state.next_frozen]
+                    gain = frozen_bonus + _value(problem, learner, fa)
+                    duration = modules[fa.module_id].duration
+                    successors.append(_extend(state, fa, duration, group_index, scope, gain, 1))
+                for m, duration, idx, prereqs, firms in candidates:
+                    if m in state.done or any(state.counts[i] >= required[i] for i in idx):
+                        continue
+                    if any(p not in state.done for p in prereqs):
+                        continue
+                    for f, value in firms:
+                        if limit is not None and _firm_count(state, f) >= limit:
+                            continue
+                        ranges = scope.start_ranges(self.table, m, f, duration)
+                        starts: list[int] = []
+                        s = ledger.earliest(f, m, duration, ranges, state.end + 1)
+                        if s is not None:
+                            starts.append(s)
+                        ps = previous_start.get((m, f))
+                        if (
+                            ps is not None
+                            and ps != s
+                            and ps > state.end
+                            and any(lo <= ps <= hi for lo, hi in ranges)
+                            and ledger.fits(f, m, ps, duration)
+                        ):
+                            starts.append(ps)
+                        for s in starts:
+                            if horizon is not None and s + duration - 1 >= horizon:
+                                continue
+                            a = Assignment(learner.id, m, f, s)
+                            gain = value + cover + deficit_bonus * ledger.deficit_weeks(f, m, s, duration)
+                            if ps == s:
+                                gain += change_penalty
+                            successors.append(_extend(state, a, duration, group_index, scope, gain, 0))
+            if not successors:
+                break
+            successors.sort(key=lambda st: -st.score)
+            beam = []
+            seen: set[tuple[frozenset[str], str | None, int]] = set()
+            for st in successors:
+                key = (st.done, st.last_firm, st.next_frozen)
+                if key in seen:
+                    continue
+                seen.add(key)
+                beam.append(st)
+                if len(beam) >= self.beam_width:
+                    break
+            for st in beam:
+                if st.next_frozen == len(frozen) and (best is None or st.score > best.score):
+                    best = st
+        if best is None:
+            # The frozen assignments do not fit a sequence (they overlap): keep them exactly anyway.
+            return tuple(frozen)
+        return best.seq
+
+
+def _extend(
+    state: _State,
+    a: Assignment,
+    duration: int,
+    group_index: dict[str, int],
+    scope: LearnerScope,
+    gain: int,
+    frozen_step: int,
+) -> _State:
+    weights = scope.learner.weights
+    score = state.score + gain + weights.idle * (a.start - state.end - 1)
+    if state.last_firm is not None and state.last_firm != a.firm_id:
+        score += weights.change
+    counts = list(state.counts)
+    for g in scope.groups_of.get(a.module_id, ()):
+        i = group_index.get(g)
+        if i is not None:
+            counts[i] += 1
+    firm_modules = dict(state.firm_modules)
+    firm_modules[a.firm_id] = firm_modules.get(a.firm_id, 0) + 1
+    return _State(
+        score=score,
+        end=max(state.end, a.start + duration - 1),
+        last_firm=a.firm_id,
+        done=state.done | {a.module_id},
+        counts=tuple(counts),
+        firm_modules=tuple(firm_modules.items()),
+        seq=(*state.seq, a),
+        next_frozen=state.next_frozen + frozen_step,
+    )
+
+
+def _firm_count(state: _State, firm: str) -> int:
+    for f, count in state.firm_modules:
+        if f == firm:
+            return count
+    return 0
+
+
+def _value(problem: Problem, learner: Learner, a: Assignment) -> int:
+    w = learner.weights
+    return (
+        w.module * learner.module_pref.get(a.module_id, 0)
+        + w.firm * learner.firm_pref.get(a.firm_id, 0)
+        + problem.modules[a.module_id].priority
+    )
+
+
+def construct(
+    problem: Problem,
+    *,
+    beam_width: int | None = None,
+    firm_cap: int | None = None,
+    table: SeatTable | None = None,
+) -> list[Assignment]:
+    """A complete plan (possibly partial in coverage) built learner by learner, most constrained first."""
+    builder = Constructor(problem, table=table, beam_width=beam_width, firm_cap=firm_cap)
+    builder.reserve_frozen()
+    plan: list[Assignment] = []
+    for learner in builder.order(problem.learners):
+        plan.extend(builder.plan(learner))
+    return plan

@@ -1,0 +1,321 @@
+"""Why a requirement is unmet: a reason code, a sentence for coordinators, and the seats that would help."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .ledger import SeatLedger
+from .model import Assignment, Learner, Problem, SeatDeficit, SeatSuggestion, Shortfall, ShortfallReason
+from .scope import LearnerScope, learner_scope
+from .seats import SeatTable, occupancy, seat_table
+from .weeks import span_label
+
+# When several modules could fill a gap, report the one closest to being placeable.
+_RANK = {
+    ShortfallReason.CONTENTION: 0,
+    ShortfallReason.MIN_SEATS: 1,
+    ShortfallReason.FIRM_LIMIT: 2,
+    ShortfallReason.PRECEDENCE: 3,
+    ShortfallReason.AVAILABILITY: 4,
+    ShortfallReason.NO_OFFER: 5,
+    ShortfallReason.ELIGIBILITY: 6,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Diagnosis:
+    reason: ShortfallReason
+    message: str
+    module_id: str
+    competing: tuple[str, ...] = ()
+    suggestions: tuple[SeatSuggestion, ...] = ()
+    weight: int = 0  # tie-break inside a reason: fewer blocked weeks first
+
+
+def explain(problem: Problem, assignments: Sequence[Assignment]) -> tuple[Shortfall, ...]:
+    """One Shortfall per (learner, group) whose required count the assignments do not meet."""
+    table = seat_table(problem.offers)
+    ledger = SeatLedger(table, problem.modules)
+    ledger.take(a for a in assignments if a.module_id in problem.modules)
+    holders = _holders(problem, assignments)
+    by_learner: dict[str, list[Assignment]] = {}
+    for a in assignments:
+        by_learner.setdefault(a.learner_id, []).append(a)
+    shortfalls: list[Shortfall] = []
+    for learner in problem.learners:
+        scope = learner_scope(problem, learner)
+        own = by_learner.get(learner.id, [])
+        done = {a.module_id for a in own}
+        curriculum = problem.curricula.get(learner.curriculum_id)
+        for group in curriculum.groups if curriculum else ():
+            required = scope.required.get(group.id, 0)
+            count = sum(1 for m in group.module_ids if m in done)
+            if count >= required:
+                continue
+            missing = required - count
+            open_modules = [m for m in group.module_ids if m in scope.modules and m not in done]
+            diagnoses = [_diagnose(problem, table, ledger, holders, scope, own, m) for m in open_modules]
+            if not diagnoses:
+                allowed = sum(1 for m in group.module_ids if m in scope.modules)
+                shortfalls.append(
+                    Shortfall(
+                        learner_id=learner.id,
+                        group_id=group.id,
+                        missing=missing,
+                        reason=ShortfallReason.ELIGIBILITY,
+                        message=(
+                            f"{_who(learner)} needs {required} module(s) from group {group.id} but is allowed "
+                            f"only {allowed} of them; allow more modules of the group for this learner."
+                        ),
+                    )
+                )
+                continue
+            best = min(diagnoses, key=lambda d: (_RANK[d.reason], d.weight, d.module_id))
+            lead = f"{_who(learner)} misses {missing} module(s) of group {group.id}. "
+            shortfalls.append(
+                Shortfall(
+                    learner_id=learner.id,
+                    group_id=group.id,
+                    missing=missing,
+                    reason=best.reason,
+                    message=lead + best.message,
+                    module_id=best.module_id,
+                    competing_learners=best.competing,
+                    suggestions=best.suggestions,
+                )
+            )
+    return tuple(shortfalls)
+
+
+def seat_deficits(problem: Problem, assignments: Iterable[Assignment]) -> tuple[SeatDeficit, ...]:
+    """Every firm x module x week that holds fewer learners than its offers' min_seats."""
+    table = seat_table(problem.offers)
+    used = occupancy(assignments, problem.modules)
+    deficits: list[SeatDeficit] = []
+    for (firm, module), weeks in sorted(table.min_seats.items()):
+        held = used.get((firm, module), {})
+        for week, minimum in sorted(weeks.items()):
+            count = held.get(week, 0)
+            if count < minimum:
+                deficits.append(SeatDeficit(firm, module, week, minimum, count))
+    return tuple(deficits)
+
+
+def describe_deficits(problem: Problem, deficits: Sequence[SeatDeficit]) -> list[str]:
+    """One sentence per (firm, module) with unfilled minimum seats, weeks grouped into ranges."""
+    runs: dict[tuple[str, str], list[SeatDeficit]] = {}
+    for d in deficits:
+        runs.setdefault((d.firm_id, d.module_id), []).append(d)
+    lines: list[str] = []
+    for (firm, module), items in sorted(runs.items()):
+        items.sort(key=lambda d: d.week)
+        worst = max(d.required - d.assigned for d in items)
+        lines.append(
+            f"{_firm_name(problem, firm)} needs at least {items[0].required} learner(s) for "
+            f"{_module_name(problem, module)} in {span_label(problem.origin, items[0].week, items[-1].week)}, "
+            f"but only {min(d.assigned for d in items)} can be placed there; up to {worst} more learner(s) "
+            "or a lower minimum would let the offer run."
+        )
+    return lines
+
+
+def _holders(problem: Problem, assignments: Sequence[Assignment]) -> dict[tuple[str, str, int], list[str]]:
+    holders: dict[tuple[str, str, int], list[str]] = {}
+    for a in assignments:
+        module = problem.modules.get(a.module_id)
+        if module is None:
+            continue
+        for w in range(a.start, a.start + module.duration):
+            holders.setdefault((a.firm_id, a.module_id, w), []).append(a.learner_id)
+    return holders
+
+
+def _diagnose(
+    problem: Problem,
+    table: SeatTable,
+    ledger: SeatLedger,
+    holders: dict[tuple[str, str, int], list[str]],
+    scope: LearnerScope,
+    own: Sequence[Assignment],
+    module: str,
+) -> _Diagnosis:
+    learner = scope.learner
+    origin = problem.origin
+    duration = problem.modules[module].duration
+    name = _module_name(problem, module)
+    window = span_label(origin, learner.first_week, learner.last_week)
+    who = _who(learner)
+    offering = table.firms_for.get(module, ())
+    in_window = [
+        f
+        for f in offering
+        if any(
+            min(hi, learner.last_week) - max(lo, learner.first_week) + 1 >= duration
+            for lo, hi in table.offered_runs(f, module)
+        )
+    ]
+    fit = _first_fit(scope, duration, learner.first_week)
+    if not in_window:
+        return _Diagnosis(
+            ShortfallReason.NO_OFFER,
+            f"No firm offers {name} for {duration} consecutive weeks inside the training window {window}.",
+            module,
+            suggestions=_suggest(module, fit, duration, None),
+        )
+    eligible = [f for f in in_window if scope.eligible(f, module)]
+    if not eligible:
+        return _Diagnosis(
+            ShortfallReason.ELIGIBILITY,
+            f"{name} is offered in the window only at {_firm_list(problem, in_window)}, where {who} may not "
+            "train; seats at another firm would resolve it.",
+            module,
+            suggestions=_suggest(module, fit, duration, None),
+        )
+    ranges = {f: scope.start_ranges(table, module, f, duration) for f in eligible}
+    if not any(ranges.values()):
+        blocked = sorted(w for w in learner.unavailable if learner.first_week <= w <= learner.last_week)
+        return _Diagnosis(
+            ShortfallReason.AVAILABILITY,
+            f"{_firm_list(problem, eligible)} offer {name}, but {who} is not available for {duration} "
+            f"consecutive weeks while they do (school blocks or holidays: {len(blocked)} week(s) in the window).",
+            module,
+            suggestions=_suggest(module, fit, duration, None),
+        )
+    after = learner.first_week
+    for requires in scope.prereqs.get(module, ()):
+        placed = next((a for a in own if a.module_id == requires), None)
+        if placed is None:
+            return _Diagnosis(
+                ShortfallReason.PRECEDENCE,
+                f"{name} requires {_module_name(problem, requires)} first, which is not planned for {who}.",
+                module,
+            )
+        after = max(after, placed.start + problem.modules[requires].duration)
+    if all(hi < after for rs in ranges.values() for _, hi in rs):
+        return _Diagnosis(
+            ShortfallReason.PRECEDENCE,
+            f"{name} can only start after its prerequisites end ({span_label(origin, after, after)}), "
+            f"and no offer for it starts that late inside the window {window}.",
+            module,
+            suggestions=_suggest(module, _first_fit(scope, duration, after), duration, None),
+        )
+    limit = problem.settings.max_modules_per_firm
+    if limit is not None:
+        per_firm: dict[str, int] = {}
+        for a in own:
+            per_firm[a.firm_id] = per_firm.get(a.firm_id, 0) + 1
+        open_firms = [f for f in eligible if ranges[f] and per_firm.get(f, 0) < limit]
+        if not open_firms:
+            return _Diagnosis(
+                ShortfallReason.FIRM_LIMIT,
+                f"{who} already does {limit} module(s) at each firm offering {name} "
+                f"({_firm_list(problem, eligible)}), the network's limit per firm.",
+                module,
+                suggestions=_suggest(module, fit, duration, None),
+            )
+        eligible = open_firms
+    busy = {w: a for a in own for w in range(a.start, a.start + problem.modules[a.module_id].duration)}
+    contention: _Diagnosis | None = None
+    time_blockers: set[Assignment] = set()
+    for firm in eligible:
+        for lo, hi in ranges[firm]:
+            for s in range(max(lo, after), hi + 1):
+                weeks = range(s, s + duration)
+                clash = [busy[w] for w in weeks if w in busy]
+                if clash:
+                    time_blockers.update(clash)
+                    continue
+                full = [w for w in weeks if ledger.free(firm, module, w) <= 0]
+                if not full:
+                    return _Diagnosis(
+                        ShortfallReason.CONTENTION,
+                        f"A seat for {name} is free at {_firm_name(problem, firm)} in "
+                        f"{span_label(origin, s, s + duration - 1)}; the next planning run can use it.",
+                        module,
+                        weight=0,
+                    )
+                competing = sorted({c for w in full for c in holders.get((firm, module, w), [])})
+                candidate = _Diagnosis(
+                    ShortfallReason.CONTENTION,
+                    f"The seats for {name} at {_firm_name(problem, firm)} in "
+                    f"{span_label(origin, s, s + duration - 1)} are held by {_names(problem, competing)}; "
+                    f"one more seat there would resolve it.",
+                    module,
+                    competing=tuple(competing),
+                    suggestions=(SeatSuggestion(module, s, s + duration - 1, 1, firm),),
+                    weight=len(full),
+                )
+                if contention is None or candidate.weight < contention.weight:
+                    contention = candidate
+    if contention is not None:
+        return contention
+    needed = [
+        a
+        for a in time_blockers
+        if table.min_seats.get((a.firm_id, a.module_id))
+        and any(
+            ledger.held(a.firm_id, a.module_id, w) <= table.min_at(a.firm_id, a.module_id, w)
+            and table.min_at(a.firm_id, a.module_id, w) > 0
+            for w in range(a.start, a.start + problem.modules[a.module_id].duration)
+        )
+    ]
+    if needed:
+        a = min(needed, key=lambda x: x.start)
+        return _Diagnosis(
+            ShortfallReason.MIN_SEATS,
+            f"{who}'s free weeks go to {_module_name(problem, a.module_id)} at "
+            f"{_firm_name(problem, a.firm_id)}, which only runs with its minimum group and needs {who}; "
+            f"more learners for that offer or a lower minimum would free time for {name}.",
+            module,
+            suggestions=_suggest(module, fit, duration, None),
+        )
+    return _Diagnosis(
+        ShortfallReason.AVAILABILITY,
+        f"{who}'s window {window} has no {duration} free weeks left for {name} next to the other planned "
+        "modules while a firm offers it.",
+        module,
+        suggestions=_suggest(module, fit, duration, None),
+        weight=1,
+    )
+
+
+def _first_fit(scope: LearnerScope, duration: int, not_before: int) -> int | None:
+    for lo, hi in scope.available_runs:
+        s = max(lo, not_before)
+        if hi - s + 1 >= duration:
+            return s
+    return None
+
+
+def _suggest(module: str, start: int | None, duration: int, firm: str | None) -> tuple[SeatSuggestion, ...]:
+    if start is None:
+        return ()
+    return (SeatSuggestion(module, start, start + duration - 1, 1, firm),)
+
+
+def _who(learner: Learner) -> str:
+    return learner.name or learner.id
+
+
+def _module_name(problem: Problem, module: str) -> str:
+    m = problem.modules.get(module)
+    return m.name or module if m else module
+
+
+def _firm_name(problem: Problem, firm: str) -> str:
+    f = problem.firms.get(firm)
+    return f.name or firm if f else firm
+
+
+def _firm_list(problem: Problem, firms: Sequence[str]) -> str:
+    names = [_firm_name(problem, f) for f in firms]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _names(problem: Problem, learner_ids: Sequence[str]) -> str:
+    names = {s.id: s.name or s.id for s in problem.learners}
+    shown = [names.get(i, i) for i in learner_ids[:5]]
+    more = len(learner_ids) - len(shown)
+    text = ", ".join(shown)
+    return text + (f" and {more} more" if more > 0 else "")

@@ -1,0 +1,68 @@
+"""Seats still free while a plan is being built: the seat table minus what placed learners hold."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from .model import Assignment, Module
+from .seats import Cell, SeatTable
+
+
+@dataclass(slots=True)
+class SeatLedger:
+    table: SeatTable
+    modules: Mapping[str, Module]
+    used: dict[Cell, dict[int, int]] = field(default_factory=dict)
+
+    def free(self, firm: str, module: str, week: int) -> int:
+        held = self.used.get((firm, module))
+        return self.table.max_at(firm, module, week) - (held.get(week, 0) if held else 0)
+
+    def held(self, firm: str, module: str, week: int) -> int:
+        held = self.used.get((firm, module))
+        return held.get(week, 0) if held else 0
+
+    def take(self, assignments: Iterable[Assignment], sign: int = 1) -> None:
+        for a in assignments:
+            weeks = self.used.setdefault((a.firm_id, a.module_id), {})
+            for w in range(a.start, a.start + self.modules[a.module_id].duration):
+                weeks[w] = weeks.get(w, 0) + sign
+
+    def release(self, assignments: Iterable[Assignment]) -> None:
+        self.take(assignments, -1)
+
+    def fits(self, firm: str, module: str, start: int, duration: int) -> bool:
+        max_weeks = self.table.max_seats.get((firm, module))
+        if not max_weeks:
+            return False
+        held = self.used.get((firm, module), {})
+        return all(max_weeks.get(w, 0) - held.get(w, 0) > 0 for w in range(start, start + duration))
+
+    def earliest(
+        self, firm: str, module: str, duration: int, ranges: Iterable[tuple[int, int]], not_before: int
+    ) -> int | None:
+        """First start >= not_before inside `ranges` with a free seat in every week of the module."""
+        max_weeks = self.table.max_seats.get((firm, module))
+        if not max_weeks:
+            return None
+        held = self.used.get((firm, module), {})
+        for lo, hi in ranges:
+            s = max(lo, not_before)
+            while s <= hi:
+                # Scan backwards so a full week lets us jump past it in one step.
+                for w in range(s + duration - 1, s - 1, -1):
+                    if max_weeks.get(w, 0) - held.get(w, 0) <= 0:
+                        s = w + 1
+                        break
+                else:
+                    return s
+        return None
+
+    def deficit_weeks(self, firm: str, module: str, start: int, duration: int) -> int:
+        """Weeks of this placement in which the (firm, module) is still below its min_seats."""
+        min_weeks = self.table.min_seats.get((firm, module))
+        if not min_weeks:
+            return 0
+        held = self.used.get((firm, module), {})
+        return sum(1 for w in range(start, start + duration) if held.get(w, 0) < min_weeks.get(w, 0))
