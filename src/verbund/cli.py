@@ -6,6 +6,7 @@ import typer
 
 from .plan_cli import plan_command
 from .publish import publish_command
+from .stack.cli import stack_app
 from .watch import watch_command
 
 app = typer.Typer(help="Verbund: plans training rotations for networks of companies.", no_args_is_help=True)
@@ -19,3 +20,4 @@ def main() -> None:
 app.command("plan")(plan_command)
 app.command("publish")(publish_command)
 app.command("watch")(watch_command)
+app.add_typer(stack_app, name="stack")

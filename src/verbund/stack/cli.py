@@ -1,0 +1,128 @@
+"""`verbund stack up|down|status|fetch`: the local Kafka broker (and PostgreSQL) for development."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from verbund.stack import background
+from verbund.stack.kafka_local import KafkaStartError, broker_answers, fetch_kafka_jars, kafka_jars_cached
+from verbund.stack.kafka_local import kafka_version as default_kafka_version
+from verbund.stack.postgres_local import PostgresStartError
+from verbund.stack.topics import TopicSetupError
+
+stack_app = typer.Typer(
+    help="Run a real Apache Kafka broker (and PostgreSQL) locally, without Docker.", no_args_is_help=True
+)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
+@stack_app.command()
+def up(
+    postgres: Annotated[bool, typer.Option("--postgres", help="Also start a PostgreSQL server.")] = False,
+    port: Annotated[
+        int | None,
+        typer.Option(help="Kafka port on 127.0.0.1 (default 9092 if free, else any free port; 0: any free)."),
+    ] = None,
+    pg_port: Annotated[
+        int | None,
+        typer.Option(help="PostgreSQL port (default 5433 if free, else any free port; 0: any free)."),
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each server to answer.")] = 120.0,
+) -> None:
+    """Start the broker in the background, create the topics, and say how to use them."""
+    try:
+        result = background.up(postgres=postgres, kafka_port=port, postgres_port=pg_port, timeout=timeout)
+    except (KafkaStartError, PostgresStartError, TopicSetupError, FileNotFoundError) as exc:
+        raise _fail(str(exc)) from None
+    state = result.state
+    assert state.kafka is not None
+    verb = "started" if result.kafka_started else "already running"
+    typer.echo(f"Kafka {state.kafka.version} {verb} on {state.kafka.bootstrap_servers} (pid {state.kafka.pid})")
+    typer.echo(f"  log: {state.kafka.log_file}")
+    if result.topics is not None:
+        if result.topics.created:
+            typer.echo(f"  topics created: {', '.join(result.topics.created)}")
+        if result.topics.existing:
+            typer.echo(f"  topics present: {', '.join(result.topics.existing)}")
+        for name, wanted, actual in result.topics.partition_mismatches:
+            typer.secho(f"  topic {name} has {actual} partitions, topics.toml says {wanted}", fg=typer.colors.YELLOW)
+    if state.postgres is not None:
+        verb = "started" if result.postgres_started else "already running"
+        typer.echo(f"PostgreSQL {verb} on 127.0.0.1:{state.postgres.port}")
+        typer.echo(f"  url: {state.postgres.url}")
+        typer.echo(f"  log: {state.postgres.log_file}")
+    typer.echo("\nUse it from this shell:")
+    for line in background.export_lines(state):
+        typer.echo(f"  {line}")
+    typer.echo('or: eval "$(verbund stack status --env)"')
+    typer.echo("Stop it with: verbund stack down")
+
+
+@stack_app.command()
+def down() -> None:
+    """Stop what `verbund stack up` started and delete its data."""
+    result = background.down()
+    if not (result.kafka_stopped or result.postgres_stopped):
+        typer.echo("Nothing was running.")
+        return
+    if result.kafka_stopped:
+        typer.echo("Kafka stopped.")
+    if result.postgres_stopped:
+        typer.echo("PostgreSQL stopped.")
+
+
+@stack_app.command()
+def status(
+    env: Annotated[
+        bool, typer.Option("--env", help='Print only export lines, for eval "$(verbund stack status --env)".')
+    ] = False,
+) -> None:
+    """Show what `verbund stack up` started and whether it answers."""
+    state = background.load_state()
+    if env:
+        for line in background.export_lines(state):
+            typer.echo(line)
+        return
+    running = False
+    if state.kafka is not None and background.kafka_running(state.kafka):
+        answers = asyncio.run(broker_answers(state.kafka.bootstrap_servers))
+        health = "answers" if answers else "does NOT answer metadata requests (see the log)"
+        typer.echo(
+            f"Kafka {state.kafka.version}: running on {state.kafka.bootstrap_servers}, pid {state.kafka.pid}, {health}"
+        )
+        typer.echo(f"  log: {state.kafka.log_file}")
+        running = True
+    else:
+        typer.echo("Kafka: not running")
+    if state.postgres is not None and background.postgres_running(state.postgres):
+        typer.echo(f"PostgreSQL: running on 127.0.0.1:{state.postgres.port}")
+        typer.echo(f"  url: {state.postgres.url}")
+        running = True
+    else:
+        typer.echo("PostgreSQL: not running")
+    if not running:
+        typer.echo("Start it with: verbund stack up [--postgres]")
+
+
+@stack_app.command()
+def fetch(
+    version: Annotated[
+        str | None, typer.Option(help="Kafka release (default: VERBUND_KAFKA_VERSION or 4.1.1).")
+    ] = None,
+) -> None:
+    """Download Apache Kafka's jars from Maven Central into the cache (nothing happens when they are there)."""
+    version = version or default_kafka_version()
+    cached = kafka_jars_cached(version)
+    try:
+        libs = fetch_kafka_jars(version)
+    except (KafkaStartError, FileNotFoundError) as exc:
+        raise _fail(str(exc)) from None
+    jars = sum(1 for _ in libs.glob("*.jar"))
+    typer.echo(f"Kafka {version}: {jars} jars {'already ' if cached else ''}in {libs}")

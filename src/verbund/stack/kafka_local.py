@@ -1,0 +1,462 @@
+"""A real Apache Kafka broker (KRaft, one node) run from Maven Central jars, without Docker."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Coroutine, Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from verbund.stack.locations import cache_dir, infra_file, run_root
+from verbund.stack.ports import accepts_connections, free_port
+from verbund.stack.processes import die_with_parent, log_tail, pid_alive, terminate
+
+KAFKA_VERSION = "4.1.1"
+_MIN_JAVA = 17
+_T = TypeVar("_T")
+log = logging.getLogger(__name__)
+
+
+class KafkaStartError(RuntimeError):
+    """The local broker could not be fetched, formatted or started; the message says what to check."""
+
+
+def kafka_version() -> str:
+    """The Kafka release to run: VERBUND_KAFKA_VERSION, else the tested default."""
+    return os.environ.get("VERBUND_KAFKA_VERSION") or KAFKA_VERSION
+
+
+def kafka_libs_dir(version: str | None = None) -> Path:
+    """Where the jars of a Kafka release live in the cache (complete only when `.complete` is in it)."""
+    return cache_dir() / "kafka" / (version or kafka_version()) / "libs"
+
+
+def kafka_jars_cached(version: str | None = None) -> bool:
+    """Whether the jars are already in the cache (then nothing is downloaded)."""
+    return (kafka_libs_dir(version) / ".complete").is_file()
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    # Two test processes (or a test run and `make jars`) may fetch at once; one does the work.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def fetch_kafka_jars(version: str | None = None, *, timeout: float = 900.0) -> Path:
+    """Download Kafka's jars with Maven into the cache, once; later calls return the cached folder."""
+    version = version or kafka_version()
+    libs = kafka_libs_dir(version)
+    if kafka_jars_cached(version):
+        return libs
+    with _file_lock(libs.parent / ".fetch.lock"):
+        if kafka_jars_cached(version):
+            return libs
+        mvn = shutil.which("mvn")
+        if mvn is None:
+            raise KafkaStartError(
+                f"Maven (mvn) is needed once to download Apache Kafka {version} into {libs}, and it is not "
+                "on PATH. Install it (Debian/Ubuntu: `sudo apt-get install maven`, or `make tools` as root), "
+                "or set KAFKA_BOOTSTRAP_SERVERS to use an existing Kafka cluster instead."
+            )
+        partial = libs.parent / f"libs.partial-{os.getpid()}"
+        shutil.rmtree(partial, ignore_errors=True)
+        command = [
+            mvn,
+            "-q",
+            "-B",
+            "-f",
+            str(infra_file("kafka", "pom.xml")),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={partial}",
+            "-DincludeScope=runtime",
+            f"-Dkafka.version={version}",
+        ]
+        log.info("fetching Apache Kafka %s jars from Maven Central into %s", version, libs)
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired as exc:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise KafkaStartError(
+                f"Maven did not finish downloading Apache Kafka {version} within {timeout:.0f} s. "
+                "Check that https://repo.maven.apache.org is reachable (proxy settings go into "
+                "~/.m2/settings.xml) and run `verbund stack fetch` again."
+            ) from exc
+        broker_jar = partial / f"kafka_2.13-{version}.jar"
+        if result.returncode != 0 or not broker_jar.is_file():
+            shutil.rmtree(partial, ignore_errors=True)
+            output = "\n".join((result.stdout + result.stderr).strip().splitlines()[-25:])
+            raise KafkaStartError(
+                f"Maven could not download Apache Kafka {version} (exit code {result.returncode}).\n"
+                f"{output}\n"
+                "Check that the version exists on Maven Central (VERBUND_KAFKA_VERSION), that "
+                "https://repo.maven.apache.org is reachable (proxy settings go into ~/.m2/settings.xml), "
+                "and run `verbund stack fetch` again."
+            )
+        (partial / ".complete").write_text(f"{version}\n")
+        shutil.rmtree(libs, ignore_errors=True)
+        partial.rename(libs)
+        return libs
+
+
+def find_java() -> str:
+    """The java executable (JAVA_HOME first), checked to be new enough for Kafka 4."""
+    java_home = os.environ.get("JAVA_HOME")
+    candidate = str(Path(java_home) / "bin" / "java") if java_home else shutil.which("java")
+    if not candidate or not Path(candidate).is_file():
+        raise KafkaStartError(
+            f"Java {_MIN_JAVA} or newer is needed to run the local Kafka broker, and no `java` was found "
+            "(JAVA_HOME or PATH). Install it (Debian/Ubuntu: `sudo apt-get install openjdk-17-jre-headless`, "
+            "or `make tools` as root), or set KAFKA_BOOTSTRAP_SERVERS to use an existing Kafka cluster."
+        )
+    result = subprocess.run([candidate, "-version"], capture_output=True, text=True, check=False)
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', result.stderr + result.stdout)
+    if match:
+        major = int(match.group(1))
+        if major == 1 and match.group(2):  # "1.8.0" style
+            major = int(match.group(2))
+        if major < _MIN_JAVA:
+            raise KafkaStartError(
+                f"{candidate} is Java {major}; Apache Kafka 4 needs Java {_MIN_JAVA} or newer. Install it "
+                "(Debian/Ubuntu: `sudo apt-get install openjdk-17-jre-headless`) and point JAVA_HOME at it."
+            )
+    return candidate
+
+
+def new_cluster_id() -> str:
+    """A Kafka cluster id: 16 random bytes, base64url without padding (what `kafka-storage random-uuid` prints)."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode("ascii")
+
+
+def server_properties(*, port: int, controller_port: int, data_dir: Path) -> str:
+    """server.properties for one node that is broker and KRaft controller at once, on loopback only."""
+    settings = {
+        "process.roles": "broker,controller",
+        "node.id": "1",
+        "controller.quorum.bootstrap.servers": f"127.0.0.1:{controller_port}",
+        "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
+        "controller.listener.names": "CONTROLLER",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        "log.dirs": str(data_dir),
+        "num.partitions": "1",
+        # One node: internal topics cannot be replicated; fewer partitions make the first group join quick.
+        "offsets.topic.replication.factor": "1",
+        "offsets.topic.num.partitions": "6",
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "transaction.state.log.num.partitions": "4",
+        "share.coordinator.state.topic.replication.factor": "1",
+        "share.coordinator.state.topic.min.isr": "1",
+        # The default 128 MiB dedupe buffer is most of a small heap.
+        "log.cleaner.dedupe.buffer.size": str(16 * 1024 * 1024),
+        # Consumers in tests should get their partitions at once, not after the 3 s default delay.
+        "group.initial.rebalance.delay.ms": "0",
+    }
+    return "".join(f"{key}={value}\n" for key, value in settings.items())
+
+
+def _run_coroutine(coro: Coroutine[Any, Any, _T]) -> _T:
+    """Run a coroutine from synchronous code, also when this thread already runs an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    outcome: dict[str, Any] = {}
+
+    def runner() -> None:
+        try:
+            outcome["value"] = asyncio.run(coro)
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=runner, name="verbund-stack-wait")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    value: _T = outcome["value"]
+    return value
+
+
+async def broker_answers(bootstrap_servers: str, *, timeout_s: float = 5.0) -> bool:
+    """Whether a Kafka broker at this address answers a metadata request with at least one broker."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=int(timeout_s * 1000))
+    try:
+        await asyncio.wait_for(admin.start(), timeout_s)
+        cluster = await asyncio.wait_for(admin.describe_cluster(), timeout_s)
+        return bool(cluster.get("brokers"))
+    except Exception:
+        return False
+    finally:
+        with contextlib.suppress(Exception):
+            await admin.close()
+
+
+def _diagnose(log_text: str) -> str:
+    """What to check, from the typical lines in a failed broker's log."""
+    if "Address already in use" in log_text or "BindException" in log_text:
+        return (
+            "A port the broker wanted is in use. Another Kafka may be running: `verbund stack status`, "
+            "`ss -ltnp`; choose another port with `verbund stack up --port`, or port 0 for any free one."
+        )
+    if re.search(r"OutOfMemoryError|Cannot allocate memory|Could not reserve enough space", log_text):
+        return (
+            "The JVM ran out of memory. Free some memory or change the heap with VERBUND_KAFKA_HEAP "
+            "(default 512m; 256m is the least that works)."
+        )
+    if "UnsupportedClassVersionError" in log_text:
+        return f"The java found is too old: Kafka 4 needs Java {_MIN_JAVA} or newer (set JAVA_HOME)."
+    if "ClassNotFoundException" in log_text or "NoClassDefFoundError" in log_text:
+        return "The jar cache looks incomplete: delete it and run `verbund stack fetch` again."
+    if "InconsistentClusterIdException" in log_text or "meta.properties" in log_text:
+        return "The run directory holds data of another cluster: `verbund stack down` and start again."
+    return "Read the log above; `verbund stack down` clears a stale run directory."
+
+
+class LocalKafka:
+    """One Kafka broker process (KRaft combined mode) with its own run directory.
+
+    Use it as a context manager (`with LocalKafka() as kafka:` or `async with`), or call start()/stop().
+    Ports default to free loopback ports; the data lives under `<cache>/run/kafka-*` and is deleted on stop
+    unless `keep_run_dir` is set. `detached=True` lets the broker outlive this Python process (for
+    `verbund stack up`); otherwise the broker is told to stop when its parent process dies.
+    """
+
+    def __init__(
+        self,
+        *,
+        port: int | None = None,
+        controller_port: int | None = None,
+        run_dir: Path | None = None,
+        version: str | None = None,
+        heap: str | None = None,
+        detached: bool = False,
+        keep_run_dir: bool = False,
+    ) -> None:
+        self.version = version or kafka_version()
+        self.heap = heap or os.environ.get("VERBUND_KAFKA_HEAP") or "512m"
+        self.detached = detached
+        self.keep_run_dir = keep_run_dir or run_dir is not None
+        self._fixed_ports = bool(port)  # None or 0: any free port
+        self.port = port or 0
+        self.controller_port = controller_port or 0
+        self.run_dir = run_dir or run_root() / f"kafka-{secrets.token_hex(4)}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """host:port for clients (KAFKA_BOOTSTRAP_SERVERS)."""
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def log_file(self) -> Path:
+        return self.run_dir / "kafka.log"
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    # -- starting ------------------------------------------------------------------------------------------
+
+    def _prepare(self) -> list[str]:
+        """Fetch the jars, write the configuration, format the storage; returns the broker command line."""
+        java = find_java()
+        libs = fetch_kafka_jars(self.version)
+        log4j = infra_file("kafka", "log4j2.properties")
+        _prune_stale_run_dirs(self.run_dir.parent)
+        if not self._fixed_ports:
+            self.port = free_port()
+        if not self._fixed_ports or not self.controller_port:
+            self.controller_port = free_port()
+            while self.controller_port == self.port:
+                self.controller_port = free_port()
+        data_dir = self.run_dir / "data"
+        shutil.rmtree(data_dir, ignore_errors=True)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        properties = self.run_dir / "server.properties"
+        properties.write_text(
+            server_properties(port=self.port, controller_port=self.controller_port, data_dir=data_dir)
+        )
+        jvm = [
+            java,
+            f"-Xmx{self.heap}",
+            "-Xms64m",
+            "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20",
+            "-XX:+ExitOnOutOfMemoryError",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={log4j}",
+            f"-Dkafka.logs.dir={self.run_dir}",
+            "-cp",
+            f"{libs}/*",
+        ]
+        fmt = [
+            *jvm,
+            "kafka.tools.StorageTool",
+            "format",
+            "--standalone",
+            "-t",
+            new_cluster_id(),
+            "-c",
+            str(properties),
+        ]
+        format_log = self.run_dir / "format.log"
+        with format_log.open("wb") as out:
+            result = subprocess.run(fmt, stdout=out, stderr=subprocess.STDOUT, check=False, timeout=120)
+        if result.returncode != 0:
+            tail = log_tail(format_log)
+            raise KafkaStartError(
+                f"Formatting the local Kafka storage in {data_dir} failed (exit code {result.returncode}).\n"
+                f"--- {format_log} (last lines) ---\n{tail}\n---\n{_diagnose(tail)}"
+            )
+        return [*jvm, "kafka.Kafka", str(properties)]
+
+    def _launch(self, command: list[str]) -> None:
+        # Popen runs in the caller's (long-lived) thread: see die_with_parent.
+        with self.log_file.open("ab") as out:
+            self.process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=self.run_dir,
+                start_new_session=True,
+                preexec_fn=None if self.detached else die_with_parent,
+            )
+        (self.run_dir / "owner.json").write_text(
+            json.dumps({"broker_pid": self.process.pid, "owner_pid": os.getpid(), "detached": self.detached})
+        )
+
+    async def _wait_ready(self, timeout_s: float) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + timeout_s
+        while True:
+            code = self.process.poll()
+            if code is not None:
+                self._fail(f"The Kafka broker exited during start (exit code {code}).")
+            # A TCP check first keeps aiokafka from logging connection errors while the JVM boots.
+            if accepts_connections("127.0.0.1", self.port) and await broker_answers(
+                self.bootstrap_servers, timeout_s=5.0
+            ):
+                return
+            if time.monotonic() > deadline:
+                self._stop_process(timeout=10)
+                self._fail(f"The Kafka broker did not answer on {self.bootstrap_servers} within {timeout_s:.0f} s.")
+            await asyncio.sleep(0.25)
+
+    def _fail(self, what: str) -> None:
+        tail = log_tail(self.log_file)
+        raise KafkaStartError(f"{what}\n--- {self.log_file} (last lines) ---\n{tail}\n---\n{_diagnose(tail)}")
+
+    def _port_clash(self) -> bool:
+        return "Address already in use" in log_tail(self.log_file, lines=200)
+
+    def start(self, timeout: float = 120.0) -> str:
+        """Start the broker and return its bootstrap address once it answers metadata requests."""
+        for attempt in range(3):
+            self._launch(self._prepare())
+            try:
+                _run_coroutine(self._wait_ready(timeout))
+                return self.bootstrap_servers
+            except KafkaStartError:
+                if not self._retry_after_port_clash(attempt):
+                    raise
+            except BaseException:
+                self._stop_process(timeout=10)
+                raise
+        raise AssertionError("unreachable")
+
+    async def astart(self, timeout_s: float = 120.0) -> str:
+        """start() for async code: the waiting happens on the running event loop."""
+        for attempt in range(3):
+            self._launch(self._prepare())
+            try:
+                await self._wait_ready(timeout_s)
+                return self.bootstrap_servers
+            except KafkaStartError:
+                if not self._retry_after_port_clash(attempt):
+                    raise
+            except BaseException:
+                self._stop_process(timeout=10)
+                raise
+        raise AssertionError("unreachable")
+
+    def _retry_after_port_clash(self, attempt: int) -> bool:
+        # A free port can be taken by someone else between choosing and binding it; then choose again.
+        self._stop_process(timeout=10)
+        return not self._fixed_ports and attempt < 2 and self._port_clash()
+
+    # -- stopping ------------------------------------------------------------------------------------------
+
+    def _stop_process(self, timeout: float) -> bool:
+        if self.process is None:
+            return True
+        clean = terminate(self.process.pid, timeout=timeout, reap=self.process.poll)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
+        self.process = None
+        return clean
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM the broker, wait for a clean shutdown (then kill), and delete the run directory."""
+        self._stop_process(timeout)
+        if not self.keep_run_dir:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> Self:
+        await self.astart()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await asyncio.to_thread(self.stop)
+
+
+def _prune_stale_run_dirs(root: Path) -> None:
+    """Delete run directories of brokers whose process is gone (left by a killed test run)."""
+    if not root.is_dir():
+        return
+    for candidate in root.glob("kafka-*"):
+        owner = candidate / "owner.json"
+        try:
+            info = json.loads(owner.read_text())
+        except (OSError, ValueError):
+            # No owner file: a start that never launched; old enough ones are leftovers.
+            if candidate.is_dir() and time.time() - candidate.stat().st_mtime > 3600:
+                shutil.rmtree(candidate, ignore_errors=True)
+            continue
+        if not pid_alive(int(info.get("broker_pid", 0)) or -1):
+            shutil.rmtree(candidate, ignore_errors=True)
