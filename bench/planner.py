@@ -1,0 +1,209 @@
+"""Planner benchmark: scenarios × solvers, each run in its own process, printed as a table.
+
+    .venv/bin/python bench/planner.py --scenarios s40,s80 --solvers construct,cpsat,lns,repair --time-limit 60
+
+Every run is a fresh subprocess, so peak memory is the child's own `ru_maxrss` (whole process: interpreter,
+OR-Tools, problem and solve) and one run cannot warm caches for the next. The scenario goes through the same
+path as `verbund plan`: events → NetworkState → build_problem → planning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import scenarios
+
+SOLVERS = ("construct", "cpsat", "lns", "auto", "repair")
+# Before every scenario's first week, so nothing is frozen and the whole horizon is planned.
+TODAY = dt.date(2026, 11, 2)
+
+
+def run_one(events_path: Path, solver: str, time_limit: float, workers: int, seed: int) -> dict[str, Any]:
+    """One measured run (in the child process)."""
+    from verbund_matcher import planning
+    from verbund_matcher.domain.problem_builder import build_problem, placement_of
+    from verbund_schemas import CapacityWithdrawn
+
+    from verbund.plan_cli import fold_networks, read_events
+
+    with events_path.open(encoding="utf-8") as handle:
+        events, invalid = read_events(handle)
+    if invalid:
+        raise SystemExit(f"{events_path}: {len(invalid)} invalid lines, first: {invalid[0]}")
+    folded = fold_networks(events)
+    if folded.rejected:
+        raise SystemExit(f"{events_path}: rejected events, first: {folded.rejected[0]}")
+    (state,) = folded.states.values()
+    problem = build_problem(state, today=TODAY)
+    result: dict[str, Any] = {"learners": len(problem.learners), "firms": len(problem.firms)}
+    if solver == "repair":
+        base = planning.solve(problem, time_limit=time_limit, workers=workers, seed=seed)
+        # Withdraw the offer that holds the most assignments: the hardest single capacity loss.
+        held: dict[str, int] = {}
+        for offer in problem.offers:
+            held[offer.id] = sum(
+                1
+                for a in base.assignments
+                if a.firm_id == offer.firm_id
+                and a.module_id == offer.module_id
+                and offer.first_week <= a.start <= offer.last_week
+            )
+        victim = max(held, key=lambda o: held[o])
+        state.apply(
+            CapacityWithdrawn.model_validate(
+                {"subject": state.network_id, "data": {"offer_id": victim, "reason": "benchmark"}}
+            )
+        )
+        problem = build_problem(state, today=TODAY, previous=[placement_of(problem, a) for a in base.assignments])
+        result |= {"withdrawn": victim, "held": held[victim], "base_objective": base.objective}
+        started = time.perf_counter()
+        plan = planning.repair(problem)
+    else:
+        started = time.perf_counter()
+        plan = planning.solve(problem, time_limit=time_limit, workers=workers, seed=seed, strategy=solver)
+    wall = time.perf_counter() - started
+    violations = planning.validate(problem, plan)
+    check = planning.evaluate(problem, plan.assignments)
+    result |= {
+        "objective": plan.objective,
+        "evaluated": check.objective,
+        "bound": plan.bound,
+        "status": plan.status,
+        "solver": plan.solver,
+        "seconds": round(wall, 3),
+        "assignments": len(plan.assignments),
+        "shortfalls": len(plan.shortfalls),
+        "violations": len(violations),
+        "first_violation": violations[0] if violations else "",
+        "moved": plan.moved,
+        # Linux reports kilobytes.
+        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    return result
+
+
+def gap(objective: int | None, bound: int | None) -> float | None:
+    if objective is None or bound is None:
+        return None
+    return 0.0 if bound == objective else 100.0 * (bound - objective) / max(abs(bound), 1)
+
+
+def spawn(events_path: Path, solver: str, args: argparse.Namespace, seed: int) -> dict[str, Any]:
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        str(events_path),
+        solver,
+        str(args.time_limit),
+        str(args.workers),
+        str(seed),
+    ]
+    budget = args.time_limit * (2 if solver == "repair" else 1) + args.grace
+    started = time.perf_counter()
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=budget, check=False)
+    except subprocess.TimeoutExpired:
+        return {"error": f"no answer within {budget:.0f} s"}
+    if done.returncode != 0:
+        tail = (done.stderr.strip().splitlines() or ["?"])[-1]
+        return {"error": f"exit {done.returncode}: {tail}"}
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result["process_seconds"] = round(time.perf_counter() - started, 1)
+    return result
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Planner benchmark", title_justify="left")
+    for column in (
+        "scenario",
+        "seed",
+        "solver",
+        "learners",
+        "objective",
+        "bound",
+        "gap %",
+        "time s",
+        "peak MB",
+        "validator",
+        "shortfalls",
+        "moved",
+        "status",
+    ):
+        table.add_column(column, justify="left" if column in ("scenario", "solver", "validator", "status") else "right")
+    for r in rows:
+        if "error" in r:
+            table.add_row(r["scenario"], str(r["seed"]), r["solver_arg"], *["—"] * 9, r["error"])
+            continue
+        g = gap(r["objective"], r["bound"])
+        table.add_row(
+            r["scenario"],
+            str(r["seed"]),
+            r["solver_arg"],
+            str(r["learners"]),
+            str(r["objective"]),
+            "—" if r["bound"] is None else str(r["bound"]),
+            "—" if g is None else f"{g:.2f}",
+            f"{r['seconds']:.2f}",
+            f"{r['peak_mb']:.0f}",
+            "ok" if r["violations"] == 0 else f"{r['violations']} violations",
+            str(r["shortfalls"]),
+            str(r["moved"]) if r["solver_arg"] == "repair" else "—",
+            f"{r['solver']}: {r['status']}",
+        )
+    Console(width=200).print(table)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--child":
+        path, solver, limit, workers, seed = argv[1:6]
+        print(json.dumps(run_one(Path(path), solver, float(limit), int(workers), int(seed))))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenarios", default="tiny,s40,s80", help="comma-separated names (bench/scenarios.py)")
+    parser.add_argument("--solvers", default="construct,cpsat,lns,repair", help=f"comma-separated: {SOLVERS}")
+    parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per solve")
+    parser.add_argument("--workers", type=int, default=2, help="CP-SAT workers")
+    parser.add_argument("--seeds", default="1", help="comma-separated scenario/solver seeds")
+    parser.add_argument("--grace", type=float, default=300.0, help="extra seconds before a run counts as hung")
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    args = parser.parse_args(argv)
+    solvers = args.solvers.split(",")
+    unknown = [s for s in solvers if s not in SOLVERS]
+    if unknown:
+        parser.error(f"unknown solvers {unknown}; choose from {SOLVERS}")
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="verbund-bench-") as tmp:
+        for name in args.scenarios.split(","):
+            for seed in (int(s) for s in args.seeds.split(",")):
+                path = Path(tmp) / f"{name}-{seed}.jsonl"
+                path.write_text(scenarios.to_jsonl(scenarios.generate(name, seed)), encoding="utf-8")
+                for solver in solvers:
+                    print(f"… {name} seed {seed} {solver}", file=sys.stderr, flush=True)
+                    row = {"scenario": name, "seed": seed, "solver": solver, "solver_arg": solver}
+                    row |= spawn(path, solver, args, seed)
+                    rows.append(row)
+                    print(json.dumps(row), file=sys.stderr, flush=True)
+    print_table(rows)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
