@@ -1,0 +1,189 @@
+"""The notifier's FastStream app: one router per topic family, thin handlers, explicit acknowledgement."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from faststream import AckPolicy, FastStream
+from faststream.kafka import KafkaBroker, KafkaMessage, KafkaRouter
+from faststream.specification import AsyncAPI
+from pydantic import TypeAdapter, WithJsonSchema
+from verbund_schemas import (
+    AssignmentEvent,
+    Envelope,
+    EventRejected,
+    InboundEvent,
+    NotificationEvent,
+    ShortfallEvent,
+    encode_event,
+    topic,
+)
+
+from .clock import Clock
+from .runtime import Notifier
+from .service import Origin
+from .settings import NotifierSettings
+
+log = logging.getLogger(__name__)
+
+
+def _inline_schema(annotation: Any) -> dict[str, Any]:
+    """A self-contained JSON Schema (no $defs), as the AsyncAPI document embeds it."""
+    schema = TypeAdapter(annotation).json_schema()
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return walk(dict(defs[ref.removeprefix("#/$defs/")]))
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    result: dict[str, Any] = walk(schema)
+    return result
+
+
+# Handlers must see raw bytes to reject invalid input with its original bytes, so the body parameter is
+# not validated; these annotations give the AsyncAPI document the real payload schemas all the same.
+AssignmentPayload = Annotated[Any, WithJsonSchema(_inline_schema(AssignmentEvent))]
+ShortfallPayload = Annotated[Any, WithJsonSchema(_inline_schema(ShortfallEvent))]
+InboundPayload = Annotated[Any, WithJsonSchema(_inline_schema(InboundEvent))]
+
+
+def origin_of(msg: KafkaMessage) -> Origin:
+    record = msg.raw_message
+    if isinstance(record, tuple):  # batches are not used here, but the type allows them
+        record = record[0]
+    key = record.key
+    return Origin(
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=key.decode("utf-8", "replace") if isinstance(key, bytes) else key,
+    )
+
+
+@dataclass
+class NotifierApp:
+    app: FastStream
+    broker: KafkaBroker
+    notifier: Notifier
+
+
+def build(settings: NotifierSettings | None = None, clock: Clock | None = None) -> NotifierApp:
+    """Assemble broker, routers and notifier; nothing connects until the app (or a test broker) starts."""
+    settings = settings or NotifierSettings()
+    broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id="verbund-notifier")
+
+    notifications = broker.publisher(
+        topic("notifications"),
+        title="notifier:notifications",
+        description="Delivery log: NotificationDelivered or NotificationFailed per message (key: network id).",
+        schema=Annotated[Any, WithJsonSchema(_inline_schema(NotificationEvent))],
+    )
+    rejected = broker.publisher(
+        topic("rejected"),
+        title="notifier:rejected",
+        description="Consumed messages that are not valid events, with original bytes and reason.",
+        schema=EventRejected,
+    )
+
+    async def publish(event: Envelope, publisher: Any) -> None:
+        await publisher.publish(encode_event(event), key=event.subject.encode("utf-8"))
+
+    async def publish_log(event: Envelope) -> None:
+        await publish(event, notifications)
+
+    async def publish_rejected(event: EventRejected) -> None:
+        await publish(event, rejected)
+
+    notifier = Notifier(settings, publish_log, publish_rejected, clock=clock)
+    service = notifier.service
+    group = settings.notifier_group_id
+
+    def subscribe(router: KafkaRouter, role: str, title: str, description: str) -> Any:
+        # Offsets are committed only after the handler returned, i.e. after the database commit;
+        # an exception (database away) rewinds to the message so it is consumed again.
+        return router.subscriber(
+            topic(role),
+            group_id=f"{group}.{role}",
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            title=title,
+            description=description,
+        )
+
+    assignments = KafkaRouter()
+
+    @subscribe(
+        assignments,
+        "assignments",
+        "notifier:assignments",
+        "Tells learners, host firms and home firms about made, changed and cancelled phases (.ics attached).",
+    )
+    async def on_assignment(body: AssignmentPayload, msg: KafkaMessage) -> None:
+        await service.handle("assignments", msg.body, origin_of(msg))
+
+    shortfalls = KafkaRouter()
+
+    @subscribe(
+        shortfalls,
+        "shortfalls",
+        "notifier:shortfalls",
+        "Tells coordinators about shortfalls with reasons and suggestions; keeps open ones for the digest.",
+    )
+    async def on_shortfall(body: ShortfallPayload, msg: KafkaMessage) -> None:
+        await service.handle("shortfalls", msg.body, origin_of(msg))
+
+    directory = KafkaRouter()
+
+    @subscribe(
+        directory,
+        "inbound",
+        "notifier:directory",
+        "Keeps the contact directory: coordinators, firms' training contacts, learners (other types ignored).",
+    )
+    async def on_inbound(body: InboundPayload, msg: KafkaMessage) -> None:
+        await service.handle("inbound", msg.body, origin_of(msg))
+
+    for router in (assignments, shortfalls, directory):
+        broker.include_router(router)
+
+    app = FastStream(
+        broker,
+        specification=AsyncAPI(
+            broker,
+            title="Verbund notifier",
+            version="0.1.0",
+            description="Messages people act on: emails with calendar entries, webhooks, reminders, digests.",
+        ),
+        on_startup=[notifier.prepare],
+        after_startup=[notifier.start_worker],
+        on_shutdown=[notifier.stop],
+    )
+    return NotifierApp(app=app, broker=broker, notifier=notifier)
+
+
+def asyncapi(settings: NotifierSettings | None = None) -> dict[str, Any]:
+    """The AsyncAPI document of the notifier, as JSON-ready data."""
+    document: dict[str, Any] = build(settings).app.schema.to_specification().to_jsonable()
+    return document
+
+
+_default: NotifierApp | None = None
+
+
+def __getattr__(name: str) -> Any:
+    # `faststream run verbund_notifier.app:app` and `faststream docs gen ...` look up `app`; built on first
+    # use so importing this module reads no settings and resolves no topic names.
+    global _default
+    if name == "app":
+        if _default is None:
+            _default = build()
+        return _default.app
+    raise AttributeError(name)

@@ -1,0 +1,82 @@
+"""The weekly coordinator digest's content: open shortfalls, learners per firm per week, phases starting soon."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from verbund_schemas import week_monday, week_of
+
+from .tables import AssignmentRecord, NetworkRecord, OpenShortfall
+
+
+async def digest_context(session: AsyncSession, network: str, today: dt.date, weeks_ahead: int) -> dict[str, Any]:
+    record = await session.get(NetworkRecord, network)
+    monday = week_monday(week_of(today))
+    weeks = [monday + dt.timedelta(weeks=i) for i in range(weeks_ahead)]
+    horizon = monday + dt.timedelta(weeks=weeks_ahead)
+    assignments = (
+        (
+            await session.execute(
+                select(AssignmentRecord).where(
+                    AssignmentRecord.network_id == network,
+                    AssignmentRecord.cancelled.is_(False),  # type: ignore[attr-defined]
+                    AssignmentRecord.end_date >= monday,
+                    AssignmentRecord.start_date < horizon,
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    firms: dict[str, tuple[str, list[int]]] = {}
+    for a in assignments:
+        _name, counts = firms.setdefault(a.firm_id, (a.firm_name, [0] * weeks_ahead))
+        for i, week in enumerate(weeks):
+            if a.start_date <= week <= a.end_date:
+                counts[i] += 1
+    upcoming = sorted(
+        (a for a in assignments if today <= a.start_date < horizon),
+        key=lambda a: (a.start_date, a.learner_name),
+    )
+    shortfalls = (
+        (
+            await session.execute(
+                select(OpenShortfall).where(OpenShortfall.network_id == network).order_by(OpenShortfall.learner_name)  # type: ignore[arg-type]
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return {
+        "network_id": network,
+        "network_name": record.name if record else network,
+        "week": week_of(today),
+        "weeks": [week_of(w) for w in weeks],
+        "utilisation": [
+            {"firm_id": fid, "firm_name": name, "counts": counts}
+            for fid, (name, counts) in sorted(firms.items(), key=lambda kv: kv[1][0])
+        ],
+        "upcoming": [
+            {
+                "assignment_id": a.assignment_id,
+                "learner_name": a.learner_name,
+                "module_name": a.module_name,
+                "firm_name": a.firm_name,
+                "start_date": a.start_date,
+            }
+            for a in upcoming
+        ],
+        "shortfalls": [
+            {
+                "shortfall_id": s.shortfall_id,
+                "learner_name": s.learner_name,
+                "what": s.module_id or s.group_id,
+                "reason": s.reason,
+                "message": s.message,
+            }
+            for s in shortfalls
+        ],
+    }

@@ -1,0 +1,195 @@
+"""The contact directory: who gets messages, kept from the inbound topic's network, firm and learner events."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from verbund_schemas import (
+    Contact,
+    Envelope,
+    FirmData,
+    FirmLeft,
+    FirmRegistered,
+    FirmUpdated,
+    LearnerData,
+    LearnerRegistered,
+    LearnerUpdated,
+    LearnerWithdrawn,
+    Location,
+    NetworkConfigured,
+)
+
+from .tables import AssignmentRecord, Delivery, NetworkRecord, Party
+
+LEARNER = "learner"
+FIRM = "firm"
+COORDINATOR = "coordinator"
+
+# The inbound event types the directory reads; the others are the matcher's business.
+DIRECTORY_EVENTS = frozenset(
+    {
+        "NetworkConfigured",
+        "FirmRegistered",
+        "FirmUpdated",
+        "FirmLeft",
+        "LearnerRegistered",
+        "LearnerUpdated",
+        "LearnerWithdrawn",
+    }
+)
+
+
+def recipient_id(role: str, party_id: str) -> str:
+    """How a recipient appears on the delivery log: role and id, no personal data."""
+    return f"{role}:{party_id}"
+
+
+def format_address(location: Location) -> str:
+    street = location.street or ""
+    town = " ".join(p for p in (location.postcode, location.city) if p)
+    return ", ".join(p for p in (street, town) if p)
+
+
+def _contact_fields(contact: Contact | None) -> dict[str, str | None]:
+    if contact is None:
+        return {"contact_name": None, "email": None, "language": "de", "channel": None, "webhook_url": None}
+    return {
+        "contact_name": contact.name,
+        "email": str(contact.email) if contact.email else None,
+        "language": contact.language.value,
+        "channel": contact.channel.value,
+        "webhook_url": str(contact.webhook_url) if contact.webhook_url else None,
+    }
+
+
+async def _upsert(session: AsyncSession, party: Party) -> None:
+    existing = await session.get(Party, (party.network_id, party.role, party.party_id))
+    if existing is None:
+        session.add(party)
+        return
+    for field in Party.model_fields:
+        setattr(existing, field, getattr(party, field))
+
+
+async def apply(session: AsyncSession, event: Envelope, now: dt.datetime) -> None:
+    """Fold one inbound event into the directory (inside the caller's transaction)."""
+    network = event.network_id
+    if isinstance(event, NetworkConfigured):
+        await _configure_network(session, network, event)
+    elif isinstance(event, FirmRegistered | FirmUpdated):
+        await _upsert(session, _firm_party(network, event.data))
+    elif isinstance(event, FirmLeft):
+        await _mark_left(session, network, FIRM, event.data.firm_id, now)
+    elif isinstance(event, LearnerRegistered | LearnerUpdated):
+        await _upsert(session, _learner_party(network, event.data))
+    elif isinstance(event, LearnerWithdrawn):
+        await _mark_left(session, network, LEARNER, event.data.learner_id, now)
+
+
+async def _configure_network(session: AsyncSession, network: str, event: NetworkConfigured) -> None:
+    record = await session.get(NetworkRecord, network)
+    if record is None:
+        session.add(NetworkRecord(network_id=network, name=event.data.name))
+    else:
+        record.name = event.data.name
+    # The event carries the whole list: coordinators not in it are gone. Their position is their id,
+    # so the delivery log never names them.
+    await session.execute(delete(Party).where(Party.network_id == network, Party.role == COORDINATOR))
+    for index, contact in enumerate(event.data.coordinators, start=1):
+        session.add(
+            Party(
+                network_id=network,
+                role=COORDINATOR,
+                party_id=f"{network}.{index}",
+                name=contact.name,
+                **_contact_fields(contact),
+            )
+        )
+
+
+def _firm_party(network: str, data: FirmData) -> Party:
+    return Party(
+        network_id=network,
+        role=FIRM,
+        party_id=data.firm_id,
+        name=data.name,
+        address=format_address(data.location),
+        **_contact_fields(data.training_contact),
+    )
+
+
+def _learner_party(network: str, data: LearnerData) -> Party:
+    return Party(
+        network_id=network,
+        role=LEARNER,
+        party_id=data.learner_id,
+        name=data.name,
+        home_firm_id=data.home_firm_id,
+        **_contact_fields(data.contact),
+    )
+
+
+async def _mark_left(session: AsyncSession, network: str, role: str, party_id: str, now: dt.datetime) -> None:
+    party = await session.get(Party, (network, role, party_id))
+    if party is not None and party.left_at is None:
+        party.left_at = now
+    await session.flush()
+    await purge_departed(session, network)
+
+
+async def purge_departed(session: AsyncSession, network: str | None = None) -> int:
+    """Delete withdrawn learners and departed firms once nothing still needs them.
+
+    Needed means: an assignment that is not cancelled names them (the matcher's cancellations follow a
+    withdrawal, and the learner is told), or a message to them is still pending.
+    """
+    query = select(Party).where(Party.left_at.is_not(None))  # type: ignore[union-attr]
+    if network is not None:
+        query = query.where(Party.network_id == network)
+    purged = 0
+    for party in (await session.execute(query)).scalars().all():
+        if await _still_needed(session, party):
+            continue
+        await session.delete(party)
+        purged += 1
+    return purged
+
+
+async def _still_needed(session: AsyncSession, party: Party) -> bool:
+    column = AssignmentRecord.learner_id if party.role == LEARNER else AssignmentRecord.firm_id
+    active = await session.scalar(
+        select(func.count())
+        .select_from(AssignmentRecord)
+        .where(
+            AssignmentRecord.network_id == party.network_id,
+            column == party.party_id,
+            AssignmentRecord.cancelled.is_(False),  # type: ignore[attr-defined]
+        )
+    )
+    if active:
+        return True
+    pending = await session.scalar(
+        select(func.count())
+        .select_from(Delivery)
+        .where(
+            Delivery.network_id == party.network_id,
+            Delivery.recipient == recipient_id(party.role, party.party_id),
+            Delivery.status == "pending",
+        )
+    )
+    return bool(pending)
+
+
+async def find(session: AsyncSession, network: str, role: str, party_id: str | None) -> Party | None:
+    if party_id is None:
+        return None
+    return await session.get(Party, (network, role, party_id))
+
+
+async def coordinators(session: AsyncSession, network: str) -> list[Party]:
+    result = await session.execute(
+        select(Party).where(Party.network_id == network, Party.role == COORDINATOR).order_by(Party.party_id)
+    )
+    return list(result.scalars().all())

@@ -1,0 +1,169 @@
+"""Reminders before a phase starts and the weekly coordinator digest, as APScheduler jobs in the notifier's database."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+
+from apscheduler.job import Job
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+
+from .clock import Clock
+from .service import NotifierService
+from .settings import NotifierSettings
+from .store import sync_url
+from .tables import AssignmentRecord
+
+log = logging.getLogger(__name__)
+
+JOB_TABLE = "notifier_jobs"
+_REMINDER_GRACE = int(dt.timedelta(days=1).total_seconds())
+_DIGEST_GRACE = int(dt.timedelta(hours=12).total_seconds())
+
+# Persistent jobs name their function by import path and must find the running service from there.
+_service: NotifierService | None = None
+
+
+def _running() -> NotifierService:
+    if _service is None:
+        raise RuntimeError("the notifier's scheduler ran a job before the service was started")
+    return _service
+
+
+async def fire_reminder(assignment_id: str, days: int, sequence: int) -> None:
+    await _running().fire_reminder(assignment_id, days, sequence)
+
+
+async def send_digest(network_id: str) -> None:
+    await _running().send_digest(network_id)
+
+
+def _tick() -> None:
+    """Wakes the scheduler now and then, so it sees jobs other replicas wrote to the shared store."""
+
+
+def reminder_job_id(assignment_id: str, days: int) -> str:
+    return f"reminder:{assignment_id}:{days}"
+
+
+def digest_job_id(network_id: str) -> str:
+    return f"digest:{network_id}"
+
+
+class Scheduling:
+    """Writes and removes jobs; runs them only where VERBUND_NOTIFIER_SCHEDULER is true (one replica).
+
+    Replicas with the scheduler off still write jobs to the shared store (their scheduler is started
+    paused), so reminders for the partitions they consume are not lost.
+    """
+
+    def __init__(self, settings: NotifierSettings, clock: Clock) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._active = settings.notifier_scheduler
+        self.scheduler = AsyncIOScheduler(
+            jobstores={
+                "default": SQLAlchemyJobStore(url=sync_url(settings.notifier_database_url), tablename=JOB_TABLE),
+                "local": MemoryJobStore(),
+            },
+            timezone=dt.UTC,
+            job_defaults={"coalesce": True, "max_instances": 1},
+        )
+
+    def start(self, service: NotifierService) -> None:
+        global _service
+        _service = service
+        self.scheduler.start(paused=not self._active)
+        if self._active:
+            self.scheduler.add_job(_tick, "interval", seconds=30, jobstore="local", id="tick")
+
+    def shutdown(self) -> None:
+        global _service
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        _service = None
+
+    # ------------------------------------------------------------ the Reminders interface of the service
+
+    def reminder_times(self, start_date: dt.date) -> list[tuple[int, dt.datetime]]:
+        hour = dt.time(self._settings.reminder_hour, tzinfo=self._settings.timezone)
+        return [
+            (days, dt.datetime.combine(start_date - dt.timedelta(days=days), hour))
+            for days in self._settings.reminder_day_list
+        ]
+
+    def schedule_reminders(self, record: AssignmentRecord) -> None:
+        now = self._clock.now()
+        for days, at in self.reminder_times(record.start_date):
+            job_id = reminder_job_id(record.assignment_id, days)
+            if at <= now:
+                # Already past when the phase became known: no late "starts in 14 days".
+                self._remove(job_id)
+                continue
+            self.scheduler.add_job(
+                "verbund_notifier.scheduling:fire_reminder",
+                trigger=DateTrigger(run_date=at),
+                id=job_id,
+                name=f"reminder {days}d before {record.assignment_id}",
+                args=[record.assignment_id, days, record.sequence],
+                replace_existing=True,
+                misfire_grace_time=_REMINDER_GRACE,
+            )
+
+    def cancel_reminders(self, assignment_id: str) -> None:
+        for days in self._settings.reminder_day_list:
+            self._remove(reminder_job_id(assignment_id, days))
+
+    def ensure_digest(self, network_id: str) -> None:
+        day, hour, minute = self._settings.digest_day_and_time
+        self.scheduler.add_job(
+            "verbund_notifier.scheduling:send_digest",
+            trigger=CronTrigger(day_of_week=day, hour=hour, minute=minute, timezone=self._settings.timezone),
+            id=digest_job_id(network_id),
+            name=f"weekly digest {network_id}",
+            args=[network_id],
+            replace_existing=True,
+            misfire_grace_time=_DIGEST_GRACE,
+        )
+
+    def _remove(self, job_id: str) -> None:
+        with contextlib.suppress(JobLookupError):
+            self.scheduler.remove_job(job_id, jobstore="default")
+
+    # ------------------------------------------------------------ repair and manual runs
+
+    async def reconcile(self, service: NotifierService) -> None:
+        """Recreate jobs a crash between a commit and its job write would have lost (idempotent)."""
+        for record in await service.active_assignments():
+            self.schedule_reminders(record)
+        for network in await service.networks():
+            self.ensure_digest(network)
+
+    def jobs(self) -> list[Job]:
+        return list(self.scheduler.get_jobs(jobstore="default"))
+
+    async def run_due(self, now: dt.datetime | None = None) -> int:
+        """Run every stored job due by `now` (default: the notifier's clock) at once; returns how many ran.
+
+        The scheduler itself follows the wall clock; this lets tests and demos that live in another year
+        fire reminders and digests deterministically.
+        """
+        now = now or self._clock.now()
+        ran = 0
+        for job in self.jobs():
+            if job.next_run_time is None or job.next_run_time > now:
+                continue
+            await job.func(*job.args, **job.kwargs)
+            ran += 1
+            following = job.trigger.get_next_fire_time(job.next_run_time, now)
+            if following is None or isinstance(job.trigger, DateTrigger):
+                self._remove(job.id)
+            else:
+                self.scheduler.modify_job(job.id, jobstore="default", next_run_time=following)
+        return ran

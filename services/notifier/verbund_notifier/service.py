@@ -1,0 +1,300 @@
+"""The notifier's service layer: applies one consumed event in one transaction and queues its messages."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from prometheus_client import Counter
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from verbund_schemas import (
+    INBOUND_TYPES,
+    AssignmentCancelled,
+    AssignmentChanged,
+    AssignmentMade,
+    Envelope,
+    EventRejected,
+    EventRejectedData,
+    InvalidEvent,
+    PlanPublished,
+    ShortfallDetected,
+    ShortfallResolved,
+    decode_event,
+    week_of,
+)
+
+from . import directory
+from .clock import Clock
+from .digest import digest_context
+from .directory import DIRECTORY_EVENTS, FIRM, LEARNER
+from .messages import Composer, Source
+from .outbox import enqueue
+from .tables import AssignmentRecord, NetworkRecord, OpenShortfall, ProcessedEvent
+
+log = logging.getLogger(__name__)
+
+SERVICE = "notifier"
+REJECTED = Counter("verbund_notifier_rejected_total", "Consumed messages that were not valid events", ["topic"])
+APPLIED = Counter("verbund_notifier_events_total", "Events applied", ["type"])
+
+ASSIGNMENT_TYPES: tuple[type[Envelope], ...] = (AssignmentMade, AssignmentChanged, AssignmentCancelled, PlanPublished)
+SHORTFALL_TYPES: tuple[type[Envelope], ...] = (ShortfallDetected, ShortfallResolved)
+FAMILIES: dict[str, tuple[type[Envelope], ...]] = {
+    "inbound": INBOUND_TYPES,
+    "assignments": ASSIGNMENT_TYPES,
+    "shortfalls": SHORTFALL_TYPES,
+}
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a consumed message came from, for rejections a person can trace."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+
+
+class Reminders(Protocol):
+    """What the service needs from the scheduler (jobs are written after the database commit)."""
+
+    def schedule_reminders(self, record: AssignmentRecord) -> None: ...
+    def cancel_reminders(self, assignment_id: str) -> None: ...
+    def ensure_digest(self, network_id: str) -> None: ...
+
+
+class NoReminders:
+    def schedule_reminders(self, record: AssignmentRecord) -> None:
+        pass
+
+    def cancel_reminders(self, assignment_id: str) -> None:
+        pass
+
+    def ensure_digest(self, network_id: str) -> None:
+        pass
+
+
+PublishRejected = Callable[[EventRejected], Awaitable[None]]
+
+
+def rejection(raw: bytes, origin: Origin, error: InvalidEvent) -> EventRejected:
+    try:
+        text: str | None = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    return EventRejected(
+        source=f"verbund-{SERVICE}",
+        subject=origin.key or "unknown",
+        data=EventRejectedData(
+            service=SERVICE,
+            topic=origin.topic,
+            partition=origin.partition,
+            offset=origin.offset,
+            key=origin.key,
+            original_event_id=error.event_id,
+            original_type=error.event_type,
+            original_text=text,
+            original_base64=base64.b64encode(raw).decode("ascii"),
+            reason=error.reason,
+            errors=error.errors,
+        ),
+    )
+
+
+class NotifierService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        composer: Composer,
+        clock: Clock,
+        publish_rejected: PublishRejected,
+        reminders: Reminders | None = None,
+        on_queued: Callable[[], None] | None = None,
+        digest_weeks_ahead: int = 4,
+    ) -> None:
+        self._sessions = sessions
+        self._composer = composer
+        self._clock = clock
+        self._publish_rejected = publish_rejected
+        self.reminders: Reminders = reminders or NoReminders()
+        self._on_queued = on_queued or (lambda: None)
+        self._weeks_ahead = digest_weeks_ahead
+
+    # ------------------------------------------------------------ consumed messages
+
+    async def handle(self, family: str, raw: bytes, origin: Origin) -> bool:
+        """Decode and apply one message of a topic family; False if it was rejected or ignored."""
+        try:
+            event = decode_event(raw, FAMILIES[family])
+        except InvalidEvent as exc:
+            if family == "inbound" and exc.event_type is not None and exc.event_type not in DIRECTORY_EVENTS:
+                return False  # an inbound type the notifier does not read; the matcher judges it
+            REJECTED.labels(origin.topic).inc()
+            log.warning("rejected message %s[%d]@%d: %s", origin.topic, origin.partition, origin.offset, exc)
+            await self._publish_rejected(rejection(raw, origin, exc))
+            return False
+        if family == "inbound" and event.type not in DIRECTORY_EVENTS:
+            return False
+        return await self.apply(event)
+
+    async def apply(self, event: Envelope) -> bool:
+        """Apply an event once: False when its id was applied before (redelivery)."""
+        now = self._clock.now()
+        after: list[Callable[[], None]] = []
+        async with self._sessions.begin() as session:
+            if await session.get(ProcessedEvent, event.id) is not None:
+                return False
+            session.add(
+                ProcessedEvent(event_id=event.id, event_type=event.type, network_id=event.network_id, processed_at=now)
+            )
+            if event.type in DIRECTORY_EVENTS:
+                await directory.apply(session, event, now)
+                if event.type == "NetworkConfigured":
+                    network = event.network_id
+                    after.append(lambda: self.reminders.ensure_digest(network))
+            elif isinstance(event, AssignmentMade | AssignmentChanged | AssignmentCancelled):
+                after.extend(await self._assignment(session, event, now))
+            elif isinstance(event, ShortfallDetected | ShortfallResolved):
+                await self._shortfall(session, event, now)
+            elif isinstance(event, PlanPublished):
+                await self._ensure_network(session, event.network_id)
+        APPLIED.labels(event.type).inc()
+        # Jobs live in the same database but not in this transaction: written once the effects are
+        # committed. A crash in between is repaired by Scheduling.reconcile() at the next start.
+        for step in after:
+            step()
+        self._on_queued()
+        return True
+
+    async def _ensure_network(self, session: AsyncSession, network: str) -> None:
+        if await session.get(NetworkRecord, network) is None:
+            session.add(NetworkRecord(network_id=network, name=network))
+
+    async def _assignment(
+        self,
+        session: AsyncSession,
+        event: AssignmentMade | AssignmentChanged | AssignmentCancelled,
+        now: dt.datetime,
+    ) -> list[Callable[[], None]]:
+        data = event.data
+        network = event.network_id
+        await self._ensure_network(session, network)
+        record = await session.get(AssignmentRecord, data.assignment_id)
+        cancelled = isinstance(event, AssignmentCancelled)
+        if record is None:
+            record = AssignmentRecord(
+                assignment_id=data.assignment_id,
+                network_id=network,
+                learner_id=data.learner_id,
+                learner_name=data.learner_name,
+                module_id=data.module_id,
+                module_name=data.module_name,
+                firm_id=data.firm_id,
+                firm_name=data.firm_name,
+                start_week=data.start_week,
+                end_week=data.end_week,
+                start_date=data.start_date,
+                end_date=data.end_date,
+                sequence=0,
+                cancelled=cancelled,
+                plan_version=data.plan_version,
+            )
+            session.add(record)
+        else:
+            # Every later version of the calendar entry needs a higher SEQUENCE to replace the earlier one.
+            record.sequence += 1
+            for field in ("learner_name", "module_name", "firm_id", "firm_name", "start_week", "end_week"):
+                setattr(record, field, getattr(data, field))
+            record.start_date, record.end_date = data.start_date, data.end_date
+            record.cancelled = cancelled
+            record.plan_version = data.plan_version
+        learner = await directory.find(session, network, LEARNER, data.learner_id)
+        host = await directory.find(session, network, FIRM, data.firm_id)
+        home = await directory.find(session, network, FIRM, learner.home_firm_id if learner else None)
+        previous_host = None
+        if isinstance(event, AssignmentChanged):
+            previous_host = await directory.find(session, network, FIRM, event.data.previous.firm_id)
+        if learner is None:
+            log.warning("no contact for learner %s in network %s; the learner is not told", data.learner_id, network)
+        for message in self._composer.assignment(event, record, learner, host, home, previous_host, now):
+            await enqueue(session, message, now)
+        await session.flush()
+        snapshot = AssignmentRecord.model_validate(record.model_dump())
+        if cancelled:
+            await directory.purge_departed(session, network)
+            return [lambda: self.reminders.cancel_reminders(snapshot.assignment_id)]
+        return [lambda: self.reminders.schedule_reminders(snapshot)]
+
+    async def _shortfall(
+        self, session: AsyncSession, event: ShortfallDetected | ShortfallResolved, now: dt.datetime
+    ) -> None:
+        await self._ensure_network(session, event.network_id)
+        existing = await session.get(OpenShortfall, event.data.shortfall_id)
+        if isinstance(event, ShortfallResolved):
+            if existing is not None:
+                await session.delete(existing)
+            return
+        data = event.data
+        fields = {
+            "network_id": event.network_id,
+            "learner_id": data.learner_id,
+            "learner_name": data.learner_name,
+            "group_id": data.group_id,
+            "module_id": data.module_id,
+            "reason": data.reason.value,
+            "message": data.message,
+            "missing": data.missing,
+        }
+        if existing is None:
+            session.add(OpenShortfall(shortfall_id=data.shortfall_id, **fields))
+        else:
+            for key, value in fields.items():
+                setattr(existing, key, value)
+        for message in self._composer.shortfall(event, await directory.coordinators(session, event.network_id)):
+            await enqueue(session, message, now)
+
+    # ------------------------------------------------------------ scheduled messages
+
+    async def fire_reminder(self, assignment_id: str, days: int, sequence: int) -> bool:
+        """Queue the reminder `days` before a phase; False if the phase was changed or cancelled since."""
+        now = self._clock.now()
+        async with self._sessions.begin() as session:
+            record = await session.get(AssignmentRecord, assignment_id)
+            if record is None or record.cancelled or record.sequence != sequence:
+                return False
+            learner = await directory.find(session, record.network_id, LEARNER, record.learner_id)
+            host = await directory.find(session, record.network_id, FIRM, record.firm_id)
+            if learner is None:
+                return False
+            message = self._composer.reminder(record, days, learner, host)
+            queued = message is not None and await enqueue(session, message, now)
+        self._on_queued()
+        return queued
+
+    async def send_digest(self, network_id: str) -> int:
+        """Queue this week's digest for every coordinator of the network; once per network and week."""
+        now = self._clock.now()
+        today = now.date()
+        async with self._sessions.begin() as session:
+            context = await digest_context(session, network_id, today, self._weeks_ahead)
+            source = Source(f"digest:{network_id}:{week_of(today)}", "Digest", network_id)
+            queued = 0
+            for message in self._composer.digest(source, await directory.coordinators(session, network_id), context):
+                queued += await enqueue(session, message, now)
+        self._on_queued()
+        return queued
+
+    async def active_assignments(self) -> list[AssignmentRecord]:
+        async with self._sessions() as session:
+            rows = await session.execute(select(AssignmentRecord).where(AssignmentRecord.cancelled.is_(False)))  # type: ignore[attr-defined]
+            return list(rows.scalars().all())
+
+    async def networks(self) -> list[str]:
+        async with self._sessions() as session:
+            return list((await session.execute(select(NetworkRecord.network_id))).scalars().all())

@@ -1,0 +1,134 @@
+"""The notifier's own tables: contact directory, consumed events, deliveries, and the state digests need."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+
+class NotifierTable(SQLModel, registry=registry()):
+    """Own metadata, so the notifier's migrations never see another service's tables."""
+
+
+metadata = NotifierTable.metadata
+
+
+class Party(NotifierTable, table=True):
+    """Someone messages go to or are about: a learner, a firm, or a network coordinator.
+
+    Only what messaging needs: name, address, language, channel; a firm's address for calendar entries;
+    a learner's home firm. `left_at` marks a withdrawn learner or a departed firm, kept until nothing
+    pending needs it.
+    """
+
+    __tablename__ = "parties"
+
+    network_id: str = Field(primary_key=True, max_length=128)
+    role: str = Field(primary_key=True, max_length=16)  # learner | firm | coordinator
+    party_id: str = Field(primary_key=True, max_length=128)
+    name: str = Field(max_length=200)
+    contact_name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    language: str = Field(default="de", max_length=8)
+    channel: str | None = Field(default=None, max_length=16)  # None: nobody to message (firm without contact)
+    webhook_url: str | None = Field(default=None, max_length=2000)
+    home_firm_id: str | None = Field(default=None, max_length=128)
+    address: str | None = Field(default=None, max_length=500)
+    left_at: dt.datetime | None = None
+
+
+class ProcessedEvent(NotifierTable, table=True):
+    """Inbox: ids of events already applied, written in the same transaction as their effects."""
+
+    __tablename__ = "processed_events"
+
+    event_id: str = Field(primary_key=True, max_length=128)
+    event_type: str = Field(max_length=64)
+    network_id: str = Field(max_length=128)
+    processed_at: dt.datetime
+
+
+class Delivery(NotifierTable, table=True):
+    """One message to one recipient over one channel; the outbox the delivery worker drains."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("source_event_id", "recipient", "channel", name="uq_delivery_event_recipient_channel"),
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    notification_id: str = Field(primary_key=True, max_length=64)
+    source_event_id: str = Field(max_length=200)
+    source_event_type: str = Field(max_length=64)
+    network_id: str = Field(max_length=128)
+    recipient: str = Field(max_length=200)  # role:id, e.g. learner:L-001
+    channel: str = Field(max_length=16)
+    kind: str = Field(max_length=64)
+    language: str = Field(max_length=8)
+    address: str | None = Field(default=None, max_length=2000)
+    subject: str | None = Field(default=None, max_length=500)
+    body_text: str | None = None
+    body_html: str | None = None
+    calendar: str | None = None  # iCalendar text
+    calendar_method: str | None = Field(default=None, max_length=16)
+    calendar_name: str | None = Field(default=None, max_length=200)
+    payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    status: str = Field(default="pending", max_length=16)  # pending | sent | failed
+    attempts: int = 0
+    next_attempt_at: dt.datetime
+    lease_until: dt.datetime | None = None
+    last_error: str | None = None
+    created_at: dt.datetime
+    finished_at: dt.datetime | None = None
+    logged: bool = False  # NotificationDelivered/Failed published
+
+
+class AssignmentRecord(NotifierTable, table=True):
+    """A learner's phase as last announced: what reminders and digests read, and the calendar SEQUENCE."""
+
+    __tablename__ = "assignments"
+
+    assignment_id: str = Field(primary_key=True, max_length=128)
+    network_id: str = Field(index=True, max_length=128)
+    learner_id: str = Field(max_length=128)
+    learner_name: str = Field(max_length=200)
+    module_id: str = Field(max_length=128)
+    module_name: str = Field(max_length=200)
+    firm_id: str = Field(max_length=128)
+    firm_name: str = Field(max_length=200)
+    start_week: str = Field(max_length=8)
+    end_week: str = Field(max_length=8)
+    start_date: dt.date
+    end_date: dt.date
+    sequence: int = 0
+    cancelled: bool = False
+    plan_version: int = 1
+
+
+class OpenShortfall(NotifierTable, table=True):
+    """A shortfall not yet resolved, for the coordinators' weekly digest."""
+
+    __tablename__ = "shortfalls"
+
+    shortfall_id: str = Field(primary_key=True, max_length=128)
+    network_id: str = Field(index=True, max_length=128)
+    learner_id: str = Field(max_length=128)
+    learner_name: str = Field(max_length=200)
+    group_id: str = Field(max_length=128)
+    module_id: str | None = Field(default=None, max_length=128)
+    reason: str = Field(max_length=32)
+    message: str
+    missing: int = 1
+
+
+class NetworkRecord(NotifierTable, table=True):
+    """A network the notifier has heard of: its name for digests."""
+
+    __tablename__ = "networks"
+
+    network_id: str = Field(primary_key=True, max_length=128)
+    name: str = Field(max_length=200)
