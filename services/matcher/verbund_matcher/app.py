@@ -1,0 +1,185 @@
+"""The FastStream application: the inbound batch consumer and the declared outbound publishers."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from faststream import FastStream
+from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.kafka.annotations import KafkaMessage
+from faststream.middlewares import AckPolicy
+from faststream.specification import AsyncAPI
+from pydantic import TypeAdapter, WithJsonSchema
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+from verbund_schemas import AssignmentEvent, EventRejected, InboundEvent, ShortfallEvent, topic
+
+from .ops import metrics
+from .service.ingest import Record, handle_batch
+from .service.replan import PlannerSettings
+from .settings import MatcherSettings
+from .store.database import create_engine, session_factory
+
+log = logging.getLogger(__name__)
+
+
+# The handler reads the exact bytes (a bad record must be rejected with its original bytes, not fail
+# validation in the framework); the documented schema is still the contract's inbound union.
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with every local $ref replaced by its definition (the contracts are not recursive)."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return walk(defs[ref.removeprefix("#/$defs/")])
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return dict(walk(schema))
+
+
+InboundBatch = Annotated[
+    list[bytes],
+    WithJsonSchema({**_inlined(TypeAdapter(list[InboundEvent]).json_schema()), "title": "InboundBatch"}),
+]
+
+
+def _today_utc() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+@dataclass
+class Runtime:
+    """What the handlers need at run time; built once per matcher instance."""
+
+    settings: MatcherSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    today: Callable[[], dt.date] = _today_utc
+    on_committed: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def planner(self) -> PlannerSettings:
+        s = self.settings
+        return PlannerSettings(
+            repair_time_limit=s.replan_time_limit,
+            full_time_limit=s.full_reoptimise_time_limit,
+            workers=s.solver_workers,
+            seed=s.solver_seed,
+        )
+
+
+async def _raw_values(msg: KafkaMessage) -> list[bytes]:
+    """Decoder: hand the handler the records' bytes untouched (decoding is the service's job)."""
+    return [r.value or b"" for r in _records_of(msg)]
+
+
+def _records_of(msg: KafkaMessage) -> tuple[Any, ...]:
+    raw = msg.raw_message
+    return raw if isinstance(raw, tuple) else (raw,)
+
+
+def inbound_router(runtime: Runtime) -> KafkaRouter:
+    s = runtime.settings
+    router = KafkaRouter()
+
+    @router.subscriber(
+        topic("inbound"),
+        batch=True,
+        group_id=s.group_id,
+        max_records=s.batch_max_records,
+        batch_timeout_ms=s.batch_timeout_ms,
+        auto_offset_reset=s.auto_offset_reset,
+        # Offsets are committed by the ack after the handler returned, i.e. after the database commit;
+        # on an exception the batch is nacked: the consumer seeks back and reads it again.
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=_raw_values,
+        title="inbound",
+        description="Every inbound event of every network, in order per network (key = network id).",
+    )
+    async def on_inbound(events: InboundBatch, message: KafkaMessage) -> None:
+        records = [Record(r.topic, r.partition, r.offset, r.key, r.value) for r in _records_of(message)]
+        try:
+            outcome = await handle_batch(runtime.sessions, records, today=runtime.today, planner=runtime.planner)
+        except Exception:
+            metrics.BATCH_RETRIES.inc()
+            log.exception("batch of %d records rolled back; it will be read again", len(records))
+            await asyncio.sleep(1.0)  # do not spin on a database that is down
+            raise
+        for notify in runtime.on_committed:
+            notify()
+        log.info(
+            "batch committed",
+            extra={
+                "records": len(records),
+                "applied": outcome.applied,
+                "rejected": outcome.rejected,
+                "duplicates": outcome.duplicates,
+                "replanned": len(outcome.publications),
+            },
+        )
+
+    return router
+
+
+def outbound_routers() -> list[KafkaRouter]:
+    """Publishers for the AsyncAPI document. The outbox relay publishes with its own idempotent producer."""
+    routers = []
+    for role, schema, description in (
+        ("assignments", AssignmentEvent, "Assignment changes of a plan version, then PlanPublished."),
+        ("shortfalls", ShortfallEvent, "Unmet requirements with their reasons, and their resolution."),
+        ("rejected", EventRejected, "Inbound records that were not applied: original bytes and the reason."),
+    ):
+        router = KafkaRouter()
+        router.publisher(topic(role), schema=schema, title=role, description=description)
+        routers.append(router)
+    return routers
+
+
+def create_broker(runtime: Runtime) -> KafkaBroker:
+    s = runtime.settings
+    broker = KafkaBroker(
+        s.kafka_bootstrap_servers,
+        client_id=s.client_id,
+        graceful_timeout=s.shutdown_grace_seconds,
+        enable_idempotence=True,
+        acks="all",
+    )
+    broker.include_router(inbound_router(runtime))
+    for router in outbound_routers():
+        broker.include_router(router)
+    return broker
+
+
+def create_app(runtime: Runtime) -> tuple[FastStream, KafkaBroker]:
+    broker = create_broker(runtime)
+    app = FastStream(
+        broker,
+        specification=AsyncAPI(
+            title="Verbund matcher",
+            version="0.1.0",
+            description="Consumes network events, keeps each network's state, plans training rotations, "
+            "and publishes the differences to the published plan.",
+        ),
+    )
+    return app, broker
+
+
+def _default_runtime() -> Runtime:
+    settings = MatcherSettings()
+    engine = create_engine(settings.database_url)
+    return Runtime(settings=settings, engine=engine, sessions=session_factory(engine))
+
+
+# For `faststream docs gen verbund_matcher.app:app` and `faststream run`; `python -m verbund_matcher`
+# (verbund_matcher.runner) builds its own instance with the relay, scheduler and health endpoint.
+app, broker = create_app(_default_runtime())

@@ -1,0 +1,1 @@
+"""Operability: metrics, health endpoint, structured logs."""

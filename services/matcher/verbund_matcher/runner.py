@@ -1,0 +1,167 @@
+"""Runs a whole matcher in the current event loop: consumer, outbox relay, scheduler, health endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from faststream import FastStream
+from faststream.kafka import KafkaBroker
+from sqlalchemy import text
+
+from .app import Runtime, _today_utc, create_app
+from .ops import metrics
+from .ops.health import HealthServer
+from .service.maintenance import freeze_all, reoptimise_all
+from .service.relay import Relay
+from .settings import MatcherSettings
+from .store.database import create_engine, migrate, session_factory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunningMatcher:
+    """A started matcher; `relay.published` counts what it has sent, `health` serves the HTTP endpoint."""
+
+    settings: MatcherSettings
+    runtime: Runtime
+    app: FastStream
+    broker: KafkaBroker
+    relay: Relay
+    scheduler: AsyncIOScheduler
+    health: HealthServer | None
+
+    async def reoptimise_now(self) -> int:
+        """Run the full re-optimisation of every network now (the scheduler does it every interval)."""
+        published = await reoptimise_all(
+            self.runtime.sessions,
+            today=self.runtime.today,
+            planner=self.runtime.planner,
+            min_interval=dt.timedelta(0),
+            on_published=self.relay.wake,
+        )
+        return published
+
+    async def freeze_now(self) -> int:
+        """Run the daily freeze now."""
+        return await freeze_all(self.runtime.sessions, today=self.runtime.today)
+
+    async def ready(self) -> tuple[bool, str]:
+        try:
+            async with self.runtime.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            return False, f"database unreachable: {exc}"
+        subscribers = list(self.broker.subscribers)
+        if not subscribers or not all(getattr(s, "running", False) for s in subscribers):
+            return False, "kafka consumer not running"
+        return True, "ready"
+
+
+async def _consumer_lag(broker: KafkaBroker) -> int:
+    lag = 0
+    for sub in broker.subscribers:
+        consumer = getattr(sub, "consumer", None)
+        if consumer is None:
+            continue
+        for tp in consumer.assignment():
+            high = consumer.highwater(tp)
+            if high is None:
+                continue
+            try:
+                position = await asyncio.wait_for(consumer.position(tp), timeout=1)
+            except Exception:
+                continue
+            lag += max(0, high - position)
+    return lag
+
+
+async def _watch_lag(broker: KafkaBroker) -> None:
+    while True:
+        with contextlib.suppress(Exception):
+            metrics.CONSUMER_LAG.set(await _consumer_lag(broker))
+        await asyncio.sleep(5)
+
+
+@contextlib.asynccontextmanager
+async def run_matcher(
+    settings: MatcherSettings | None = None,
+    *,
+    today: Callable[[], dt.date] | None = None,
+) -> AsyncIterator[RunningMatcher]:
+    """Start a matcher in this event loop; on exit finish the batch in hand, publish the outbox, close.
+
+    `today` replaces the clock for planning and freezing (tests and demos pin it).
+    """
+    settings = settings or MatcherSettings()
+    engine = create_engine(settings.database_url)
+    if settings.migrate:
+        await migrate(engine)
+    runtime = Runtime(settings=settings, engine=engine, sessions=session_factory(engine), today=today or _today_utc)
+    app, broker = create_app(runtime)
+    relay = Relay(
+        runtime.sessions,
+        settings.kafka_bootstrap_servers,
+        batch_size=settings.relay_batch_size,
+        poll_seconds=settings.relay_poll_seconds,
+        client_id=f"{settings.client_id}-relay",
+    )
+    runtime.on_committed.append(relay.wake)
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    matcher = RunningMatcher(settings, runtime, app, broker, relay, scheduler, None)
+    if settings.full_reoptimise_interval > 0:
+        interval = dt.timedelta(seconds=settings.full_reoptimise_interval)
+        scheduler.add_job(
+            reoptimise_all,
+            "interval",
+            seconds=settings.full_reoptimise_interval,
+            kwargs={
+                "sessions": runtime.sessions,
+                "today": runtime.today,
+                "planner": runtime.planner,
+                # Replicas share the work: a network re-optimised by another one within the interval is skipped.
+                "min_interval": interval * 0.9,
+                "on_published": relay.wake,
+            },
+            id="full-reoptimisation",
+            max_instances=1,
+            coalesce=True,
+        )
+    scheduler.add_job(
+        freeze_all,
+        "cron",
+        hour=settings.freeze_hour_utc,
+        kwargs={"sessions": runtime.sessions, "today": runtime.today},
+        id="daily-freeze",
+        max_instances=1,
+        coalesce=True,
+    )
+    if settings.health_port:
+        matcher.health = HealthServer(settings.health_host, settings.health_port, matcher.ready)
+        await matcher.health.start()
+    lag_task: asyncio.Task[None] | None = None
+    try:
+        await relay.start()
+        await app.start()
+        scheduler.start()
+        lag_task = asyncio.create_task(_watch_lag(broker), name="verbund-consumer-lag")
+        log.info("matcher started", extra={"group_id": settings.group_id, "database": engine.url.render_as_string()})
+        yield matcher
+    finally:
+        if lag_task is not None:
+            lag_task.cancel()
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        # The broker waits (graceful_timeout) for the batch in hand: it commits, then offsets are acked.
+        await app.stop()
+        await relay.stop()
+        if matcher.health is not None:
+            await matcher.health.stop()
+        await engine.dispose()
+        log.info("matcher stopped")

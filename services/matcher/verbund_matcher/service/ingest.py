@@ -1,0 +1,205 @@
+"""One inbound batch as one unit of work: inbox dedup, state changes, rejections, and one replan per network."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from verbund_schemas import INBOUND_TYPES, Envelope, EventRejected, EventRejectedData, InvalidEvent, decode_event
+
+from ..domain.network import Change, Rejection
+from ..ops import metrics
+from ..store.networks import LoadedNetwork, load_network, save_network
+from ..store.tables import InboxRow
+from .outbox import SOURCE, enqueue
+from .replan import PlannerSettings, Publication, replan
+
+log = logging.getLogger(__name__)
+
+SERVICE = "verbund-matcher"
+
+
+@dataclass(frozen=True)
+class Record:
+    """One Kafka record as received: where it came from and its exact bytes."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+    @property
+    def key_text(self) -> str | None:
+        if self.key is None:
+            return None
+        return self.key.decode("utf-8", errors="replace")
+
+    @property
+    def fallback_id(self) -> str:
+        return f"kafka:{self.topic}:{self.partition}:{self.offset}"
+
+
+@dataclass
+class BatchOutcome:
+    applied: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    publications: dict[str, Publication] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    record: Record
+    message_id: str
+    event: Envelope | None = None
+    problem: InvalidEvent | None = None
+
+
+def _decode(record: Record) -> _Decoded:
+    try:
+        event = decode_event(record.value or b"", INBOUND_TYPES)
+    except InvalidEvent as exc:
+        return _Decoded(record, record.fallback_id, problem=exc)
+    return _Decoded(record, event.id, event=event)
+
+
+def _rejection(d: _Decoded, reason: str, errors: list[str], cause: str, network_id: str | None) -> EventRejected:
+    raw = d.record.value or b""
+    try:
+        text: str | None = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    metrics.EVENTS_REJECTED.labels(cause=cause).inc()
+    return EventRejected(
+        source=SOURCE,
+        # The subject must be an Id; rejected bytes may carry no usable network id at all.
+        subject=network_id or "unknown",
+        data=EventRejectedData(
+            service=SERVICE,
+            topic=d.record.topic,
+            partition=d.record.partition,
+            offset=d.record.offset,
+            key=d.record.key_text,
+            original_event_id=d.event.id if d.event else (d.problem.event_id if d.problem else None),
+            original_type=d.event.type if d.event else (d.problem.event_type if d.problem else None),
+            original_text=text,
+            original_base64=base64.b64encode(raw).decode("ascii"),
+            reason=reason,
+            errors=errors,
+        ),
+    )
+
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
+
+
+def _usable_network_id(key: str | None) -> str | None:
+    """The key as a network id, if it could be one (rejections of keyless junk go under "unknown")."""
+    return key if key is not None and _ID.fullmatch(key) else None
+
+
+async def handle_batch(
+    sessions: async_sessionmaker[AsyncSession],
+    records: Sequence[Record],
+    *,
+    today: Callable[[], dt.date],
+    planner: PlannerSettings,
+) -> BatchOutcome:
+    """Apply `records` in order and replan each touched network once, all in one transaction.
+
+    Raises (and rolls back everything) on database errors and on StaleNetwork; the caller then
+    rewinds the consumer so the whole batch is read again; the inbox makes that harmless.
+    """
+    outcome = BatchOutcome()
+    decoded = [_decode(r) for r in records]
+    async with sessions() as session, session.begin():
+        # Applied events are remembered by event id (a producer's retry is a duplicate wherever it lands);
+        # rejected ones by their position, so a corrected event sent again under the same id still applies.
+        ids = list({d.message_id for d in decoded} | {d.record.fallback_id for d in decoded})
+        seen: set[str] = set()
+        for chunk_start in range(0, len(ids), 500):
+            chunk = ids[chunk_start : chunk_start + 500]
+            seen.update(
+                (await session.exec(select(InboxRow.message_id).where(col(InboxRow.message_id).in_(chunk)))).all()
+            )
+        # Lock the networks in a fixed order so two processes never wait on each other crosswise.
+        touched = sorted(
+            {
+                d.event.subject
+                for d in decoded
+                if d.event is not None
+                and d.message_id not in seen
+                and d.record.fallback_id not in seen
+                and d.record.key_text == d.event.subject
+            }
+        )
+        networks: dict[str, LoadedNetwork] = {}
+        for network_id in touched:
+            loaded = await load_network(session, network_id)
+            assert loaded is not None
+            networks[network_id] = loaded
+        changes: dict[str, list[Change]] = defaultdict(list)
+
+        for d in decoded:
+            if d.message_id in seen or d.record.fallback_id in seen:
+                outcome.duplicates += 1
+                metrics.EVENTS_CONSUMED.labels(outcome="duplicate").inc()
+                continue
+            key = d.record.key_text
+            owner: str | None = d.event.subject if d.event is not None else _usable_network_id(key)
+            rejected: EventRejected | None = None
+            if d.problem is not None:
+                rejected = _rejection(d, d.problem.reason, d.problem.errors, "invalid", _usable_network_id(key))
+            elif d.event is not None and key != d.event.subject:
+                rejected = _rejection(
+                    d,
+                    f"the Kafka key {key!r} is not the event's subject {d.event.subject!r}; produce every "
+                    "event with the network id as key, so one network's events stay in order",
+                    [],
+                    "key_mismatch",
+                    d.event.subject,
+                )
+            elif d.event is not None:
+                try:
+                    changes[d.event.subject].append(networks[d.event.subject].state.apply(d.event))
+                except Rejection as exc:
+                    rejected = _rejection(d, exc.reason, [], "inconsistent", d.event.subject)
+            if rejected is not None:
+                enqueue(session, rejected, "rejected")
+                outcome.rejected += 1
+            else:
+                outcome.applied += 1
+            metrics.EVENTS_CONSUMED.labels(outcome="rejected" if rejected else "applied").inc()
+            inbox_id = d.record.fallback_id if rejected else d.message_id
+            seen.add(inbox_id)
+            session.add(
+                InboxRow(
+                    message_id=inbox_id,
+                    network_id=owner,
+                    topic=d.record.topic,
+                    partition=d.record.partition,
+                    offset=d.record.offset,
+                    outcome="rejected" if rejected else "applied",
+                )
+            )
+
+        day = today()
+        for network_id, loaded in networks.items():
+            await save_network(session, loaded)
+            if changes.get(network_id):
+                publication = await replan(
+                    session, loaded, today=day, mode="repair", changes=changes[network_id], settings=planner
+                )
+                if publication is not None:
+                    outcome.publications[network_id] = publication
+    metrics.BATCHES.inc()
+    return outcome

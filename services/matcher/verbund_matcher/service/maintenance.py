@@ -1,0 +1,121 @@
+"""Scheduled work on every network: periodic full re-optimisation, and the daily freeze of started assignments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ..domain.problem_builder import Placement, build_problem, week_label
+from ..store.networks import StaleNetwork, bump_version, load_network
+from ..store.tables import NetworkRow, PublishedAssignmentRow
+from .replan import PlannerSettings, Publication, replan
+
+log = logging.getLogger(__name__)
+
+
+async def network_ids(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
+    async with sessions() as session:
+        return list((await session.exec(select(NetworkRow.network_id).order_by(col(NetworkRow.network_id)))).all())
+
+
+async def reoptimise_network(
+    sessions: async_sessionmaker[AsyncSession],
+    network_id: str,
+    *,
+    today: dt.date,
+    planner: PlannerSettings,
+    min_interval: dt.timedelta = dt.timedelta(0),
+) -> Publication | None:
+    """Solve the network afresh, warm-started from its published plan; publish only if it is better.
+
+    "Better" is the planner's objective, which already charges change_penalty for every published
+    assignment that moves, so a new plan wins only when its gain outweighs the disruption.
+    """
+    async with sessions() as session, session.begin():
+        loaded = await load_network(session, network_id, create=False)
+        if loaded is None or (loaded.state.config is None and not loaded.state.learners):
+            return None
+        now = dt.datetime.now(dt.UTC)
+        last = loaded.row.last_full_at
+        if last is not None and last.tzinfo is None:
+            last = last.replace(tzinfo=dt.UTC)
+        if last is not None and now - last < min_interval:
+            return None  # another replica did it a moment ago
+        publication = await replan(session, loaded, today=today, mode="full", settings=planner)
+        await bump_version(session, loaded, last_full_at=now)
+    return publication
+
+
+async def reoptimise_all(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    today: Callable[[], dt.date],
+    planner: PlannerSettings,
+    min_interval: dt.timedelta,
+    on_published: Callable[[], None] = lambda: None,
+) -> int:
+    published = 0
+    for network_id in await network_ids(sessions):
+        try:
+            if await reoptimise_network(
+                sessions, network_id, today=today(), planner=planner, min_interval=min_interval
+            ):
+                published += 1
+                on_published()
+        except StaleNetwork:
+            log.info("network %s changed during its re-optimisation; the next round tries again", network_id)
+    return published
+
+
+async def freeze_network(sessions: async_sessionmaker[AsyncSession], network_id: str, *, today: dt.date) -> int:
+    """Mark published assignments frozen once they have started or entered the notice period.
+
+    Only stored (no event): the planner derives frozenness from the date anyway, and every later event
+    about the assignment carries frozen=true.
+    """
+    async with sessions() as session, session.begin():
+        loaded = await load_network(session, network_id, create=False)
+        if loaded is None:
+            return 0
+        rows = (
+            await session.exec(
+                select(PublishedAssignmentRow).where(
+                    PublishedAssignmentRow.network_id == network_id, col(PublishedAssignmentRow.frozen).is_(False)
+                )
+            )
+        ).all()
+        problem = build_problem(
+            loaded.state,
+            today=today,
+            previous=[Placement(r.learner_id, r.module_id, r.firm_id, r.start_week) for r in rows],
+        )
+        limit = week_label(problem, problem.settings.current_week + problem.settings.notice_period)
+        to_freeze = [r.assignment_id for r in rows if r.start_week < limit]
+        if not to_freeze:
+            return 0
+        await session.exec(
+            update(PublishedAssignmentRow)
+            .where(
+                col(PublishedAssignmentRow.network_id) == network_id,
+                col(PublishedAssignmentRow.assignment_id).in_(to_freeze),
+            )
+            .values(frozen=True)
+        )
+        await bump_version(session, loaded)
+    return len(to_freeze)
+
+
+async def freeze_all(sessions: async_sessionmaker[AsyncSession], *, today: Callable[[], dt.date]) -> int:
+    frozen = 0
+    for network_id in await network_ids(sessions):
+        try:
+            frozen += await freeze_network(sessions, network_id, today=today())
+        except StaleNetwork:
+            log.info("network %s changed during the freeze; tomorrow's run catches up", network_id)
+    return frozen

@@ -1,0 +1,389 @@
+"""Replans one network and stages the difference to its published plan in the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import delete
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from verbund_schemas import (
+    AssignmentCancelled,
+    AssignmentCancelledData,
+    AssignmentChanged,
+    AssignmentChangedData,
+    AssignmentData,
+    AssignmentMade,
+    PlanPublished,
+    PlanPublishedData,
+    PreviousAssignment,
+    SeatSuggestion,
+    ShortfallData,
+    ShortfallDetected,
+    ShortfallReason,
+    ShortfallResolved,
+    ShortfallResolvedData,
+    week_monday,
+    week_sunday,
+)
+
+from .. import planning
+from ..domain.network import Change, ChangeKind
+from ..domain.problem_builder import Placement, build_problem, week_label
+from ..ops import metrics
+from ..planning.model import Assignment, Plan, Problem, Shortfall
+from ..store.networks import LoadedNetwork, bump_version
+from ..store.tables import PublishedAssignmentRow, PublishedShortfallRow
+from .identities import assignment_id, shortfall_id
+from .outbox import SOURCE, enqueue
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["repair", "full"]
+
+
+@dataclass(frozen=True)
+class PlannerSettings:
+    repair_time_limit: float = 5.0
+    full_time_limit: float = 30.0
+    workers: int = 2
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What one replan staged for publishing."""
+
+    plan_version: int
+    made: int
+    changed: int
+    cancelled: int
+    detected: int
+    resolved: int
+
+
+def _objective_of(evaluation: Any) -> int:
+    """`planning.evaluate` returns the objective, or an object carrying it."""
+    value = getattr(evaluation, "objective", evaluation)
+    return int(value)
+
+
+async def _run_planner(problem: Problem, mode: Mode, settings: PlannerSettings) -> Plan:
+    # CP-SAT holds no GIL while it searches; a thread keeps the consumer's heartbeats and the relay going.
+    if mode == "repair":
+        return await asyncio.to_thread(planning.repair, problem)
+    return await asyncio.to_thread(
+        planning.solve,
+        problem,
+        time_limit=settings.full_time_limit,
+        workers=settings.workers,
+        seed=settings.seed,
+    )
+
+
+async def replan(
+    session: AsyncSession,
+    loaded: LoadedNetwork,
+    *,
+    today: dt.date,
+    mode: Mode,
+    changes: Sequence[Change] = (),
+    settings: PlannerSettings = PlannerSettings(),
+) -> Publication | None:
+    """Plan the network and stage the difference; None when the published plan stays as it is."""
+    network_id = loaded.state.network_id
+    published = {
+        r.assignment_id: r
+        for r in (
+            await session.exec(select(PublishedAssignmentRow).where(PublishedAssignmentRow.network_id == network_id))
+        ).all()
+    }
+    problem = build_problem(
+        loaded.state,
+        today=today,
+        previous=[Placement(r.learner_id, r.module_id, r.firm_id, r.start_week) for r in published.values()],
+    )
+    started = time.perf_counter()
+    try:
+        plan = await _run_planner(problem, mode, settings)
+    except Exception:
+        # A planner failure must not stop ingestion: the state is kept and the next replan tries again.
+        metrics.REPLANS.labels(mode=mode, result="error").inc()
+        log.exception("planning network %s failed; keeping the published plan", network_id)
+        return None
+    finally:
+        metrics.PLANNING_SECONDS.labels(mode=mode).observe(time.perf_counter() - started)
+
+    if mode == "full" and published:
+        current = _objective_of(await asyncio.to_thread(planning.evaluate, problem, problem.previous))
+        if plan.objective <= current:
+            metrics.REPLANS.labels(mode=mode, result="kept").inc()
+            return None
+
+    publication = await _stage(session, loaded, problem, plan, published, changes, mode)
+    metrics.REPLANS.labels(mode=mode, result="published" if publication else "unchanged").inc()
+    return publication
+
+
+async def _stage(
+    session: AsyncSession,
+    loaded: LoadedNetwork,
+    problem: Problem,
+    plan: Plan,
+    published: dict[str, PublishedAssignmentRow],
+    changes: Sequence[Change],
+    mode: Mode,
+) -> Publication | None:
+    state = loaded.state
+    network_id = state.network_id
+    version = loaded.row.plan_version + 1
+    frozen = set(problem.frozen)
+    notice_end = problem.settings.current_week + problem.settings.notice_period
+
+    def data_of(a: Assignment) -> dict[str, Any]:
+        module = problem.modules[a.module_id]
+        learner = state.learners.get(a.learner_id)
+        firm = problem.firms.get(a.firm_id)
+        start, end = week_label(problem, a.start), week_label(problem, a.start + module.duration - 1)
+        return {
+            "assignment_id": assignment_id(network_id, a.learner_id, a.module_id),
+            "learner_id": a.learner_id,
+            "learner_name": learner.name if learner else a.learner_id,
+            "module_id": a.module_id,
+            "module_name": module.name,
+            "firm_id": a.firm_id,
+            "firm_name": firm.name if firm else a.firm_id,
+            "start_week": start,
+            "end_week": end,
+            "start_date": week_monday(start),
+            "end_date": week_sunday(end),
+            "plan_version": version,
+            "frozen": a in frozen or a.start < notice_end,
+        }
+
+    new = {assignment_id(network_id, a.learner_id, a.module_id): a for a in plan.assignments}
+    shortfalls = {shortfall_id(network_id, s.learner_id, s.group_id, s.module_id): s for s in plan.shortfalls}
+    events: list[Any] = []
+    made = changed = cancelled = 0
+    for aid in sorted(new):
+        a, old = new[aid], published.get(aid)
+        data = data_of(a)
+        if old is None:
+            events.append(AssignmentMade(source=SOURCE, subject=network_id, data=AssignmentData(**data)))
+            made += 1
+        elif old.firm_id != a.firm_id or old.start_week != data["start_week"]:
+            previous = PreviousAssignment(
+                firm_id=old.firm_id, firm_name=old.firm_name, start_week=old.start_week, end_week=old.end_week
+            )
+            reason = _change_reason(a.learner_id, old.firm_id, changes, mode)
+            events.append(
+                AssignmentChanged(
+                    source=SOURCE,
+                    subject=network_id,
+                    data=AssignmentChangedData(**data, previous=previous, reason=reason),
+                )
+            )
+            changed += 1
+    for aid in sorted(set(published) - set(new)):
+        old = published[aid]
+        reason = _cancel_reason(old, changes, shortfalls.values(), mode)
+        events.append(
+            AssignmentCancelled(
+                source=SOURCE,
+                subject=network_id,
+                data=AssignmentCancelledData(
+                    assignment_id=aid,
+                    learner_id=old.learner_id,
+                    learner_name=old.learner_name,
+                    module_id=old.module_id,
+                    module_name=old.module_name,
+                    firm_id=old.firm_id,
+                    firm_name=old.firm_name,
+                    start_week=old.start_week,
+                    end_week=old.end_week,
+                    start_date=week_monday(old.start_week),
+                    end_date=week_sunday(old.end_week),
+                    plan_version=version,
+                    frozen=old.frozen,
+                    reason=reason,
+                ),
+            )
+        )
+        cancelled += 1
+
+    stored_shortfalls = {
+        r.shortfall_id: r
+        for r in (
+            await session.exec(select(PublishedShortfallRow).where(PublishedShortfallRow.network_id == network_id))
+        ).all()
+    }
+    shortfall_events: list[Any] = []
+    new_payloads: dict[str, dict[str, Any]] = {}
+    for sid in sorted(shortfalls):
+        payload = _shortfall_payload(sid, shortfalls[sid], problem, state.learners)
+        new_payloads[sid] = payload
+        old_sf = stored_shortfalls.get(sid)
+        if old_sf is None or old_sf.payload != payload:
+            shortfall_events.append(
+                ShortfallDetected(
+                    source=SOURCE, subject=network_id, data=ShortfallData(**payload, plan_version=version)
+                )
+            )
+    resolved = sorted(set(stored_shortfalls) - set(shortfalls))
+    for sid in resolved:
+        old_payload = stored_shortfalls[sid].payload
+        shortfall_events.append(
+            ShortfallResolved(
+                source=SOURCE,
+                subject=network_id,
+                data=ShortfallResolvedData(
+                    shortfall_id=sid,
+                    learner_id=old_payload["learner_id"],
+                    group_id=old_payload["group_id"],
+                    module_id=old_payload.get("module_id"),
+                    plan_version=version,
+                    message=_resolved_message(old_payload, state.learners.keys()),
+                ),
+            )
+        )
+
+    if not events and not shortfall_events:
+        await bump_version(session, loaded, objective=int(plan.objective), bound=plan.bound, solver=plan.solver)
+        return None
+
+    for event in events:
+        enqueue(session, event, "assignments")
+    enqueue(
+        session,
+        PlanPublished(
+            source=SOURCE,
+            subject=network_id,
+            data=PlanPublishedData(
+                plan_version=version,
+                objective=int(plan.objective),
+                bound=None if plan.bound is None else int(plan.bound),
+                learners=len(problem.learners),
+                assignments=len(new),
+                shortfalls=len(shortfalls),
+                made=made,
+                changed=changed,
+                cancelled=cancelled,
+                solver=plan.solver or mode,
+                solve_seconds=max(0.0, float(plan.seconds)),
+            ),
+        ),
+        "assignments",
+    )
+    for event in shortfall_events:
+        enqueue(session, event, "shortfalls")
+
+    # The published plan becomes the new one, in the same transaction as the outbox rows.
+    await session.exec(
+        delete(PublishedAssignmentRow).where(col(PublishedAssignmentRow.network_id) == network_id)
+    )
+    await session.exec(
+        delete(PublishedShortfallRow).where(col(PublishedShortfallRow.network_id) == network_id)
+    )
+    for aid, a in new.items():
+        d = data_of(a)
+        kept = published.get(aid)
+        unchanged = kept is not None and kept.firm_id == a.firm_id and kept.start_week == d["start_week"]
+        session.add(
+            PublishedAssignmentRow(
+                network_id=network_id,
+                assignment_id=aid,
+                learner_id=a.learner_id,
+                learner_name=d["learner_name"],
+                module_id=a.module_id,
+                module_name=d["module_name"],
+                firm_id=a.firm_id,
+                firm_name=d["firm_name"],
+                start_week=d["start_week"],
+                end_week=d["end_week"],
+                frozen=d["frozen"] or bool(kept and kept.frozen and unchanged),
+                plan_version=kept.plan_version if unchanged and kept else version,
+            )
+        )
+    for sid, payload in new_payloads.items():
+        session.add(PublishedShortfallRow(network_id=network_id, shortfall_id=sid, payload=payload))
+    await bump_version(
+        session,
+        loaded,
+        plan_version=version,
+        objective=int(plan.objective),
+        bound=plan.bound,
+        solver=plan.solver or mode,
+    )
+    return Publication(version, made, changed, cancelled, len(shortfall_events) - len(resolved), len(resolved))
+
+
+def _describe(changes: Sequence[Change]) -> str:
+    texts = list(dict.fromkeys(c.description for c in changes))
+    if not texts:
+        return ""
+    shown = "; ".join(texts[:3]) + (f"; and {len(texts) - 3} more changes" if len(texts) > 3 else "")
+    return shown
+
+
+def _change_reason(learner_id: str, old_firm: str, changes: Sequence[Change], mode: Mode) -> str:
+    own = [c for c in changes if c.subject_id in (learner_id, old_firm)]
+    if own:
+        return f"Replanned because {_describe(own)}."
+    if mode == "full":
+        return "A re-optimisation of the network found a better plan that outweighs the cost of this change."
+    if changes:
+        return f"Replanned to make room after these changes in the network: {_describe(changes)}."
+    return "Replanned: the network's plan was revised."
+
+
+def _cancel_reason(old: PublishedAssignmentRow, changes: Sequence[Change], shortfalls: Any, mode: Mode) -> str:
+    for c in changes:
+        if c.kind is ChangeKind.LEARNER_WITHDRAWN and c.subject_id == old.learner_id:
+            return f"Cancelled because {c.description}."
+        if c.kind is ChangeKind.FIRM_LEFT and c.subject_id == old.firm_id:
+            return f"Cancelled because {c.description}."
+    for s in shortfalls:
+        if s.learner_id == old.learner_id and s.module_id == old.module_id:
+            return f"Cancelled: {s.message}"
+    return _change_reason(old.learner_id, old.firm_id, changes, mode).replace("Replanned", "Cancelled", 1)
+
+
+def _shortfall_payload(sid: str, s: Shortfall, problem: Problem, learners: Any) -> dict[str, Any]:
+    learner = learners.get(s.learner_id)
+    data = ShortfallData(
+        shortfall_id=sid,
+        learner_id=s.learner_id,
+        learner_name=learner.name if learner else s.learner_id,
+        group_id=s.group_id,
+        module_id=s.module_id,
+        missing=max(1, s.missing),
+        reason=ShortfallReason(str(s.reason)),
+        message=s.message,
+        competing_learners=list(s.competing_learners),
+        suggestions=[
+            SeatSuggestion(
+                firm_id=g.firm_id,
+                module_id=g.module_id,
+                first_week=week_label(problem, g.first_week),
+                last_week=week_label(problem, g.last_week),
+                seats=max(1, g.seats),
+            )
+            for g in s.suggestions
+        ],
+        plan_version=1,
+    )
+    payload = data.model_dump(mode="json")
+    payload.pop("plan_version")
+    return payload
+
+
+def _resolved_message(payload: dict[str, Any], learner_ids: Any) -> str:
+    if payload["learner_id"] not in learner_ids:
+        return f"{payload['learner_name']} is no longer in the network."
+    return f"{payload['learner_name']}'s requirement in group {payload['group_id']} is now met."

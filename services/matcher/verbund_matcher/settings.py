@@ -1,0 +1,47 @@
+"""The matcher's configuration, read from VERBUND_* environment variables."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class MatcherSettings(BaseSettings):
+    """Every knob of the matcher; defaults run it on a laptop against a local broker and SQLite."""
+
+    model_config = SettingsConfigDict(env_prefix="VERBUND_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///verbund.db",
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///file.db or postgresql+asyncpg://user@host/db",
+    )
+    kafka_bootstrap_servers: str = Field(
+        default="localhost:9092",
+        validation_alias=AliasChoices("VERBUND_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
+        description="Kafka bootstrap servers, comma separated",
+    )
+    group_id: str = Field(default="verbund-matcher", description="Kafka consumer group of the matcher replicas")
+    client_id: str = Field(default="verbund-matcher", description="Kafka client id (shows up in broker logs)")
+    batch_max_records: int = Field(default=500, ge=1, description="Most inbound records handled in one batch")
+    batch_timeout_ms: int = Field(default=200, ge=1, description="How long a batch waits to fill up")
+    replan_time_limit: float = Field(default=5.0, gt=0, description="Seconds for the repair after a batch")
+    full_reoptimise_interval: float = Field(
+        default=3600.0, ge=0, description="Seconds between full re-optimisations of a network (0: never)"
+    )
+    full_reoptimise_time_limit: float = Field(default=30.0, gt=0, description="Seconds per full re-optimisation")
+    solver_workers: int = Field(default=2, ge=1, description="CP-SAT worker threads per solve")
+    solver_seed: int = Field(default=0, description="CP-SAT random seed (fixed: reproducible plans)")
+    freeze_hour_utc: int = Field(default=2, ge=0, le=23, description="Hour (UTC) of the daily freeze job")
+    relay_batch_size: int = Field(default=500, ge=1, description="Most outbox rows published per round")
+    relay_poll_seconds: float = Field(default=0.5, gt=0, description="Outbox poll interval when idle")
+    health_port: int = Field(default=8081, ge=0, le=65535, description="Port of /healthz, /readyz, /metrics (0: off)")
+    health_host: str = Field(default="127.0.0.1", description="Address the health endpoint binds to")
+    shutdown_grace_seconds: float = Field(default=30.0, gt=0, description="How long SIGTERM waits for a batch")
+    auto_offset_reset: Literal["earliest", "latest"] = Field(
+        default="earliest", description="Where a new consumer group starts"
+    )
+    migrate: bool = Field(default=True, description="Run `alembic upgrade head` at start")
+    log_json: bool = Field(default=True, description="Structured JSON logs on stderr")
+    log_level: str = Field(default="INFO", description="Python log level")

@@ -1,0 +1,1 @@
+"""Persistence of the matcher: tables, engine, migrations, and the network repository."""

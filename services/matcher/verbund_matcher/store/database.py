@@ -1,0 +1,64 @@
+"""The database engine and `alembic upgrade head` for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+# services/matcher/verbund_matcher/store/database.py -> services/matcher
+_SERVICE_DIR = Path(__file__).resolve().parents[2]
+ALEMBIC_INI = _SERVICE_DIR / "alembic.ini"
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine; SQLite gets WAL and a busy timeout so the relay and the consumer can share it."""
+    if is_sqlite(url):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    return create_async_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def alembic_config() -> Config:
+    if not ALEMBIC_INI.is_file():
+        raise FileNotFoundError(
+            f"{ALEMBIC_INI} is missing; the matcher reads its migrations from services/matcher in the "
+            "repository (install it with pip install -e services/matcher)"
+        )
+    return Config(str(ALEMBIC_INI))
+
+
+def _upgrade(connection: Connection) -> None:
+    cfg = alembic_config()
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, "head")
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Bring the schema to the newest migration; idempotent, and safe for replicas starting at once."""
+    async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Replicas starting together: one migrates, the others wait for it inside this transaction.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(7466521)"))
+        await conn.run_sync(_upgrade)
