@@ -55,3 +55,10 @@ def make_plan(
         moved=moved_learners(problem, chosen),
         deficits=deficits,
     )
+
+
+def plan_key(problem: Problem, assignments: Iterable[Assignment]) -> tuple[int, int, int]:
+    """Lexicographic quality: (− unfilled min-seat learner-weeks, assignments, design objective)."""
+    chosen = list(assignments)
+    short = sum(d.required - d.assigned for d in seat_deficits(problem, chosen))
+    return (-short, len(chosen), evaluate(problem, chosen).objective)

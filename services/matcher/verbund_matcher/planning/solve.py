@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from time import perf_counter
 
 from .construct import construct
-from .model import Plan, Problem
-from .outcome import make_plan
+from .cpsat import solve_cpsat
+from .lns import improve
+from .model import Assignment, Plan, Problem
+from .outcome import make_plan, plan_key
+from .scope import learner_scope
+from .seats import SeatTable, seat_table
 
 STRATEGIES = ("auto", "construct", "cpsat", "lns")
+
+# Above this many start literals the monolithic model spends its budget in presolve; LNS does better.
+MONOLITHIC_OPTIONS = 60_000
+
+
+def model_size(problem: Problem, table: SeatTable | None = None) -> int:
+    """How many start literals the monolithic CP-SAT model would have (before seat pruning)."""
+    table = table if table is not None else seat_table(problem.offers)
+    total = 0
+    for learner in problem.learners:
+        scope = learner_scope(problem, learner)
+        for m in scope.modules:
+            duration = problem.modules[m].duration
+            for f in scope.firms(table, m):
+                total += sum(hi - lo + 1 for lo, hi in scope.start_ranges(table, m, f, duration))
+        if total > MONOLITHIC_OPTIONS * 4:
+            break
+    return total
 
 
 def solve(
@@ -22,5 +45,30 @@ def solve(
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown planning strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
     started = perf_counter()
-    assignments = construct(problem)
-    return make_plan(problem, assignments, solver="construct", started=started)
+    deadline = started + time_limit
+    table = seat_table(problem.offers)
+    initial = construct(problem, table=table)
+    if strategy == "construct":
+        return make_plan(problem, initial, solver="construct", started=started)
+    if strategy == "auto":
+        strategy = "cpsat" if model_size(problem, table) <= MONOLITHIC_OPTIONS else "lns"
+    # Leave time to explain and assemble the plan.
+    budget = max(0.1, (deadline - perf_counter()) * 0.95)
+    if strategy == "cpsat":
+        result = solve_cpsat(problem, hint=initial, time_limit=budget, workers=workers, seed=seed, table=table)
+        best = _better(problem, initial, list(result.assignments)) if result.found else initial
+        return make_plan(
+            problem,
+            best,
+            solver="cpsat" if result.found else "cpsat-fallback-construct",
+            started=started,
+            proven_optimal=result.status == "optimal" and set(best) == set(result.assignments),
+            bound=result.bound if result.found else None,
+        )
+    improved, _stats = improve(problem, initial, time_limit=budget, workers=workers, seed=seed, table=table)
+    return make_plan(problem, _better(problem, initial, improved), solver="lns", started=started)
+
+
+def _better(problem: Problem, first: Sequence[Assignment], second: Sequence[Assignment]) -> list[Assignment]:
+    """The plan with fewer unfilled minimum seats, then more coverage, then the higher objective."""
+    return list(second) if plan_key(problem, second) >= plan_key(problem, first) else list(first)

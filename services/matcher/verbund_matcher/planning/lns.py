@@ -1,0 +1,206 @@
+"""Large-neighbourhood search: free a few related learners, re-plan them with CP-SAT, keep what is better."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from time import perf_counter
+
+from .cpsat import solve_cpsat
+from .model import Assignment, Problem
+from .scope import LearnerScope, learner_scope
+from .seats import Cell, SeatTable, seat_table
+from .validator import learner_sat
+
+
+@dataclass(slots=True)
+class LnsStats:
+    iterations: int = 0
+    improved: int = 0
+    start_key: tuple[int, int, int] = (0, 0, 0)
+    final_key: tuple[int, int, int] = (0, 0, 0)
+    history: list[tuple[float, int]] = field(default_factory=list)  # (seconds, design objective)
+
+
+class _Incumbent:
+    """The current plan with the pieces of its score kept up to date as learners are re-planned."""
+
+    def __init__(self, problem: Problem, table: SeatTable, assignments: Sequence[Assignment]) -> None:
+        self.problem = problem
+        self.table = table
+        self.by_learner: dict[str, list[Assignment]] = {s.id: [] for s in problem.learners}
+        for a in assignments:
+            self.by_learner.setdefault(a.learner_id, []).append(a)
+        self.learners = {s.id: s for s in problem.learners}
+        self.sat = {sid: learner_sat(problem, s, self.by_learner[sid]) for sid, s in self.learners.items()}
+        self.previous = set(problem.previous)
+        self.kept = sum(1 for a in assignments if a in self.previous)
+        self.count = len(assignments)
+        self.used: dict[Cell, dict[int, int]] = {}
+        self.short = 0
+        for cell, weeks in table.min_seats.items():
+            self.short += sum(weeks.values())
+            self.used.setdefault(cell, {})
+        self._apply(assignments, +1)
+
+    def _apply(self, assignments: Sequence[Assignment], sign: int) -> None:
+        """Adds (or removes) seat usage, keeping the min-seat shortfall total current."""
+        modules = self.problem.modules
+        for a in assignments:
+            cell = (a.firm_id, a.module_id)
+            weeks = self.used.setdefault(cell, {})
+            minimum = self.table.min_seats.get(cell)
+            for w in range(a.start, a.start + modules[a.module_id].duration):
+                before = weeks.get(w, 0)
+                weeks[w] = before + sign
+                if minimum:
+                    need = minimum.get(w, 0)
+                    self.short += max(0, need - weeks[w]) - max(0, need - before)
+
+    def key(self) -> tuple[int, int, int]:
+        return (-self.short, self.count, self.objective())
+
+    def objective(self) -> int:
+        penalty = self.problem.settings.change_penalty * (len(self.problem.previous) - self.kept)
+        return sum(self.sat.values()) + min(self.sat.values(), default=0) - penalty
+
+    def replace(self, changes: Mapping[str, Sequence[Assignment]]) -> None:
+        for sid, new in changes.items():
+            old = self.by_learner.get(sid, [])
+            self._apply(old, -1)
+            self._apply(new, +1)
+            self.kept += sum(1 for a in new if a in self.previous) - sum(1 for a in old if a in self.previous)
+            self.count += len(new) - len(old)
+            self.by_learner[sid] = list(new)
+            self.sat[sid] = learner_sat(self.problem, self.learners[sid], new)
+
+    def assignments(self) -> list[Assignment]:
+        return [a for own in self.by_learner.values() for a in own]
+
+
+def improve(
+    problem: Problem,
+    start: Sequence[Assignment],
+    *,
+    time_limit: float,
+    workers: int = 2,
+    seed: int = 0,
+    table: SeatTable | None = None,
+    neighbourhood: int | None = None,
+    step_limit: float | None = None,
+) -> tuple[list[Assignment], LnsStats]:
+    """Improves `start` until the time limit; never returns something worse than it."""
+    began = perf_counter()
+    deadline = began + time_limit
+    table = table if table is not None else seat_table(problem.offers)
+    rng = random.Random(seed)
+    current = _Incumbent(problem, table, start)
+    stats = LnsStats(start_key=current.key())
+    stats.history.append((0.0, current.objective()))
+    learners = [s.id for s in problem.learners]
+    if not learners:
+        stats.final_key = current.key()
+        return current.assignments(), stats
+    scopes: dict[str, LearnerScope] = {}
+
+    def scope(sid: str) -> LearnerScope:
+        sc = scopes.get(sid)
+        if sc is None:
+            sc = learner_scope(problem, current.learners[sid])
+            scopes[sid] = sc
+        return sc
+
+    takers: dict[str, list[str]] = {}  # module -> learners who may do it
+    for s in problem.learners:
+        for mod in scope(s.id).modules:
+            takers.setdefault(mod, []).append(s.id)
+    busiest = max((len(fs) for fs in table.firms_for.values()), default=0)
+    firm_cap = 8 if busiest > 8 else None
+    size = neighbourhood if neighbourhood is not None else max(3, min(12, 6000 // max(1, len(learners))))
+    step = step_limit if step_limit is not None else 1.0
+    while perf_counter() < deadline - 0.05:
+        stats.iterations += 1
+        chosen = _neighbourhood(current, takers, rng, size)
+        old = {sid: current.by_learner.get(sid, []) for sid in chosen}
+        others_min = min((v for sid, v in current.sat.items() if sid not in chosen), default=None)
+        before = current.key()
+        current._apply([a for own in old.values() for a in own], -1)
+        remaining = deadline - perf_counter()
+        try:
+            result = solve_cpsat(
+                problem,
+                free=chosen,
+                hint=[a for own in old.values() for a in own],
+                others_min=others_min,
+                time_limit=max(0.05, min(step, remaining)),
+                workers=workers,
+                seed=rng.randrange(1 << 30),
+                firm_cap=firm_cap,
+                table=table,
+                scopes={sid: scope(sid) for sid in chosen},
+                fixed_occupancy=current.used,
+            )
+        finally:
+            current._apply([a for own in old.values() for a in own], +1)
+        if not result.found:
+            size = max(2, size - 1)
+            continue
+        new: dict[str, list[Assignment]] = {sid: [] for sid in chosen}
+        for a in result.assignments:
+            new[a.learner_id].append(a)
+        current.replace(new)
+        if current.key() < before:
+            current.replace(old)
+        elif current.key() > before:
+            stats.improved += 1
+            stats.history.append((perf_counter() - began, current.objective()))
+        # Grow the neighbourhood while CP-SAT proves it quickly; shrink it when it runs out of time.
+        size = min(size + 1, 40) if result.status == "optimal" else max(2, size - 1)
+    stats.final_key = current.key()
+    return current.assignments(), stats
+
+
+def _neighbourhood(
+    current: _Incumbent,
+    takers: Mapping[str, list[str]],
+    rng: random.Random,
+    size: int,
+) -> set[str]:
+    """A seed learner (often one with a gap or the worst-off) and learners competing for its modules."""
+    learners = list(current.by_learner)
+    roll = rng.random()
+    seed_id: str
+    if roll < 0.35:
+        lacking = [
+            sid
+            for sid in rng.sample(learners, min(len(learners), 200))
+            if len(current.by_learner[sid]) < sum(current.learners[sid].required.values())
+        ]
+        seed_id = rng.choice(lacking) if lacking else rng.choice(learners)
+    elif roll < 0.5:
+        seed_id = min(current.sat, key=lambda sid: (current.sat[sid], rng.random()))
+    else:
+        seed_id = rng.choice(learners)
+    chosen = {seed_id}
+    learner = current.learners[seed_id]
+    mods = list(learner.allowed_modules)
+    rng.shuffle(mods)
+    pool: list[str] = []
+    for mod in mods:
+        pool.extend(t for t in takers.get(mod, []) if t != seed_id)
+        if len(pool) > 20 * size:
+            break
+    # Prefer learners whose windows overlap the seed's: only they can trade seats with it.
+    overlapping = [
+        t
+        for t in pool
+        if current.learners[t].first_week <= learner.last_week and current.learners[t].last_week >= learner.first_week
+    ]
+    candidates = overlapping or pool
+    rng.shuffle(candidates)
+    for t in candidates:
+        if len(chosen) >= size:
+            break
+        chosen.add(t)
+    return chosen
