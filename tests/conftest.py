@@ -1,0 +1,86 @@
+"""Session fixtures for every test: a real Kafka broker with Verbund's topics, PostgreSQL, and SQLite URLs.
+
+Kafka: KAFKA_BOOTSTRAP_SERVERS if set, else a testcontainers broker when a Docker engine answers, else a
+local broker from Maven jars. PostgreSQL: VERBUND_TEST_DATABASE_URL if set, else testcontainers, else a
+local server. With CI=true a missing broker or server fails the tests that need it; elsewhere they skip.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+# Before anything calls load_topics() (it caches the names): this run's topics get their own prefix, so runs
+# against a shared cluster do not see each other's events. Subprocesses inherit it.
+os.environ.setdefault("VERBUND_TOPIC_PREFIX", f"test-{uuid.uuid4().hex[:8]}.")
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+from postgres_tools import create_database, drop_database, url_with_database
+from verbund_schemas.topics import load_topics
+
+from verbund.stack.kafka_local import run_coroutine
+from verbund.stack.selection import PostgresEndpoint, provide_kafka, provide_postgres
+from verbund.stack.topics import ensure_topics
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def _unavailable(what: str, error: BaseException) -> NoReturn:
+    message = f"{what} could not be had: {error.__class__.__name__}: {error}"
+    if _in_ci():
+        pytest.fail(f"{message}\n(CI=true: integration tests fail instead of skipping)", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    """host:port of a running Kafka broker on which every topic of infra/topics.toml exists (prefixed)."""
+    with ExitStack() as stack:
+        try:
+            endpoint = stack.enter_context(provide_kafka())
+            run_coroutine(ensure_topics(endpoint.bootstrap_servers, load_topics().values()))
+        except Exception as exc:
+            _unavailable("A Kafka broker", exc)
+        yield endpoint.bootstrap_servers
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresEndpoint]:
+    """The PostgreSQL server of this run: `.url` (async URL of its main database), `.admin_url`, `.source`."""
+    with ExitStack() as stack:
+        try:
+            endpoint = stack.enter_context(provide_postgres())
+        except Exception as exc:
+            _unavailable("A PostgreSQL server", exc)
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: PostgresEndpoint) -> str:
+    """postgresql+asyncpg://... of a database shared by the whole session."""
+    return postgres_server.url
+
+
+@pytest.fixture
+def fresh_postgres_url(postgres_server: PostgresEndpoint) -> Iterator[str]:
+    """postgresql+asyncpg://... of a new, empty database for this test alone (dropped afterwards)."""
+    name = f"verbund_test_{uuid.uuid4().hex[:12]}"
+    try:
+        run_coroutine(create_database(postgres_server.admin_url, name))
+    except Exception as exc:
+        _unavailable(f"A fresh database on {postgres_server.source} PostgreSQL", exc)
+    yield url_with_database(postgres_server.url, name)
+    run_coroutine(drop_database(postgres_server.admin_url, name))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """sqlite+aiosqlite:///... of a database file in this test's temporary folder."""
+    return f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
