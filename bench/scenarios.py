@@ -817,7 +817,7 @@ def synthetic(size: Size, seed: int) -> list[Envelope]:
     for f in firm_ids:
         log.add(FirmRegistered, {"firm_id": f, "name": f"Firm {f}", "location": {"city": rng.choice(CITIES)}})
     # Each module is offered by a few firms; capacity follows demand (electives split their learners).
-    per_module_firms = max(1, min(size.firms, round(size.firms * 3 / n)))
+    per_module_firms = min(size.firms, max(2, round(size.firms * 3 / n)))
     horizon = size.weeks
     for k, m in enumerate(module_ids):
         takers = size.learners if k < compulsory else size.learners * chosen_electives / electives
