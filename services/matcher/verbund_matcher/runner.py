@@ -61,7 +61,32 @@ class RunningMatcher:
         subscribers = list(self.broker.subscribers)
         if not subscribers or not all(getattr(s, "running", False) for s in subscribers):
             return False, "kafka consumer not running"
-        return True, "ready"
+        return True, f"ready partitions={self.assigned_partitions()}"
+
+    async def until_consuming(self, timeout: float = 60.0) -> None:  # noqa: ASYNC109
+        """Wait until this replica holds partitions and knows where it reads from in each.
+
+        With auto_offset_reset=latest a record produced before the position is resolved would be
+        skipped, so demos and tests call this before producing.
+        """
+        async with asyncio.timeout(timeout):
+            while True:
+                consumers = [c for s in self.broker.subscribers if (c := getattr(s, "consumer", None)) is not None]
+                assigned = [(c, tp) for c in consumers for tp in c.assignment()]
+                if assigned:
+                    for c, tp in assigned:
+                        await c.position(tp)
+                    return
+                await asyncio.sleep(0.1)
+
+    def assigned_partitions(self) -> int:
+        """Inbound partitions this replica holds right now (0 until the group has balanced)."""
+        total = 0
+        for sub in self.broker.subscribers:
+            consumer = getattr(sub, "consumer", None)
+            if consumer is not None:
+                total += len(consumer.assignment())
+        return total
 
 
 async def _consumer_lag(broker: KafkaBroker) -> int:

@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class MatcherSettings(BaseSettings):
     """Every knob of the matcher; defaults run it on a laptop against a local broker and SQLite."""
 
-    model_config = SettingsConfigDict(env_prefix="VERBUND_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="VERBUND_", extra="ignore", populate_by_name=True)
 
     database_url: str = Field(
         default="sqlite+aiosqlite:///verbund.db",

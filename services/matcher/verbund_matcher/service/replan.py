@@ -181,7 +181,7 @@ async def _stage(
             previous = PreviousAssignment(
                 firm_id=old.firm_id, firm_name=old.firm_name, start_week=old.start_week, end_week=old.end_week
             )
-            reason = _change_reason(a.learner_id, old.firm_id, changes, mode)
+            reason = _change_reason(a.learner_id, a.module_id, {old.firm_id, a.firm_id}, changes, mode)
             events.append(
                 AssignmentChanged(
                     source=SOURCE,
@@ -284,12 +284,8 @@ async def _stage(
         enqueue(session, event, "shortfalls")
 
     # The published plan becomes the new one, in the same transaction as the outbox rows.
-    await session.exec(
-        delete(PublishedAssignmentRow).where(col(PublishedAssignmentRow.network_id) == network_id)
-    )
-    await session.exec(
-        delete(PublishedShortfallRow).where(col(PublishedShortfallRow.network_id) == network_id)
-    )
+    await session.exec(delete(PublishedAssignmentRow).where(col(PublishedAssignmentRow.network_id) == network_id))
+    await session.exec(delete(PublishedShortfallRow).where(col(PublishedShortfallRow.network_id) == network_id))
     for aid, a in new.items():
         d = data_of(a)
         kept = published.get(aid)
@@ -331,8 +327,30 @@ def _describe(changes: Sequence[Change]) -> str:
     return shown
 
 
-def _change_reason(learner_id: str, old_firm: str, changes: Sequence[Change], mode: Mode) -> str:
-    own = [c for c in changes if c.subject_id in (learner_id, old_firm)]
+_WEIGHT = {
+    ChangeKind.LEARNER_CHANGED: 0,
+    ChangeKind.LEARNER_WITHDRAWN: 0,
+    ChangeKind.FIRM_LEFT: 1,
+    ChangeKind.OFFER_WITHDRAWN: 1,
+    ChangeKind.OFFER_CHANGED: 2,
+    ChangeKind.OFFER_ADDED: 3,
+}
+
+
+def _relevant(changes: Sequence[Change], learner_id: str, module_id: str, firms: set[str]) -> list[Change]:
+    """The changes that concern this learner, these firms, or offers for this module; the weightiest first."""
+    hits = [
+        c
+        for c in changes
+        if c.subject_id == learner_id
+        or (c.kind in (ChangeKind.FIRM, ChangeKind.FIRM_LEFT) and c.subject_id in firms)
+        or (c.kind.name.startswith("OFFER") and f" for {module_id}" in c.description)
+    ]
+    return sorted(hits, key=lambda c: _WEIGHT.get(c.kind, 4))
+
+
+def _change_reason(learner_id: str, module_id: str, firms: set[str], changes: Sequence[Change], mode: Mode) -> str:
+    own = _relevant(changes, learner_id, module_id, firms)
     if own:
         return f"Replanned because {_describe(own)}."
     if mode == "full":
@@ -351,7 +369,8 @@ def _cancel_reason(old: PublishedAssignmentRow, changes: Sequence[Change], short
     for s in shortfalls:
         if s.learner_id == old.learner_id and s.module_id == old.module_id:
             return f"Cancelled: {s.message}"
-    return _change_reason(old.learner_id, old.firm_id, changes, mode).replace("Replanned", "Cancelled", 1)
+    reason = _change_reason(old.learner_id, old.module_id, {old.firm_id}, changes, mode)
+    return reason.replace("Replanned", "Cancelled", 1)
 
 
 def _shortfall_payload(sid: str, s: Shortfall, problem: Problem, learners: Any) -> dict[str, Any]:
