@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.util
 import json
 import resource
 import subprocess
@@ -20,9 +21,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import scenarios
+def _load_scenarios() -> Any:
+    """bench/scenarios.py by path: a sibling script, and `scenarios/` at the top is a folder of event files."""
+    spec = importlib.util.spec_from_file_location("bench_scenarios", Path(__file__).with_name("scenarios.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
+    spec.loader.exec_module(module)
+    return module
+
+
+scenarios = _load_scenarios()
 
 SOLVERS = ("construct", "cpsat", "lns", "auto", "repair")
 # Before every scenario's first week, so nothing is frozen and the whole horizon is planned.
@@ -207,13 +217,13 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="verbund-bench-") as tmp:
         for name in args.scenarios.split(","):
-            for seed in (int(s) for s in args.seeds.split(",")):
-                path = Path(tmp) / f"{name}-{seed}.jsonl"
-                path.write_text(scenarios.to_jsonl(scenarios.generate(name, seed)), encoding="utf-8")
+            for number in (int(s) for s in args.seeds.split(",")):
+                events = Path(tmp) / f"{name}-{number}.jsonl"
+                events.write_text(scenarios.to_jsonl(scenarios.generate(name, number)), encoding="utf-8")
                 for solver in solvers:
-                    print(f"… {name} seed {seed} {solver}", file=sys.stderr, flush=True)
-                    row = {"scenario": name, "seed": seed, "solver": solver, "solver_arg": solver}
-                    row |= spawn(path, solver, args, seed)
+                    print(f"… {name} seed {number} {solver}", file=sys.stderr, flush=True)
+                    row = {"scenario": name, "seed": number, "solver": solver, "solver_arg": solver}
+                    row |= spawn(events, solver, args, number)
                     rows.append(row)
                     print(json.dumps(row), file=sys.stderr, flush=True)
     print_table(rows)

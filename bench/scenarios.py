@@ -159,13 +159,19 @@ LAST_NAMES = [
 ]
 
 
+def mail_local(text: str) -> str:
+    """The part of an email address before the @, in plain ASCII."""
+    local = text.lower()
+    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"), ("ı", "i"), ("ć", "c")):
+        local = local.replace(a, b)
+    return local
+
+
 def person(rng: random.Random, i: int, domain: str = "example.org") -> tuple[str, dict[str, Any]]:
     """A learner's name and contact; every eighth one prefers English."""
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     name = f"{first} {last}"
-    local = f"{first}.{last}.{i}".lower()
-    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"), ("ı", "i"), ("ć", "c")):
-        local = local.replace(a, b)
+    local = mail_local(f"{first}.{last}.{i}")
     language = "en" if i % 8 == 3 else "de"
     return name, {"name": name, "email": f"{local}@{domain}", "language": language}
 
@@ -363,7 +369,7 @@ def plastics(seed: int) -> list[Envelope]:
             used[region] = used.get(region, 0) + 1
             last = rng.choice(LAST_NAMES)
             name = f"{first} {last}"
-            local = f"{first}.{last}".lower().translate(str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}))
+            local = mail_local(f"{first}.{last}")
             language = "en" if first in ("Emily", "Daniel", "Marco", "Ewa") else "de"
             data: dict[str, Any] = {
                 "learner_id": f"azubi-{number:03d}",
