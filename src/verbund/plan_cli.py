@@ -242,9 +242,14 @@ def render_summary(console: Console, plan_file: PlanFile, output: Path) -> None:
 
 def plan_command(
     events: Annotated[
-        Path, typer.Argument(help="JSON Lines file of inbound events (one event per line), applied in order")
+        Path,
+        typer.Argument(
+            metavar="EVENTS.jsonl", help="JSON Lines file of inbound events (one event per line), applied in order"
+        ),
     ],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the plan (JSON)")] = Path("plan.json"),
+    output: Annotated[
+        Path, typer.Option("--output", "-o", metavar="PLAN.json", help="Where to write the plan (JSON)")
+    ] = Path("plan.json"),
     time_limit: Annotated[float, typer.Option(min=0.1, help="Seconds the solver may take per network")] = 10.0,
     workers: Annotated[int, typer.Option(min=1, max=64, help="CP-SAT search workers")] = 2,
     seed: Annotated[int, typer.Option(help="Random seed of the solver, for repeatable plans")] = 0,
@@ -261,7 +266,14 @@ def plan_command(
         typer.Option(help="auto: repair the --previous plan when there is one, otherwise solve afresh"),
     ] = SolverChoice.AUTO,
 ) -> None:
-    """Plan every network in an events file and write the plans to a file."""
+    """Plan every network in an events file and write the plans to a file.
+
+    Events are applied in file order, per network (the subject), exactly as the matcher applies them. With
+    --previous the published plan is kept stable: --solver auto repairs it (keeps what is still valid, moves
+    only what must move, as the matcher does after a change); --solver solve plans afresh and counts every
+    change to the previous plan against the objective. Exit codes: 0 planned; 1 some events were rejected
+    (the rest was planned); 2 unreadable input, nothing planned; 3 a plan failed the independent validator.
+    """
     out = Console()
     err = Console(stderr=True)
     try:
