@@ -1,5 +1,6 @@
 """The local stack: a real Apache Kafka broker and PostgreSQL server without Docker, and how to choose one."""
 
+from verbund.stack.background import running_kafka_bootstrap
 from verbund.stack.kafka_local import KAFKA_VERSION, KafkaStartError, LocalKafka, fetch_kafka_jars
 from verbund.stack.postgres_local import LocalPostgres, PostgresStartError
 from verbund.stack.selection import KafkaEndpoint, PostgresEndpoint, provide_kafka, provide_postgres
@@ -18,4 +19,5 @@ __all__ = [
     "fetch_kafka_jars",
     "provide_kafka",
     "provide_postgres",
+    "running_kafka_bootstrap",
 ]

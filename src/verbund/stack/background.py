@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from verbund.stack.kafka_local import LocalKafka
+from verbund.stack.kafka_local import LocalKafka, run_coroutine
 from verbund.stack.locations import run_root
 from verbund.stack.ports import port_is_free
 from verbund.stack.postgres_local import LocalPostgres, postmaster_pid, stop_server
@@ -127,7 +126,7 @@ def up(*, postgres: bool, kafka_port: int | None, postgres_port: int | None, tim
         _save_state(state)
         kafka_started = True
     try:
-        topics = asyncio.run(ensure_topics(state.kafka.bootstrap_servers, timeout_s=timeout))
+        topics = run_coroutine(ensure_topics(state.kafka.bootstrap_servers, timeout_s=timeout))
         if postgres and (state.postgres is None or not postgres_running(state.postgres)):
             if state.postgres is not None:
                 shutil.rmtree(state.postgres.run_dir, ignore_errors=True)
@@ -184,6 +183,14 @@ def down(timeout: float = 30.0) -> DownResult:
     return DownResult(kafka_stopped, postgres_stopped)
 
 
+def running_kafka_bootstrap() -> str | None:
+    """The bootstrap address of the broker `verbund stack up` left running, or None."""
+    state = load_state()
+    if state.kafka is not None and kafka_running(state.kafka):
+        return state.kafka.bootstrap_servers
+    return None
+
+
 def export_lines(state: StackState) -> list[str]:
     """Shell lines that point tests and tools at the running stack."""
     lines = []
@@ -207,6 +214,7 @@ __all__ = [
     "kafka_running",
     "load_state",
     "postgres_running",
+    "running_kafka_bootstrap",
     "stack_dir",
     "up",
 ]

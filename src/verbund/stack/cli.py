@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Annotated
 
 import typer
 
 from verbund.stack import background
-from verbund.stack.kafka_local import KafkaStartError, broker_answers, fetch_kafka_jars, kafka_jars_cached
+from verbund.stack.kafka_local import (
+    KafkaStartError,
+    broker_answers,
+    fetch_kafka_jars,
+    kafka_jars_cached,
+    run_coroutine,
+)
 from verbund.stack.kafka_local import kafka_version as default_kafka_version
 from verbund.stack.postgres_local import PostgresStartError
-from verbund.stack.topics import TopicSetupError
+from verbund.stack.topics import TopicReport, TopicSetupError, ensure_topics
 
 stack_app = typer.Typer(
     help="Run a real Apache Kafka broker (and PostgreSQL) locally, without Docker.", no_args_is_help=True
@@ -92,7 +99,7 @@ def status(
         return
     running = False
     if state.kafka is not None and background.kafka_running(state.kafka):
-        answers = asyncio.run(broker_answers(state.kafka.bootstrap_servers))
+        answers = run_coroutine(broker_answers(state.kafka.bootstrap_servers))
         health = "answers" if answers else "does NOT answer metadata requests (see the log)"
         typer.echo(
             f"Kafka {state.kafka.version}: running on {state.kafka.bootstrap_servers}, pid {state.kafka.pid}, {health}"
@@ -112,6 +119,42 @@ def status(
 
 
 @stack_app.command()
+def topics(
+    bootstrap: Annotated[
+        str | None,
+        typer.Option(
+            envvar="KAFKA_BOOTSTRAP_SERVERS",
+            help="Kafka to create the topics on (default: $KAFKA_BOOTSTRAP_SERVERS, else the `up` broker).",
+        ),
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the cluster.")] = 120.0,
+) -> None:
+    """Create Verbund's topics (infra/topics.toml, VERBUND_TOPIC_PREFIX) on a cluster; existing ones are kept."""
+    target = bootstrap or background.running_kafka_bootstrap()
+    if not target:
+        raise _fail("No Kafka given: pass --bootstrap host:port, set KAFKA_BOOTSTRAP_SERVERS, or `verbund stack up`.")
+    try:
+        report = run_coroutine(_ensure_topics_when_reachable(target, timeout))
+    except (TopicSetupError, TimeoutError, OSError) as exc:
+        raise _fail(f"Could not create the topics on {target}: {exc}") from None
+    typer.echo(f"Kafka {target}: created {len(report.created)}, present {len(report.existing)}")
+    for name in report.created:
+        typer.echo(f"  created {name}")
+    for name, wanted, actual in report.partition_mismatches:
+        typer.secho(f"  topic {name} has {actual} partitions, topics.toml says {wanted}", fg=typer.colors.YELLOW)
+
+
+async def _ensure_topics_when_reachable(bootstrap: str, timeout_s: float) -> TopicReport:
+    # A job next to a starting cluster (compose, Kubernetes) may run before the brokers answer.
+    deadline = time.monotonic() + timeout_s
+    while not await broker_answers(bootstrap):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no broker answered within {timeout_s:.0f} s")
+        await asyncio.sleep(1.0)
+    return await ensure_topics(bootstrap, timeout_s=timeout_s)
+
+
+@stack_app.command()
 def fetch(
     version: Annotated[
         str | None, typer.Option(help="Kafka release (default: VERBUND_KAFKA_VERSION or 4.1.1).")
@@ -126,3 +169,7 @@ def fetch(
         raise _fail(str(exc)) from None
     jars = sum(1 for _ in libs.glob("*.jar"))
     typer.echo(f"Kafka {version}: {jars} jars {'already ' if cached else ''}in {libs}")
+
+
+if __name__ == "__main__":
+    stack_app()
