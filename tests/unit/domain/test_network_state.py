@@ -203,6 +203,18 @@ def test_a_curriculum_that_drops_what_a_learner_uses_is_rejected(state: NetworkS
     assert "drops elective, cnc" in reason and "learner 'l-1'" in reason
 
 
+def test_a_curriculum_that_shrinks_a_group_below_a_learners_count_is_rejected(state: NetworkState, ev: Events) -> None:
+    state.apply(ev.learner("l-1", required_counts={"elective": 2}))
+    fewer = ev.curriculum(
+        groups=[
+            {"group_id": "core", "name": "Pflicht", "module_ids": ["basics", "moulding"], "required": 2},
+            {"group_id": "elective", "name": "Wahl", "module_ids": ["extrusion"], "required": 1},
+        ],
+    )
+    reason = rejected(state, fewer)
+    assert "leaves group 'elective' 1 modules, but learner 'l-1' must do 2" in reason
+
+
 def test_an_outbound_event_is_rejected(state: NetworkState) -> None:
     published = PlanPublished.model_validate(
         {

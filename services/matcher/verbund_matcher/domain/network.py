@@ -229,6 +229,15 @@ class NetworkState:
                     f"the new version of curriculum {data.curriculum_id!r} drops {', '.join(lost)}, which "
                     f"learner {learner.learner_id!r} refers to; update that learner first (LearnerUpdated)"
                 )
+            # A registration accepted against the old groups must still be satisfiable by the new ones.
+            for g in data.groups:
+                count = learner.required_counts.get(g.group_id, g.required)
+                if count > len(g.module_ids):
+                    raise Rejection(
+                        f"the new version of curriculum {data.curriculum_id!r} leaves group {g.group_id!r} "
+                        f"{len(g.module_ids)} modules, but learner {learner.learner_id!r} must do {count} of "
+                        "them; update that learner first (LearnerUpdated)"
+                    )
 
     def _known_firm(self, firm_id: str, verb: str) -> FirmData:
         firm = self.firms.get(firm_id)
