@@ -60,12 +60,9 @@ async def _assigned_consumer(options: WatchOptions) -> AIOKafkaConsumer:
         for name in options.topics:
             if name not in existing:
                 raise KafkaUnavailable(missing_topic_message(name, options.bootstrap))
-        partitions = [
-            TopicPartition(name, p)
-            for name in options.topics
-            for p in sorted(consumer.partitions_for_topic(name) or ())
-        ]
-        consumer.assign(partitions)
+        # Without a group, subscribing assigns this consumer every partition of the topics.
+        consumer.subscribe(topics=list(options.topics))
+        partitions = await _wait_for_assignment(consumer, set(options.topics))
         if options.from_beginning:
             await consumer.seek_to_beginning(*partitions)
         else:
@@ -77,6 +74,15 @@ async def _assigned_consumer(options: WatchOptions) -> AIOKafkaConsumer:
         await consumer.stop()
         raise
     return consumer
+
+
+async def _wait_for_assignment(consumer: AIOKafkaConsumer, topics: set[str]) -> list[TopicPartition]:
+    for _ in range(300):
+        assigned = consumer.assignment()
+        if topics <= {tp.topic for tp in assigned}:
+            return sorted(assigned)
+        await asyncio.sleep(0.05)
+    raise KafkaUnavailable(f"Kafka did not hand out the partitions of {', '.join(sorted(topics))} in time; try again.")
 
 
 def _key_matches(record: ConsumerRecord[bytes, bytes], network: str | None) -> bool:
