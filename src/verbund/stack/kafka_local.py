@@ -380,7 +380,11 @@ class LocalKafka:
 
     def _fail(self, what: str) -> None:
         tail = log_tail(self.log_file)
-        raise KafkaStartError(f"{what}\n--- {self.log_file} (last lines) ---\n{tail}\n---\n{_diagnose(tail)}")
+        # The line that explains a failed start often scrolled out of the tail by the shutdown that followed.
+        whole = log_tail(self.log_file, lines=5000)
+        first_error = next((line for line in whole.splitlines() if " ERROR " in line), None)
+        cause = f"First error in the log: {first_error}\n" if first_error else ""
+        raise KafkaStartError(f"{what}\n{cause}--- {self.log_file} (last lines) ---\n{tail}\n---\n{_diagnose(whole)}")
 
     def _port_clash(self) -> bool:
         return "Address already in use" in log_tail(self.log_file, lines=200)
@@ -469,5 +473,7 @@ def _prune_stale_run_dirs(root: Path) -> None:
             if candidate.is_dir() and time.time() - candidate.stat().st_mtime > 3600:
                 shutil.rmtree(candidate, ignore_errors=True)
             continue
-        if not pid_alive(int(info.get("broker_pid", 0)) or -1):
+        # Only when its owner is gone too: a live owner may still be reading the log of a failed start.
+        owner_gone = not pid_alive(int(info.get("owner_pid", 0)))
+        if owner_gone and not pid_alive(int(info.get("broker_pid", 0))):
             shutil.rmtree(candidate, ignore_errors=True)
