@@ -89,7 +89,7 @@ def postgres_running(state: PostgresState) -> bool:
     return postmaster_pid(Path(state.data_dir)) is not None
 
 
-def _pick_port(requested: int | None, default: int) -> int:
+def pick_port(requested: int | None, default: int) -> int:
     """None: the default port when free, else any free one; 0: any free one; N: exactly N."""
     if requested is None:
         return default if port_is_free(default) else 0
@@ -112,7 +112,7 @@ def up(*, postgres: bool, kafka_port: int | None, postgres_port: int | None, tim
         run_dir = stack_dir() / "kafka"
         shutil.rmtree(run_dir, ignore_errors=True)  # a stale broker's data: start clean
         kafka = LocalKafka(
-            port=_pick_port(kafka_port, DEFAULT_KAFKA_PORT), run_dir=run_dir, detached=True, keep_run_dir=True
+            port=pick_port(kafka_port, DEFAULT_KAFKA_PORT), run_dir=run_dir, detached=True, keep_run_dir=True
         )
         kafka.start(timeout=timeout)
         assert kafka.pid is not None
@@ -131,7 +131,7 @@ def up(*, postgres: bool, kafka_port: int | None, postgres_port: int | None, tim
             if state.postgres is not None:
                 shutil.rmtree(state.postgres.run_dir, ignore_errors=True)
             server = LocalPostgres(
-                port=_pick_port(postgres_port, DEFAULT_POSTGRES_PORT),
+                port=pick_port(postgres_port, DEFAULT_POSTGRES_PORT),
                 run_dir=stack_dir() / "postgres",
                 detached=True,
                 keep_run_dir=True,
