@@ -29,11 +29,17 @@ def random_problem(
     precedence: bool = True,
     firm_limit: bool = True,
     tight: float = 1.0,
+    max_duration: int | None = None,
 ) -> Problem:
     """A network with one curriculum: a compulsory group and an elective group, offers spread over firms."""
     rng = random.Random(seed)
     mods = {
-        f"m{i}": Module(f"m{i}", f"Module {i}", duration=rng.randint(1, max(1, weeks // 8)), priority=rng.randint(0, 3))
+        f"m{i}": Module(
+            f"m{i}",
+            f"Module {i}",
+            duration=rng.randint(1, max_duration or max(1, weeks // 8)),
+            priority=rng.randint(0, 3),
+        )
         for i in range(modules)
     }
     ids = list(mods)

@@ -9,6 +9,7 @@ from .ledger import SeatLedger
 from .model import Assignment, Learner, Problem
 from .scope import LearnerScope, learner_scope
 from .seats import SeatTable, seat_table
+from .validator import learner_sat
 
 
 @dataclass(slots=True)
@@ -91,19 +92,75 @@ class Constructor:
         return sorted(learners, key=key)
 
     def reserve_frozen(self) -> None:
-        self.ledger.take(self.problem.frozen)
+        present = {s.id for s in self.problem.learners}
+        self.ledger.take(a for a in self.problem.frozen if a.learner_id in present)
 
     def plan(self, learner: Learner, *, keep_bonus: bool = True) -> tuple[Assignment, ...]:
         """Best assignments for one learner against the ledger (which it then updates)."""
         scope = self.scope(learner)
         frozen = sorted(self.frozen_by.get(learner.id, ()), key=lambda a: a.start)
         previous = self.previous_by.get(learner.id, set()) if keep_bonus else set()
-        result = self._search(scope, frozen, previous)
+        result = self.search(scope, frozen, previous)
+        result = (*result, *self.fill(scope, result))
         kept = set(frozen)
         self.ledger.take(a for a in result if a not in kept)
         return result
 
-    def _search(
+    def fill(self, scope: LearnerScope, own: Sequence[Assignment]) -> list[Assignment]:
+        """Adds modules of unmet groups into free weeks between the learner's assignments.
+
+        The beam plans in time order, so a seat that frees up before the learner's last module is out of
+        its reach; this pass looks back. Does not touch the ledger: the caller takes what it keeps.
+        """
+        problem = self.problem
+        learner = scope.learner
+        modules = problem.modules
+        chosen = list(own)
+        added: list[Assignment] = []
+        limit = problem.settings.max_modules_per_firm
+        while True:
+            done = {a.module_id: a for a in chosen}
+            counts: dict[str, int] = {}
+            for m in done:
+                for g in scope.groups_of.get(m, ()):
+                    counts[g] = counts.get(g, 0) + 1
+            busy = {w for a in chosen for w in range(a.start, a.start + modules[a.module_id].duration)}
+            per_firm: dict[str, int] = {}
+            for a in chosen:
+                per_firm[a.firm_id] = per_firm.get(a.firm_id, 0) + 1
+            best: tuple[int, Assignment] | None = None
+            for m in scope.modules:
+                if m in done or any(counts.get(g, 0) >= scope.required.get(g, 0) for g in scope.groups_of[m]):
+                    continue
+                prereqs = scope.prereqs.get(m, ())
+                if any(p not in done for p in prereqs):
+                    continue
+                duration = modules[m].duration
+                not_before = max([learner.first_week, *(done[p].start + modules[p].duration for p in prereqs)])
+                # Modules already planned that need this one must still start after it ends.
+                not_after = min(
+                    [learner.last_week + 1, *(a.start for a in chosen if m in scope.prereqs.get(a.module_id, ()))]
+                )
+                for f in scope.firms(self.table, m):
+                    if limit is not None and per_firm.get(f, 0) >= limit:
+                        continue
+                    ranges = scope.start_ranges(self.table, m, f, duration)
+                    start = self.ledger.earliest(f, m, duration, ranges, not_before)
+                    while start is not None and start + duration <= not_after:
+                        clash = [w for w in range(start, start + duration) if w in busy]
+                        if not clash:
+                            a = Assignment(learner.id, m, f, start)
+                            value = learner_sat(problem, learner, [*chosen, a])
+                            if best is None or value > best[0]:
+                                best = (value, a)
+                            break
+                        start = self.ledger.earliest(f, m, duration, ranges, max(clash) + 1)
+            if best is None:
+                return added
+            chosen.append(best[1])
+            added.append(best[1])
+
+    def search(
         self, scope: LearnerScope, frozen: Sequence[Assignment], previous: Collection[Assignment]
     ) -> tuple[Assignment, ...]:
         problem = self.problem
@@ -122,16 +179,17 @@ class Constructor:
         group_index = {g: i for i, g in enumerate(groups)}
         required = tuple(scope.required[g] for g in groups)
 
-        candidates: list[tuple[str, int, tuple[int, ...], tuple[str, ...], list[tuple[str, int]]]] = []
+        Choice = tuple[str, int, tuple[tuple[int, int], ...]]  # firm, value, start ranges
+        candidates: list[tuple[str, int, tuple[int, ...], tuple[str, ...], list[Choice]]] = []
         for m in scope.modules:
             if m in frozen_modules:
                 continue
             duration = modules[m].duration
             base = w.module * learner.module_pref.get(m, 0) + modules[m].priority
             firms = [
-                (f, base + w.firm * learner.firm_pref.get(f, 0))
+                (f, base + w.firm * learner.firm_pref.get(f, 0), ranges)
                 for f in scope.firms(self.table, m)
-                if scope.start_ranges(self.table, m, f, duration)
+                if (ranges := scope.start_ranges(self.table, m, f, duration))
             ]
             if not firms:
                 continue
@@ -155,61 +213,73 @@ class Constructor:
         )
         best: _State | None = start if not frozen else None
         beam = [start]
+        idle_w, change_w = w.idle, w.change
         while beam:
-            successors: list[_State] = []
-            for state in beam:
+            # (score, beam index, assignment, duration, gain, frozen step): states are built for the best only.
+            moves: list[tuple[int, int, Assignment, int, int, int]] = []
+            earliest_cache: dict[tuple[str, str, int], int | None] = {}
+            for index, state in enumerate(beam):
                 horizon = frozen[state.next_frozen].start if state.next_frozen < len(frozen) else None
+                last = state.last_firm
                 if horizon is not None and horizon > state.end:
                     fa = frozen[state.next_frozen]
                     gain = frozen_bonus + _value(problem, learner, fa)
-                    duration = modules[fa.module_id].duration
-                    successors.append(_extend(state, fa, duration, group_index, scope, gain, 1))
+                    score = state.score + gain + idle_w * (fa.start - state.end - 1)
+                    if last is not None and last != fa.firm_id:
+                        score += change_w
+                    moves.append((score, index, fa, modules[fa.module_id].duration, gain, 1))
                 for m, duration, idx, prereqs, firms in candidates:
                     if m in state.done or any(state.counts[i] >= required[i] for i in idx):
                         continue
                     if any(p not in state.done for p in prereqs):
                         continue
-                    for f, value in firms:
+                    for f, value, ranges in firms:
                         if limit is not None and _firm_count(state, f) >= limit:
                             continue
-                        ranges = scope.start_ranges(self.table, m, f, duration)
-                        starts: list[int] = []
-                        s = ledger.earliest(f, m, duration, ranges, state.end + 1)
-                        if s is not None:
-                            starts.append(s)
+                        ckey = (m, f, state.end)
+                        if ckey in earliest_cache:
+                            first = earliest_cache[ckey]
+                        else:
+                            first = ledger.earliest(f, m, duration, ranges, state.end + 1)
+                            earliest_cache[ckey] = first
                         ps = previous_start.get((m, f))
+                        starts = [first] if first is not None else []
                         if (
                             ps is not None
-                            and ps != s
+                            and ps != first
                             and ps > state.end
                             and any(lo <= ps <= hi for lo, hi in ranges)
                             and ledger.fits(f, m, ps, duration)
                         ):
                             starts.append(ps)
-                        for s in starts:
-                            if horizon is not None and s + duration - 1 >= horizon:
+                        for st in starts:
+                            if horizon is not None and st + duration - 1 >= horizon:
                                 continue
-                            a = Assignment(learner.id, m, f, s)
-                            gain = value + cover + deficit_bonus * ledger.deficit_weeks(f, m, s, duration)
-                            if ps == s:
+                            gain = value + cover + deficit_bonus * ledger.deficit_weeks(f, m, st, duration)
+                            if ps == st:
                                 gain += change_penalty
-                            successors.append(_extend(state, a, duration, group_index, scope, gain, 0))
-            if not successors:
+                            score = state.score + gain + idle_w * (st - state.end - 1)
+                            if last is not None and last != f:
+                                score += change_w
+                            moves.append((score, index, Assignment(learner.id, m, f, st), duration, gain, 0))
+            if not moves:
                 break
-            successors.sort(key=lambda st: -st.score)
-            beam = []
+            moves.sort(key=lambda mv: -mv[0])
+            next_beam: list[_State] = []
             seen: set[tuple[frozenset[str], str | None, int]] = set()
-            for st in successors:
-                key = (st.done, st.last_firm, st.next_frozen)
+            for _score, index, a, duration, gain, step in moves:
+                state = beam[index]
+                key = (state.done | {a.module_id}, a.firm_id, state.next_frozen + step)
                 if key in seen:
                     continue
                 seen.add(key)
-                beam.append(st)
-                if len(beam) >= self.beam_width:
+                next_beam.append(_extend(state, a, duration, group_index, scope, gain, step))
+                if len(next_beam) >= self.beam_width:
                     break
-            for st in beam:
-                if st.next_frozen == len(frozen) and (best is None or st.score > best.score):
-                    best = st
+            beam = next_beam
+            for st_ in beam:
+                if st_.next_frozen == len(frozen) and (best is None or st_.score > best.score):
+                    best = st_
         if best is None:
             # The frozen assignments do not fit a sequence (they overlap): keep them exactly anyway.
             return tuple(frozen)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .ledger import SeatLedger
@@ -33,9 +33,18 @@ class _Diagnosis:
     weight: int = 0  # tie-break inside a reason: fewer blocked weeks first
 
 
-def explain(problem: Problem, assignments: Sequence[Assignment]) -> tuple[Shortfall, ...]:
-    """One Shortfall per (learner, group) whose required count the assignments do not meet."""
-    table = seat_table(problem.offers)
+def explain(
+    problem: Problem,
+    assignments: Sequence[Assignment],
+    *,
+    table: SeatTable | None = None,
+    scopes: Mapping[str, LearnerScope] | None = None,
+) -> tuple[Shortfall, ...]:
+    """One Shortfall per (learner, group) whose required count the assignments do not meet.
+
+    `table` and `scopes` may be passed by a solver that already built them (they are only caches).
+    """
+    table = table if table is not None else seat_table(problem.offers)
     ledger = SeatLedger(table, problem.modules)
     ledger.take(a for a in assignments if a.module_id in problem.modules)
     holders = _holders(problem, assignments)
@@ -44,8 +53,10 @@ def explain(problem: Problem, assignments: Sequence[Assignment]) -> tuple[Shortf
         by_learner.setdefault(a.learner_id, []).append(a)
     shortfalls: list[Shortfall] = []
     for learner in problem.learners:
-        scope = learner_scope(problem, learner)
         own = by_learner.get(learner.id, [])
+        if not _has_gap(problem, learner, own):
+            continue
+        scope = scopes[learner.id] if scopes is not None and learner.id in scopes else learner_scope(problem, learner)
         done = {a.module_id for a in own}
         curriculum = problem.curricula.get(learner.curriculum_id)
         for group in curriculum.groups if curriculum else ():
@@ -88,9 +99,22 @@ def explain(problem: Problem, assignments: Sequence[Assignment]) -> tuple[Shortf
     return tuple(shortfalls)
 
 
-def seat_deficits(problem: Problem, assignments: Iterable[Assignment]) -> tuple[SeatDeficit, ...]:
+def _has_gap(problem: Problem, learner: Learner, own: Sequence[Assignment]) -> bool:
+    curriculum = problem.curricula.get(learner.curriculum_id)
+    if curriculum is None:
+        return False
+    done = {a.module_id for a in own}
+    return any(
+        sum(1 for m in g.module_ids if m in done) < learner.required.get(g.id, g.default_required)
+        for g in curriculum.groups
+    )
+
+
+def seat_deficits(
+    problem: Problem, assignments: Iterable[Assignment], table: SeatTable | None = None
+) -> tuple[SeatDeficit, ...]:
     """Every firm x module x week that holds fewer learners than its offers' min_seats."""
-    table = seat_table(problem.offers)
+    table = table if table is not None else seat_table(problem.offers)
     used = occupancy(assignments, problem.modules)
     deficits: list[SeatDeficit] = []
     for (firm, module), weeks in sorted(table.min_seats.items()):
@@ -159,7 +183,7 @@ def _diagnose(
     if not in_window:
         return _Diagnosis(
             ShortfallReason.NO_OFFER,
-            f"No firm offers {name} for {duration} consecutive weeks inside the training window {window}.",
+            f"No firm offers {name} for {duration} consecutive week(s) inside the training window {window}.",
             module,
             suggestions=_suggest(module, fit, duration, None),
         )
@@ -178,7 +202,7 @@ def _diagnose(
         return _Diagnosis(
             ShortfallReason.AVAILABILITY,
             f"{_firm_list(problem, eligible)} offer {name}, but {who} is not available for {duration} "
-            f"consecutive weeks while they do (school blocks or holidays: {len(blocked)} week(s) in the window).",
+            f"consecutive week(s) while they do (school blocks or holidays: {len(blocked)} week(s) in the window).",
             module,
             suggestions=_suggest(module, fit, duration, None),
         )
@@ -272,7 +296,7 @@ def _diagnose(
         )
     return _Diagnosis(
         ShortfallReason.AVAILABILITY,
-        f"{who}'s window {window} has no {duration} free weeks left for {name} next to the other planned "
+        f"{who}'s window {window} has no {duration} free week(s) left for {name} next to the other planned "
         "modules while a firm offers it.",
         module,
         suggestions=_suggest(module, fit, duration, None),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from time import perf_counter
 
 from .explain import explain, seat_deficits
 from .model import Assignment, Plan, Problem
+from .scope import LearnerScope
+from .seats import SeatTable
 from .validator import evaluate
 
 
@@ -30,11 +32,13 @@ def make_plan(
     started: float,
     proven_optimal: bool = False,
     bound: int | None = None,
+    table: SeatTable | None = None,
+    scopes: Mapping[str, LearnerScope] | None = None,
 ) -> Plan:
     chosen = tuple(sorted(set(assignments), key=lambda a: (a.learner_id, a.start, a.module_id, a.firm_id)))
     evaluation = evaluate(problem, chosen)
-    shortfalls = explain(problem, chosen)
-    deficits = seat_deficits(problem, chosen)
+    shortfalls = explain(problem, chosen, table=table, scopes=scopes)
+    deficits = seat_deficits(problem, chosen, table)
     if deficits:
         status = "infeasible"
     elif shortfalls:

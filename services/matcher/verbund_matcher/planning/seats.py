@@ -18,6 +18,7 @@ class SeatTable:
     max_seats: dict[Cell, dict[int, int]] = field(default_factory=dict)
     min_seats: dict[Cell, dict[int, int]] = field(default_factory=dict)
     firms_for: dict[str, tuple[str, ...]] = field(default_factory=dict)  # module -> firms with an offer
+    _runs: dict[Cell, list[tuple[int, int]]] = field(default_factory=dict)
 
     def max_at(self, firm: str, module: str, week: int) -> int:
         weeks = self.max_seats.get((firm, module))
@@ -29,10 +30,12 @@ class SeatTable:
 
     def offered_runs(self, firm: str, module: str) -> list[tuple[int, int]]:
         """Maximal runs of consecutive weeks with at least one seat, as (first, last)."""
-        weeks = self.max_seats.get((firm, module))
-        if not weeks:
-            return []
-        return week_runs(w for w, seats in weeks.items() if seats > 0)
+        cached = self._runs.get((firm, module))
+        if cached is None:
+            weeks = self.max_seats.get((firm, module), {})
+            cached = week_runs(w for w, seats in weeks.items() if seats > 0)
+            self._runs[(firm, module)] = cached
+        return cached
 
 
 def week_runs(weeks: Iterable[int]) -> list[tuple[int, int]]:

@@ -49,7 +49,7 @@ def solve(
     table = seat_table(problem.offers)
     initial = construct(problem, table=table)
     if strategy == "construct":
-        return make_plan(problem, initial, solver="construct", started=started)
+        return make_plan(problem, initial, solver="construct", started=started, table=table)
     if strategy == "auto":
         strategy = "cpsat" if model_size(problem, table) <= MONOLITHIC_OPTIONS else "lns"
     # Leave time to explain and assemble the plan.

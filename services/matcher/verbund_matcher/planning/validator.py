@@ -76,7 +76,8 @@ def validate(problem: Problem, plan: Plan) -> list[str]:
     errors.extend(_seat_errors(problem, plan))
     in_plan = set(plan.assignments)
     for a in problem.frozen:
-        if a not in in_plan:
+        # Frozen assignments of a learner who left the problem go with the learner.
+        if a.learner_id in learners and a not in in_plan:
             errors.append(
                 f"frozen: learner {a.learner_id} module {a.module_id} at firm {a.firm_id} "
                 f"from week {a.start} is frozen but missing or changed"
