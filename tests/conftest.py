@@ -9,11 +9,6 @@ from __future__ import annotations
 
 import os
 import uuid
-
-# Before anything calls load_topics() (it caches the names): this run's topics get their own prefix, so runs
-# against a shared cluster do not see each other's events. Subprocesses inherit it.
-os.environ.setdefault("VERBUND_TOPIC_PREFIX", f"test-{uuid.uuid4().hex[:8]}.")
-
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -25,7 +20,13 @@ from verbund_schemas.topics import load_topics
 
 from verbund.stack.kafka_local import run_coroutine
 from verbund.stack.selection import PostgresEndpoint, provide_kafka, provide_postgres
-from verbund.stack.topics import ensure_topics
+from verbund.stack.topics import delete_topics, ensure_topics
+
+# This run's topics get their own prefix, so runs against a shared cluster do not see each other's events;
+# subprocesses inherit it. load_topics() caches the names: forget any read before the prefix was set.
+_OWN_PREFIX = "VERBUND_TOPIC_PREFIX" not in os.environ
+os.environ.setdefault("VERBUND_TOPIC_PREFIX", f"test-{uuid.uuid4().hex[:8]}.")
+load_topics.cache_clear()
 
 
 def _in_ci() -> bool:
@@ -45,10 +46,13 @@ def kafka_bootstrap() -> Iterator[str]:
     with ExitStack() as stack:
         try:
             endpoint = stack.enter_context(provide_kafka())
-            run_coroutine(ensure_topics(endpoint.bootstrap_servers, load_topics().values()))
+            report = run_coroutine(ensure_topics(endpoint.bootstrap_servers, load_topics().values()))
         except Exception as exc:
             _unavailable("A Kafka broker", exc)
         yield endpoint.bootstrap_servers
+        if endpoint.source == "configured" and _OWN_PREFIX:
+            # A shared cluster keeps no topics of finished test runs; a broker of our own just stops.
+            run_coroutine(delete_topics(endpoint.bootstrap_servers, report.created))
 
 
 @pytest.fixture(scope="session")

@@ -117,3 +117,17 @@ async def ensure_topics(
     finally:
         with contextlib.suppress(Exception):
             await admin.close()
+
+
+async def delete_topics(bootstrap_servers: str, names: Iterable[str], *, timeout_s: float = 60.0) -> None:
+    """Delete topics that exist (missing ones are ignored): how a test run cleans up on a shared cluster."""
+    wanted = set(names)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=int(timeout_s * 1000))
+    try:
+        await asyncio.wait_for(admin.start(), timeout_s)
+        present = [t["topic"] for t in await _describe(admin, wanted)]
+        if present:
+            await admin.delete_topics(present, timeout_ms=int(timeout_s * 1000))
+    finally:
+        with contextlib.suppress(Exception):
+            await admin.close()
