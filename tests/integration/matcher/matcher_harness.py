@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
+import signal
 import socket
+import subprocess
+import sys
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaProducer, ConsumerRecord
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 from verbund_matcher.settings import MatcherSettings
-from verbund_schemas import topic
+from verbund_schemas import load_topics, topic
 
 
 def free_port() -> int:
@@ -132,3 +142,116 @@ def version_problems(events: Iterable[dict[str, Any]]) -> list[str]:
         if pending:
             problems.append(f"{network}: assignment events after the last PlanPublished: {dict(pending)}")
     return problems
+
+
+class MatcherProcess:
+    """`python -m verbund_matcher` as a real separate process, with its log in a file."""
+
+    def __init__(self, settings: MatcherSettings, log_path: Path) -> None:
+        self.settings = settings
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> MatcherProcess:
+        env = {**os.environ, **env_for(self.settings)}
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "verbund_matcher"], env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        return self
+
+    async def readiness(self) -> str:
+        try:
+            async with httpx.AsyncClient(timeout=2) as http:
+                answer = await http.get(f"http://127.0.0.1:{self.settings.health_port}/readyz")
+        except httpx.HTTPError:
+            return ""
+        return answer.text if answer.status_code == 200 else ""
+
+    async def partitions(self) -> int:
+        found = re.search(r"partitions=(\d+)", await self.readiness())
+        return int(found.group(1)) if found else 0
+
+    async def until_partitions(self, at_least: int = 1, timeout: float = 90) -> int:  # noqa: ASYNC109
+        async with asyncio.timeout(timeout):
+            while True:
+                if self.proc is not None and self.proc.poll() is not None:
+                    raise AssertionError(f"matcher exited with {self.proc.returncode}; log:\n{self.log_tail()}")
+                held = await self.partitions()
+                if held >= at_least:
+                    return held
+                await asyncio.sleep(0.2)
+
+    def kill(self) -> None:
+        """kill -9: no chance to finish the batch, commit offsets or flush the outbox."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    def terminate(self, timeout: float = 60) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=timeout)
+
+    def stop_quietly(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+async def start_group_at_end(bootstrap: str, group_id: str) -> None:
+    """Commit the inbound topic's current end offsets for a new group: it reads only what comes next."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic("inbound"), p) for p in range(load_topics()["inbound"].partitions)]
+        consumer.assign(partitions)  # a manual assignment may commit for the group without joining it
+        ends = await consumer.end_offsets(partitions)
+        await consumer.commit({tp: OffsetAndMetadata(offset, "") for tp, offset in ends.items()})
+    finally:
+        await consumer.stop()
+
+
+async def applied_count(database_url: str, networks: set[str]) -> tuple[int, int]:
+    """(inbox rows of these networks, outbox rows not yet published) in the matcher's database."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            inbox = (
+                await conn.execute(
+                    text("SELECT count(*) FROM inbox WHERE network_id = ANY(:ids)"), {"ids": sorted(networks)}
+                )
+            ).scalar_one()
+            unsent = (await conn.execute(text("SELECT count(*) FROM outbox WHERE sent_at IS NULL"))).scalar_one()
+    finally:
+        await engine.dispose()
+    return int(inbox), int(unsent)
+
+
+async def until_all_applied(
+    database_url: str,
+    networks: set[str],
+    total: int,
+    timeout: float = 300,  # noqa: ASYNC109
+) -> None:
+    async with asyncio.timeout(timeout):
+        while True:
+            try:
+                inbox, unsent = await applied_count(database_url, networks)
+            except Exception:
+                inbox, unsent = -1, -1  # the schema may not exist yet
+            if inbox == total and unsent == 0:
+                return
+            await asyncio.sleep(0.5)
+
+
+async def until(check: Callable[[], Awaitable[bool]], timeout: float = 120, every: float = 0.1) -> None:  # noqa: ASYNC109
+    """Poll another process's state (a database, an HTTP endpoint) until `check()` holds."""
+    async with asyncio.timeout(timeout):
+        while True:
+            if await check():
+                return
+            await asyncio.sleep(every)

@@ -74,17 +74,33 @@ def _objective_of(evaluation: Any) -> int:
     return int(value)
 
 
+def missing(shortfalls: Sequence[Shortfall]) -> int:
+    return sum(max(1, s.missing) for s in shortfalls)
+
+
+def better(a: Plan, b: Plan) -> Plan:
+    """Unmet requirements first (they are hard constraints, relaxed only when nothing else fits), then objective.
+
+    The objective alone would prefer leaving a module out to moving a published one (change_penalty).
+    """
+    return min((a, b), key=lambda p: (missing(p.shortfalls), -p.objective))
+
+
 async def _run_planner(problem: Problem, mode: Mode, settings: PlannerSettings) -> Plan:
     # CP-SAT holds no GIL while it searches; a thread keeps the consumer's heartbeats and the relay going.
     if mode == "repair":
-        return await asyncio.to_thread(planning.repair, problem)
-    return await asyncio.to_thread(
-        planning.solve,
-        problem,
-        time_limit=settings.full_time_limit,
-        workers=settings.workers,
-        seed=settings.seed,
+        plan = await asyncio.to_thread(planning.repair, problem)
+        if not plan.shortfalls:
+            return plan
+        # The quick repair left requirements open: a bounded solve, warm-started from the published
+        # plan, may still meet them all.
+        time_limit = settings.repair_time_limit
+    else:
+        plan, time_limit = None, settings.full_time_limit
+    solved = await asyncio.to_thread(
+        planning.solve, problem, time_limit=time_limit, workers=settings.workers, seed=settings.seed
     )
+    return solved if plan is None else better(plan, solved)
 
 
 async def replan(
@@ -121,8 +137,9 @@ async def replan(
         metrics.PLANNING_SECONDS.labels(mode=mode).observe(time.perf_counter() - started)
 
     if mode == "full" and published:
-        current = _objective_of(await asyncio.to_thread(planning.evaluate, problem, problem.previous))
-        if plan.objective <= current:
+        current_objective = _objective_of(await asyncio.to_thread(planning.evaluate, problem, problem.previous))
+        current_missing = missing(await asyncio.to_thread(planning.explain, problem, problem.previous))
+        if (missing(plan.shortfalls), -plan.objective) >= (current_missing, -current_objective):
             metrics.REPLANS.labels(mode=mode, result="kept").inc()
             return None
 
