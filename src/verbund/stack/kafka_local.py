@@ -407,7 +407,9 @@ class LocalKafka:
     async def astart(self, timeout_s: float = 120.0) -> str:
         """start() for async code: the waiting happens on the running event loop."""
         for attempt in range(3):
-            self._launch(self._prepare())
+            # The slow, blocking preparation (Maven, formatting) runs on a worker thread; the broker itself
+            # is launched from the loop's thread, which lives as long as the loop (see die_with_parent).
+            self._launch(await asyncio.to_thread(self._prepare))
             try:
                 await self._wait_ready(timeout_s)
                 return self.bootstrap_servers
