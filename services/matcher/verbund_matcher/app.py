@@ -85,7 +85,7 @@ async def _raw_values(msg: KafkaMessage) -> list[bytes]:
 
 def _records_of(msg: KafkaMessage) -> tuple[Any, ...]:
     raw = msg.raw_message
-    return raw if isinstance(raw, tuple) else (raw,)
+    return tuple(raw) if isinstance(raw, tuple | list) else (raw,)
 
 
 def inbound_router(runtime: Runtime) -> KafkaRouter:
