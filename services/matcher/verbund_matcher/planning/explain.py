@@ -12,14 +12,15 @@ from .seats import SeatTable, occupancy, seat_table
 from .weeks import span_label
 
 # When several modules could fill a gap, report the one closest to being placeable.
+# A missing prerequisite comes last: its own shortfall names the root cause.
 _RANK = {
     ShortfallReason.CONTENTION: 0,
     ShortfallReason.MIN_SEATS: 1,
     ShortfallReason.FIRM_LIMIT: 2,
-    ShortfallReason.PRECEDENCE: 3,
-    ShortfallReason.AVAILABILITY: 4,
-    ShortfallReason.NO_OFFER: 5,
-    ShortfallReason.ELIGIBILITY: 6,
+    ShortfallReason.AVAILABILITY: 3,
+    ShortfallReason.NO_OFFER: 4,
+    ShortfallReason.ELIGIBILITY: 5,
+    ShortfallReason.PRECEDENCE: 6,
 }
 
 

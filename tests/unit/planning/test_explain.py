@@ -1,0 +1,92 @@
+"""Every unmet requirement gets the reason a coordinator can act on, with ISO weeks and seat suggestions."""
+
+from __future__ import annotations
+
+from verbund_matcher.planning import Assignment, Problem, ShortfallReason, explain, solve, validate
+
+from .networks import learner, network
+
+A = Assignment
+
+
+def reasons(problem: Problem, assignments: list[Assignment]) -> dict[str, ShortfallReason]:
+    return {f"{s.learner_id}/{s.group_id}": s.reason for s in explain(problem, assignments)}
+
+
+def test_no_offer_in_the_window_names_the_module_and_the_window_in_iso_weeks() -> None:
+    problem = network(modules={"A": 2}, offers=[("F1", "A", 20, 30, 1)], learners=[learner("s1", first=9, last=18)])
+    (short,) = explain(problem, [])
+    assert short.reason is ShortfallReason.NO_OFFER
+    assert short.module_id == "A"
+    assert "2027-W10 to 2027-W19" in short.message  # origin 2027-01-04 is 2027-W01
+    assert short.suggestions[0].first_week == 9 and short.suggestions[0].firm_id is None
+
+
+def test_offers_only_at_excluded_firms_are_an_eligibility_shortfall() -> None:
+    s1 = learner("s1", excluded_firms=frozenset({"F1"}), excluded_firm_modules=frozenset({("F2", "A")}))
+    problem = network(modules={"A": 2}, offers=[("F1", "A", 0, 9, 1), ("F2", "A", 0, 9, 1)], learners=[s1])
+    (short,) = explain(problem, [])
+    assert short.reason is ShortfallReason.ELIGIBILITY
+    assert "Firm F1 and Firm F2" in short.message
+
+
+def test_school_blocks_covering_the_offer_are_an_availability_shortfall() -> None:
+    s1 = learner("s1", unavailable=frozenset({3, 5}))
+    problem = network(modules={"A": 2}, offers=[("F1", "A", 3, 6, 1)], learners=[s1])
+    assert reasons(problem, []) == {"s1/core": ShortfallReason.AVAILABILITY}
+
+
+def test_a_missing_prerequisite_gives_its_own_reason_and_precedence_for_the_dependent_module() -> None:
+    problem = network(
+        modules={"A": 1, "B": 1},
+        groups={"first": ("A",), "second": ("B",)},
+        offers=[("F1", "B", 0, 9, 1)],
+        learners=[learner("s1")],
+        precedence=[("B", "A")],
+    )
+    assert reasons(problem, []) == {"s1/first": ShortfallReason.NO_OFFER, "s1/second": ShortfallReason.PRECEDENCE}
+
+
+def test_the_per_firm_limit_is_named_when_every_offering_firm_is_used_up() -> None:
+    problem = network(
+        modules={"A": 1, "B": 1},
+        offers=[("F1", "A", 0, 9, 1), ("F1", "B", 0, 9, 1)],
+        learners=[learner("s1")],
+        max_modules_per_firm=1,
+    )
+    plan = solve(problem, strategy="cpsat", time_limit=5, workers=1)
+    assert validate(problem, plan) == []
+    assert [s.reason for s in plan.shortfalls] == [ShortfallReason.FIRM_LIMIT]
+
+
+def test_contention_names_the_learners_holding_the_seats_and_suggests_one_more_there() -> None:
+    problem = network(
+        modules={"A": 3},
+        offers=[("F2", "A", 4, 6, 1)],
+        learners=[learner("s1", first=4, last=6), learner("s2", first=4, last=6)],
+    )
+    (short,) = explain(problem, [A("s1", "A", "F2", 4)])
+    assert short.learner_id == "s2"
+    assert short.reason is ShortfallReason.CONTENTION
+    assert short.competing_learners == ("s1",)
+    assert "S1" in short.message and "2027-W05 to 2027-W07" in short.message
+    (seat,) = short.suggestions
+    assert (seat.firm_id, seat.module_id, seat.first_week, seat.last_week, seat.seats) == ("F2", "A", 4, 6, 1)
+
+
+def test_time_taken_by_a_workshop_that_needs_the_learner_is_a_min_seats_shortfall() -> None:
+    # The window has 2 weeks: the workshop A at F1 needs one learner in both weeks, so B cannot fit.
+    problem = network(
+        modules={"A": 2, "B": 2},
+        groups={"g1": ("A",), "g2": ("B",)},
+        offers=[("F1", "A", 0, 1, 1, 1), ("F2", "B", 0, 1, 1)],
+        learners=[learner("s1", last=1)],
+    )
+    plan = solve(problem, strategy="cpsat", time_limit=5, workers=1)
+    assert plan.assignments == (A("s1", "A", "F1", 0),)
+    assert [(s.group_id, s.reason) for s in plan.shortfalls] == [("g2", ShortfallReason.MIN_SEATS)]
+
+
+def test_a_fully_planned_network_has_no_shortfalls() -> None:
+    problem = network(modules={"A": 1}, offers=[("F1", "A", 0, 9, 1)], learners=[learner("s1")])
+    assert explain(problem, [A("s1", "A", "F1", 0)]) == ()
