@@ -8,12 +8,16 @@ from typing import Any
 FIRM_ID = "F-AC"
 LEARNER_ID = "L-01"
 MODULE_ID = "M-SPRITZ"
-LEARNER_EMAIL = "mara.keller@example.org"
 
 
 def network_id(label: str) -> str:
     """A network id no other test uses, so a test reads only its own events from the shared topics."""
     return f"e2e-{label}-{uuid.uuid4().hex[:8]}"
+
+
+def learner_email(network: str) -> str:
+    """Each network's learner has an address of her own, so a test finds its message among all others."""
+    return f"mara.keller.{network}@example.org"
 
 
 def _event(network: str, kind: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -45,7 +49,7 @@ def setup_records(network: str) -> list[dict[str, Any]]:
             {
                 "learner_id": LEARNER_ID,
                 "name": "Mara Keller",
-                "contact": {"name": "Mara Keller", "email": LEARNER_EMAIL},
+                "contact": {"name": "Mara Keller", "email": learner_email(network)},
                 "curriculum_id": "C-VM",
                 "first_week": "2031-W02",
                 "last_week": "2031-W20",

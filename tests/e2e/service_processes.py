@@ -1,0 +1,133 @@
+"""The matcher and notifier as the operator runs them (`python -m ...`), configured for one test session."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class ServiceProcess:
+    """One service subprocess with its log file; stop() sends SIGTERM and waits, as an orchestrator would."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    log_file: IO[bytes]
+
+    def log_tail(self, chars: int = 4000) -> str:
+        self.log_file.flush()
+        return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
+
+    def assert_running(self) -> None:
+        code = self.process.poll()
+        assert code is None, f"{self.name} exited with {code}; its log ends with:\n{self.log_tail()}"
+
+    def stop(self, timeout: float = 60.0) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self.log_file.close()
+
+
+def _start(name: str, module: str, env: dict[str, str], folder: Path) -> ServiceProcess:
+    log_path = folder / f"{name}.log"
+    log_file = log_path.open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", module], env={**os.environ, **env}, stdout=log_file, stderr=subprocess.STDOUT
+    )
+    return ServiceProcess(name, process, log_path, log_file)
+
+
+def _wait_ready(matcher: ServiceProcess, port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    answer = "no answer"
+    while time.monotonic() < deadline:
+        matcher.assert_running()
+        with contextlib.suppress(httpx.HTTPError):
+            response = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+            answer = f"{response.status_code} {response.text.strip()}"
+            if response.status_code == 200:
+                return
+        time.sleep(0.3)
+    raise AssertionError(f"matcher not ready after {timeout} s ({answer}); log:\n{matcher.log_tail()}")
+
+
+@contextlib.contextmanager
+def matcher_process(bootstrap: str, folder: Path) -> Iterator[ServiceProcess]:
+    """`python -m verbund_matcher` on a SQLite file in `folder`, ready (/readyz) when the block starts.
+
+    The topics carry this session's prefix, so a new consumer group starting at the beginning reads only
+    this session's events.
+    """
+    health_port = _free_port()
+    matcher = _start(
+        "matcher",
+        "verbund_matcher",
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "VERBUND_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'matcher.db'}",
+            "VERBUND_GROUP_ID": f"e2e-matcher-{uuid.uuid4().hex[:8]}",
+            "VERBUND_HEALTH_PORT": str(health_port),
+            "VERBUND_SOLVER_WORKERS": "1",
+            "VERBUND_REPLAN_TIME_LIMIT": "5",
+            "VERBUND_FULL_REOPTIMISE_INTERVAL": "0",
+            "VERBUND_BATCH_TIMEOUT_MS": "100",
+            "VERBUND_RELAY_POLL_SECONDS": "0.2",
+            "VERBUND_AUTO_OFFSET_RESET": "earliest",
+            "VERBUND_LOG_JSON": "false",
+        },
+        folder,
+    )
+    try:
+        _wait_ready(matcher, health_port, timeout=120)
+        yield matcher
+    finally:
+        matcher.stop()
+
+
+@contextlib.contextmanager
+def notifier_process(bootstrap: str, smtp_port: int, folder: Path) -> Iterator[ServiceProcess]:
+    """`python -m verbund_notifier` on a SQLite file in `folder`, sending mail to 127.0.0.1:smtp_port."""
+    notifier = _start(
+        "notifier",
+        "verbund_notifier",
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "VERBUND_NOTIFIER_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'notifier.db'}",
+            "VERBUND_NOTIFIER_GROUP_ID": f"e2e-notifier-{uuid.uuid4().hex[:8]}",
+            "VERBUND_SMTP_HOST": "127.0.0.1",
+            "VERBUND_SMTP_PORT": str(smtp_port),
+            "VERBUND_SMTP_STARTTLS": "false",
+            "VERBUND_DELIVERY_POLL_SECONDS": "0.2",
+            "VERBUND_RETRY_BASE_SECONDS": "0.5",
+        },
+        folder,
+    )
+    try:
+        notifier.assert_running()
+        yield notifier
+    finally:
+        notifier.stop()
