@@ -201,13 +201,21 @@ class Constructor:
             idx = tuple(group_index[g] for g in scope.groups_of[m])
             candidates.append((m, duration, idx, scope.prereqs.get(m, ()), firms))
 
+        # Frozen assignments count toward groups and firm limits from the start, wherever they fall in time.
+        frozen_counts = [0 for _ in groups]
+        frozen_firms: dict[str, int] = {}
+        for a in frozen:
+            for g in scope.groups_of.get(a.module_id, ()):
+                if g in group_index:
+                    frozen_counts[group_index[g]] += 1
+            frozen_firms[a.firm_id] = frozen_firms.get(a.firm_id, 0) + 1
         start = _State(
             score=0,
             end=learner.first_week - 1,
             last_firm=None,
             done=frozenset(),
-            counts=tuple(0 for _ in groups),
-            firm_modules=(),
+            counts=tuple(frozen_counts),
+            firm_modules=tuple(frozen_firms.items()),
             seq=(),
             next_frozen=0,
         )
@@ -300,12 +308,13 @@ def _extend(
     if state.last_firm is not None and state.last_firm != a.firm_id:
         score += weights.change
     counts = list(state.counts)
-    for g in scope.groups_of.get(a.module_id, ()):
-        i = group_index.get(g)
-        if i is not None:
-            counts[i] += 1
     firm_modules = dict(state.firm_modules)
-    firm_modules[a.firm_id] = firm_modules.get(a.firm_id, 0) + 1
+    if not frozen_step:  # frozen ones are counted in the start state
+        for g in scope.groups_of.get(a.module_id, ()):
+            i = group_index.get(g)
+            if i is not None:
+                counts[i] += 1
+        firm_modules[a.firm_id] = firm_modules.get(a.firm_id, 0) + 1
     return _State(
         score=score,
         end=max(state.end, a.start + duration - 1),
