@@ -73,6 +73,8 @@ class NotifierApp:
     app: FastStream
     broker: KafkaBroker
     notifier: Notifier
+    log_publisher: Any
+    rejected_publisher: Any
 
 
 def build(settings: NotifierSettings | None = None, clock: Clock | None = None) -> NotifierApp:
@@ -166,7 +168,9 @@ def build(settings: NotifierSettings | None = None, clock: Clock | None = None) 
         after_startup=[notifier.start_worker],
         on_shutdown=[notifier.stop],
     )
-    return NotifierApp(app=app, broker=broker, notifier=notifier)
+    return NotifierApp(
+        app=app, broker=broker, notifier=notifier, log_publisher=notifications, rejected_publisher=rejected
+    )
 
 
 def asyncapi(settings: NotifierSettings | None = None) -> dict[str, Any]:

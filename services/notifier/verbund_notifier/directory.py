@@ -152,7 +152,12 @@ async def purge_departed(session: AsyncSession, network: str | None = None) -> i
     for party in (await session.execute(query)).scalars().all():
         if await _still_needed(session, party):
             continue
-        await session.delete(party)
+        # A statement, not an ORM delete: a concurrent purge may have removed the row already.
+        await session.execute(
+            delete(Party).where(
+                Party.network_id == party.network_id, Party.role == party.role, Party.party_id == party.party_id
+            )
+        )
         purged += 1
     return purged
 

@@ -1,0 +1,109 @@
+"""Running the notifier in tests: settings for local servers, a real HTTP receiver, start/stop, waiting."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from faststream.kafka import TestKafkaBroker
+from sqlalchemy import select
+from verbund_notifier.app import NotifierApp, build
+from verbund_notifier.clock import Clock
+from verbund_notifier.settings import NotifierSettings
+from verbund_notifier.tables import Delivery
+
+from verbund.mailsink import MailSink
+
+START = dt.datetime(2027, 1, 4, 9, 0, tzinfo=dt.UTC)
+WEBHOOK_SECRET = "test-shared-secret"
+
+
+@dataclass
+class WebhookServer:
+    """A real HTTP server on localhost recording each POST; `status` is what it answers."""
+
+    status: int = 204
+    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def bodies(self) -> list[dict[str, Any]]:
+        return [json.loads(body) for _, body in self.requests]
+
+    def start(self) -> WebhookServer:
+        record = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                record.requests.append((dict(self.headers.items()), body))
+                self.send_response(record.status)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+
+def notifier_settings(database_url: str, sink: MailSink, **overrides: Any) -> NotifierSettings:
+    values: dict[str, Any] = {
+        "notifier_database_url": database_url,
+        "smtp_host": sink.host,
+        "smtp_port": sink.port,
+        "smtp_starttls": False,
+        "smtp_from": "Verbund <verbund@example.org>",
+        "webhook_secret": WEBHOOK_SECRET,
+        "retry_base_seconds": 0.05,
+        "retry_max_seconds": 0.2,
+        "delivery_poll_seconds": 0.05,
+        "smtp_timeout_seconds": 5,
+    }
+    values.update(overrides)
+    return NotifierSettings(**values)
+
+
+@asynccontextmanager
+async def notifier_on_test_broker(settings: NotifierSettings, clock: Clock | None = None) -> AsyncIterator[NotifierApp]:
+    """The notifier app on FastStream's in-memory broker, with migrations, scheduler and delivery worker."""
+    built = build(settings, clock=clock or Clock(START))
+    async with TestKafkaBroker(built.broker):
+        await built.notifier.prepare()
+        built.notifier.start_worker()
+        try:
+            yield built
+        finally:
+            await built.notifier.stop()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0, what: str = "condition") -> None:
+    """Poll `check` until it holds; fail saying what did not happen."""
+    for _ in range(int(within / 0.05)):
+        if await check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{what} did not happen within {within} s")
+
+
+async def deliveries(app: NotifierApp) -> list[Delivery]:
+    async with app.notifier.sessions() as session:
+        rows = await session.execute(select(Delivery).order_by(Delivery.recipient))  # type: ignore[arg-type]
+        return list(rows.scalars().all())
