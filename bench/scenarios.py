@@ -924,15 +924,32 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
+def parse_size(name: str) -> Size | None:
+    """A synthetic size written LEARNERSxMODULESxFIRMSxWEEKS, e.g. 500x24x20x104."""
+    parts = name.split("x")
+    if len(parts) != 4 or not all(p.isdigit() for p in parts):
+        return None
+    learners, modules, firms, weeks = (int(p) for p in parts)
+    if learners < 1 or modules < 4 or firms < 2 or weeks < 8:
+        raise KeyError(f"size {name!r} is too small: at least 1 learner, 4 modules, 2 firms and 8 weeks")
+    return Size(learners, modules, firms, weeks)
+
+
 def generate(name: str, seed: int = 1) -> list[Envelope]:
+    """Events of a named scenario, or of a synthetic size LEARNERSxMODULESxFIRMSxWEEKS."""
+    size = parse_size(name)
+    if size is not None:
+        return synthetic(size, seed)
     if name not in SCENARIOS:
-        raise KeyError(f"unknown scenario {name!r}; choose one of: {', '.join(SCENARIOS)}")
+        raise KeyError(
+            f"unknown scenario {name!r}; choose one of: {', '.join(SCENARIOS)}, or a size such as 500x24x20x104"
+        )
     return SCENARIOS[name].build(seed)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write a scenario's inbound events as JSON Lines.")
-    parser.add_argument("name", nargs="?", help="scenario name (see --list)")
+    parser.add_argument("name", nargs="?", help="scenario name (see --list) or LEARNERSxMODULESxFIRMSxWEEKS")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
     parser.add_argument("--list", action="store_true", help="list the named scenarios")
