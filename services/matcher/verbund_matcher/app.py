@@ -24,6 +24,7 @@ from .service.ingest import Record, handle_batch
 from .service.replan import PlannerSettings
 from .settings import MatcherSettings
 from .store.database import create_engine, session_factory
+from .store.networks import NetworkCache
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     today: Callable[[], dt.date] = _today_utc
     on_committed: list[Callable[[], None]] = field(default_factory=list)
+    cache: NetworkCache = field(default_factory=NetworkCache)
 
     @property
     def planner(self) -> PlannerSettings:
@@ -109,7 +111,9 @@ def inbound_router(runtime: Runtime) -> KafkaRouter:
     async def on_inbound(events: InboundBatch, message: KafkaMessage) -> None:
         records = [Record(r.topic, r.partition, r.offset, r.key, r.value) for r in _records_of(message)]
         try:
-            outcome = await handle_batch(runtime.sessions, records, today=runtime.today, planner=runtime.planner)
+            outcome = await handle_batch(
+                runtime.sessions, records, today=runtime.today, planner=runtime.planner, cache=runtime.cache
+            )
         except Exception:
             metrics.BATCH_RETRIES.inc()
             log.exception("batch of %d records rolled back; it will be read again", len(records))

@@ -26,7 +26,9 @@ class MatcherSettings(BaseSettings):
     client_id: str = Field(default="verbund-matcher", description="Kafka client id (shows up in broker logs)")
     batch_max_records: int = Field(default=500, ge=1, description="Most inbound records handled in one batch")
     batch_timeout_ms: int = Field(default=200, ge=1, description="How long a batch waits to fill up")
-    replan_time_limit: float = Field(default=5.0, gt=0, description="Seconds for the repair after a batch")
+    replan_time_limit: float = Field(
+        default=5.0, gt=0, description="Seconds for the solve that follows a repair which left requirements open"
+    )
     full_reoptimise_interval: float = Field(
         default=3600.0, ge=0, description="Seconds between full re-optimisations of a network (0: never)"
     )

@@ -17,7 +17,7 @@ from verbund_schemas import INBOUND_TYPES, Envelope, EventRejected, EventRejecte
 
 from ..domain.network import Change, Rejection
 from ..ops import metrics
-from ..store.networks import LoadedNetwork, load_network, save_network
+from ..store.networks import LoadedNetwork, NetworkCache, load_network, save_network
 from ..store.tables import InboxRow
 from .outbox import SOURCE, enqueue
 from .replan import PlannerSettings, Publication, replan
@@ -113,14 +113,36 @@ async def handle_batch(
     *,
     today: Callable[[], dt.date],
     planner: PlannerSettings,
+    cache: NetworkCache | None = None,
 ) -> BatchOutcome:
     """Apply `records` in order and replan each touched network once, all in one transaction.
 
     Raises (and rolls back everything) on database errors and on StaleNetwork; the caller then
     rewinds the consumer so the whole batch is read again; the inbox makes that harmless.
     """
-    outcome = BatchOutcome()
     decoded = [_decode(r) for r in records]
+    try:
+        outcome, loaded = await _apply(sessions, decoded, today=today, planner=planner, cache=cache)
+    except BaseException:
+        if cache is not None:
+            cache.forget()  # cached states may hold changes of the rolled-back transaction
+        raise
+    if cache is not None:
+        for network in loaded:
+            cache.put(network)
+    metrics.BATCHES.inc()
+    return outcome
+
+
+async def _apply(
+    sessions: async_sessionmaker[AsyncSession],
+    decoded: list[_Decoded],
+    *,
+    today: Callable[[], dt.date],
+    planner: PlannerSettings,
+    cache: NetworkCache | None,
+) -> tuple[BatchOutcome, list[LoadedNetwork]]:
+    outcome = BatchOutcome()
     async with sessions() as session, session.begin():
         # Applied events are remembered by event id (a producer's retry is a duplicate wherever it lands);
         # rejected ones by their position, so a corrected event sent again under the same id still applies.
@@ -144,7 +166,7 @@ async def handle_batch(
         )
         networks: dict[str, LoadedNetwork] = {}
         for network_id in touched:
-            loaded = await load_network(session, network_id)
+            loaded = await load_network(session, network_id, cache=cache)
             assert loaded is not None
             networks[network_id] = loaded
         changes: dict[str, list[Change]] = defaultdict(list)
@@ -201,5 +223,4 @@ async def handle_batch(
                 )
                 if publication is not None:
                     outcome.publications[network_id] = publication
-    metrics.BATCHES.inc()
-    return outcome
+    return outcome, list(networks.values())

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import delete
-from sqlmodel import col, select
+from sqlalchemy import delete, insert
+from sqlalchemy import select as sa_select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from verbund_schemas import (
     AssignmentCancelled,
@@ -39,7 +40,7 @@ from ..domain.problem_builder import Placement, build_problem, week_label
 from ..ops import metrics
 from ..planning.model import Assignment, Plan, Problem, Shortfall
 from ..store.networks import LoadedNetwork, bump_version
-from ..store.tables import PublishedAssignmentRow, PublishedShortfallRow
+from ..store.tables import PublishedAssignmentRow, PublishedShortfallRow, table_of
 from .identities import assignment_id, shortfall_id
 from .outbox import SOURCE, enqueue
 
@@ -114,11 +115,11 @@ async def replan(
 ) -> Publication | None:
     """Plan the network and stage the difference; None when the published plan stays as it is."""
     network_id = loaded.state.network_id
-    published = {
-        r.assignment_id: r
-        for r in (
-            await session.exec(select(PublishedAssignmentRow).where(PublishedAssignmentRow.network_id == network_id))
-        ).all()
+    conn = await session.connection()
+    table = table_of(PublishedAssignmentRow)
+    # Plain rows, not ORM objects: a big network has thousands and this runs for every batch.
+    published: dict[str, Any] = {
+        r.assignment_id: r for r in (await conn.execute(sa_select(table).where(table.c.network_id == network_id))).all()
     }
     problem = build_problem(
         loaded.state,
@@ -190,6 +191,8 @@ async def _stage(
     made = changed = cancelled = 0
     for aid in sorted(new):
         a, old = new[aid], published.get(aid)
+        if old is not None and old.firm_id == a.firm_id and old.start_week == week_label(problem, a.start):
+            continue
         data = data_of(a)
         if old is None:
             events.append(AssignmentMade(source=SOURCE, subject=network_id, data=AssignmentData(**data)))
@@ -300,31 +303,55 @@ async def _stage(
     for event in shortfall_events:
         enqueue(session, event, "shortfalls")
 
-    # The published plan becomes the new one, in the same transaction as the outbox rows.
-    await session.exec(delete(PublishedAssignmentRow).where(col(PublishedAssignmentRow.network_id) == network_id))
-    await session.exec(delete(PublishedShortfallRow).where(col(PublishedShortfallRow.network_id) == network_id))
+    # The published plan becomes the new one, in the same transaction as the outbox rows; only the
+    # rows that differ are written.
+    conn = await session.connection()
+    table = table_of(PublishedAssignmentRow)
+    gone = sorted(set(published) - set(new))
+    if gone:
+        await conn.execute(delete(table).where(table.c.network_id == network_id, table.c.assignment_id.in_(gone)))
+    rewritten = []
     for aid, a in new.items():
-        d = data_of(a)
         kept = published.get(aid)
-        unchanged = kept is not None and kept.firm_id == a.firm_id and kept.start_week == d["start_week"]
-        session.add(
-            PublishedAssignmentRow(
-                network_id=network_id,
-                assignment_id=aid,
-                learner_id=a.learner_id,
-                learner_name=d["learner_name"],
-                module_id=a.module_id,
-                module_name=d["module_name"],
-                firm_id=a.firm_id,
-                firm_name=d["firm_name"],
-                start_week=d["start_week"],
-                end_week=d["end_week"],
-                frozen=d["frozen"] or bool(kept and kept.frozen and unchanged),
-                plan_version=kept.plan_version if unchanged and kept else version,
-            )
+        if kept is not None and kept.firm_id == a.firm_id and kept.start_week == week_label(problem, a.start):
+            continue
+        d = data_of(a)
+        rewritten.append(
+            {
+                "network_id": network_id,
+                "assignment_id": aid,
+                "learner_id": a.learner_id,
+                "learner_name": d["learner_name"],
+                "module_id": a.module_id,
+                "module_name": d["module_name"],
+                "firm_id": a.firm_id,
+                "firm_name": d["firm_name"],
+                "start_week": d["start_week"],
+                "end_week": d["end_week"],
+                "frozen": d["frozen"],
+                "plan_version": version,
+            }
         )
-    for sid, payload in new_payloads.items():
-        session.add(PublishedShortfallRow(network_id=network_id, shortfall_id=sid, payload=payload))
+    if rewritten:
+        changed_ids = [r["assignment_id"] for r in rewritten if r["assignment_id"] in published]
+        if changed_ids:
+            await conn.execute(
+                delete(table).where(table.c.network_id == network_id, table.c.assignment_id.in_(changed_ids))
+            )
+        await conn.execute(insert(table), rewritten)
+    sf_table = table_of(PublishedShortfallRow)
+    stale = [sid for sid in stored_shortfalls if new_payloads.get(sid) != stored_shortfalls[sid].payload]
+    if stale:
+        await conn.execute(
+            delete(sf_table).where(sf_table.c.network_id == network_id, sf_table.c.shortfall_id.in_(stale))
+        )
+    fresh = [
+        {"network_id": network_id, "shortfall_id": sid, "payload": payload}
+        for sid, payload in new_payloads.items()
+        if sid not in stored_shortfalls or sid in stale
+    ]
+    if fresh:
+        await conn.execute(insert(sf_table), fresh)
     await bump_version(
         session,
         loaded,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Text
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Table, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -149,3 +149,9 @@ class RelayLeaseRow(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     holder: str = ""
     taken_at: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a model, for bulk statements that need no ORM objects."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table

@@ -1,0 +1,332 @@
+"""Pipeline benchmark: event-to-assignment latency at steady rates, and maximum throughput, on a real broker.
+
+python bench/pipeline.py                          # a local broker from Maven jars (or KAFKA_BOOTSTRAP_SERVERS)
+python bench/pipeline.py --rates 100 500 --seconds 20 --burst 5000 --database-url postgresql+asyncpg://...
+
+The matcher runs as its own process (`python -m verbund_matcher`), as in production. The benchmark produces
+LearnerRegistered events at a steady rate and times each until the first AssignmentMade for that learner
+arrives on the assignments topic (event-to-assignment latency, including batching, the database commit,
+planning and the outbox relay). Then it produces a burst as fast as it can and measures how fast the
+matcher works through it; next to that, how fast a bare aiokafka consumer reads the same records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# Each run gets topics of its own, before anything reads the topic names.
+os.environ.setdefault("VERBUND_TOPIC_PREFIX", f"bench-{uuid.uuid4().hex[:8]}.")
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from verbund_schemas import load_topics, topic, week_at
+
+from verbund.stack.kafka_local import run_coroutine
+from verbund.stack.selection import provide_kafka
+from verbund.stack.topics import ensure_topics
+
+ORIGIN = "2031-W01"
+
+
+def _event(network: str, kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"type": kind, "id": str(uuid.uuid4()), "source": "bench", "subject": network, "data": data}
+
+
+def network_setup(network: str) -> list[dict[str, Any]]:
+    """Two firms, two two-week modules (M2 after M1), plenty of seats: planning is never the bottleneck."""
+    offer = {"first_week": ORIGIN, "last_week": week_at(ORIGIN, 80), "max_seats": 10_000}
+    return [
+        _event(network, "NetworkConfigured", {"name": network, "notice_period_weeks": 0}),
+        _event(
+            network,
+            "CurriculumPublished",
+            {
+                "curriculum_id": "C",
+                "name": "Bench",
+                "modules": [
+                    {"module_id": "M1", "name": "Grundlagen", "duration_weeks": 2},
+                    {"module_id": "M2", "name": "Vertiefung", "duration_weeks": 2},
+                ],
+                "groups": [{"group_id": "G", "name": "Pflicht", "module_ids": ["M1", "M2"], "required": 2}],
+                "precedence": [{"module_id": "M2", "requires": "M1"}],
+            },
+        ),
+        _event(network, "FirmRegistered", {"firm_id": "F1", "name": "Firm One", "location": {"city": "Aachen"}}),
+        _event(network, "FirmRegistered", {"firm_id": "F2", "name": "Firm Two", "location": {"city": "Köln"}}),
+        _event(network, "CapacityOffered", {"offer_id": "O1", "firm_id": "F1", "module_id": "M1", **offer}),
+        _event(network, "CapacityOffered", {"offer_id": "O2", "firm_id": "F2", "module_id": "M2", **offer}),
+    ]
+
+
+def learner_event(network: str, learner: str, first: int) -> dict[str, Any]:
+    return _event(
+        network,
+        "LearnerRegistered",
+        {
+            "learner_id": learner,
+            "name": learner,
+            "contact": {"name": learner, "email": f"{learner.lower()}@example.org"},
+            "curriculum_id": "C",
+            "first_week": week_at(ORIGIN, first),
+            "last_week": week_at(ORIGIN, first + 3),
+        },
+    )
+
+
+@dataclass
+class Phase:
+    name: str
+    events: int
+    seconds: float
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    rate: float = 0.0
+
+
+class AssignmentWatcher:
+    """Reads the assignments topic and notes when the first assignment of each (network, learner) arrives."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+        self.arrived: dict[tuple[str, str], float] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+
+    async def start(self) -> None:
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
+        await self._consumer.start()
+        partitions = [TopicPartition(topic("assignments"), p) for p in range(load_topics()["assignments"].partitions)]
+        self._consumer.assign(partitions)
+        await self._consumer.seek_to_end(*partitions)
+        for tp in partitions:
+            await self._consumer.position(tp)  # resolve the end now, before anything is produced
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        assert self._consumer is not None
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=100)
+            now = time.perf_counter()
+            for records in batches.values():
+                for r in records:
+                    event = json.loads(r.value or b"{}")
+                    if event.get("type") == "AssignmentMade":
+                        self.arrived.setdefault((event["subject"], event["data"]["learner_id"]), now)
+
+    async def wait_for(self, keys: Sequence[tuple[str, str]], timeout: float) -> bool:  # noqa: ASYNC109
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            if all(k in self.arrived for k in keys):
+                return True
+            await asyncio.sleep(0.05)
+        return False
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+class Bench:
+    def __init__(self, bootstrap: str, networks: int) -> None:
+        self.bootstrap = bootstrap
+        self.networks = [f"bench-{i:03d}" for i in range(networks)]
+        self.counter = 0
+        self.producer: AIOKafkaProducer | None = None
+        self.watcher = AssignmentWatcher(bootstrap)
+
+    def next_learner(self) -> tuple[str, dict[str, Any]]:
+        self.counter += 1
+        network = self.networks[self.counter % len(self.networks)]
+        learner = f"L{self.counter:06d}"
+        return network, learner_event(network, learner, first=self.counter % 60)
+
+    async def send(self, event: dict[str, Any]) -> asyncio.Future[Any]:
+        assert self.producer is not None
+        return await self.producer.send(
+            topic("inbound"), value=json.dumps(event).encode(), key=event["subject"].encode()
+        )
+
+    async def setup(self) -> None:
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True, linger_ms=1
+        )
+        await self.producer.start()
+        await self.watcher.start()
+        futures = [await self.send(e) for n in self.networks for e in network_setup(n)]
+        # One learner per network, to know the setup went through before measuring.
+        keys = []
+        for _ in self.networks:
+            network, event = self.next_learner()
+            futures.append(await self.send(event))
+            keys.append((network, event["data"]["learner_id"]))
+        await asyncio.gather(*futures)
+        if not await self.watcher.wait_for(keys, timeout=120):
+            raise SystemExit("the matcher did not plan the setup within 120 s; see the matcher log")
+
+    async def steady(self, rate: float, seconds: float) -> Phase:
+        sent: dict[tuple[str, str], float] = {}
+        total = int(rate * seconds)
+        start = time.perf_counter()
+        for i in range(total):
+            due = start + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            network, event = self.next_learner()
+            sent[(network, event["data"]["learner_id"])] = time.perf_counter()
+            await self.send(event)
+        assert self.producer is not None
+        await self.producer.flush()
+        finished = await self.watcher.wait_for(list(sent), timeout=max(60.0, seconds * 3))
+        latencies = [(self.watcher.arrived[k] - t) * 1000 for k, t in sent.items() if k in self.watcher.arrived]
+        phase = Phase(f"steady {rate:g}/s", total, time.perf_counter() - start)
+        if latencies:
+            phase.p50_ms, phase.p99_ms = statistics.median(latencies), _percentile(latencies, 0.99)
+        phase.rate = len(latencies) / max(
+            1e-9, max(self.watcher.arrived[k] for k in sent if k in self.watcher.arrived) - start
+        )
+        if not finished:
+            phase.name += f" (only {len(latencies)}/{total} planned in time)"
+        return phase
+
+    async def burst(self, count: int) -> tuple[Phase, dict[TopicPartition, tuple[int, int]]]:
+        """As many events as fast as possible; returns the phase and the inbound offsets they occupy."""
+        keys = []
+        start = time.perf_counter()
+        futures = []
+        for _ in range(count):
+            network, event = self.next_learner()
+            keys.append((network, event["data"]["learner_id"]))
+            futures.append(await self.send(event))
+        metas = await asyncio.gather(*futures)
+        produced = time.perf_counter() - start
+        finished = await self.watcher.wait_for(keys, timeout=600)
+        last = max(self.watcher.arrived.get(k, time.perf_counter()) for k in keys)
+        phase = Phase("burst (max throughput)", count, last - start, rate=count / (last - start))
+        if not finished:
+            phase.name += " (incomplete)"
+        spans: dict[TopicPartition, tuple[int, int]] = {}
+        for m in metas:
+            tp = TopicPartition(m.topic, m.partition)
+            low, high = spans.get(tp, (m.offset, m.offset))
+            spans[tp] = (min(low, m.offset), max(high, m.offset))
+        print(f"  burst produced in {produced:.2f} s ({count / produced:,.0f} events/s)", file=sys.stderr)
+        return phase, spans
+
+    async def raw_consumption(self, spans: dict[TopicPartition, tuple[int, int]]) -> Phase:
+        """A bare aiokafka consumer reading exactly the burst's records: the broker-side ceiling."""
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            consumer.assign(list(spans))
+            for tp, (low, _) in spans.items():
+                consumer.seek(tp, low)
+            want = sum(high - low + 1 for low, high in spans.values())
+            got = 0
+            start = time.perf_counter()
+            while got < want:
+                batches = await consumer.getmany(timeout_ms=500, max_records=5000)
+                for tp, records in batches.items():
+                    got += sum(1 for r in records if r.offset <= spans[tp][1])
+            seconds = time.perf_counter() - start
+        finally:
+            await consumer.stop()
+        return Phase("raw aiokafka consumption", want, seconds, rate=want / seconds)
+
+    async def close(self) -> None:
+        await self.watcher.stop()
+        if self.producer is not None:
+            await self.producer.stop()
+
+
+def _matcher_process(bootstrap: str, database_url: str, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "VERBUND_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "VERBUND_DATABASE_URL": database_url,
+        "VERBUND_GROUP_ID": f"bench-{uuid.uuid4().hex[:6]}",
+        "VERBUND_BATCH_TIMEOUT_MS": "50",
+        "VERBUND_RELAY_POLL_SECONDS": "0.1",
+        "VERBUND_FULL_REOPTIMISE_INTERVAL": "0",
+        "VERBUND_SOLVER_WORKERS": "1",
+        "VERBUND_HEALTH_PORT": "0",
+        "VERBUND_LOG_LEVEL": "WARNING",
+    }
+    with log.open("wb") as out:
+        return subprocess.Popen([sys.executable, "-m", "verbund_matcher"], env=env, stdout=out, stderr=out)
+
+
+def print_table(phases: list[Phase], header: str) -> None:
+    print(header)
+    print(f"| {'phase':<34} | {'events':>7} | {'p50 ms':>8} | {'p99 ms':>8} | {'events/s':>9} |")
+    print(f"|{'-' * 36}|{'-' * 9}|{'-' * 10}|{'-' * 10}|{'-' * 11}|")
+    for p in phases:
+        p50 = f"{p.p50_ms:.0f}" if p.p50_ms is not None else "–"
+        p99 = f"{p.p99_ms:.0f}" if p.p99_ms is not None else "–"
+        print(f"| {p.name:<34} | {p.events:>7} | {p50:>8} | {p99:>8} | {p.rate:>9,.0f} |")
+
+
+async def run(args: argparse.Namespace, bootstrap: str, database_url: str) -> list[Phase]:
+    bench = Bench(bootstrap, args.networks)
+    log = Path(tempfile.gettempdir()) / f"verbund-bench-matcher-{os.getpid()}.log"
+    matcher = _matcher_process(bootstrap, database_url, log)
+    phases: list[Phase] = []
+    try:
+        await bench.setup()
+        for rate in args.rates:
+            phases.append(await bench.steady(rate, args.seconds))
+        burst, spans = await bench.burst(args.burst)
+        phases.append(burst)
+        phases.append(await bench.raw_consumption(spans))
+    finally:
+        await bench.close()
+        matcher.terminate()
+        matcher.wait(timeout=60)
+    print(f"  matcher log: {log}", file=sys.stderr)
+    return phases
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rates", type=float, nargs="+", default=[100.0, 500.0], help="steady events/s")
+    parser.add_argument("--seconds", type=float, default=20.0, help="duration of each steady phase")
+    parser.add_argument("--burst", type=int, default=5000, help="events in the max-throughput burst")
+    parser.add_argument("--networks", type=int, default=50, help="networks the events are spread over")
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--bootstrap", default=None, help="default: KAFKA_BOOTSTRAP_SERVERS or a local broker")
+    args = parser.parse_args(argv)
+    with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
+        endpoint = stack.enter_context(provide_kafka(args.bootstrap))
+        run_coroutine(ensure_topics(endpoint.bootstrap_servers, load_topics().values()))
+        database_url = args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        phases = asyncio.run(run(args, endpoint.bootstrap_servers, database_url))
+        print_table(
+            phases,
+            f"Pipeline: {args.networks} networks, batch timeout 50 ms, database "
+            f"{database_url.split(':')[0]}, broker {endpoint.source}",
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
