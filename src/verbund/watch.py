@@ -38,7 +38,7 @@ class WatchResult:
     reached_max: bool = False
 
 
-async def _assigned_consumer(options: WatchOptions) -> AIOKafkaConsumer:
+async def assigned_consumer(options: WatchOptions) -> AIOKafkaConsumer:
     """A consumer without a consumer group, assigned every partition of the watched topics.
 
     No group: watching must never take partitions away from the services or commit offsets for anyone.
@@ -98,7 +98,7 @@ async def follow(
     on_ready: Callable[[], None] = lambda: None,
 ) -> WatchResult:
     """Consume until max_events rows were shown, the timeout passed, or the task is cancelled (Ctrl-C)."""
-    consumer = await _assigned_consumer(options)
+    consumer = await assigned_consumer(options)
     result = WatchResult()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + options.timeout if options.timeout is not None else None

@@ -1,0 +1,380 @@
+"""`verbund demo`: the whole system on one laptop — Kafka, SMTP sink, matcher, notifier — playing a scenario."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from sqlalchemy import bindparam, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from verbund_schemas import InvalidEvent, decode_event, load_topics, topic
+
+from verbund.demo_view import Picture, final_report
+from verbund.event_file import read_event_file
+from verbund.kafka_access import KafkaUnavailable
+from verbund.mailsink import MailSink
+from verbund.publish import report_problems, send_events
+from verbund.stack.locations import REPO_ROOT
+from verbund.watch import WatchOptions, assigned_consumer
+
+DEFAULT_SCENARIO = REPO_ROOT / "scenarios" / "plastics.jsonl"
+Sessions = Callable[[], AsyncSession]
+
+
+class DemoIncomplete(RuntimeError):
+    """The services did not finish within the time allowed; the message says what was still missing."""
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    scenario: Path
+    bootstrap: str | None
+    timeout: float
+    keep: bool
+    messages: int
+
+
+@dataclass
+class Progressing:
+    """What the demo waits for, as the last check saw it."""
+
+    handled: int = 0
+    outbox_unsent: int = -1
+    view_caught_up: bool = False
+    notifier_caught_up: bool = False
+    deliveries_open: int = -1
+    planned_networks: int = 0
+
+    def missing(self, events: int, networks: int) -> list[str]:
+        out = []
+        if self.handled < events:
+            out.append(f"the matcher has handled {self.handled} of {events} events")
+        if self.outbox_unsent != 0:
+            out.append(f"the matcher still has {self.outbox_unsent} events to publish")
+        if self.planned_networks < networks:
+            out.append(f"plans published for {self.planned_networks} of {networks} networks")
+        if not self.view_caught_up:
+            out.append("the published events have not all been read back yet")
+        if not self.notifier_caught_up:
+            out.append("the notifier has not consumed everything yet")
+        if self.deliveries_open != 0:
+            out.append(f"{max(self.deliveries_open, 0)} messages are not delivered yet")
+        return out
+
+
+async def _scalar(sessions: Sessions, sql: Any, params: dict[str, Any] | None = None) -> int:
+    async with sessions() as session:
+        value = (await session.execute(sql, params or {})).scalar_one()
+        return int(value or 0)
+
+
+_HANDLED = text("SELECT count(*) FROM inbox WHERE message_id IN :ids").bindparams(bindparam("ids", expanding=True))
+_UNSENT = text("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+_OPEN_DELIVERIES = text("SELECT count(*) FROM deliveries WHERE status = 'pending' OR logged = :no").bindparams(no=False)
+
+
+async def _end_offsets(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+    ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
+    return ends
+
+
+async def _group_reached(admin: AIOKafkaAdminClient, group: str, ends: dict[TopicPartition, int]) -> bool:
+    committed = await admin.list_consumer_group_offsets(group)
+    for tp, end in ends.items():
+        if end == 0:
+            continue
+        meta = committed.get(tp)
+        if meta is None or meta.offset < end:
+            return False
+    return True
+
+
+def _quiet_service_logs() -> None:
+    # FastStream logs every message at INFO on loggers of its own; the demo shows progress instead.
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith(("faststream", "aiokafka", "apscheduler")):
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+
+class Demo:
+    """Starts everything, plays the scenario, waits until plans and messages are out, reports, stops."""
+
+    def __init__(self, options: DemoOptions, console: Console) -> None:
+        self.options = options
+        self.console = console
+        self.run_id = uuid.uuid4().hex[:8]
+        self.run_dir = Path(tempfile.mkdtemp(prefix=f"verbund-demo-{self.run_id}-"))
+        self.picture = Picture()
+        self.mail = MailSink(directory=self.run_dir / "mail")
+
+    def _isolate_topics(self) -> None:
+        # A fresh prefix per run: a broker that outlives the demo (stack up, a cluster) never replays an
+        # earlier run's events into this one. load_topics caches the names, so clear it after setting.
+        os.environ["VERBUND_TOPIC_PREFIX"] = os.environ.get("VERBUND_TOPIC_PREFIX", "") + f"demo-{self.run_id}."
+        load_topics.cache_clear()
+
+    async def run(self) -> None:
+        self._isolate_topics()
+        parsed = read_event_file(self.options.scenario)
+        if not parsed.ok:
+            report_problems(parsed, self.options.scenario, self.console)
+            raise typer.Exit(1)
+        events = [e for _, e in parsed.events]
+        networks = sorted({e.subject for e in events})
+
+        from verbund.stack.selection import provide_kafka
+        from verbund.stack.topics import ensure_topics
+
+        progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.console,
+        )
+        kafka_stack = contextlib.ExitStack()
+        async with contextlib.AsyncExitStack() as services:
+            try:
+                with progress:
+                    step = progress.add_task("Kafka: starting a broker", total=1)
+                    endpoint = await asyncio.to_thread(kafka_stack.enter_context, provide_kafka(self.options.bootstrap))
+                    bootstrap = endpoint.bootstrap_servers
+                    await ensure_topics(bootstrap, load_topics().values())
+                    progress.update(step, completed=1, description=f"Kafka at {bootstrap} ({endpoint.source})")
+
+                    step = progress.add_task("SMTP sink", total=1)
+                    self.mail.start()
+                    services.callback(self.mail.stop)
+                    progress.update(step, completed=1, description=f"SMTP sink on 127.0.0.1:{self.mail.port}")
+
+                    step = progress.add_task("matcher: starting", total=1)
+                    matcher = await services.enter_async_context(self._matcher(bootstrap))
+                    _quiet_service_logs()
+                    progress.update(step, completed=1, description="matcher running (SQLite)")
+
+                    step = progress.add_task("notifier: starting", total=1)
+                    notifier = await self._start_notifier(bootstrap, services)
+                    progress.update(step, completed=1, description="notifier running (SQLite)")
+
+                    step = progress.add_task(f"publishing {self.options.scenario.name}", total=len(events))
+                    sent = await send_events(events, bootstrap, topic("inbound"))
+                    progress.update(step, completed=len(events), description=f"published {self.options.scenario.name}")
+
+                    unfinished = await self._wait_until_settled(
+                        progress,
+                        bootstrap,
+                        [e.id for e in events],
+                        networks,
+                        sent.positions,
+                        matcher_sessions=matcher.runtime.sessions,
+                        notifier_sessions=notifier.notifier.sessions,
+                        notifier_group=notifier.notifier.settings.notifier_group_id,
+                    )
+                self.console.print(final_report(self.picture, self.mail.messages, self.options.messages))
+                if unfinished is not None:
+                    raise unfinished
+                where = f"; messages as .eml files in {self.run_dir / 'mail'}" if self.options.keep else ""
+                self.console.print(f"[bold green]Demo complete[/] — run directory {self.run_dir}{where}")
+            finally:
+                with self.console.status("stopping notifier, matcher, SMTP sink and Kafka"):
+                    await services.aclose()
+                    await asyncio.to_thread(kafka_stack.close)
+                    if not self.options.keep:
+                        shutil.rmtree(self.run_dir, ignore_errors=True)
+
+    def _matcher(self, bootstrap: str) -> contextlib.AbstractAsyncContextManager[Any]:
+        from verbund_matcher.runner import run_matcher
+        from verbund_matcher.settings import MatcherSettings
+
+        settings = MatcherSettings(
+            database_url=f"sqlite+aiosqlite:///{self.run_dir / 'matcher.db'}",
+            kafka_bootstrap_servers=bootstrap,
+            group_id=f"verbund-demo-matcher-{self.run_id}",
+            health_port=0,
+            full_reoptimise_interval=0,
+            solver_workers=2,
+            batch_timeout_ms=300,
+            relay_poll_seconds=0.2,
+            auto_offset_reset="earliest",
+            log_json=False,
+        )
+        return run_matcher(settings)
+
+    async def _start_notifier(self, bootstrap: str, services: contextlib.AsyncExitStack) -> Any:
+        from verbund_notifier.app import build
+        from verbund_notifier.settings import NotifierSettings
+
+        settings = NotifierSettings(
+            kafka_bootstrap_servers=bootstrap,
+            notifier_database_url=f"sqlite+aiosqlite:///{self.run_dir / 'notifier.db'}",
+            notifier_group_id=f"verbund-demo-notifier-{self.run_id}",
+            smtp_host="127.0.0.1",
+            smtp_port=self.mail.port,
+            smtp_starttls=False,
+            delivery_poll_seconds=0.2,
+            # Reminders and digests fall due weeks from now, long after the demo; leaving their scheduler off
+            # keeps its job store from competing with deliveries for the SQLite file.
+            notifier_scheduler=False,
+        )
+        notifier = build(settings)
+        await notifier.app.start()
+        _quiet_service_logs()
+        services.push_async_callback(notifier.app.stop)
+        return notifier
+
+    async def _wait_until_settled(
+        self,
+        progress: Progress,
+        bootstrap: str,
+        event_ids: list[str],
+        networks: list[str],
+        inbound_positions: list[tuple[int, int]],
+        *,
+        matcher_sessions: Sessions,
+        notifier_sessions: Sessions,
+        notifier_group: str,
+    ) -> DemoIncomplete | None:
+        """Read the published events into the picture until the matcher and notifier have nothing left to do.
+
+        Settled means: the matcher handled every event and published its whole outbox, every network has a
+        plan, everything published has been read back here and consumed by the notifier, and no message is
+        waiting for delivery. Returns what was still missing when the time ran out (None when settled), so
+        that the plan and the messages sent so far are shown either way.
+        """
+        handled_task = progress.add_task("matcher: events handled", total=len(event_ids))
+        planned_task = progress.add_task("plans published (networks)", total=len(networks))
+        mail_task = progress.add_task("notifier: messages delivered", total=None)
+        inbound_ends: dict[TopicPartition, int] = {}
+        for partition, offset in inbound_positions:
+            tp = TopicPartition(topic("inbound"), partition)
+            inbound_ends[tp] = max(inbound_ends.get(tp, 0), offset + 1)
+        watched = ("assignments", "shortfalls")
+        consumer = await assigned_consumer(
+            WatchOptions(
+                bootstrap=bootstrap,
+                topics=(*(topic(r) for r in watched), topic("notifications")),
+                from_beginning=True,
+            )
+        )
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        state = Progressing()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.options.timeout
+        try:
+            while True:
+                batches = await consumer.getmany(timeout_ms=300, max_records=1000)
+                for records in batches.values():
+                    for record in records:
+                        with contextlib.suppress(InvalidEvent):
+                            self.picture.apply(decode_event(record.value or b""))
+                state = await self._check(
+                    consumer,
+                    admin,
+                    event_ids,
+                    networks,
+                    inbound_ends,
+                    matcher_sessions,
+                    notifier_sessions,
+                    notifier_group,
+                )
+                progress.update(handled_task, completed=state.handled)
+                progress.update(planned_task, completed=state.planned_networks)
+                progress.update(mail_task, completed=len(self.mail.messages))
+                if not state.missing(len(event_ids), len(networks)):
+                    progress.update(mail_task, total=len(self.mail.messages))
+                    return None
+                if loop.time() > deadline:
+                    return DemoIncomplete(
+                        f"not finished after {self.options.timeout:.0f} s: "
+                        + "; ".join(state.missing(len(event_ids), len(networks)))
+                    )
+        finally:
+            await admin.close()
+            await consumer.stop()
+
+    async def _check(
+        self,
+        consumer: AIOKafkaConsumer,
+        admin: AIOKafkaAdminClient,
+        event_ids: list[str],
+        networks: list[str],
+        inbound_ends: dict[TopicPartition, int],
+        matcher_sessions: Sessions,
+        notifier_sessions: Sessions,
+        notifier_group: str,
+    ) -> Progressing:
+        state = Progressing()
+        state.handled = await _scalar(matcher_sessions, _HANDLED, {"ids": event_ids})
+        state.outbox_unsent = await _scalar(matcher_sessions, _UNSENT)
+        state.planned_networks = sum(1 for n in networks if self.picture.planned(n))
+        if state.handled < len(event_ids) or state.outbox_unsent:
+            return state
+        # Everything the matcher will publish is on the topics now: compare with where readers stand.
+        partitions = sorted(consumer.assignment())
+        ends = await _end_offsets(consumer, partitions)
+        positions = {tp: await consumer.position(tp) for tp in ends}
+        state.view_caught_up = all(positions[tp] >= end for tp, end in ends.items())
+        per_role: dict[str, dict[TopicPartition, int]] = {"inbound": inbound_ends}
+        for role in ("assignments", "shortfalls"):
+            per_role[role] = {tp: end for tp, end in ends.items() if tp.topic == topic(role)}
+        reached = [await _group_reached(admin, f"{notifier_group}.{role}", e) for role, e in per_role.items()]
+        state.notifier_caught_up = all(reached)
+        state.deliveries_open = await _scalar(notifier_sessions, _OPEN_DELIVERIES)
+        return state
+
+
+def demo_command(
+    scenario: Annotated[
+        Path, typer.Option("--scenario", exists=True, dir_okay=False, help="Inbound events to play (JSON Lines/YAML)")
+    ] = DEFAULT_SCENARIO,
+    bootstrap: Annotated[
+        str | None,
+        typer.Option(
+            "--bootstrap",
+            "-b",
+            help="Use this Kafka (default: $KAFKA_BOOTSTRAP_SERVERS, else Docker, else a local broker from the "
+            "cached jars). The demo's topics get a prefix of their own.",
+        ),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1.0, help="Seconds to wait for plans and messages")
+    ] = 100.0,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep the run directory (databases, messages as .eml files)")
+    ] = False,
+    messages: Annotated[int, typer.Option("--messages", min=0, help="How many sent messages to list")] = 20,
+) -> None:
+    """Run the plastics-network demo: Kafka, an SMTP sink, the matcher and the notifier, all on this machine.
+
+    Plays the scenario, waits until the plans are published and the messages delivered, shows each
+    learner's rotation, the shortfalls with their reasons and the messages sent, then stops everything.
+    """
+    console = Console()
+    # The services log to the root logger; the demo shows its own progress instead of their INFO lines.
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)
+    demo = Demo(DemoOptions(scenario, bootstrap, timeout, keep, messages), console)
+    try:
+        asyncio.run(demo.run())
+    except (DemoIncomplete, KafkaUnavailable) as exc:
+        console.print(f"[bold red]demo failed:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    except KeyboardInterrupt:
+        console.print("demo interrupted; everything it started has been stopped.")
+        raise typer.Exit(130) from None
