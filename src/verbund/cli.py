@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from .demo import demo_command
 from .plan_cli import plan_command
 from .publish import publish_command
 from .stack.cli import stack_app
@@ -21,3 +22,4 @@ app.command("plan")(plan_command)
 app.command("publish")(publish_command)
 app.command("watch")(watch_command)
 app.add_typer(stack_app, name="stack")
+app.command("demo")(demo_command)
