@@ -168,6 +168,13 @@ def solve_cpsat(
     solver.parameters.max_time_in_seconds = max(0.05, time_limit)
     solver.parameters.num_workers = max(1, workers)
     solver.parameters.random_seed = seed
+    # Probing these time-indexed models adds hundreds of thousands of implications and can eat the whole
+    # budget before search starts from the (complete, feasible) hint; search pays off far more here.
+    solver.parameters.cp_model_probing_level = 0
+    solver.parameters.symmetry_level = 0
+    if free is not None:
+        # Neighbourhood models get a second or so; presolve would spend it before the hint is even tried.
+        solver.parameters.cp_model_presolve = False
     code = solver.solve(m.model)
     status = solver.status_name(code).lower()
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):

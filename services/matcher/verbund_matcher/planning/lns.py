@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from time import perf_counter
 
+from .construct import Constructor
 from .cpsat import solve_cpsat
 from .model import Assignment, Problem
 from .scope import LearnerScope, learner_scope
@@ -21,6 +22,9 @@ class LnsStats:
     start_key: tuple[int, int, int] = (0, 0, 0)
     final_key: tuple[int, int, int] = (0, 0, 0)
     history: list[tuple[float, int]] = field(default_factory=list)  # (seconds, design objective)
+    seconds: dict[str, float] = field(default_factory=dict)  # time spent per operator
+    tries: dict[str, int] = field(default_factory=dict)
+    wins: dict[str, int] = field(default_factory=dict)
 
 
 class _Incumbent:
@@ -117,48 +121,123 @@ def improve(
             takers.setdefault(mod, []).append(s.id)
     busiest = max((len(fs) for fs in table.firms_for.values()), default=0)
     firm_cap = 8 if busiest > 8 else None
-    size = neighbourhood if neighbourhood is not None else max(3, min(12, 6000 // max(1, len(learners))))
+    size = neighbourhood if neighbourhood is not None else max(2, min(8, 1000 // max(1, len(learners))))
+    ruin = max(4, min(30, size * 2))
     step = step_limit if step_limit is not None else 1.0
+    builder = Constructor(problem, table=table, beam_width=8)
+    builder.ledger.used = current.used  # the constructive re-plans against the incumbent's seats
+    builder.scopes = scopes
+    frozen_by: dict[str, list[Assignment]] = {}
+    for a in problem.frozen:
+        frozen_by.setdefault(a.learner_id, []).append(a)
+    tries = {"cpsat": 1, "recreate": 1}
+    wins = {"cpsat": 1, "recreate": 1}
     while perf_counter() < deadline - 0.05:
         stats.iterations += 1
-        chosen = _neighbourhood(current, takers, rng, size)
-        old = {sid: current.by_learner.get(sid, []) for sid in chosen}
-        others_min = min((v for sid, v in current.sat.items() if sid not in chosen), default=None)
+        # Pick the operator in proportion to its improvements per second spent (each keeps a floor of a
+        # tenth): the fast constructive re-plan and the exact but slower CP-SAT step pay off on different
+        # networks.
+        rate = {op: wins[op] / max(0.05, stats.seconds.get(op, 0.5)) for op in wins}
+        share = rate["cpsat"] / (rate["cpsat"] + rate["recreate"])
+        operator = "cpsat" if rng.random() < max(0.1, min(0.9, share)) else "recreate"
+        chosen = _neighbourhood(current, takers, rng, size if operator == "cpsat" else ruin, table)
+        old = {sid: list(current.by_learner.get(sid, [])) for sid in chosen}
         before = current.key()
-        current._apply([a for own in old.values() for a in own], -1)
-        remaining = deadline - perf_counter()
-        try:
-            result = solve_cpsat(
+        tries[operator] += 1
+        step_started = perf_counter()
+        if operator == "recreate":
+            _recreate(current, builder, scope, frozen_by, chosen, rng)
+        else:
+            outcome = _cpsat_step(
                 problem,
-                free=chosen,
-                hint=[a for own in old.values() for a in own],
-                others_min=others_min,
-                time_limit=max(0.05, min(step, remaining)),
-                workers=workers,
-                seed=rng.randrange(1 << 30),
-                firm_cap=firm_cap,
-                table=table,
-                scopes={sid: scope(sid) for sid in chosen},
-                fixed_occupancy=current.used,
+                current,
+                chosen,
+                old,
+                scope,
+                table,
+                firm_cap,
+                workers,
+                rng,
+                max(0.05, min(step, deadline - perf_counter())),
             )
-        finally:
-            current._apply([a for own in old.values() for a in own], +1)
-        if not result.found:
-            size = max(2, size - 1)
-            continue
-        new: dict[str, list[Assignment]] = {sid: [] for sid in chosen}
-        for a in result.assignments:
-            new[a.learner_id].append(a)
-        current.replace(new)
-        if current.key() < before:
+            if outcome is None:
+                size = max(2, size - 1)
+                stats.seconds[operator] = stats.seconds.get(operator, 0.0) + perf_counter() - step_started
+                continue
+            # Grow the neighbourhood while CP-SAT proves it quickly; shrink it when it runs out of time.
+            size = min(size + 1, 40) if outcome == "optimal" else max(2, size - 1)
+        stats.seconds[operator] = stats.seconds.get(operator, 0.0) + perf_counter() - step_started
+        after = current.key()
+        if after < before:
             current.replace(old)
-        elif current.key() > before:
+        elif after > before:
+            wins[operator] += 1
             stats.improved += 1
             stats.history.append((perf_counter() - began, current.objective()))
-        # Grow the neighbourhood while CP-SAT proves it quickly; shrink it when it runs out of time.
-        size = min(size + 1, 40) if result.status == "optimal" else max(2, size - 1)
     stats.final_key = current.key()
+    stats.tries, stats.wins = tries, wins
     return current.assignments(), stats
+
+
+def _recreate(
+    current: _Incumbent,
+    builder: Constructor,
+    scope: Callable[[str], LearnerScope],
+    frozen_by: Mapping[str, list[Assignment]],
+    chosen: set[str],
+    rng: random.Random,
+) -> None:
+    """Ruin and recreate: release the learners' seats, re-plan them one by one in a random order."""
+    current.replace({sid: list(frozen_by.get(sid, [])) for sid in chosen})
+    order = sorted(chosen)
+    rng.shuffle(order)
+    for sid in order:
+        sc = scope(sid)
+        frozen = sorted(frozen_by.get(sid, []), key=lambda a: a.start)
+        planned = builder.search(sc, frozen, builder.previous_by.get(sid, set()))
+        planned = (*planned, *builder.fill(sc, planned))
+        current.replace({sid: list(planned)})
+
+
+def _cpsat_step(
+    problem: Problem,
+    current: _Incumbent,
+    chosen: set[str],
+    old: Mapping[str, list[Assignment]],
+    scope: Callable[[str], LearnerScope],
+    table: SeatTable,
+    firm_cap: int | None,
+    workers: int,
+    rng: random.Random,
+    time_limit: float,
+) -> str | None:
+    """Re-plans the chosen learners exactly with the others fixed; None when CP-SAT found nothing."""
+    others_min = min((v for sid, v in current.sat.items() if sid not in chosen), default=None)
+    held = [a for own in old.values() for a in own]
+    current._apply(held, -1)
+    try:
+        result = solve_cpsat(
+            problem,
+            free=chosen,
+            hint=held,
+            others_min=others_min,
+            time_limit=time_limit,
+            workers=workers,
+            seed=rng.randrange(1 << 30),
+            firm_cap=firm_cap,
+            table=table,
+            scopes={sid: scope(sid) for sid in chosen},
+            fixed_occupancy=current.used,
+        )
+    finally:
+        current._apply(held, +1)
+    if not result.found:
+        return None
+    new: dict[str, list[Assignment]] = {sid: [] for sid in chosen}
+    for a in result.assignments:
+        new[a.learner_id].append(a)
+    current.replace(new)
+    return result.status
 
 
 def _neighbourhood(
@@ -166,12 +245,17 @@ def _neighbourhood(
     takers: Mapping[str, list[str]],
     rng: random.Random,
     size: int,
+    table: SeatTable,
 ) -> set[str]:
-    """A seed learner (often one with a gap or the worst-off) and learners competing for its modules."""
+    """A seed learner (one near an unfilled minimum, one with a gap, the worst-off, or any) and learners
+    competing for its modules."""
     learners = list(current.by_learner)
     roll = rng.random()
     seed_id: str
-    if roll < 0.35:
+    short_seed = _near_deficit(current, takers, rng, table) if current.short > 0 and roll < 0.3 else None
+    if short_seed is not None:
+        seed_id = short_seed
+    elif roll < 0.35:
         lacking = [
             sid
             for sid in rng.sample(learners, min(len(learners), 200))
@@ -204,3 +288,23 @@ def _neighbourhood(
             break
         chosen.add(t)
     return chosen
+
+
+def _near_deficit(
+    current: _Incumbent, takers: Mapping[str, list[str]], rng: random.Random, table: SeatTable
+) -> str | None:
+    """A learner who could fill a week some offer's minimum still lacks (sampled, not searched)."""
+    cells = list(table.min_seats.items())
+    for _ in range(20):
+        (firm, module), weeks = rng.choice(cells)
+        week = rng.choice(list(weeks))
+        if current.used.get((firm, module), {}).get(week, 0) >= weeks[week]:
+            continue
+        fits = [
+            sid
+            for sid in takers.get(module, [])
+            if current.learners[sid].first_week <= week <= current.learners[sid].last_week
+        ]
+        if fits:
+            return rng.choice(fits)
+    return None
