@@ -155,6 +155,8 @@ def create_broker(runtime: Runtime) -> KafkaBroker:
         s.kafka_bootstrap_servers,
         client_id=s.client_id,
         graceful_timeout=s.shutdown_grace_seconds,
+        # FastStream's own messages go through the service's handlers (JSON lines when configured).
+        logger=logging.getLogger("verbund_matcher.broker"),
         enable_idempotence=True,
         acks="all",
     )

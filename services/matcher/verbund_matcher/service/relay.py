@@ -102,15 +102,38 @@ class Relay:
 
     async def publish_once(self) -> int:
         """Publish one round of unsent rows in order; returns how many were sent."""
-        assert self._producer is not None, "start() the relay first"
-        async with self._sessions() as session, session.begin():
-            # Taking the lease row first serialises relays of all replicas: rows go out in commit order.
-            await session.exec(
-                update(RelayLeaseRow)
-                .where(col(RelayLeaseRow.id) == 1)
-                .values(holder=self._holder, taken_at=dt.datetime.now(dt.UTC))
-            )
-            rows = (
+        async with self._sessions() as session:
+            if session.get_bind().dialect.name == "sqlite":
+                return await self._publish_sqlite(session)
+            async with session.begin():
+                # Taking the lease row first serialises relays of all replicas: rows go out in commit order.
+                # PostgreSQL locks just that row, so the consumers' transactions are not held up meanwhile.
+                await session.exec(
+                    update(RelayLeaseRow)
+                    .where(col(RelayLeaseRow.id) == 1)
+                    .values(holder=self._holder, taken_at=dt.datetime.now(dt.UTC))
+                )
+                rows = await self._unsent(session)
+                await self._send(rows)
+                await self._mark_sent(session, rows)
+                remaining = await self._count_unsent(session)
+        return self._account(len(rows), remaining)
+
+    async def _publish_sqlite(self, session: AsyncSession) -> int:
+        # SQLite has one write lock for the whole file: holding it while Kafka acknowledges would stall
+        # every consumer commit. Read, publish, then mark in a short write transaction. Should a second
+        # process share the file, both may send a row; it carries the same id either way.
+        async with session.begin():
+            rows = await self._unsent(session)
+        await self._send(rows)
+        async with session.begin():
+            await self._mark_sent(session, rows)
+            remaining = await self._count_unsent(session)
+        return self._account(len(rows), remaining)
+
+    async def _unsent(self, session: AsyncSession) -> list[OutboxRow]:
+        return list(
+            (
                 await session.exec(
                     select(OutboxRow)
                     .where(col(OutboxRow.sent_at).is_(None))
@@ -118,25 +141,32 @@ class Relay:
                     .limit(self._batch_size)
                 )
             ).all()
-            if not rows:
-                metrics.OUTBOX_LAG.set(0)
-                return 0
-            futures = [
-                await self._producer.send(
-                    topic(r.topic_role), value=r.payload.encode("utf-8"), key=r.key.encode("utf-8")
-                )
-                for r in rows
-            ]
-            await asyncio.gather(*futures)
+        )
+
+    async def _send(self, rows: list[OutboxRow]) -> None:
+        assert self._producer is not None, "start() the relay first"
+        futures = [
+            await self._producer.send(topic(r.topic_role), value=r.payload.encode("utf-8"), key=r.key.encode("utf-8"))
+            for r in rows
+        ]
+        await asyncio.gather(*futures)
+
+    async def _mark_sent(self, session: AsyncSession, rows: list[OutboxRow]) -> None:
+        if rows:
             await session.exec(
                 update(OutboxRow)
                 .where(col(OutboxRow.seq).in_([r.seq for r in rows]))
                 .values(sent_at=dt.datetime.now(dt.UTC))
             )
-            remaining = (
-                await session.exec(select(func.count()).select_from(OutboxRow).where(col(OutboxRow.sent_at).is_(None)))
-            ).one()
-        metrics.OUTBOX_PUBLISHED.inc(len(rows))
-        metrics.OUTBOX_LAG.set(int(remaining))
-        self.published += len(rows)
-        return len(rows)
+
+    async def _count_unsent(self, session: AsyncSession) -> int:
+        count = (
+            await session.exec(select(func.count()).select_from(OutboxRow).where(col(OutboxRow.sent_at).is_(None)))
+        ).one()
+        return int(count)
+
+    def _account(self, sent: int, remaining: int) -> int:
+        metrics.OUTBOX_PUBLISHED.inc(sent)
+        metrics.OUTBOX_LAG.set(remaining)
+        self.published += sent
+        return sent
