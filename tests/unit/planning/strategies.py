@@ -30,6 +30,7 @@ def random_problem(
     firm_limit: bool = True,
     tight: float = 1.0,
     max_duration: int | None = None,
+    firms_per_module: int | None = None,
 ) -> Problem:
     """A network with one curriculum: a compulsory group and an elective group, offers spread over firms."""
     rng = random.Random(seed)
@@ -56,12 +57,13 @@ def random_problem(
     firm_map = {f"f{j}": Firm(f"f{j}", f"Firm {j}") for j in range(firms)}
     offers: list[Offer] = []
     for m in ids:
-        for f in rng.sample(list(firm_map), k=rng.randint(1, firms)):
+        for f in rng.sample(list(firm_map), k=rng.randint(1, firms_per_module or firms)):
             first = rng.randint(0, weeks // 2)
             last = rng.randint(first, weeks - 1)
             seats = max(1, round(rng.randint(1, max(1, learners // 2)) * tight))
             low = rng.randint(1, 2) if min_seats and rng.random() < 0.15 else 0
             offers.append(Offer(f"o{len(offers)}", f, m, first, last, seats, min(low, seats)))
+    firm_ids = list(firm_map)
     people: list[Learner] = []
     for k in range(learners):
         first = rng.randint(0, weeks // 4)
@@ -80,10 +82,12 @@ def random_problem(
                 required=required,
                 allowed_modules=allowed,
                 unavailable=frozenset(w for w in range(first, last + 1) if rng.random() < 0.08),
-                excluded_firms=frozenset(f for f in firm_map if rng.random() < 0.1),
-                excluded_firm_modules=frozenset((f, m) for f in firm_map for m in ids if rng.random() < 0.03),
+                excluded_firms=frozenset(rng.sample(firm_ids, k=min(len(firm_ids), rng.randint(0, 1 + firms // 50)))),
+                excluded_firm_modules=frozenset(
+                    (rng.choice(firm_ids), rng.choice(ids)) for _ in range(rng.randint(0, 2))
+                ),
                 module_pref={m: rng.randint(-2, 3) for m in ids if rng.random() < 0.5},
-                firm_pref={f: rng.randint(-2, 3) for f in firm_map if rng.random() < 0.5},
+                firm_pref={f: rng.randint(-2, 3) for f in rng.sample(firm_ids, k=min(len(firm_ids), 5))},
                 weights=Weights(
                     module=rng.randint(0, 2),
                     firm=rng.randint(0, 2),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from time import perf_counter
 
 from ortools.sat.python import cp_model
 
@@ -70,6 +71,7 @@ def solve_cpsat(
     `others_min` is the lowest sat(s) among the learners not planned here (they still count in the min term).
     `fixed_occupancy` may replace `fixed` with its seat counts per (firm, module) and week.
     """
+    began = perf_counter()
     table = table if table is not None else seat_table(problem.offers)
     learners = [s for s in problem.learners if free is None or s.id in free]
     hint_by: dict[str, list[Assignment]] = {}
@@ -165,7 +167,8 @@ def solve_cpsat(
         m.model.add_hint(var, value)
 
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.05, time_limit)
+    # Building the model counts against the limit: callers give a wall-clock budget.
+    solver.parameters.max_time_in_seconds = max(0.05, time_limit - (perf_counter() - began))
     solver.parameters.num_workers = max(1, workers)
     solver.parameters.random_seed = seed
     # Probing these time-indexed models adds hundreds of thousands of implications and can eat the whole
