@@ -89,6 +89,7 @@ class DeliveryWorker:
         self._publish = publish
         self._rng = rng or random.Random()
         self._wake = asyncio.Event()
+        self._stopping = False
         self._lease = dt.timedelta(
             seconds=2 * max(settings.smtp_timeout_seconds, settings.webhook_timeout_seconds) + 30
         )
@@ -97,17 +98,24 @@ class DeliveryWorker:
         """New deliveries were committed: look now rather than at the next poll."""
         self._wake.set()
 
+    def stop(self) -> None:
+        """Finish the current round and leave `run` (a flag, not cancellation, so no send is cut off)."""
+        self._stopping = True
+        self._wake.set()
+
     async def run(self) -> None:
-        while True:
+        self._stopping = False
+        while not self._stopping:
             try:
                 await self.run_once()
-            except asyncio.CancelledError:
-                raise
             except Exception:
                 # The database may be away for a moment; nothing is lost, the rows wait.
                 log.exception("delivery round failed; trying again")
+            if self._stopping:
+                break
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._settings.delivery_poll_seconds)
+                async with asyncio.timeout(self._settings.delivery_poll_seconds):
+                    await self._wake.wait()
             self._wake.clear()
 
     async def run_once(self) -> int:

@@ -65,9 +65,12 @@ class Notifier:
 
     async def stop(self) -> None:
         if self._worker_task is not None:
-            self._worker_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker_task
+            self.worker.stop()
+            done, _ = await asyncio.wait({self._worker_task}, timeout=self.settings.smtp_timeout_seconds + 5)
+            if not done:
+                self._worker_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._worker_task
             self._worker_task = None
         self.scheduling.shutdown()
         await self.engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -141,29 +142,31 @@ class Scheduling:
     async def reconcile(self, service: NotifierService) -> None:
         """Recreate jobs a crash between a commit and its job write would have lost (idempotent)."""
         for record in await service.active_assignments():
-            self.schedule_reminders(record)
+            await asyncio.to_thread(self.schedule_reminders, record)
         for network in await service.networks():
-            self.ensure_digest(network)
+            await asyncio.to_thread(self.ensure_digest, network)
 
     def jobs(self) -> list[Job]:
         return list(self.scheduler.get_jobs(jobstore="default"))
 
-    async def run_due(self, now: dt.datetime | None = None) -> int:
+    async def run_due(self, kind: str | None = None, now: dt.datetime | None = None) -> int:
         """Run every stored job due by `now` (default: the notifier's clock) at once; returns how many ran.
 
-        The scheduler itself follows the wall clock; this lets tests and demos that live in another year
-        fire reminders and digests deterministically.
+        `kind` ("reminder" or "digest") limits it to those jobs. The scheduler itself follows the wall
+        clock; this lets tests and demos that live in another year fire jobs deterministically.
         """
         now = now or self._clock.now()
         ran = 0
-        for job in self.jobs():
+        for job in await asyncio.to_thread(self.jobs):
+            if kind is not None and not job.id.startswith(f"{kind}:"):
+                continue
             if job.next_run_time is None or job.next_run_time > now:
                 continue
             await job.func(*job.args, **job.kwargs)
             ran += 1
             following = job.trigger.get_next_fire_time(job.next_run_time, now)
             if following is None or isinstance(job.trigger, DateTrigger):
-                self._remove(job.id)
+                await asyncio.to_thread(self._remove, job.id)
             else:
-                self.scheduler.modify_job(job.id, jobstore="default", next_run_time=following)
+                await asyncio.to_thread(self.scheduler.modify_job, job.id, jobstore="default", next_run_time=following)
         return ran

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import logging
@@ -167,8 +168,10 @@ class NotifierService:
         APPLIED.labels(event.type).inc()
         # Jobs live in the same database but not in this transaction: written once the effects are
         # committed. A crash in between is repaired by Scheduling.reconcile() at the next start.
+        # The job store is synchronous; off the event loop it cannot stall the async sessions that
+        # hold SQLite's write lock.
         for step in after:
-            step()
+            await asyncio.to_thread(step)
         self._on_queued()
         return True
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import make_url
@@ -73,6 +74,12 @@ def alembic_config(url: str) -> Config:
 
 def migrate_sync(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
+    if make_url(url).drivername.startswith("sqlite"):
+        # Write-ahead logging lets the job store read while a session writes (the mode stays with the file).
+        engine = sa.create_engine(sync_url(url))
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+        engine.dispose()
 
 
 async def migrate(url: str) -> None:

@@ -1,0 +1,124 @@
+"""Reminders before a phase and the weekly digest: jobs in the notifier's database, run by an injected clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import notifier_factories as f
+from notifier_harness import START, notifier_on_test_broker
+from verbund_notifier.app import NotifierApp
+from verbund_notifier.clock import Clock
+from verbund_notifier.settings import NotifierSettings
+from verbund_schemas import Envelope, encode_event, topic
+
+from verbund.mailsink import MailSink, text_body
+
+BERLIN_7AM_FEB_22 = dt.datetime(2027, 2, 22, 6, 0, tzinfo=dt.UTC)  # 14 days before Monday 2027-03-08
+BERLIN_7AM_MAR_06 = dt.datetime(2027, 3, 6, 6, 0, tzinfo=dt.UTC)  # 2 days before
+
+
+async def send(app: NotifierApp, role: str, event: Envelope) -> None:
+    await app.broker.publish(encode_event(event), topic(role), key=f.NETWORK.encode())
+
+
+def reminder_jobs(app: NotifierApp) -> dict[str, dt.datetime]:
+    return {j.id: j.next_run_time for j in app.notifier.scheduling.jobs() if j.id.startswith("reminder:")}
+
+
+async def test_reminders_are_scheduled_14_and_2_days_before_the_start_at_seven_local_time(
+    settings: NotifierSettings,
+) -> None:
+    async with notifier_on_test_broker(settings) as app:
+        for event in f.directory():
+            await send(app, "inbound", event)
+        await send(app, "assignments", f.made())
+        jobs = reminder_jobs(app)
+        aid = f"{f.NETWORK}.{f.LEARNER}.M-CNC"
+        assert jobs == {f"reminder:{aid}:14": BERLIN_7AM_FEB_22, f"reminder:{aid}:2": BERLIN_7AM_MAR_06}
+
+
+async def test_a_reminder_whose_time_has_passed_when_the_phase_is_made_is_skipped(
+    settings: NotifierSettings,
+) -> None:
+    async with notifier_on_test_broker(settings, Clock(dt.datetime(2027, 3, 1, tzinfo=dt.UTC))) as app:
+        for event in f.directory():
+            await send(app, "inbound", event)
+        await send(app, "assignments", f.made())
+        assert list(reminder_jobs(app).values()) == [BERLIN_7AM_MAR_06]
+
+
+async def test_cancelling_a_phase_removes_its_reminders(settings: NotifierSettings) -> None:
+    async with notifier_on_test_broker(settings) as app:
+        for event in f.directory():
+            await send(app, "inbound", event)
+        await send(app, "assignments", f.made())
+        await send(app, "assignments", f.cancelled())
+        assert reminder_jobs(app) == {}
+
+
+async def test_reminder_fires_after_the_notifier_was_restarted(settings: NotifierSettings, mail_sink: MailSink) -> None:
+    async with notifier_on_test_broker(settings) as first:
+        for event in f.directory():
+            await send(first, "inbound", event)
+        await send(first, "assignments", f.made())
+        await mail_sink.until(3)
+    mail_sink.clear()
+
+    clock = Clock(START)
+    async with notifier_on_test_broker(settings, clock) as second:
+        assert len(reminder_jobs(second)) == 2  # read back from the database, not from memory
+        clock.set(BERLIN_7AM_FEB_22 + dt.timedelta(minutes=1))
+        assert await second.notifier.scheduling.run_due("reminder") == 1
+        (message,) = await mail_sink.until(1)
+        assert str(message["To"]) == f.LEARNER_EMAIL
+        assert str(message["Subject"]) == "Erinnerung: CNC-Fräsen bei Spritzguss Meier GmbH beginnt in 14 Tagen"
+        assert "Werkstraße 1, 86150 Augsburg" in text_body(message)
+        assert await second.notifier.scheduling.run_due("reminder") == 0
+        assert len(reminder_jobs(second)) == 1
+
+
+async def test_reminder_of_a_phase_changed_since_scheduling_tells_the_new_dates(
+    settings: NotifierSettings, mail_sink: MailSink
+) -> None:
+    clock = Clock(START)
+    async with notifier_on_test_broker(settings, clock) as app:
+        for event in f.directory():
+            await send(app, "inbound", event)
+        await send(app, "assignments", f.made())
+        await send(
+            app,
+            "assignments",
+            f.changed(firm_id=f.OTHER, firm_name="Extrusion Schulz AG", start="2027-W14", end="2027-W17"),
+        )
+        await mail_sink.until(7)
+        mail_sink.clear()
+        clock.set(dt.datetime(2027, 3, 23, 6, 1, tzinfo=dt.UTC))  # 14 days before Monday 2027-04-05
+        assert await app.notifier.scheduling.run_due("reminder") == 1
+        (message,) = await mail_sink.until(1)
+        assert "Extrusion Schulz AG" in str(message["Subject"])
+        assert "5. April 2027" in text_body(message)
+
+
+async def test_weekly_digest_lists_open_shortfalls_utilisation_and_phases_starting_once_per_week(
+    settings: NotifierSettings, mail_sink: MailSink
+) -> None:
+    clock = Clock(START)
+    async with notifier_on_test_broker(settings, clock) as app:
+        for event in f.directory():
+            await send(app, "inbound", event)
+        await send(app, "assignments", f.made())
+        await send(app, "shortfalls", f.shortfall())
+        await mail_sink.until(4)
+        mail_sink.clear()
+        digest_jobs = [j for j in app.notifier.scheduling.jobs() if j.id == f"digest:{f.NETWORK}"]
+        assert len(digest_jobs) == 1
+        clock.set(dt.datetime(2027, 3, 1, 6, 30, tzinfo=dt.UTC))  # Monday 07:30 in Berlin
+        assert await app.notifier.scheduling.run_due("digest") == 1
+        (message,) = await mail_sink.until(1)
+        assert str(message["To"]) == f.COORDINATOR_EMAIL
+        assert str(message["Subject"]).startswith("Wochenübersicht Kunststoffverbund Süd, 2027-W09: 1 offene")
+        body = text_body(message)
+        assert "Lena Berger: M-LASER – Alle Plätze für Laserschweißen" in body
+        assert "Spritzguss Meier GmbH: 0 / 1 / 1 / 1" in body
+        assert "8. März 2027: Lena Berger, CNC-Fräsen bei Spritzguss Meier GmbH" in body
+        assert await app.notifier.service.send_digest(f.NETWORK) == 0  # same week: no second digest
