@@ -88,9 +88,10 @@ def better(a: Plan, b: Plan) -> Plan:
 
 
 async def _run_planner(problem: Problem, mode: Mode, settings: PlannerSettings) -> Plan:
-    # CP-SAT holds no GIL while it searches; a thread keeps the consumer's heartbeats and the relay going.
+    # CP-SAT holds no GIL while it searches: solves run in a thread, so heartbeats and the relay go on.
     if mode == "repair":
-        plan = await asyncio.to_thread(planning.repair, problem)
+        # The repair is quick pure Python: a thread would only add hand-overs (it holds the GIL anyway).
+        plan = planning.repair(problem)
         if not plan.shortfalls:
             return plan
         # The quick repair left requirements open: a bounded solve, warm-started from the published
