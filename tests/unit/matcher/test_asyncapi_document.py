@@ -1,0 +1,27 @@
+"""The generated AsyncAPI document shows the inbound contract and every outbound publisher."""
+
+from __future__ import annotations
+
+import json
+
+from verbund_matcher.app import app
+from verbund_schemas import INBOUND_TYPES, topic
+
+
+def test_the_asyncapi_document_has_the_inbound_payload_and_the_outbound_channels() -> None:
+    doc = json.loads(app.schema.to_specification().to_json())
+    channels = doc["channels"]
+    assert {c["address"] for c in channels.values()} == {
+        topic("inbound"),
+        topic("assignments"),
+        topic("shortfalls"),
+        topic("rejected"),
+    }
+    schemas = doc["components"]["schemas"]
+    inbound = json.dumps(schemas["inbound:Message:Payload"])
+    for event in INBOUND_TYPES:
+        assert f'"const": "{event.EVENT_TYPE}"' in inbound, f"{event.EVENT_TYPE} missing from the inbound payload"
+    for name in ("AssignmentMade", "AssignmentChanged", "PlanPublished", "ShortfallDetected", "EventRejected"):
+        assert name in schemas
+    assert doc["operations"]["inbound"]["action"] == "receive"
+    assert {doc["operations"][role]["action"] for role in ("assignments", "shortfalls", "rejected")} == {"send"}
