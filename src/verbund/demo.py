@@ -162,6 +162,13 @@ class Demo:
                     services.callback(self.mail.stop)
                     progress.update(step, completed=1, description=f"SMTP sink on 127.0.0.1:{self.mail.port}")
 
+                    # The whole scenario goes out before the services start, so the matcher reads it in one batch and
+                    # publishes one plan (not a version per partial batch), and the notifier knows every contact
+                    # before the first assignment reaches it.
+                    step = progress.add_task(f"publishing {self.options.scenario.name}", total=len(events))
+                    sent = await send_events(events, bootstrap, topic("inbound"))
+                    progress.update(step, completed=len(events), description=f"published {self.options.scenario.name}")
+
                     step = progress.add_task("matcher: starting", total=1)
                     matcher = await services.enter_async_context(self._matcher(bootstrap))
                     _quiet_service_logs()
@@ -170,10 +177,6 @@ class Demo:
                     step = progress.add_task("notifier: starting", total=1)
                     notifier = await self._start_notifier(bootstrap, services)
                     progress.update(step, completed=1, description="notifier running (SQLite)")
-
-                    step = progress.add_task(f"publishing {self.options.scenario.name}", total=len(events))
-                    sent = await send_events(events, bootstrap, topic("inbound"))
-                    progress.update(step, completed=len(events), description=f"published {self.options.scenario.name}")
 
                     unfinished = await self._wait_until_settled(
                         progress,
@@ -354,7 +357,7 @@ def demo_command(
     ] = None,
     timeout: Annotated[
         float, typer.Option("--timeout", min=1.0, help="Seconds to wait for plans and messages")
-    ] = 100.0,
+    ] = 300.0,
     keep: Annotated[
         bool, typer.Option("--keep", help="Keep the run directory (databases, messages as .eml files)")
     ] = False,

@@ -67,25 +67,22 @@ class Picture:
         return net is not None and net.plan is not None
 
 
-def _short_weeks(data: AssignmentData) -> str:
-    # "2027-W10..W18" when the phase stays in one year: the grid has many cells to fit.
-    if data.start_week[:4] == data.end_week[:4]:
-        return f"{data.start_week}..{data.end_week[5:]}"
-    return f"{data.start_week}..{data.end_week}"
+def _dates(data: AssignmentData) -> str:
+    return f"{data.start_date:%d.%m.%Y} – {data.end_date:%d.%m.%Y}"
 
 
-def rotation_grid(network: str, picture: NetworkPicture) -> Table:
-    """One row per learner, one column per phase in time order: module, firm, weeks."""
+def rotation_table(network: str, picture: NetworkPicture) -> Table:
+    """Each learner's rotation, phase by phase in time order (one section per learner); shortfalls in red."""
     by_learner: dict[str, list[AssignmentData]] = {}
     names: dict[str, str] = {}
     for data in picture.assignments.values():
         by_learner.setdefault(data.learner_id, []).append(data)
         names[data.learner_id] = data.learner_name
-    for learner in (s.learner_id for s in picture.shortfalls.values()):
-        by_learner.setdefault(learner, [])
+    missing: dict[str, list[ShortfallData]] = {}
     for s in picture.shortfalls.values():
+        missing.setdefault(s.learner_id, []).append(s)
         names.setdefault(s.learner_id, s.learner_name)
-    phases = max((len(v) for v in by_learner.values()), default=0)
+        by_learner.setdefault(s.learner_id, [])
     plan = picture.plan
     caption = (
         f"plan v{plan.plan_version}: {plan.assignments} assignments for {plan.learners} learners, "
@@ -93,23 +90,32 @@ def rotation_grid(network: str, picture: NetworkPicture) -> Table:
         if plan
         else "no plan published"
     )
-    table = Table(title=f"Rotation plans — {network}", caption=caption, show_lines=True, expand=True)
-    table.add_column("learner", no_wrap=True)
-    for n in range(1, phases + 1):
-        table.add_column(f"phase {n}", overflow="fold")
-    shortfall_learners = {s.learner_id for s in picture.shortfalls.values()}
+    table = Table(title=f"Rotation plans — {network}", caption=caption)
+    for name in ("learner", "#", "weeks", "dates", "module", "firm"):
+        table.add_column(name, no_wrap=name in {"#", "weeks", "dates"})
     for learner in sorted(by_learner, key=lambda lid: (names.get(lid, lid), lid)):
-        cells: list[RenderableType] = []
-        for data in sorted(by_learner[learner], key=lambda d: d.start_date):
-            cell = Text()
-            cell.append(data.module_name, style="bold")
-            cell.append(f"\n{data.firm_name}\n{_short_weeks(data)}", style="dim" if data.frozen else "")
-            cells.append(cell)
-        cells += [""] * (phases - len(cells))
-        label = Text(f"{names.get(learner, learner)}\n{learner}")
-        if learner in shortfall_learners:
-            label.append("\nshortfall", style="bold red")
-        table.add_row(label, *cells)
+        label = f"{names.get(learner, learner)} ({learner})"
+        phases = sorted(by_learner[learner], key=lambda d: d.start_date)
+        for n, data in enumerate(phases, start=1):
+            table.add_row(
+                label if n == 1 else "",
+                str(n),
+                f"{data.start_week}..{data.end_week}",
+                _dates(data),
+                data.module_name,
+                data.firm_name,
+                style="dim" if data.frozen else None,
+            )
+        for s in missing.get(learner, []):
+            table.add_row(
+                label if not phases else "",
+                "!",
+                "",
+                "",
+                s.module_id or f"group {s.group_id}",
+                Text(f"shortfall: {s.reason.value}", style="bold red"),
+            )
+        table.add_section()
     return table
 
 
@@ -192,7 +198,7 @@ def final_report(picture: Picture, messages: list[EmailMessage], message_limit: 
         net = picture.networks[network]
         if net.plan is None and not net.assignments:
             continue
-        parts.append(rotation_grid(network, net))
+        parts.append(rotation_table(network, net))
         if net.shortfalls:
             parts.append(shortfall_table(network, net))
     parts.append(message_table(messages, message_limit))
