@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from forced_network import ForcedNetwork
@@ -27,7 +28,7 @@ from verbund_schemas import topic
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 
 
-def streams(label: str, networks: int, per_network: int) -> tuple[list[ForcedNetwork], list[dict]]:
+def streams(label: str, networks: int, per_network: int) -> tuple[list[ForcedNetwork], list[dict[str, Any]]]:
     nets = [ForcedNetwork(f"{label}-{uuid.uuid4().hex[:6]}-{i:02d}", seed=i) for i in range(networks)]
     per = [n.stream(per_network) for n in nets]
     # Interleave the networks, as firms' systems would: order matters only within a network.
@@ -35,7 +36,7 @@ def streams(label: str, networks: int, per_network: int) -> tuple[list[ForcedNet
     return nets, interleaved
 
 
-async def published_events(bootstrap: str, nets: list[ForcedNetwork]) -> tuple[list[dict], int]:
+async def published_events(bootstrap: str, nets: list[ForcedNetwork]) -> tuple[list[dict[str, Any]], int]:
     """Every assignment event of these networks on the topic (deduplicated by id), and how many repeats."""
     ids = {n.network_id for n in nets}
     expected = {n.network_id: n.expected() for n in nets}
@@ -63,7 +64,7 @@ async def test_kill_9_in_the_middle_of_5000_events_loses_and_doubles_nothing(
         await produce_events(kafka_bootstrap, events)
 
         async def two_fifths_applied() -> bool:
-            return (await applied_count(fresh_postgres_url, ids))[0] >= len(events) * 2 // 5
+            return bool((await applied_count(fresh_postgres_url, ids))[0] >= len(events) * 2 // 5)
 
         await until(two_fifths_applied, timeout=180, every=0.05)
         first.kill()
@@ -107,7 +108,7 @@ async def test_two_replicas_split_the_partitions_and_hand_over_without_loss(
         await b.until_partitions(1)
 
         async def a_gave_some_up() -> bool:
-            return await a.partitions() < 12
+            return bool(await a.partitions() < 12)
 
         await until(a_gave_some_up, timeout=60)
         split = (await a.partitions(), await b.partitions())

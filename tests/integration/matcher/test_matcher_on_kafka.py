@@ -28,7 +28,8 @@ async def published(bootstrap: str, network: str, until: Any) -> list[dict[str, 
         until=lambda rs: until(deduplicated(events_of(rs, {network}))),
         timeout=60,
     )
-    return deduplicated(events_of(records, {network}))
+    events: list[dict[str, Any]] = deduplicated(events_of(records, {network}))
+    return events
 
 
 def plan_version(events: list[dict[str, Any]]) -> int:

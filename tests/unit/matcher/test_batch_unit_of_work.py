@@ -4,41 +4,46 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from forced_network import ForcedNetwork, encode
-from sqlmodel import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 from verbund_matcher.service.ingest import Record, handle_batch
 from verbund_matcher.service.replan import PlannerSettings
 from verbund_matcher.store.database import create_engine, migrate, session_factory
 from verbund_matcher.store.tables import InboxRow, OutboxRow, PublishedAssignmentRow
 
+Sessions = async_sessionmaker[AsyncSession]
 TODAY = dt.date(2030, 12, 2)
 PLANNER = PlannerSettings(workers=1)
 
 
 @pytest.fixture
-async def sessions(tmp_path: Path):  # type: ignore[no-untyped-def]
+async def sessions(tmp_path: Path) -> AsyncIterator[Sessions]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'matcher.db'}")
     await migrate(engine)
     yield session_factory(engine)
     await engine.dispose()
 
 
-def records(events: list[dict], *, start: int = 0, key: str | None = None) -> list[Record]:
+def records(events: list[dict[str, Any]], *, start: int = 0, key: str | None = None) -> list[Record]:
     return [
         Record("verbund.inbound", 0, start + i, (key or e["subject"]).encode(), encode(e)) for i, e in enumerate(events)
     ]
 
 
-async def outbox(sessions) -> list[dict]:  # type: ignore[no-untyped-def]
+async def outbox(sessions: Sessions) -> list[dict[str, Any]]:
     async with sessions() as s:
-        rows = (await s.exec(select(OutboxRow).order_by(OutboxRow.seq))).all()
+        rows = (await s.exec(select(OutboxRow).order_by(col(OutboxRow.seq)))).all()
     return [json.loads(r.payload) | {"_role": r.topic_role} for r in rows]
 
 
-async def test_a_batch_publishes_assignments_then_plan_published(sessions) -> None:  # type: ignore[no-untyped-def]
+async def test_a_batch_publishes_assignments_then_plan_published(sessions: Sessions) -> None:
     net = ForcedNetwork("n-1")
     events = net.setup() + net.stream(10)[6:]
     await handle_batch(sessions, records(events), today=lambda: TODAY, planner=PLANNER)
@@ -51,7 +56,7 @@ async def test_a_batch_publishes_assignments_then_plan_published(sessions) -> No
     assert all(e["subject"] == "n-1" and e["source"] == "verbund-matcher" for e in out)
 
 
-async def test_a_replayed_batch_changes_nothing_and_publishes_nothing(sessions) -> None:  # type: ignore[no-untyped-def]
+async def test_a_replayed_batch_changes_nothing_and_publishes_nothing(sessions: Sessions) -> None:
     net = ForcedNetwork("n-2")
     recs = records(net.stream(30))
     first = await handle_batch(sessions, recs, today=lambda: TODAY, planner=PLANNER)
@@ -61,7 +66,7 @@ async def test_a_replayed_batch_changes_nothing_and_publishes_nothing(sessions) 
     assert await outbox(sessions) == before
 
 
-async def test_only_the_difference_is_published_with_a_reason(sessions) -> None:  # type: ignore[no-untyped-def]
+async def test_only_the_difference_is_published_with_a_reason(sessions: Sessions) -> None:
     net = ForcedNetwork("n-3")
     events = net.stream(8)
     await handle_batch(sessions, records(events), today=lambda: TODAY, planner=PLANNER)
@@ -80,7 +85,7 @@ async def test_only_the_difference_is_published_with_a_reason(sessions) -> None:
     assert new[-1]["data"]["changed"] == 2 and new[-1]["data"]["plan_version"] == 2
 
 
-async def test_poison_and_inconsistent_records_are_rejected_in_the_same_transaction(sessions) -> None:  # type: ignore[no-untyped-def]
+async def test_poison_and_inconsistent_records_are_rejected_in_the_same_transaction(sessions: Sessions) -> None:
     net = ForcedNetwork("n-4")
     good = records(net.setup())
     poison = Record("verbund.inbound", 0, 50, b"n-4", b"{not json")
@@ -101,7 +106,7 @@ async def test_poison_and_inconsistent_records_are_rejected_in_the_same_transact
     assert again.rejected == 0 and again.duplicates == len(recs)
 
 
-async def test_a_withdrawn_learner_has_its_assignments_cancelled(sessions) -> None:  # type: ignore[no-untyped-def]
+async def test_a_withdrawn_learner_has_its_assignments_cancelled(sessions: Sessions) -> None:
     net = ForcedNetwork("n-5")
     events = net.stream(8)
     await handle_batch(sessions, records(events), today=lambda: TODAY, planner=PLANNER)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from faststream.kafka import TestKafkaBroker
 from forced_network import ForcedNetwork
-from sqlmodel import select
+from sqlmodel import col, select
 from verbund_matcher.app import Runtime, create_app
 from verbund_matcher.settings import MatcherSettings
 from verbund_matcher.store.database import create_engine, migrate, session_factory
@@ -36,7 +36,7 @@ async def test_the_handler_applies_valid_records_and_rejects_bad_bytes_through_t
         await br.publish(b"\xff\xfe not utf-8", topic("inbound"), key=b"h-1")
     async with runtime.sessions() as s:
         inbox = (await s.exec(select(InboxRow))).all()
-        outbox = (await s.exec(select(OutboxRow).order_by(OutboxRow.seq))).all()
+        outbox = (await s.exec(select(OutboxRow).order_by(col(OutboxRow.seq)))).all()
     await engine.dispose()
     assert len(inbox) == 10 and len(committed) == 10
     assert [r.outcome for r in inbox].count("rejected") == 1

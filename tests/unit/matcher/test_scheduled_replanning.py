@@ -4,36 +4,41 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from forced_network import ForcedNetwork, encode
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 from verbund_matcher.service.ingest import Record, handle_batch
 from verbund_matcher.service.maintenance import freeze_all, reoptimise_network
 from verbund_matcher.service.replan import PlannerSettings
 from verbund_matcher.store.database import create_engine, migrate, session_factory
 from verbund_matcher.store.tables import OutboxRow, PublishedAssignmentRow
 
+Sessions = async_sessionmaker[AsyncSession]
 TODAY = dt.date(2030, 12, 2)
 PLANNER = PlannerSettings(workers=1, full_time_limit=5)
 
 
 @pytest.fixture
-async def sessions(tmp_path: Path):  # type: ignore[no-untyped-def]
+async def sessions(tmp_path: Path) -> AsyncIterator[Sessions]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
     await migrate(engine)
     yield session_factory(engine)
     await engine.dispose()
 
 
-async def feed(sessions, events: list[dict], start: int = 0) -> None:  # type: ignore[no-untyped-def]
+async def feed(sessions: Sessions, events: list[dict[str, Any]], start: int = 0) -> None:
     recs = [Record("in", 0, start + i, e["subject"].encode(), encode(e)) for i, e in enumerate(events)]
     await handle_batch(sessions, recs, today=lambda: TODAY, planner=PLANNER)
 
 
-async def network_preferring_f3(sessions, penalty: int) -> ForcedNetwork:  # type: ignore[no-untyped-def]
+async def network_preferring_f3(sessions: Sessions, penalty: int) -> ForcedNetwork:
     """L1 likes F3 for M1, but the published plan has it at F1 (as if F3's offer came later)."""
     net = ForcedNetwork(f"pref-{penalty}")
     setup = net.setup()
@@ -74,19 +79,19 @@ async def network_preferring_f3(sessions, penalty: int) -> ForcedNetwork:  # typ
     return net
 
 
-async def outbox_types(sessions) -> list[str]:  # type: ignore[no-untyped-def]
+async def outbox_types(sessions: Sessions) -> list[str]:
     async with sessions() as s:
-        return [r.event_type for r in (await s.exec(select(OutboxRow).order_by(OutboxRow.seq))).all()]
+        return [r.event_type for r in (await s.exec(select(OutboxRow).order_by(col(OutboxRow.seq)))).all()]
 
 
-async def test_a_better_plan_is_not_published_when_the_change_penalty_outweighs_the_gain(sessions) -> None:  # type: ignore[no-untyped-def]
+async def test_a_better_plan_is_not_published_when_the_change_penalty_outweighs_the_gain(sessions: Sessions) -> None:
     net = await network_preferring_f3(sessions, penalty=50)
     before = await outbox_types(sessions)
     assert await reoptimise_network(sessions, net.network_id, today=TODAY, planner=PLANNER) is None
     assert await outbox_types(sessions) == before
 
 
-async def test_a_better_plan_is_published_when_its_gain_outweighs_the_change_penalty(sessions) -> None:  # type: ignore[no-untyped-def]
+async def test_a_better_plan_is_published_when_its_gain_outweighs_the_change_penalty(sessions: Sessions) -> None:
     net = await network_preferring_f3(sessions, penalty=5)
     before = await outbox_types(sessions)
     publication = await reoptimise_network(sessions, net.network_id, today=TODAY, planner=PLANNER)
@@ -99,7 +104,7 @@ async def test_a_better_plan_is_published_when_its_gain_outweighs_the_change_pen
     assert "re-optimisation" in data["reason"]
 
 
-async def test_the_daily_freeze_marks_assignments_that_started_or_entered_the_notice_period(sessions) -> None:  # type: ignore[no-untyped-def]
+async def test_the_daily_freeze_marks_assignments_that_started_or_entered_the_notice_period(sessions: Sessions) -> None:
     net = ForcedNetwork("freeze")
     await feed(sessions, net.stream(12))
     starts = sorted(net.final.values())
