@@ -235,9 +235,14 @@ class Demo:
             notifier_scheduler=False,
         )
         notifier = build(settings)
-        await notifier.app.start()
+        # As the notifier's own harness runs it: schema and scheduler first, then the consumers, then the
+        # delivery worker. On the way out the worker stops first, while the broker can still carry its log.
+        await notifier.notifier.prepare()
+        await notifier.broker.start()
+        services.push_async_callback(notifier.broker.stop)
+        notifier.notifier.start_worker()
+        services.push_async_callback(notifier.notifier.stop)
         _quiet_service_logs()
-        services.push_async_callback(notifier.app.stop)
         return notifier
 
     async def _wait_until_settled(
