@@ -29,8 +29,8 @@ def sat_scale(problem: Problem, scope: LearnerScope) -> int:
     learner = scope.learner
     w = learner.weights
     bound = 0
+    best_firm = max((abs(v) for v in learner.firm_pref.values()), default=0)
     for m in scope.modules:
-        best_firm = max((abs(learner.firm_pref.get(f, 0)) for f in problem.firms), default=0)
         bound += (
             abs(w.module * learner.module_pref.get(m, 0))
             + abs(w.firm) * best_firm
@@ -58,7 +58,7 @@ class Constructor:
         n = max(1, len(problem.learners))
         # Wider beams where there are few learners; a few states per step keep thousands fast.
         self.beam_width = beam_width if beam_width is not None else max(2, min(16, 4000 // n))
-        self.firm_cap = firm_cap if firm_cap is not None else (6 if n > 2000 else 12)
+        self.firm_cap = firm_cap if firm_cap is not None else (12 if n <= 500 else 6 if n <= 2000 else 4)
         self.scopes: dict[str, LearnerScope] = {}
         self.frozen_by: dict[str, list[Assignment]] = {}
         for a in problem.frozen:
@@ -141,7 +141,8 @@ class Constructor:
                 not_after = min(
                     [learner.last_week + 1, *(a.start for a in chosen if m in scope.prereqs.get(a.module_id, ()))]
                 )
-                for f in scope.firms(self.table, m):
+                firms = sorted(scope.firms(self.table, m), key=lambda f: -learner.firm_pref.get(f, 0))[: self.firm_cap]
+                for f in firms:
                     if limit is not None and per_firm.get(f, 0) >= limit:
                         continue
                     ranges = scope.start_ranges(self.table, m, f, duration)
@@ -186,18 +187,21 @@ class Constructor:
                 continue
             duration = modules[m].duration
             base = w.module * learner.module_pref.get(m, 0) + modules[m].priority
-            firms = [
-                (f, base + w.firm * learner.firm_pref.get(f, 0), ranges)
-                for f in scope.firms(self.table, m)
-                if (ranges := scope.start_ranges(self.table, m, f, duration))
-            ]
+            # Best firms first; start ranges are worked out only until the cap is reached, which keeps
+            # memory flat when a module is offered by hundreds of firms.
+            ranked = sorted(
+                ((f, base + w.firm * learner.firm_pref.get(f, 0)) for f in scope.firms(self.table, m)),
+                key=lambda fv: -fv[1],
+            )
+            firms: list[Choice] = []
+            for f, value in ranked:
+                if len(firms) >= self.firm_cap and (m, f) not in previous_start:
+                    continue
+                ranges = scope.start_ranges(self.table, m, f, duration)
+                if ranges:
+                    firms.append((f, value, ranges))
             if not firms:
                 continue
-            firms.sort(key=lambda fv: -fv[1])
-            if len(firms) > self.firm_cap:
-                kept = firms[: self.firm_cap]
-                kept += [fv for fv in firms[self.firm_cap :] if (m, fv[0]) in previous_start]
-                firms = kept
             idx = tuple(group_index[g] for g in scope.groups_of[m])
             candidates.append((m, duration, idx, scope.prereqs.get(m, ()), firms))
 

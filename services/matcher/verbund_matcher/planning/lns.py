@@ -130,6 +130,9 @@ def improve(
     frozen_by: dict[str, list[Assignment]] = {}
     for a in problem.frozen:
         frozen_by.setdefault(a.learner_id, []).append(a)
+    # CP-SAT steps only where a learner's time-indexed model stays small; on networks with hundreds of
+    # firms per module and long windows one learner alone has tens of thousands of start literals.
+    exact = _literals_per_learner(problem, table, scope, firm_cap or busiest, rng) <= 4000
     tries = {"cpsat": 1, "recreate": 1}
     wins = {"cpsat": 1, "recreate": 1}
     while perf_counter() < deadline - 0.05:
@@ -139,7 +142,7 @@ def improve(
         # networks.
         rate = {op: wins[op] / max(0.05, stats.seconds.get(op, 0.5)) for op in wins}
         share = rate["cpsat"] / (rate["cpsat"] + rate["recreate"])
-        operator = "cpsat" if rng.random() < max(0.1, min(0.9, share)) else "recreate"
+        operator = "cpsat" if exact and rng.random() < max(0.1, min(0.9, share)) else "recreate"
         chosen = _neighbourhood(current, takers, rng, size if operator == "cpsat" else ruin, table)
         old = {sid: list(current.by_learner.get(sid, [])) for sid in chosen}
         before = current.key()
@@ -308,3 +311,22 @@ def _near_deficit(
         if fits:
             return rng.choice(fits)
     return None
+
+
+def _literals_per_learner(
+    problem: Problem,
+    table: SeatTable,
+    scope: Callable[[str], LearnerScope],
+    firm_cap: int,
+    rng: random.Random,
+) -> float:
+    """Average start literals of a learner in a CP-SAT step, over a sample of learners."""
+    sample = rng.sample(list(problem.learners), min(20, len(problem.learners)))
+    total = 0
+    for learner in sample:
+        sc = scope(learner.id)
+        for m in sc.modules:
+            duration = problem.modules[m].duration
+            for f in sc.firms(table, m)[:firm_cap]:
+                total += sum(hi - lo + 1 for lo, hi in sc.start_ranges(table, m, f, duration))
+    return total / max(1, len(sample))
