@@ -136,6 +136,7 @@ class Demo:
         events = [e for _, e in parsed.events]
         networks = sorted({e.subject for e in events})
 
+        from verbund.stack.background import running_kafka_bootstrap
         from verbund.stack.selection import provide_kafka
         from verbund.stack.topics import ensure_topics
 
@@ -152,7 +153,9 @@ class Demo:
             try:
                 with progress:
                     step = progress.add_task("Kafka: starting a broker", total=1)
-                    endpoint = await asyncio.to_thread(kafka_stack.enter_context, provide_kafka(self.options.bootstrap))
+                    # A broker `verbund stack up` left running is used as it is; otherwise the stack's order of choice.
+                    given = self.options.bootstrap or running_kafka_bootstrap()
+                    endpoint = await asyncio.to_thread(kafka_stack.enter_context, provide_kafka(given))
                     bootstrap = endpoint.bootstrap_servers
                     await ensure_topics(bootstrap, load_topics().values())
                     progress.update(step, completed=1, description=f"Kafka at {bootstrap} ({endpoint.source})")
@@ -356,8 +359,8 @@ def demo_command(
         typer.Option(
             "--bootstrap",
             "-b",
-            help="Use this Kafka (default: $KAFKA_BOOTSTRAP_SERVERS, else Docker, else a local broker from the "
-            "cached jars). The demo's topics get a prefix of their own.",
+            help="Use this Kafka (default: $KAFKA_BOOTSTRAP_SERVERS, else the broker of `verbund stack up`, else "
+            "Docker, else a local broker from the cached jars). The demo's topics get a prefix of their own.",
         ),
     ] = None,
     timeout: Annotated[

@@ -27,16 +27,14 @@ def resolve_bootstrap(given: str | None) -> str:
 
 
 def _local_stack_bootstrap() -> str | None:
-    # The local stack is optional for publish/watch: a user pointing at a cluster needs none of it.
+    """The broker `verbund stack up` left running, if any."""
+    from verbund.stack.background import running_kafka_bootstrap
+
     try:
-        from verbund.stack import running_kafka_bootstrap  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    try:
-        found = running_kafka_bootstrap()
+        return running_kafka_bootstrap()
     except Exception:
+        # A damaged state file must not stop publish/watch: the user can still name a broker.
         return None
-    return str(found) if found else None
 
 
 def unreachable_message(bootstrap: str, error: BaseException) -> str:
