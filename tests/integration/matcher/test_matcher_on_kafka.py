@@ -154,3 +154,13 @@ async def test_a_poison_record_between_valid_ones_is_rejected_and_the_rest_appli
     assert version_problems(seen) == []
     assert health.status_code == 200 and ready.status_code == 200
     assert 'verbund_matcher_events_rejected_total{cause="invalid"}' in metrics
+
+
+async def test_the_laptop_default_sqlite_publishes_the_same_plan(kafka_bootstrap: str, sqlite_url: str) -> None:
+    n = ForcedNetwork(f"sqlite-{uuid.uuid4().hex[:8]}")
+    settings = settings_for(kafka_bootstrap, sqlite_url)
+    async with run_matcher(settings, today=lambda: TODAY) as matcher:
+        await matcher.until_consuming()
+        await produce_events(kafka_bootstrap, n.stream(60))
+        seen = await published(kafka_bootstrap, n.network_id, lambda es: fold(es).get(n.network_id) == n.expected())
+    assert version_problems(seen) == []
