@@ -155,6 +155,9 @@ def create_broker(runtime: Runtime) -> KafkaBroker:
         s.kafka_bootstrap_servers,
         client_id=s.client_id,
         graceful_timeout=s.shutdown_grace_seconds,
+        # The AsyncAPI document describes the contract, not one deployment: it names the local default
+        # broker whatever the environment says, so regenerating it does not drift.
+        specification_url="localhost:9092",
         # FastStream's own messages go through the service's handlers (JSON lines when configured).
         logger=logging.getLogger("verbund_matcher.broker"),
         enable_idempotence=True,
