@@ -164,12 +164,20 @@ async def _stage(
     version = loaded.row.plan_version + 1
     frozen = set(problem.frozen)
     notice_end = problem.settings.current_week + problem.settings.notice_period
+    labels: dict[int, str] = {}
+
+    def label(index: int) -> str:
+        # Plans have thousands of assignments over a few dozen distinct weeks.
+        found = labels.get(index)
+        if found is None:
+            found = labels[index] = week_label(problem, index)
+        return found
 
     def data_of(a: Assignment) -> dict[str, Any]:
         module = problem.modules[a.module_id]
         learner = state.learners.get(a.learner_id)
         firm = problem.firms.get(a.firm_id)
-        start, end = week_label(problem, a.start), week_label(problem, a.start + module.duration - 1)
+        start, end = label(a.start), label(a.start + module.duration - 1)
         return {
             "assignment_id": assignment_id(network_id, a.learner_id, a.module_id),
             "learner_id": a.learner_id,
@@ -192,7 +200,7 @@ async def _stage(
     made = changed = cancelled = 0
     for aid in sorted(new):
         a, old = new[aid], published.get(aid)
-        if old is not None and old.firm_id == a.firm_id and old.start_week == week_label(problem, a.start):
+        if old is not None and old.firm_id == a.firm_id and old.start_week == label(a.start):
             continue
         data = data_of(a)
         if old is None:
@@ -314,7 +322,7 @@ async def _stage(
     rewritten = []
     for aid, a in new.items():
         kept = published.get(aid)
-        if kept is not None and kept.firm_id == a.firm_id and kept.start_week == week_label(problem, a.start):
+        if kept is not None and kept.firm_id == a.firm_id and kept.start_week == label(a.start):
             continue
         d = data_of(a)
         rewritten.append(
