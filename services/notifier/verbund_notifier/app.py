@@ -166,7 +166,8 @@ def build(settings: NotifierSettings | None = None, clock: Clock | None = None) 
         ),
         on_startup=[notifier.prepare],
         after_startup=[notifier.start_worker],
-        on_shutdown=[notifier.stop],
+        on_shutdown=[notifier.stop_worker],
+        after_shutdown=[notifier.close],
     )
     return NotifierApp(
         app=app, broker=broker, notifier=notifier, log_publisher=notifications, rejected_publisher=rejected

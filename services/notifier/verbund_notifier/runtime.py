@@ -50,6 +50,7 @@ class Notifier:
             reminders=self.scheduling,
             on_queued=self.worker.wake,
             digest_weeks_ahead=settings.digest_weeks_ahead,
+            directory_wait_seconds=settings.directory_wait_seconds,
         )
         self._worker_task: asyncio.Task[None] | None = None
 
@@ -63,7 +64,8 @@ class Notifier:
         if self._worker_task is None:
             self._worker_task = asyncio.create_task(self.worker.run(), name="verbund-notifier-delivery")
 
-    async def stop(self) -> None:
+    async def stop_worker(self) -> None:
+        """Let the delivery worker finish its round (while the broker can still take its log events)."""
         if self._worker_task is not None:
             self.worker.stop()
             done, _ = await asyncio.wait({self._worker_task}, timeout=self.settings.smtp_timeout_seconds + 5)
@@ -72,5 +74,12 @@ class Notifier:
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._worker_task
             self._worker_task = None
+
+    async def close(self) -> None:
+        """Stop the scheduler and release the database (after the consumers have stopped)."""
         self.scheduling.shutdown()
         await self.engine.dispose()
+
+    async def stop(self) -> None:
+        await self.stop_worker()
+        await self.close()

@@ -40,6 +40,7 @@ from .tables import AssignmentRecord, NetworkRecord, OpenShortfall, ProcessedEve
 log = logging.getLogger(__name__)
 
 SERVICE = "notifier"
+_DIRECTORY_POLL = 0.2
 REJECTED = Counter("verbund_notifier_rejected_total", "Consumed messages that were not valid events", ["topic"])
 APPLIED = Counter("verbund_notifier_events_total", "Events applied", ["type"])
 
@@ -118,6 +119,7 @@ class NotifierService:
         reminders: Reminders | None = None,
         on_queued: Callable[[], None] | None = None,
         digest_weeks_ahead: int = 4,
+        directory_wait_seconds: float = 0.0,
     ) -> None:
         self._sessions = sessions
         self._composer = composer
@@ -126,6 +128,7 @@ class NotifierService:
         self.reminders: Reminders = reminders or NoReminders()
         self._on_queued = on_queued or (lambda: None)
         self._weeks_ahead = digest_weeks_ahead
+        self._directory_wait = directory_wait_seconds
 
     # ------------------------------------------------------------ consumed messages
 
@@ -142,7 +145,41 @@ class NotifierService:
             return False
         if family == "inbound" and event.type not in DIRECTORY_EVENTS:
             return False
+        if family != "inbound":
+            await self._wait_for_directory(event)
         return await self.apply(event)
+
+    async def _wait_for_directory(self, event: Envelope) -> None:
+        """Give the inbound consumer time to register whom this event concerns.
+
+        Assignments and shortfalls come on other topics than the registrations they follow, so they can
+        overtake them here. Waiting a bounded time keeps the recipients; after it, the event is applied
+        with whoever is known (and the missing contact is logged).
+        """
+        rounds = int(self._directory_wait / _DIRECTORY_POLL)
+        for _ in range(rounds):
+            if await self._directory_knows(event):
+                return
+            await asyncio.sleep(_DIRECTORY_POLL)
+
+    async def _directory_knows(self, event: Envelope) -> bool:
+        network = event.network_id
+        async with self._sessions() as session:
+            if isinstance(event, ShortfallDetected):
+                configured = await session.scalar(
+                    select(ProcessedEvent.event_id)
+                    .where(ProcessedEvent.network_id == network, ProcessedEvent.event_type == "NetworkConfigured")
+                    .limit(1)
+                )
+                return configured is not None
+            if isinstance(event, AssignmentMade | AssignmentChanged | AssignmentCancelled):
+                learner = await directory.find(session, network, LEARNER, event.data.learner_id)
+                host = await directory.find(session, network, FIRM, event.data.firm_id)
+                if learner is None or host is None:
+                    return False
+                if learner.home_firm_id is not None:
+                    return await directory.find(session, network, FIRM, learner.home_firm_id) is not None
+            return True
 
     async def apply(self, event: Envelope) -> bool:
         """Apply an event once: False when its id was applied before (redelivery)."""

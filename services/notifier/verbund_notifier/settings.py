@@ -58,6 +58,9 @@ class NotifierSettings(BaseSettings):
     retry_max_attempts: int = Field(default=8, ge=1)
     retry_base_seconds: float = Field(default=5.0, gt=0)
     retry_max_seconds: float = Field(default=3600.0, gt=0)
+    directory_wait_seconds: float = Field(
+        default=30.0, ge=0, description="How long an assignment may wait for its learner's registration"
+    )
     delivery_poll_seconds: float = Field(default=1.0, gt=0)
     delivery_batch_size: int = Field(default=50, ge=1)
 

@@ -1,0 +1,199 @@
+"""The notifier on the real broker and PostgreSQL with real SMTP and HTTP receivers: no mocks anywhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import notifier_factories as f
+import pytest
+from kafka_tools import consume, produce
+from notifier_harness import START, WebhookServer, eventually, notifier_settings
+from notifier_on_kafka import fresh_group, notifier_on_kafka, start_groups_at_end
+from verbund_notifier.channels import SIGNATURE_HEADER, verify
+from verbund_notifier.clock import Clock
+from verbund_notifier.settings import NotifierSettings
+from verbund_schemas import Channel, Contact, Envelope, encode_event, topic
+
+from verbund.mailsink import MailSink, calendar_parts, text_body
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
+
+SECRET = "test-shared-secret"
+
+
+async def settings_for(bootstrap: str, database_url: str, sink: MailSink, **overrides: object) -> NotifierSettings:
+    group = fresh_group()
+    await start_groups_at_end(bootstrap, group)
+    return notifier_settings(
+        database_url, sink, kafka_bootstrap_servers=bootstrap, notifier_group_id=group, **overrides
+    )
+
+
+async def publish(bootstrap: str, role: str, *events: Envelope) -> None:
+    for event in events:
+        await produce(bootstrap, topic(role), event.network_id, encode_event(event))
+
+
+async def test_phase_made_changed_cancelled_reaches_everyone_with_calendar_updates_and_a_delivery_log(
+    kafka_bootstrap: str, fresh_postgres_url: str, mail_sink: MailSink, webhook_server: WebhookServer
+) -> None:
+    settings = await settings_for(kafka_bootstrap, fresh_postgres_url, mail_sink)
+    home_by_webhook = f.home_firm(Contact(name="Frau Huber", channel=Channel.WEBHOOK, webhook_url=webhook_server.url))
+    made, moved, cancelled = (
+        f.made(),
+        f.changed(firm_id=f.OTHER, firm_name="Extrusion Schulz AG", start="2027-W14", end="2027-W17"),
+        f.cancelled(firm_id=f.OTHER, firm_name="Extrusion Schulz AG", start="2027-W14", end="2027-W17"),
+    )
+    async with notifier_on_kafka(settings, Clock(START)):
+        await publish(
+            kafka_bootstrap, "inbound", f.network(), f.host_firm(), home_by_webhook, f.other_firm(), f.learner()
+        )
+        await publish(kafka_bootstrap, "assignments", made, moved, cancelled)
+        # learner ×3, old host ×2 (arrival, then its entry cancelled), new host ×2 (arrival, cancellation)
+        messages = await mail_sink.until(7, within=60)
+
+        async def three_webhooks() -> bool:
+            return len(webhook_server.requests) == 3
+
+        await eventually(three_webhooks, within=30, what="three webhooks to the home firm")
+
+        ours = {made.id, moved.id, cancelled.id}
+        records = await consume(
+            kafka_bootstrap,
+            topic("notifications"),
+            until=lambda rs: sum(json.loads(r.value)["data"]["source_event_id"] in ours for r in rs) >= 10,
+            timeout=60,
+        )
+        log = [json.loads(r.value) for r in records if json.loads(r.value)["data"]["source_event_id"] in ours]
+        assert {e["type"] for e in log} == {"NotificationDelivered"}
+        assert all(
+            r.key == f.NETWORK.encode() for r in records if json.loads(r.value)["data"]["source_event_id"] in ours
+        )
+        assert {e["data"]["recipient"] for e in log} == {
+            f"learner:{f.LEARNER}",
+            f"firm:{f.HOST}",
+            f"firm:{f.OTHER}",
+            f"firm:{f.HOME}",
+        }
+
+    to_learner = mail_sink.messages_to(f.LEARNER_EMAIL)
+    assert len(messages) == 7 and len(to_learner) == 3
+    entries = [calendar_parts(m)[0] for m in to_learner]
+    assert [str(c["METHOD"]) for c in entries] == ["REQUEST", "REQUEST", "CANCEL"]
+    assert [c.walk("VEVENT")[0]["SEQUENCE"] for c in entries] == [0, 1, 2]
+    assert {str(c.walk("VEVENT")[0]["UID"]) for c in entries} == {made.data.assignment_id}
+    assert entries[1].walk("VEVENT")[0].decoded("DTSTART") == dt.date(2027, 4, 5)
+    assert str(entries[2].walk("VEVENT")[0]["STATUS"]) == "CANCELLED"
+    assert "Bisher: Spritzguss Meier GmbH" in text_body(to_learner[1])
+    old_host = mail_sink.messages_to(f.HOST_EMAIL)
+    assert [str(calendar_parts(m)[0]["METHOD"]) for m in old_host] == ["REQUEST", "CANCEL"]
+    for headers, body in webhook_server.requests:
+        assert verify(body, SECRET, headers[SIGNATURE_HEADER])
+    assert [b["kind"] for b in webhook_server.bodies()] == ["home_made", "home_changed", "home_cancelled"]
+
+    raw_log = b"".join(r.value for r in records)
+    assert b"@example.org" not in raw_log and b"Lena" not in raw_log  # no personal data on the topic
+
+
+async def test_redelivered_event_on_the_broker_is_not_sent_twice(
+    kafka_bootstrap: str, fresh_postgres_url: str, mail_sink: MailSink
+) -> None:
+    settings = await settings_for(kafka_bootstrap, fresh_postgres_url, mail_sink)
+    event = f.made()
+    later = f.made(start="2027-W30", end="2027-W33")
+    later = later.model_copy(update={"data": later.data.model_copy(update={"assignment_id": "N-PLAST.L-001.M-2"})})
+    async with notifier_on_kafka(settings, Clock(START)):
+        await publish(kafka_bootstrap, "inbound", *f.directory())
+        await publish(kafka_bootstrap, "assignments", event, event, later)
+        # `later` follows the duplicate on the same partition: once its messages are out, the duplicate
+        # has been consumed too.
+        await mail_sink.until(6, within=60)
+        await eventually(_quiet(mail_sink), within=5, what="nothing more")
+    subjects = [str(m["Subject"]) for m in mail_sink.messages_to(f.LEARNER_EMAIL)]
+    assert len(mail_sink.messages) == 6
+    assert len(subjects) == 2 and subjects[0] != subjects[1]
+
+
+def _quiet(sink: MailSink) -> object:
+    seen = len(sink.messages)
+
+    async def check() -> bool:
+        return len(sink.messages) == seen
+
+    return check
+
+
+async def test_smtp_outage_loses_nothing_and_recovery_delivers_each_message_once(
+    kafka_bootstrap: str, fresh_postgres_url: str, mail_sink: MailSink
+) -> None:
+    settings = await settings_for(kafka_bootstrap, fresh_postgres_url, mail_sink, retry_max_attempts=50)
+    mail_sink.stop()
+    async with notifier_on_kafka(settings, Clock(START)) as app:
+        await publish(kafka_bootstrap, "inbound", *f.directory())
+        await publish(kafka_bootstrap, "assignments", f.made())
+        await publish(kafka_bootstrap, "shortfalls", f.shortfall())
+
+        async def four_failing() -> bool:
+            from notifier_harness import deliveries
+
+            rows = await deliveries(app)
+            return len(rows) == 4 and all(r.attempts >= 2 and r.status == "pending" for r in rows)
+
+        await eventually(four_failing, within=60, what="4 pending deliveries retried while SMTP is down")
+        mail_sink.start()
+        await mail_sink.until(4, within=30)
+        await eventually(_quiet(mail_sink), within=5, what="nothing more")
+        for _ in range(3):
+            await app.notifier.worker.run_once()
+    assert sorted(str(m["To"]) for m in mail_sink.messages) == sorted(
+        [f.LEARNER_EMAIL, f.HOST_EMAIL, f.HOME_EMAIL, f.COORDINATOR_EMAIL]
+    )
+
+
+async def test_reminder_fires_after_restart_from_the_postgres_job_store(
+    kafka_bootstrap: str, fresh_postgres_url: str, mail_sink: MailSink
+) -> None:
+    settings = await settings_for(kafka_bootstrap, fresh_postgres_url, mail_sink)
+    async with notifier_on_kafka(settings, Clock(START)):
+        await publish(kafka_bootstrap, "inbound", *f.directory())
+        await publish(kafka_bootstrap, "assignments", f.made())
+        await mail_sink.until(3, within=60)
+    mail_sink.clear()
+    clock = Clock(START)
+    async with notifier_on_kafka(settings, clock) as restarted:
+        clock.set(dt.datetime(2027, 2, 22, 6, 1, tzinfo=dt.UTC))  # 07:01 in Berlin, 14 days before the start
+        assert await restarted.notifier.scheduling.run_due("reminder") == 1
+        await mail_sink.until(1, within=30)
+        clock.set(dt.datetime(2027, 3, 6, 6, 1, tzinfo=dt.UTC))  # two days before
+        assert await restarted.notifier.scheduling.run_due("reminder") == 1
+        messages = await mail_sink.until(2, within=30)
+    assert {str(m["Subject"]) for m in messages} == {
+        "Erinnerung: CNC-Fräsen bei Spritzguss Meier GmbH beginnt in 14 Tagen",
+        "Erinnerung: CNC-Fräsen bei Spritzguss Meier GmbH beginnt in 2 Tagen",
+    }
+
+
+async def test_invalid_bytes_on_the_broker_go_to_the_rejected_topic_and_consumption_carries_on(
+    kafka_bootstrap: str, fresh_postgres_url: str, mail_sink: MailSink
+) -> None:
+    settings = await settings_for(kafka_bootstrap, fresh_postgres_url, mail_sink)
+    garbage = b'{"type": "ShortfallDetected", "subject": "N-PLAST", "data": {}} trailing'
+    async with notifier_on_kafka(settings, Clock(START)):
+        await publish(kafka_bootstrap, "inbound", f.network())
+        await produce(kafka_bootstrap, topic("shortfalls"), f.NETWORK, garbage)
+        await publish(kafka_bootstrap, "shortfalls", f.shortfall())
+        (message,) = await mail_sink.until(1, within=60)
+    assert str(message["To"]) == f.COORDINATOR_EMAIL
+    records = await consume(
+        kafka_bootstrap,
+        topic("rejected"),
+        until=lambda rs: any(json.loads(r.value)["data"].get("original_text") == garbage.decode() for r in rs),
+        timeout=30,
+    )
+    (rejected,) = [
+        json.loads(r.value) for r in records if json.loads(r.value)["data"].get("original_text") == garbage.decode()
+    ]
+    assert rejected["data"]["service"] == "notifier"
+    assert "not valid JSON" in rejected["data"]["reason"]
+    assert rejected["data"]["topic"] == topic("shortfalls")
