@@ -53,6 +53,7 @@ class BatchOutcome:
     applied: int = 0
     rejected: int = 0
     duplicates: int = 0
+    causes: list[str] = field(default_factory=list)
     publications: dict[str, Publication] = field(default_factory=dict)
 
 
@@ -72,13 +73,12 @@ def _decode(record: Record) -> _Decoded:
     return _Decoded(record, event.id, event=event)
 
 
-def _rejection(d: _Decoded, reason: str, errors: list[str], cause: str, network_id: str | None) -> EventRejected:
+def _rejection(d: _Decoded, reason: str, errors: list[str], network_id: str | None) -> EventRejected:
     raw = d.record.value or b""
     try:
         text: str | None = raw.decode("utf-8")
     except UnicodeDecodeError:
         text = None
-    metrics.EVENTS_REJECTED.labels(cause=cause).inc()
     return EventRejected(
         source=SOURCE,
         # The subject must be an Id; rejected bytes may carry no usable network id at all.
@@ -130,7 +130,13 @@ async def handle_batch(
     if cache is not None:
         for network in loaded:
             cache.put(network)
+    # Counted once committed: a batch rolled back and read again must not count twice.
     metrics.BATCHES.inc()
+    metrics.EVENTS_CONSUMED.labels(outcome="applied").inc(outcome.applied)
+    metrics.EVENTS_CONSUMED.labels(outcome="rejected").inc(outcome.rejected)
+    metrics.EVENTS_CONSUMED.labels(outcome="duplicate").inc(outcome.duplicates)
+    for cause in outcome.causes:
+        metrics.EVENTS_REJECTED.labels(cause=cause).inc()
     return outcome
 
 
@@ -174,33 +180,33 @@ async def _apply(
         for d in decoded:
             if d.message_id in seen or d.record.fallback_id in seen:
                 outcome.duplicates += 1
-                metrics.EVENTS_CONSUMED.labels(outcome="duplicate").inc()
                 continue
             key = d.record.key_text
             owner: str | None = d.event.subject if d.event is not None else _usable_network_id(key)
             rejected: EventRejected | None = None
             if d.problem is not None:
-                rejected = _rejection(d, d.problem.reason, d.problem.errors, "invalid", _usable_network_id(key))
+                rejected = _rejection(d, d.problem.reason, d.problem.errors, _usable_network_id(key))
+                outcome.causes.append("invalid")
             elif d.event is not None and key != d.event.subject:
                 rejected = _rejection(
                     d,
                     f"the Kafka key {key!r} is not the event's subject {d.event.subject!r}; produce every "
                     "event with the network id as key, so one network's events stay in order",
                     [],
-                    "key_mismatch",
                     d.event.subject,
                 )
+                outcome.causes.append("key_mismatch")
             elif d.event is not None:
                 try:
                     changes[d.event.subject].append(networks[d.event.subject].state.apply(d.event))
                 except Rejection as exc:
-                    rejected = _rejection(d, exc.reason, [], "inconsistent", d.event.subject)
+                    rejected = _rejection(d, exc.reason, [], d.event.subject)
+                    outcome.causes.append("inconsistent")
             if rejected is not None:
                 enqueue(session, rejected, "rejected")
                 outcome.rejected += 1
             else:
                 outcome.applied += 1
-            metrics.EVENTS_CONSUMED.labels(outcome="rejected" if rejected else "applied").inc()
             inbox_id = d.record.fallback_id if rejected else d.message_id
             seen.add(inbox_id)
             session.add(
