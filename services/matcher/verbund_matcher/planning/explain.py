@@ -241,7 +241,7 @@ def _diagnose(
             )
         eligible = open_firms
     busy = {w: a for a in own for w in range(a.start, a.start + problem.modules[a.module_id].duration)}
-    contention: _Diagnosis | None = None
+    best_full: tuple[str, int, list[int]] | None = None
     time_blockers: set[Assignment] = set()
     for firm in eligible:
         for lo, hi in ranges[firm]:
@@ -260,21 +260,22 @@ def _diagnose(
                         module,
                         weight=0,
                     )
-                competing = sorted({c for w in full for c in holders.get((firm, module, w), [])})
-                candidate = _Diagnosis(
-                    ShortfallReason.CONTENTION,
-                    f"The seats for {name} at {_firm_name(problem, firm)} in "
-                    f"{span_label(origin, s, s + duration - 1)} are held by {_names(problem, competing)}; "
-                    f"one more seat there would resolve it.",
-                    module,
-                    competing=tuple(competing),
-                    suggestions=(SeatSuggestion(module, s, s + duration - 1, 1, firm),),
-                    weight=len(full),
-                )
-                if contention is None or candidate.weight < contention.weight:
-                    contention = candidate
-    if contention is not None:
-        return contention
+                # Fewest full weeks first; the sentence is written only for the option finally reported.
+                if best_full is None or len(full) < len(best_full[2]):
+                    best_full = (firm, s, full)
+    if best_full is not None:
+        firm, s, full = best_full
+        competing = sorted({c for w in full for c in holders.get((firm, module, w), [])})
+        return _Diagnosis(
+            ShortfallReason.CONTENTION,
+            f"The seats for {name} at {_firm_name(problem, firm)} in "
+            f"{span_label(origin, s, s + duration - 1)} are held by {_names(problem, competing)}; "
+            f"one more seat there would resolve it.",
+            module,
+            competing=tuple(competing),
+            suggestions=(SeatSuggestion(module, s, s + duration - 1, 1, firm),),
+            weight=len(full),
+        )
     needed = [
         a
         for a in time_blockers
@@ -339,7 +340,8 @@ def _firm_list(problem: Problem, firms: Sequence[str]) -> str:
 
 
 def _names(problem: Problem, learner_ids: Sequence[str]) -> str:
-    names = {s.id: s.name or s.id for s in problem.learners}
+    wanted = set(learner_ids[:5])
+    names = {s.id: s.name or s.id for s in problem.learners if s.id in wanted}
     shown = [names.get(i, i) for i in learner_ids[:5]]
     more = len(learner_ids) - len(shown)
     text = ", ".join(shown)
