@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from .envelope import Contract, Envelope, Id
 from .weeks import IsoWeek
@@ -143,6 +143,9 @@ class ShortfallResolved(Envelope):
 
 class EventRejectedData(Contract):
     """An input that was not applied, with the original bytes and a reason a person can act on."""
+
+    # The original text must arrive exactly as it was sent, surrounding white space included.
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
 
     service: str = Field(description="Which consumer rejected it")
     topic: str
