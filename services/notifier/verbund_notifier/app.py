@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -108,10 +109,12 @@ def build(settings: NotifierSettings | None = None, clock: Clock | None = None) 
     service = notifier.service
     group = settings.notifier_group_id
 
-    def subscribe(router: KafkaRouter, role: str, title: str, description: str) -> Any:
+    def subscribe(
+        router: KafkaRouter, role: str, title: str, description: str
+    ) -> Callable[[Callable[..., Awaitable[None]]], object]:
         # Offsets are committed only after the handler returned, i.e. after the database commit;
         # an exception (database away) rewinds to the message so it is consumed again.
-        return router.subscriber(
+        decorator: Callable[[Callable[..., Awaitable[None]]], object] = router.subscriber(
             topic(role),
             group_id=f"{group}.{role}",
             auto_offset_reset="earliest",
@@ -119,6 +122,7 @@ def build(settings: NotifierSettings | None = None, clock: Clock | None = None) 
             title=title,
             description=description,
         )
+        return decorator
 
     assignments = KafkaRouter()
 

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from prometheus_client import Counter
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 from verbund_schemas import (
     Channel,
     Envelope,
@@ -42,7 +43,7 @@ Publish = Callable[[Envelope], Awaitable[None]]
 def backoff_seconds(attempts: int, settings: NotifierSettings, rng: random.Random) -> float:
     """Exponential in the attempts so far, capped, with jitter so replicas and recipients don't align."""
     delay = min(settings.retry_max_seconds, settings.retry_base_seconds * 2 ** max(0, attempts - 1))
-    return delay * (0.5 + rng.random() / 2)
+    return float(delay * (0.5 + rng.random() / 2))
 
 
 def log_event(delivery: Delivery) -> Envelope:
@@ -125,13 +126,13 @@ class DeliveryWorker:
             due = (
                 (
                     await session.execute(
-                        select(Delivery.notification_id)
+                        select(col(Delivery.notification_id))
                         .where(
-                            Delivery.status == PENDING,
-                            Delivery.next_attempt_at <= now,
-                            or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),  # type: ignore[union-attr]
+                            col(Delivery.status) == PENDING,
+                            col(Delivery.next_attempt_at) <= now,
+                            or_(col(Delivery.lease_until).is_(None), col(Delivery.lease_until) < now),
                         )
-                        .order_by(Delivery.created_at)  # type: ignore[arg-type]
+                        .order_by(col(Delivery.created_at))
                         .limit(self._settings.delivery_batch_size)
                     )
                 )
@@ -155,9 +156,9 @@ class DeliveryWorker:
             result = await session.execute(
                 update(Delivery)
                 .where(
-                    Delivery.notification_id == nid,
-                    Delivery.status == PENDING,
-                    or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),  # type: ignore[union-attr]
+                    col(Delivery.notification_id) == nid,
+                    col(Delivery.status) == PENDING,
+                    or_(col(Delivery.lease_until).is_(None), col(Delivery.lease_until) < now),
                 )
                 .values(lease_until=now + self._lease)
             )
@@ -218,8 +219,8 @@ class DeliveryWorker:
                 (
                     await session.execute(
                         select(Delivery)
-                        .where(Delivery.status.in_((SENT, FAILED_STATUS)), Delivery.logged.is_(False))  # type: ignore[attr-defined]
-                        .order_by(Delivery.finished_at)  # type: ignore[arg-type]
+                        .where(col(Delivery.status).in_((SENT, FAILED_STATUS)), col(Delivery.logged).is_(False))
+                        .order_by(col(Delivery.finished_at))
                         .limit(self._settings.delivery_batch_size)
                     )
                 )
@@ -231,7 +232,7 @@ class DeliveryWorker:
             await self._publish(log_event(row))
             async with self._sessions.begin() as session:
                 await session.execute(
-                    update(Delivery).where(Delivery.notification_id == row.notification_id).values(logged=True)
+                    update(Delivery).where(col(Delivery.notification_id) == row.notification_id).values(logged=True)
                 )
             published += 1
         return published

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 from verbund_schemas import week_monday, week_of
 
 from .tables import AssignmentRecord, NetworkRecord, OpenShortfall
@@ -21,10 +22,10 @@ async def digest_context(session: AsyncSession, network: str, today: dt.date, we
         (
             await session.execute(
                 select(AssignmentRecord).where(
-                    AssignmentRecord.network_id == network,
-                    AssignmentRecord.cancelled.is_(False),  # type: ignore[attr-defined]
-                    AssignmentRecord.end_date >= monday,
-                    AssignmentRecord.start_date < horizon,
+                    col(AssignmentRecord.network_id) == network,
+                    col(AssignmentRecord.cancelled).is_(False),
+                    col(AssignmentRecord.end_date) >= monday,
+                    col(AssignmentRecord.start_date) < horizon,
                 )
             )
         )
@@ -44,7 +45,9 @@ async def digest_context(session: AsyncSession, network: str, today: dt.date, we
     shortfalls = (
         (
             await session.execute(
-                select(OpenShortfall).where(OpenShortfall.network_id == network).order_by(OpenShortfall.learner_name)  # type: ignore[arg-type]
+                select(OpenShortfall)
+                .where(col(OpenShortfall.network_id) == network)
+                .order_by(col(OpenShortfall.learner_name))
             )
         )
         .scalars()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 from verbund_schemas import (
     Contact,
     Envelope,
@@ -52,7 +54,7 @@ def format_address(location: Location) -> str:
     return ", ".join(p for p in (street, town) if p)
 
 
-def _contact_fields(contact: Contact | None) -> dict[str, str | None]:
+def _contact_fields(contact: Contact | None) -> dict[str, Any]:
     if contact is None:
         return {"contact_name": None, "email": None, "language": "de", "channel": None, "webhook_url": None}
     return {
@@ -96,7 +98,7 @@ async def _configure_network(session: AsyncSession, network: str, event: Network
         record.name = event.data.name
     # The event carries the whole list: coordinators not in it are gone. Their position is their id,
     # so the delivery log never names them.
-    await session.execute(delete(Party).where(Party.network_id == network, Party.role == COORDINATOR))
+    await session.execute(delete(Party).where(col(Party.network_id) == network, col(Party.role) == COORDINATOR))
     for index, contact in enumerate(event.data.coordinators, start=1):
         session.add(
             Party(
@@ -145,9 +147,9 @@ async def purge_departed(session: AsyncSession, network: str | None = None) -> i
     Needed means: an assignment that is not cancelled names them (the matcher's cancellations follow a
     withdrawal, and the learner is told), or a message to them is still pending.
     """
-    query = select(Party).where(Party.left_at.is_not(None))  # type: ignore[union-attr]
+    query = select(Party).where(col(Party.left_at).is_not(None))
     if network is not None:
-        query = query.where(Party.network_id == network)
+        query = query.where(col(Party.network_id) == network)
     purged = 0
     for party in (await session.execute(query)).scalars().all():
         if await _still_needed(session, party):
@@ -155,7 +157,9 @@ async def purge_departed(session: AsyncSession, network: str | None = None) -> i
         # A statement, not an ORM delete: a concurrent purge may have removed the row already.
         await session.execute(
             delete(Party).where(
-                Party.network_id == party.network_id, Party.role == party.role, Party.party_id == party.party_id
+                col(Party.network_id) == party.network_id,
+                col(Party.role) == party.role,
+                col(Party.party_id) == party.party_id,
             )
         )
         purged += 1
@@ -163,14 +167,14 @@ async def purge_departed(session: AsyncSession, network: str | None = None) -> i
 
 
 async def _still_needed(session: AsyncSession, party: Party) -> bool:
-    column = AssignmentRecord.learner_id if party.role == LEARNER else AssignmentRecord.firm_id
+    column = col(AssignmentRecord.learner_id) if party.role == LEARNER else col(AssignmentRecord.firm_id)
     active = await session.scalar(
         select(func.count())
         .select_from(AssignmentRecord)
         .where(
-            AssignmentRecord.network_id == party.network_id,
+            col(AssignmentRecord.network_id) == party.network_id,
             column == party.party_id,
-            AssignmentRecord.cancelled.is_(False),  # type: ignore[attr-defined]
+            col(AssignmentRecord.cancelled).is_(False),
         )
     )
     if active:
@@ -179,9 +183,9 @@ async def _still_needed(session: AsyncSession, party: Party) -> bool:
         select(func.count())
         .select_from(Delivery)
         .where(
-            Delivery.network_id == party.network_id,
-            Delivery.recipient == recipient_id(party.role, party.party_id),
-            Delivery.status == "pending",
+            col(Delivery.network_id) == party.network_id,
+            col(Delivery.recipient) == recipient_id(party.role, party.party_id),
+            col(Delivery.status) == "pending",
         )
     )
     return bool(pending)
@@ -195,6 +199,8 @@ async def find(session: AsyncSession, network: str, role: str, party_id: str | N
 
 async def coordinators(session: AsyncSession, network: str) -> list[Party]:
     result = await session.execute(
-        select(Party).where(Party.network_id == network, Party.role == COORDINATOR).order_by(Party.party_id)
+        select(Party)
+        .where(col(Party.network_id) == network, col(Party.role) == COORDINATOR)
+        .order_by(col(Party.party_id))
     )
     return list(result.scalars().all())

@@ -57,7 +57,8 @@ def phase_calendar(
     event.add("transp", "TRANSPARENT")
     event.add("organizer", vCalAddress(f"mailto:{_bare_address(organizer)}"))
     cal.add_component(event)
-    return cal.to_ical().decode("utf-8")
+    ical: bytes = cal.to_ical()
+    return ical.decode("utf-8")
 
 
 def _bare_address(sender: str) -> str:

@@ -8,11 +8,12 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from prometheus_client import Counter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 from verbund_schemas import (
     INBOUND_TYPES,
     AssignmentCancelled,
@@ -167,8 +168,10 @@ class NotifierService:
         async with self._sessions() as session:
             if isinstance(event, ShortfallDetected):
                 configured = await session.scalar(
-                    select(ProcessedEvent.event_id)
-                    .where(ProcessedEvent.network_id == network, ProcessedEvent.event_type == "NetworkConfigured")
+                    select(col(ProcessedEvent.event_id))
+                    .where(
+                        col(ProcessedEvent.network_id) == network, col(ProcessedEvent.event_type) == "NetworkConfigured"
+                    )
                     .limit(1)
                 )
                 return configured is not None
@@ -281,7 +284,7 @@ class NotifierService:
                 await session.delete(existing)
             return
         data = event.data
-        fields = {
+        fields: dict[str, Any] = {
             "network_id": event.network_id,
             "learner_id": data.learner_id,
             "learner_name": data.learner_name,
@@ -332,9 +335,9 @@ class NotifierService:
 
     async def active_assignments(self) -> list[AssignmentRecord]:
         async with self._sessions() as session:
-            rows = await session.execute(select(AssignmentRecord).where(AssignmentRecord.cancelled.is_(False)))  # type: ignore[attr-defined]
+            rows = await session.execute(select(AssignmentRecord).where(col(AssignmentRecord.cancelled).is_(False)))
             return list(rows.scalars().all())
 
     async def networks(self) -> list[str]:
         async with self._sessions() as session:
-            return list((await session.execute(select(NetworkRecord.network_id))).scalars().all())
+            return list((await session.execute(select(col(NetworkRecord.network_id)))).scalars().all())

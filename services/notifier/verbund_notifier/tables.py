@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -71,9 +71,9 @@ class Delivery(NotifierTable, table=True):
     language: str = Field(max_length=8)
     address: str | None = Field(default=None, max_length=2000)
     subject: str | None = Field(default=None, max_length=500)
-    body_text: str | None = None
-    body_html: str | None = None
-    calendar: str | None = None  # iCalendar text
+    body_text: str | None = Field(default=None, sa_type=Text)
+    body_html: str | None = Field(default=None, sa_type=Text)
+    calendar: str | None = Field(default=None, sa_type=Text)  # iCalendar text
     calendar_method: str | None = Field(default=None, max_length=16)
     calendar_name: str | None = Field(default=None, max_length=200)
     payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
@@ -81,7 +81,7 @@ class Delivery(NotifierTable, table=True):
     attempts: int = 0
     next_attempt_at: dt.datetime
     lease_until: dt.datetime | None = None
-    last_error: str | None = None
+    last_error: str | None = Field(default=None, sa_type=Text)
     created_at: dt.datetime
     finished_at: dt.datetime | None = None
     logged: bool = False  # NotificationDelivered/Failed published
@@ -121,7 +121,7 @@ class OpenShortfall(NotifierTable, table=True):
     group_id: str = Field(max_length=128)
     module_id: str | None = Field(default=None, max_length=128)
     reason: str = Field(max_length=32)
-    message: str
+    message: str = Field(sa_type=Text)
     missing: int = 1
 
 

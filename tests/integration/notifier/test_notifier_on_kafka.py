@@ -25,9 +25,8 @@ SECRET = "test-shared-secret"
 async def settings_for(bootstrap: str, database_url: str, sink: MailSink, **overrides: object) -> NotifierSettings:
     group = fresh_group()
     await start_groups_at_end(bootstrap, group)
-    return notifier_settings(
-        database_url, sink, kafka_bootstrap_servers=bootstrap, notifier_group_id=group, **overrides
-    )
+    values: dict[str, object] = {"directory_wait_seconds": 30, **overrides}
+    return notifier_settings(database_url, sink, kafka_bootstrap_servers=bootstrap, notifier_group_id=group, **values)
 
 
 async def publish(bootstrap: str, role: str, *events: Envelope) -> None:

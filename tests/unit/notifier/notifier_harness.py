@@ -76,6 +76,8 @@ def notifier_settings(database_url: str, sink: MailSink, **overrides: Any) -> No
         "retry_max_seconds": 0.2,
         "delivery_poll_seconds": 0.05,
         "smtp_timeout_seconds": 5,
+        # The test broker hands over each event in order; nothing can overtake a registration.
+        "directory_wait_seconds": 0,
     }
     values.update(overrides)
     return NotifierSettings(**values)
