@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import IO
 
 import httpx
+from aiokafka.admin import AIOKafkaAdminClient
+
+from verbund.stack.kafka_local import run_coroutine
 
 
 def _free_port() -> int:
@@ -75,6 +78,27 @@ def _wait_ready(matcher: ServiceProcess, port: int, timeout: float) -> None:
     raise AssertionError(f"matcher not ready after {timeout} s ({answer}); log:\n{matcher.log_tail()}")
 
 
+async def _groups_known(bootstrap: str, groups: set[str]) -> bool:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        listed = {str(g[0]) for g in await admin.list_consumer_groups()}
+    finally:
+        await admin.close()
+    return groups <= listed
+
+
+def _wait_consuming(process: ServiceProcess, bootstrap: str, groups: set[str], timeout: float) -> None:
+    """Until every consumer group of the process has joined (the notifier has no health endpoint)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        process.assert_running()
+        if run_coroutine(_groups_known(bootstrap, groups)):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{process.name} did not join {sorted(groups)} in {timeout} s; log:\n{process.log_tail()}")
+
+
 @contextlib.contextmanager
 def matcher_process(bootstrap: str, folder: Path) -> Iterator[ServiceProcess]:
     """`python -m verbund_matcher` on a SQLite file in `folder`, ready (/readyz) when the block starts.
@@ -111,13 +135,14 @@ def matcher_process(bootstrap: str, folder: Path) -> Iterator[ServiceProcess]:
 @contextlib.contextmanager
 def notifier_process(bootstrap: str, smtp_port: int, folder: Path) -> Iterator[ServiceProcess]:
     """`python -m verbund_notifier` on a SQLite file in `folder`, sending mail to 127.0.0.1:smtp_port."""
+    group = f"e2e-notifier-{uuid.uuid4().hex[:8]}"
     notifier = _start(
         "notifier",
         "verbund_notifier",
         {
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "VERBUND_NOTIFIER_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'notifier.db'}",
-            "VERBUND_NOTIFIER_GROUP_ID": f"e2e-notifier-{uuid.uuid4().hex[:8]}",
+            "VERBUND_NOTIFIER_GROUP_ID": group,
             "VERBUND_SMTP_HOST": "127.0.0.1",
             "VERBUND_SMTP_PORT": str(smtp_port),
             "VERBUND_SMTP_STARTTLS": "false",
@@ -127,7 +152,9 @@ def notifier_process(bootstrap: str, smtp_port: int, folder: Path) -> Iterator[S
         folder,
     )
     try:
-        notifier.assert_running()
+        _wait_consuming(
+            notifier, bootstrap, {f"{group}.{role}" for role in ("inbound", "assignments", "shortfalls")}, 120
+        )
         yield notifier
     finally:
         notifier.stop()
