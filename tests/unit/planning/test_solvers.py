@@ -194,3 +194,10 @@ def test_cpsat_reports_a_bound_on_the_design_objective_when_every_requirement_is
     plan = planned(problem)
     assert plan.status == "optimal"
     assert plan.bound == plan.objective == 2
+
+
+def test_a_frozen_assignment_naming_an_unknown_module_is_refused_with_what_to_fix() -> None:
+    base = network(modules={"A": 1}, offers=[("F1", "A", 0, 9, 1)], learners=[learner("s1")])
+    broken = dataclasses.replace(base, frozen=(A("s1", "Z", "F1", 0),))
+    with pytest.raises(ValueError, match="frozen assignment of learner s1 names module 'Z', not in the problem"):
+        solve(broken, strategy="construct")

@@ -46,6 +46,7 @@ __all__ = [
     "Shortfall",
     "ShortfallReason",
     "Weights",
+    "check_problem",
     "evaluate",
     "explain",
     "repair",
@@ -53,6 +54,11 @@ __all__ = [
     "validate",
     "week_label",
 ]
+
+
+def check_problem(problem: Problem) -> list[str]:
+    """References in the problem that cannot be resolved; solve() and repair() refuse such a problem."""
+    return _validator.problem_errors(problem)
 
 
 def validate(problem: Problem, plan: Plan) -> list[str]:

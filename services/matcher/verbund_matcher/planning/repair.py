@@ -11,6 +11,7 @@ from .ledger import SeatLedger
 from .model import Assignment, Learner, Plan, Problem
 from .outcome import make_plan
 from .scope import LearnerScope
+from .validator import problem_errors
 
 
 def repair(problem: Problem) -> Plan:
@@ -22,6 +23,9 @@ def repair(problem: Problem) -> Plan:
     when it is new. A learner with unmet requirements keeps its assignments and gains what now fits into
     its free weeks. Everyone else keeps exactly what was published.
     """
+    broken = problem_errors(problem)
+    if broken:
+        raise ValueError("the planning problem is inconsistent: " + "; ".join(broken))
     started = perf_counter()
     builder = Constructor(problem)
     present = {s.id: s for s in problem.learners}

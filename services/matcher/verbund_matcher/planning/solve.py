@@ -12,6 +12,7 @@ from .model import Assignment, Plan, Problem
 from .outcome import make_plan, plan_key
 from .scope import learner_scope
 from .seats import SeatTable, seat_table
+from .validator import problem_errors
 
 STRATEGIES = ("auto", "construct", "cpsat", "lns")
 
@@ -44,6 +45,9 @@ def solve(
 ) -> Plan:
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown planning strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
+    broken = problem_errors(problem)
+    if broken:
+        raise ValueError("the planning problem is inconsistent: " + "; ".join(broken))
     started = perf_counter()
     deadline = started + time_limit
     table = seat_table(problem.offers)

@@ -57,13 +57,14 @@ def validate(problem: Problem, plan: Plan) -> list[str]:
     """Every hard-constraint violation in the plan, one readable line each; empty means valid."""
     errors: list[str] = []
     learners = {s.id: s for s in problem.learners}
+    frozen = set(problem.frozen)
     by_learner: dict[str, list[Assignment]] = {}
     for a in plan.assignments:
         if a.learner_id not in learners:
             errors.append(f"unknown learner: {a} names learner {a.learner_id!r}, not in the problem")
         elif a.module_id not in problem.modules:
             errors.append(f"unknown module: {a} names module {a.module_id!r}, not in the problem")
-        elif a.firm_id not in problem.firms:
+        elif a.firm_id not in problem.firms and a not in frozen:
             errors.append(f"unknown firm: {a} names firm {a.firm_id!r}, not in the problem")
         else:
             by_learner.setdefault(a.learner_id, []).append(a)
@@ -174,4 +175,28 @@ def _seat_errors(problem: Problem, plan: Plan) -> list[str]:
                     f"min seats: firm {firm} module {module} week {week}: {count} learners, "
                     f"at least {minimum} required and no deficit declared"
                 )
+    return errors
+
+
+def problem_errors(problem: Problem) -> list[str]:
+    """References the planner cannot resolve (an adapter bug, not an infeasible network), one line each."""
+    errors: list[str] = []
+    for offer in problem.offers:
+        if offer.module_id not in problem.modules or offer.firm_id not in problem.firms:
+            errors.append(
+                f"offer {offer.id} names module {offer.module_id!r} at firm {offer.firm_id!r}; "
+                "add the module and firm to the problem or drop the offer"
+            )
+    for learner in problem.learners:
+        if learner.curriculum_id not in problem.curricula:
+            errors.append(f"learner {learner.id} names curriculum {learner.curriculum_id!r}, not in the problem")
+    present = {s.id for s in problem.learners}
+    for a in problem.frozen:
+        # A frozen assignment at a firm that has since left the network is still kept as it is; without
+        # its module the planner does not even know how many weeks it occupies.
+        if a.learner_id in present and a.module_id not in problem.modules:
+            errors.append(
+                f"frozen assignment of learner {a.learner_id} names module {a.module_id!r}, not in the "
+                "problem; add the module (it has started, so its weeks are needed) or unfreeze the assignment"
+            )
     return errors
