@@ -60,7 +60,8 @@ class Notifier:
         self.scheduling.start(self.service)
         await self.scheduling.reconcile(self.service)
 
-    def start_worker(self) -> None:
+    async def start_worker(self) -> None:
+        """Start sending (async, so FastStream runs it on the event loop rather than in a thread)."""
         if self._worker_task is None:
             self._worker_task = asyncio.create_task(self.worker.run(), name="verbund-notifier-delivery")
 

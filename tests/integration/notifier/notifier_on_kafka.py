@@ -42,7 +42,7 @@ async def notifier_on_kafka(settings: NotifierSettings, clock: Clock) -> AsyncIt
     built = build(settings, clock=clock)
     await built.notifier.prepare()
     await built.broker.start()
-    built.notifier.start_worker()
+    await built.notifier.start_worker()
     try:
         yield built
     finally:

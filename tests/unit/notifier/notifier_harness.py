@@ -89,7 +89,7 @@ async def notifier_on_test_broker(settings: NotifierSettings, clock: Clock | Non
     built = build(settings, clock=clock or Clock(START))
     async with TestKafkaBroker(built.broker):
         await built.notifier.prepare()
-        built.notifier.start_worker()
+        await built.notifier.start_worker()
         try:
             yield built
         finally:

@@ -6,9 +6,11 @@ import json
 from typing import Any
 
 import notifier_factories as f
+from faststream import TestApp
 from faststream.kafka import TestKafkaBroker
 from notifier_harness import deliveries
-from verbund_notifier.app import NotifierApp
+from verbund_notifier.app import NotifierApp, asyncapi, build
+from verbund_notifier.settings import NotifierSettings
 from verbund_notifier.tables import Party
 from verbund_schemas import CapacityOffered, CapacityOfferedData, Envelope, encode_event, topic
 
@@ -139,10 +141,31 @@ async def test_withdrawn_learner_is_kept_until_cancellation_is_sent_then_deleted
         assert await session.get(Party, (f.NETWORK, "learner", f.LEARNER)) is None
 
 
-async def test_handlers_run_on_test_broker_without_app_startup(settings: object) -> None:
-    # Building the app touches nothing: no connection, no database, until started.
-    from verbund_notifier.app import build
+async def test_app_lifecycle_migrates_starts_scheduler_and_worker_and_stops_them(settings: NotifierSettings) -> None:
+    built = build(settings)
+    async with TestKafkaBroker(built.broker), TestApp(built.app):
+        assert built.notifier.scheduling.scheduler.running
+        await send(built, "inbound", f.network())
+        assert [j.id for j in built.notifier.scheduling.jobs()] == [f"digest:{f.NETWORK}"]
+    assert not built.notifier.scheduling.scheduler.running
 
-    built = build(settings)  # type: ignore[arg-type]
-    async with TestKafkaBroker(built.broker):
-        pass
+
+def test_asyncapi_document_shows_the_event_contracts_of_every_topic(settings: NotifierSettings) -> None:
+    document = asyncapi(settings)
+    assert document["info"]["title"] == "Verbund notifier"
+    assert set(document["channels"]) == {
+        "notifier:assignments",
+        "notifier:shortfalls",
+        "notifier:directory",
+        "notifier:notifications",
+        "notifier:rejected",
+    }
+    schemas = json.dumps(document["components"])
+    for event_type in (
+        "AssignmentMade",
+        "PlanPublished",
+        "ShortfallDetected",
+        "LearnerRegistered",
+        "NotificationFailed",
+    ):
+        assert f'"const": "{event_type}"' in schemas
