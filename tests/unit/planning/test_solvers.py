@@ -201,3 +201,17 @@ def test_a_frozen_assignment_naming_an_unknown_module_is_refused_with_what_to_fi
     broken = dataclasses.replace(base, frozen=(A("s1", "Z", "F1", 0),))
     with pytest.raises(ValueError, match="frozen assignment of learner s1 names module 'Z', not in the problem"):
         solve(broken, strategy="construct")
+
+
+def test_every_complete_plan_carries_a_per_learner_bound_worked_out_by_hand() -> None:
+    # s1's best: A at F1 (pref 2) + B (only at F2, pref 0) = 2; s2's best: A anywhere (0) + B (0) = 0.
+    # Bound: Σ 2 + 0, plus the minimum 0 = 2 — whatever the solver, even without CP-SAT's own bound.
+    problem = network(
+        modules={"A": 1, "B": 1},
+        offers=[("F1", "A", 0, 9, 2), ("F2", "A", 0, 9, 2), ("F2", "B", 0, 9, 2)],
+        learners=[learner("s1", firm_pref={"F1": 2}), learner("s2")],
+    )
+    for strategy in ("construct", "lns"):
+        plan = planned(problem, strategy=strategy, time_limit=1.0)
+        assert plan.status == "feasible"
+        assert plan.bound == 2 == plan.objective

@@ -21,6 +21,9 @@ from .scope import LearnerScope, learner_scope
 from .seats import Cell, SeatTable, occupancy, seat_table
 from .validator import learner_sat
 
+# Beyond this many start literals the model alone needs gigabytes; LNS is the tool for such networks.
+MAX_LITERALS = 300_000
+
 
 @dataclass(frozen=True, slots=True)
 class CpResult:
@@ -112,6 +115,10 @@ def solve_cpsat(
         )
         n_options += len(options)
         options_of[learner.id] = options
+        if n_options > MAX_LITERALS or perf_counter() - began > 0.8 * time_limit:
+            # Too big to build, let alone solve, in the budget: hand back the hint instead of running over.
+            kept = tuple(a for a in hint if free is None or a.learner_id in free)
+            return CpResult(kept, "model_too_large", False, None, n_options)
         for o in options:
             for w in range(o.start, o.start + o.duration):
                 cells.setdefault((o.firm, o.module, w), []).append(o.var)
@@ -200,6 +207,8 @@ def solve_cpsat(
     ):
         bound = math.floor(solver.best_objective_bound + 1e-6) - cover * required_total
         bound -= change_penalty * len(problem.previous)
+        if bound >= 2 * scale:
+            bound = None  # no better than what any plan trivially satisfies: not worth reporting
     return CpResult(tuple(result), status, True, bound, n_options)
 
 

@@ -7,8 +7,8 @@ from time import perf_counter
 
 from .explain import explain, seat_deficits
 from .model import Assignment, Plan, Problem
-from .scope import LearnerScope
-from .seats import SeatTable
+from .scope import LearnerScope, learner_scope
+from .seats import SeatTable, seat_table
 from .validator import evaluate
 
 
@@ -45,8 +45,14 @@ def make_plan(
         status = "partial"
     else:
         status = "optimal" if proven_optimal else "feasible"
+    if not shortfalls and not deficits:
+        relaxed = relaxation_bound(problem, table)
+        if relaxed is not None:
+            bound = relaxed if bound is None else min(bound, relaxed)
+    else:
+        bound = None  # the objective is defined for complete plans; a partial plan has nothing to compare to
     if bound is not None and bound < evaluation.objective:
-        bound = None  # a bound below a plan we hold is not a bound on this scale
+        bound = None  # cannot happen for a valid bound; never report one below a plan we hold
     return Plan(
         assignments=chosen,
         sat=dict(evaluation.sat),
@@ -66,3 +72,40 @@ def plan_key(problem: Problem, assignments: Iterable[Assignment]) -> tuple[int, 
     chosen = list(assignments)
     short = sum(d.required - d.assigned for d in seat_deficits(problem, chosen))
     return (-short, len(chosen), evaluate(problem, chosen).objective)
+
+
+def relaxation_bound(problem: Problem, table: SeatTable | None = None) -> int | None:
+    """An upper bound on the objective of any complete plan, learner by learner, ignoring other learners.
+
+    Each learner gets its best possible modules for every group (each at its best eligible firm with a start
+    that fits its window and availability), firm changes and idle weeks at their best (zero for the usual
+    non-positive weights), no change penalty. Σ of these + their minimum bounds Σ sat + min sat. None when
+    some learner cannot even in isolation meet its requirements (no complete plan exists).
+    """
+    table = table if table is not None else seat_table(problem.offers)
+    best: list[int] = []
+    for learner in problem.learners:
+        scope = learner_scope(problem, learner)
+        w = learner.weights
+        value: dict[str, int] = {}
+        for m in scope.modules:
+            duration = problem.modules[m].duration
+            options = [
+                w.firm * learner.firm_pref.get(f, 0)
+                for f in scope.firms(table, m)
+                if scope.start_ranges(table, m, f, duration)
+            ]
+            if options:
+                value[m] = w.module * learner.module_pref.get(m, 0) + problem.modules[m].priority + max(options)
+        total = 0
+        count = 0
+        for group, required in scope.required.items():
+            ranked = sorted((v for m, v in value.items() if group in scope.groups_of[m]), reverse=True)
+            if len(ranked) < required:
+                return None
+            total += sum(ranked[:required])
+            count += required
+        window = learner.last_week - learner.first_week + 1
+        total += max(0, w.change) * max(0, count - 1) + max(0, w.idle) * window
+        best.append(total)
+    return sum(best) + min(best, default=0)

@@ -27,7 +27,8 @@ def repair(problem: Problem) -> Plan:
     if broken:
         raise ValueError("the planning problem is inconsistent: " + "; ".join(broken))
     started = perf_counter()
-    builder = Constructor(problem)
+    # A narrow beam: repair must stay fast even when a withdrawal displaces a few hundred learners.
+    builder = Constructor(problem, beam_width=min(4, max(2, 4000 // max(1, len(problem.learners)))))
     present = {s.id: s for s in problem.learners}
     frozen = {a for a in problem.frozen if a.learner_id in present}
     previous: dict[str, list[Assignment]] = {}
