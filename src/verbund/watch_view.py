@@ -156,10 +156,23 @@ def row_for(event: Envelope) -> WatchRow | None:
     return None
 
 
+_MIN_WIDTHS = {"time": 8, "event": 14, "weeks": 18}
+_MAX_WIDTHS = {"network": 16, "event": 16, "learner": 20, "module": 20, "firm": 20, "weeks": 20}
+
+
 def new_table() -> Table:
+    # One line per event, so the live view holds as many events as the terminal has lines; the plain
+    # mode (and the full row in a pipe) keeps every word.
     table = Table(expand=True, show_lines=False)
     for name in COLUMNS:
-        table.add_column(name, overflow="fold", no_wrap=name in {"time", "event"})
+        table.add_column(
+            name,
+            overflow="ellipsis",
+            no_wrap=True,
+            min_width=_MIN_WIDTHS.get(name),
+            max_width=_MAX_WIDTHS.get(name),
+            ratio=1 if name == "detail" else None,
+        )
     return table
 
 
