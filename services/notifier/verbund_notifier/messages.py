@@ -18,7 +18,7 @@ from verbund_schemas import (
 )
 
 from .directory import recipient_id
-from .ics import PhaseEntry, phase_calendar, phase_summary
+from .ics import PhaseEntry, phase_calendar
 from .outbox import Outgoing
 from .rendering import Renderer
 from .tables import AssignmentRecord, Party
@@ -257,9 +257,6 @@ class Composer:
             if message is not None:
                 out.append(message)
         return out
-
-    def summary(self, record: AssignmentRecord, language: Language) -> str:
-        return phase_summary(record.module_name, record.firm_name, language)
 
 
 def _json_safe(value: Any) -> Any:
