@@ -238,13 +238,10 @@ class Demo:
             notifier_scheduler=False,
         )
         notifier = build(settings)
-        # As the notifier's own harness runs it: schema and scheduler first, then the consumers, then the
-        # delivery worker. On the way out the worker stops first, while the broker can still carry its log.
-        await notifier.notifier.prepare()
-        await notifier.broker.start()
-        services.push_async_callback(notifier.broker.stop)
-        notifier.notifier.start_worker()
-        services.push_async_callback(notifier.notifier.stop)
+        # The app's hooks order it: schema and scheduler, consumers, delivery worker; on stop the worker ends
+        # before the broker closes, so its last delivery log entries still go out.
+        await notifier.app.start()
+        services.push_async_callback(notifier.app.stop)
         _quiet_service_logs()
         return notifier
 
