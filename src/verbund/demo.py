@@ -57,6 +57,7 @@ class Progressing:
     view_caught_up: bool = False
     notifier_caught_up: bool = False
     deliveries_open: int = -1
+    delivered: int = 0
     planned_networks: int = 0
 
     def missing(self, events: int, networks: int) -> list[str]:
@@ -84,6 +85,7 @@ async def _scalar(sessions: Sessions, sql: Any, params: dict[str, Any] | None = 
 
 _HANDLED = text("SELECT count(*) FROM inbox WHERE message_id IN :ids").bindparams(bindparam("ids", expanding=True))
 _UNSENT = text("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+_SENT_DELIVERIES = text("SELECT count(*) FROM deliveries WHERE status = 'sent'")
 _OPEN_DELIVERIES = text("SELECT count(*) FROM deliveries WHERE status = 'pending' OR logged = :no").bindparams(no=False)
 
 
@@ -103,11 +105,20 @@ async def _group_reached(admin: AIOKafkaAdminClient, group: str, ends: dict[Topi
     return True
 
 
+def _only_warnings(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING
+
+
 def _quiet_service_logs() -> None:
-    # FastStream logs every message at INFO on loggers of its own; the demo shows progress instead.
-    for name in list(logging.root.manager.loggerDict):
-        if name.startswith(("faststream", "aiokafka", "apscheduler")):
-            logging.getLogger(name).setLevel(logging.WARNING)
+    # FastStream logs every message at INFO on loggers of its own (and sets their level when a broker
+    # starts); a filter outlasts that. The demo shows progress instead.
+    names = {"faststream", "faststream.access.kafka", *logging.root.manager.loggerDict}
+    for name in names:
+        if name.startswith(("faststream", "apscheduler")):
+            logger = logging.getLogger(name)
+            logger.setLevel(logging.WARNING)
+            if _only_warnings not in logger.filters:
+                logger.addFilter(_only_warnings)
 
 
 class Demo:
@@ -194,8 +205,12 @@ class Demo:
                 self.console.print(final_report(self.picture, self.mail.messages, self.options.messages))
                 if unfinished is not None:
                     raise unfinished
-                where = f"; messages as .eml files in {self.run_dir / 'mail'}" if self.options.keep else ""
-                self.console.print(f"[bold green]Demo complete[/] — run directory {self.run_dir}{where}")
+                kept = (
+                    f" Databases and messages (.eml) are kept in {self.run_dir}."
+                    if self.options.keep
+                    else " (--keep keeps the databases and the messages as .eml files.)"
+                )
+                self.console.print(f"[bold green]Demo complete.[/]{kept}", highlight=False)
             finally:
                 with self.console.status("stopping notifier, matcher, SMTP sink and Kafka"):
                     await services.aclose()
@@ -284,6 +299,7 @@ class Demo:
         state = Progressing()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.options.timeout
+        next_check = loop.time()
         try:
             while True:
                 batches = await consumer.getmany(timeout_ms=300, max_records=1000)
@@ -291,6 +307,11 @@ class Demo:
                     for record in records:
                         with contextlib.suppress(InvalidEvent):
                             self.picture.apply(decode_event(record.value or b""))
+                # Checking costs queries and broker round trips that the services in this process would feel;
+                # once a second is plenty for a progress display.
+                if loop.time() < next_check:
+                    continue
+                next_check = loop.time() + 1.0
                 state = await self._check(
                     consumer,
                     admin,
@@ -303,9 +324,9 @@ class Demo:
                 )
                 progress.update(handled_task, completed=state.handled)
                 progress.update(planned_task, completed=state.planned_networks)
-                progress.update(mail_task, completed=len(self.mail.messages))
+                progress.update(mail_task, completed=state.delivered)
                 if not state.missing(len(event_ids), len(networks)):
-                    progress.update(mail_task, total=len(self.mail.messages))
+                    progress.update(mail_task, total=state.delivered)
                     return None
                 if loop.time() > deadline:
                     return DemoIncomplete(
@@ -331,6 +352,7 @@ class Demo:
         state.handled = await _scalar(matcher_sessions, _HANDLED, {"ids": event_ids})
         state.outbox_unsent = await _scalar(matcher_sessions, _UNSENT)
         state.planned_networks = sum(1 for n in networks if self.picture.planned(n))
+        state.delivered = await _scalar(notifier_sessions, _SENT_DELIVERIES)
         if state.handled < len(event_ids) or state.outbox_unsent:
             return state
         # Everything the matcher will publish is on the topics now: compare with where readers stand.
@@ -362,7 +384,7 @@ def demo_command(
     ] = None,
     timeout: Annotated[
         float, typer.Option("--timeout", min=1.0, help="Seconds to wait for plans and messages")
-    ] = 300.0,
+    ] = 100.0,
     keep: Annotated[
         bool, typer.Option("--keep", help="Keep the run directory (databases, messages as .eml files)")
     ] = False,
@@ -376,7 +398,9 @@ def demo_command(
     console = Console()
     # The services log to the root logger; the demo shows its own progress instead of their INFO lines.
     logging.basicConfig(level=logging.WARNING)
-    logging.getLogger("aiokafka").setLevel(logging.ERROR)
+    # aiokafka reports a young broker's coordinator elections as errors and retries them itself.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    _quiet_service_logs()
     demo = Demo(DemoOptions(scenario, bootstrap, timeout, keep, messages), console)
     try:
         asyncio.run(demo.run())
