@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from .demo import demo_command
+from .demo_cli import demo_command
 from .plan_cli import plan_command
 from .publish import publish_command
 from .stack.cli import stack_app

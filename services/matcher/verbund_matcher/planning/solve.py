@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from time import perf_counter
 
 from .construct import construct
-from .cpsat import solve_cpsat
-from .lns import improve
 from .model import Assignment, Plan, Problem
 from .outcome import make_plan, plan_key
 from .scope import learner_scope
@@ -59,6 +57,8 @@ def solve(
     # Leave time to explain and assemble the plan.
     budget = max(0.1, (deadline - perf_counter()) * 0.95)
     if strategy == "cpsat":
+        from .cpsat import solve_cpsat  # OR-Tools loads in ~2 s: only when a solve needs it
+
         result = solve_cpsat(problem, hint=initial, time_limit=budget, workers=workers, seed=seed, table=table)
         best = _better(problem, initial, list(result.assignments)) if result.found else initial
         return make_plan(
@@ -69,6 +69,8 @@ def solve(
             proven_optimal=result.status == "optimal" and set(best) == set(result.assignments),
             bound=result.bound if result.found else None,
         )
+    from .lns import improve
+
     improved, _stats = improve(problem, initial, time_limit=budget, workers=workers, seed=seed, table=table)
     return make_plan(problem, _better(problem, initial, improved), solver="lns", started=started)
 
