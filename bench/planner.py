@@ -85,10 +85,12 @@ def run_one(events_path: Path, solver: str, time_limit: float, workers: int, see
                 {"subject": state.network_id, "data": {"offer_id": victim, "reason": "benchmark"}}
             )
         )
+        before = problem
         problem = build_problem(state, today=TODAY, previous=[placement_of(problem, a) for a in base.assignments])
         result |= {"withdrawn": victim, "held": held[victim], "base_objective": base.objective}
         started = time.perf_counter()
-        plan = planning.repair(problem)
+        # As the matcher does: the last problem and plan let repair re-use explanations nothing changed for.
+        plan = planning.repair(problem, last=(before, base))
     else:
         started = time.perf_counter()
         plan = planning.solve(problem, time_limit=time_limit, workers=workers, seed=seed, strategy=solver)

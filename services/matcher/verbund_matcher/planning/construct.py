@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -60,6 +61,7 @@ class Constructor:
         self.beam_width = beam_width if beam_width is not None else max(2, min(16, 4000 // n))
         self.firm_cap = firm_cap if firm_cap is not None else (12 if n <= 500 else 6 if n <= 2000 else 4)
         self.scopes: dict[str, LearnerScope] = {}
+        self.has_minimum = {(m, f) for f, m in self.table.min_seats}  # (module, firm) cells with min_seats
         self.frozen_by: dict[str, list[Assignment]] = {}
         for a in problem.frozen:
             self.frozen_by.setdefault(a.learner_id, []).append(a)
@@ -225,11 +227,15 @@ class Constructor:
         )
         best: _State | None = start if not frozen else None
         beam = [start]
+        # The ledger does not change while one learner is searched: free starts per (module, firm) are
+        # worked out once, on first use, and looked up by bisection.
+        free_starts: dict[tuple[str, str], list[int]] = {}
+        has_minimum = self.has_minimum
         idle_w, change_w = w.idle, w.change
         while beam:
-            # (score, beam index, assignment, duration, gain, frozen step): states are built for the best only.
-            moves: list[tuple[int, int, Assignment, int, int, int]] = []
-            earliest_cache: dict[tuple[str, str, int], int | None] = {}
+            # (score, beam index, module, firm, start, duration, gain, frozen step): assignments and states are
+            # built only for the few moves that make the next beam.
+            moves: list[tuple[int, int, str, str, int, int, int, int]] = []
             for index, state in enumerate(beam):
                 horizon = frozen[state.next_frozen].start if state.next_frozen < len(frozen) else None
                 last = state.last_firm
@@ -239,7 +245,9 @@ class Constructor:
                     score = state.score + gain + idle_w * (fa.start - state.end - 1)
                     if last is not None and last != fa.firm_id:
                         score += change_w
-                    moves.append((score, index, fa, modules[fa.module_id].duration, gain, 1))
+                    moves.append(
+                        (score, index, fa.module_id, fa.firm_id, fa.start, modules[fa.module_id].duration, gain, 1)
+                    )
                 for m, duration, idx, prereqs, firms in candidates:
                     if m in state.done or any(state.counts[i] >= required[i] for i in idx):
                         continue
@@ -248,43 +256,42 @@ class Constructor:
                     for f, value, ranges in firms:
                         if limit is not None and _firm_count(state, f) >= limit:
                             continue
-                        ckey = (m, f, state.end)
-                        if ckey in earliest_cache:
-                            first = earliest_cache[ckey]
-                        else:
-                            first = ledger.earliest(f, m, duration, ranges, state.end + 1)
-                            earliest_cache[ckey] = first
-                        ps = previous_start.get((m, f))
+                        cell = (m, f)
+                        free = free_starts.get(cell)
+                        if free is None:
+                            free = free_starts[cell] = _free_starts(ledger, f, m, duration, ranges)
+                        i = bisect_left(free, state.end + 1)
+                        first = free[i] if i < len(free) else None
+                        ps = previous_start.get(cell)
                         starts = [first] if first is not None else []
-                        if (
-                            ps is not None
-                            and ps != first
-                            and ps > state.end
-                            and any(lo <= ps <= hi for lo, hi in ranges)
-                            and ledger.fits(f, m, ps, duration)
-                        ):
-                            starts.append(ps)
+                        if ps is not None and ps != first and ps > state.end:
+                            j = bisect_left(free, ps)
+                            if j < len(free) and free[j] == ps:
+                                starts.append(ps)
                         for st in starts:
                             if horizon is not None and st + duration - 1 >= horizon:
                                 continue
-                            gain = value + cover + deficit_bonus * ledger.deficit_weeks(f, m, st, duration)
+                            gain = value + cover
+                            if cell in has_minimum:
+                                gain += deficit_bonus * ledger.deficit_weeks(f, m, st, duration)
                             if ps == st:
                                 gain += change_penalty
                             score = state.score + gain + idle_w * (st - state.end - 1)
                             if last is not None and last != f:
                                 score += change_w
-                            moves.append((score, index, Assignment(learner.id, m, f, st), duration, gain, 0))
+                            moves.append((score, index, m, f, st, duration, gain, 0))
             if not moves:
                 break
             moves.sort(key=lambda mv: -mv[0])
             next_beam: list[_State] = []
             seen: set[tuple[frozenset[str], str | None, int]] = set()
-            for _score, index, a, duration, gain, step in moves:
+            for _score, index, m, f, st, duration, gain, step in moves:
                 state = beam[index]
-                key = (state.done | {a.module_id}, a.firm_id, state.next_frozen + step)
+                key = (state.done | {m}, f, state.next_frozen + step)
                 if key in seen:
                     continue
                 seen.add(key)
+                a = frozen[state.next_frozen] if step else Assignment(learner.id, m, f, st)
                 next_beam.append(_extend(state, a, duration, group_index, scope, gain, step))
                 if len(next_beam) >= self.beam_width:
                     break
@@ -329,6 +336,27 @@ def _extend(
         seq=(*state.seq, a),
         next_frozen=state.next_frozen + frozen_step,
     )
+
+
+def _free_starts(
+    ledger: SeatLedger, firm: str, module: str, duration: int, ranges: Sequence[tuple[int, int]]
+) -> list[int]:
+    """Every start inside `ranges` (sorted, disjoint) with a free seat in each of the module's weeks, ascending."""
+    max_weeks = ledger.table.max_seats.get((firm, module))
+    if not max_weeks:
+        return []
+    held = ledger.used.get((firm, module), {})
+    starts: list[int] = []
+    for lo, hi in ranges:
+        run = 0
+        for w in range(lo, hi + duration):
+            if max_weeks.get(w, 0) - held.get(w, 0) > 0:
+                run += 1
+                if run >= duration:
+                    starts.append(w - duration + 1)
+            else:
+                run = 0
+    return starts
 
 
 def _firm_count(state: _State, firm: str) -> int:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .ledger import SeatLedger
-from .model import Assignment, Learner, Problem, SeatDeficit, SeatSuggestion, Shortfall, ShortfallReason
+from .model import Assignment, Learner, Plan, Problem, SeatDeficit, SeatSuggestion, Shortfall, ShortfallReason
 from .scope import LearnerScope, learner_scope
 from .seats import SeatTable, occupancy, seat_table
 from .weeks import span_label
@@ -40,64 +40,185 @@ def explain(
     *,
     table: SeatTable | None = None,
     scopes: Mapping[str, LearnerScope] | None = None,
+    ledger: SeatLedger | None = None,
+    only: Collection[str] | None = None,
 ) -> tuple[Shortfall, ...]:
     """One Shortfall per (learner, group) whose required count the assignments do not meet.
 
-    `table` and `scopes` may be passed by a solver that already built them (they are only caches).
+    `table`, `scopes` and `ledger` (seats held by exactly `assignments`) may be passed by a solver that already
+    built them; they are only caches. `only` restricts the answer to these learner ids.
     """
     table = table if table is not None else seat_table(problem.offers)
-    ledger = SeatLedger(table, problem.modules)
-    ledger.take(a for a in assignments if a.module_id in problem.modules)
-    holders = _holders(problem, assignments)
+    if ledger is None:
+        ledger = SeatLedger(table, problem.modules)
+        ledger.take(a for a in assignments if a.module_id in problem.modules)
+    holders = _Holders(problem, assignments)
     by_learner: dict[str, list[Assignment]] = {}
     for a in assignments:
         by_learner.setdefault(a.learner_id, []).append(a)
     shortfalls: list[Shortfall] = []
     for learner in problem.learners:
+        if only is not None and learner.id not in only:
+            continue
         own = by_learner.get(learner.id, [])
         if not _has_gap(problem, learner, own):
             continue
         scope = scopes[learner.id] if scopes is not None and learner.id in scopes else learner_scope(problem, learner)
-        done = {a.module_id for a in own}
-        curriculum = problem.curricula.get(learner.curriculum_id)
-        for group in curriculum.groups if curriculum else ():
-            required = scope.required.get(group.id, 0)
-            count = sum(1 for m in group.module_ids if m in done)
-            if count >= required:
-                continue
-            missing = required - count
-            open_modules = [m for m in group.module_ids if m in scope.modules and m not in done]
-            diagnoses = [_diagnose(problem, table, ledger, holders, scope, own, m) for m in open_modules]
-            if not diagnoses:
-                allowed = sum(1 for m in group.module_ids if m in scope.modules)
-                shortfalls.append(
-                    Shortfall(
-                        learner_id=learner.id,
-                        group_id=group.id,
-                        missing=missing,
-                        reason=ShortfallReason.ELIGIBILITY,
-                        message=(
-                            f"{_who(learner)} needs {required} module(s) from group {group.id} but is allowed "
-                            f"only {allowed} of them; allow more modules of the group for this learner."
-                        ),
-                    )
-                )
-                continue
-            best = min(diagnoses, key=lambda d: (_RANK[d.reason], d.weight, d.module_id))
-            lead = f"{_who(learner)} misses {missing} module(s) of group {group.id}. "
+        shortfalls.extend(_explain_learner(problem, table, ledger, holders, scope, own))
+    return tuple(shortfalls)
+
+
+def explain_since(
+    problem: Problem,
+    assignments: Sequence[Assignment],
+    last: tuple[Problem, Plan],
+    *,
+    table: SeatTable | None = None,
+    scopes: Mapping[str, LearnerScope] | None = None,
+    ledger: SeatLedger | None = None,
+) -> tuple[Shortfall, ...]:
+    """The same answer as `explain`, re-using `last` (an earlier problem and its plan) where nothing it
+    depends on changed.
+
+    A learner's explanation depends only on the learner, its own assignments, the offers and seat holders of
+    its open and assigned modules, and the names of the learners it names. A learner for whom all of these
+    are as in `last`, and whose unmet groups are the same, keeps last's shortfalls; the rest are explained
+    afresh. Network-wide changes (modules, curricula, firms, settings, calendar) explain everyone.
+    """
+    before, earlier = last
+    if (
+        before.settings != problem.settings
+        or before.origin != problem.origin
+        or before.modules != problem.modules
+        or before.curricula != problem.curricula
+        or before.firms != problem.firms
+    ):
+        return explain(problem, assignments, table=table, scopes=scopes, ledger=ledger)
+    old_learners = {s.id: s for s in before.learners}
+    names = {s.id: s.name for s in problem.learners}
+    moved = set(assignments) ^ set(earlier.assignments)
+    touched = {a.learner_id for a in moved}
+    # Modules whose seats (offers) or seat holders differ: explanations that look at them may differ too.
+    changed_modules = {o.module_id for o in set(problem.offers) ^ set(before.offers)}
+    changed_modules.update(a.module_id for a in moved)
+    old_by_learner: dict[str, list[Shortfall]] = {}
+    for sf in earlier.shortfalls:
+        old_by_learner.setdefault(sf.learner_id, []).append(sf)
+    by_learner: dict[str, list[Assignment]] = {}
+    for a in assignments:
+        by_learner.setdefault(a.learner_id, []).append(a)
+    stale: set[str] = set()
+    reused: dict[str, list[Shortfall]] = {}
+    for learner in problem.learners:
+        own = by_learner.get(learner.id, [])
+        gaps = _gaps(problem, learner, own)
+        if not gaps:
+            continue
+        old = old_by_learner.get(learner.id, [])
+        if (
+            learner.id in touched
+            or {(sf.group_id, sf.missing) for sf in old} != gaps
+            or len(old) != len(gaps)
+            or old_learners.get(learner.id) != learner
+            # Messages name competing learners: a renamed or departed one changes the text.
+            or any(
+                c not in names or c not in old_learners or names[c] != old_learners[c].name
+                for sf in old
+                for c in sf.competing_learners
+            )
+            or any(a.module_id in changed_modules for a in own)
+            or any(m in changed_modules for m in _open_modules(problem, learner, own))
+        ):
+            stale.add(learner.id)
+        else:
+            reused[learner.id] = old
+    fresh: dict[str, list[Shortfall]] = {}
+    if stale:
+        for sf in explain(problem, assignments, table=table, scopes=scopes, ledger=ledger, only=stale):
+            fresh.setdefault(sf.learner_id, []).append(sf)
+    # In problem.learners order, as explain() answers.
+    return tuple(sf for s in problem.learners for sf in (fresh.get(s.id) or reused.get(s.id) or ()))
+
+
+def _explain_learner(
+    problem: Problem,
+    table: SeatTable,
+    ledger: SeatLedger,
+    holders: _Holders,
+    scope: LearnerScope,
+    own: Sequence[Assignment],
+) -> list[Shortfall]:
+    learner = scope.learner
+    shortfalls: list[Shortfall] = []
+    done = {a.module_id for a in own}
+    curriculum = problem.curricula.get(learner.curriculum_id)
+    for group in curriculum.groups if curriculum else ():
+        required = scope.required.get(group.id, 0)
+        count = sum(1 for m in group.module_ids if m in done)
+        if count >= required:
+            continue
+        missing = required - count
+        open_modules = [m for m in group.module_ids if m in scope.modules and m not in done]
+        diagnoses = [_diagnose(problem, table, ledger, holders, scope, own, m) for m in open_modules]
+        if not diagnoses:
+            allowed = sum(1 for m in group.module_ids if m in scope.modules)
             shortfalls.append(
                 Shortfall(
                     learner_id=learner.id,
                     group_id=group.id,
                     missing=missing,
-                    reason=best.reason,
-                    message=lead + best.message,
-                    module_id=best.module_id,
-                    competing_learners=best.competing,
-                    suggestions=best.suggestions,
+                    reason=ShortfallReason.ELIGIBILITY,
+                    message=(
+                        f"{_who(learner)} needs {required} module(s) from group {group.id} but is allowed "
+                        f"only {allowed} of them; allow more modules of the group for this learner."
+                    ),
                 )
             )
-    return tuple(shortfalls)
+            continue
+        best = min(diagnoses, key=lambda d: (_RANK[d.reason], d.weight, d.module_id))
+        lead = f"{_who(learner)} misses {missing} module(s) of group {group.id}. "
+        shortfalls.append(
+            Shortfall(
+                learner_id=learner.id,
+                group_id=group.id,
+                missing=missing,
+                reason=best.reason,
+                message=lead + best.message,
+                module_id=best.module_id,
+                competing_learners=best.competing,
+                suggestions=best.suggestions,
+            )
+        )
+    return shortfalls
+
+
+def _gaps(problem: Problem, learner: Learner, own: Sequence[Assignment]) -> set[tuple[str, int]]:
+    """(group, missing) for every group whose required count the learner's assignments do not meet."""
+    curriculum = problem.curricula.get(learner.curriculum_id)
+    if curriculum is None:
+        return set()
+    done = {a.module_id for a in own}
+    gaps: set[tuple[str, int]] = set()
+    for g in curriculum.groups:
+        missing = learner.required.get(g.id, g.default_required) - sum(1 for m in g.module_ids if m in done)
+        if missing > 0:
+            gaps.add((g.id, missing))
+    return gaps
+
+
+def _open_modules(problem: Problem, learner: Learner, own: Sequence[Assignment]) -> set[str]:
+    """Modules of the learner's unmet groups not yet assigned (allowed or not: a superset is safe)."""
+    curriculum = problem.curricula.get(learner.curriculum_id)
+    if curriculum is None:
+        return set()
+    done = {a.module_id for a in own}
+    return {
+        m
+        for g in curriculum.groups
+        if sum(1 for m in g.module_ids if m in done) < learner.required.get(g.id, g.default_required)
+        for m in g.module_ids
+        if m not in done
+    }
 
 
 def _has_gap(problem: Problem, learner: Learner, own: Sequence[Assignment]) -> bool:
@@ -112,11 +233,19 @@ def _has_gap(problem: Problem, learner: Learner, own: Sequence[Assignment]) -> b
 
 
 def seat_deficits(
-    problem: Problem, assignments: Iterable[Assignment], table: SeatTable | None = None
+    problem: Problem,
+    assignments: Iterable[Assignment],
+    table: SeatTable | None = None,
+    *,
+    used: Mapping[tuple[str, str], Mapping[int, int]] | None = None,
 ) -> tuple[SeatDeficit, ...]:
-    """Every firm x module x week that holds fewer learners than its offers' min_seats."""
+    """Every firm x module x week that holds fewer learners than its offers' min_seats.
+
+    `used` may pass the occupancy of exactly `assignments` when the caller already holds it.
+    """
     table = table if table is not None else seat_table(problem.offers)
-    used = occupancy(assignments, problem.modules)
+    if used is None:
+        used = occupancy(assignments, problem.modules)
     deficits: list[SeatDeficit] = []
     for (firm, module), weeks in sorted(table.min_seats.items()):
         held = used.get((firm, module), {})
@@ -145,22 +274,37 @@ def describe_deficits(problem: Problem, deficits: Sequence[SeatDeficit]) -> list
     return lines
 
 
-def _holders(problem: Problem, assignments: Sequence[Assignment]) -> dict[tuple[str, str, int], list[str]]:
-    holders: dict[tuple[str, str, int], list[str]] = {}
-    for a in assignments:
-        module = problem.modules.get(a.module_id)
-        if module is None:
-            continue
-        for w in range(a.start, a.start + module.duration):
-            holders.setdefault((a.firm_id, a.module_id, w), []).append(a.learner_id)
-    return holders
+class _Holders:
+    """Who holds each firm x module x week, worked out per (firm, module) only when an explanation asks."""
+
+    def __init__(self, problem: Problem, assignments: Sequence[Assignment]) -> None:
+        self._problem = problem
+        self._assignments = assignments
+        self._by_cell: dict[tuple[str, str], list[Assignment]] | None = None
+        self._weeks: dict[tuple[str, str], dict[int, list[str]]] = {}
+
+    def get(self, firm: str, module: str, week: int) -> list[str]:
+        cell = (firm, module)
+        weeks = self._weeks.get(cell)
+        if weeks is None:
+            if self._by_cell is None:
+                self._by_cell = {}
+                for a in self._assignments:
+                    self._by_cell.setdefault((a.firm_id, a.module_id), []).append(a)
+            weeks = {}
+            duration = self._problem.modules[module].duration if module in self._problem.modules else 0
+            for a in self._by_cell.get(cell, ()):
+                for w in range(a.start, a.start + duration):
+                    weeks.setdefault(w, []).append(a.learner_id)
+            self._weeks[cell] = weeks
+        return weeks.get(week, [])
 
 
 def _diagnose(
     problem: Problem,
     table: SeatTable,
     ledger: SeatLedger,
-    holders: dict[tuple[str, str, int], list[str]],
+    holders: _Holders,
     scope: LearnerScope,
     own: Sequence[Assignment],
     module: str,
@@ -265,7 +409,7 @@ def _diagnose(
                     best_full = (firm, s, full)
     if best_full is not None:
         firm, s, full = best_full
-        competing = sorted({c for w in full for c in holders.get((firm, module, w), [])})
+        competing = sorted({c for w in full for c in holders.get(firm, module, w)})
         return _Diagnosis(
             ShortfallReason.CONTENTION,
             f"The seats for {name} at {_firm_name(problem, firm)} in "

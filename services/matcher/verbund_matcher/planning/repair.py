@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from time import perf_counter
 
 from .construct import Constructor
+from .explain import explain, explain_since, seat_deficits
 from .ledger import SeatLedger
 from .model import Assignment, Learner, Plan, Problem
-from .outcome import make_plan
+from .outcome import relaxation_bound
 from .scope import LearnerScope
-from .validator import problem_errors
+from .seats import SeatTable
+from .validator import learner_sat, problem_errors
 
 
-def repair(problem: Problem) -> Plan:
+def repair(problem: Problem, *, last: tuple[Problem, Plan] | None = None) -> Plan:
     """Re-plans the learners a change touches, starting from Problem.previous and keeping Problem.frozen.
 
     A learner is re-placed when one of its published assignments no longer holds on its own (window,
@@ -22,6 +24,10 @@ def repair(problem: Problem) -> Plan:
     capacity and was chosen to give it up (the fewest learners, those with a free seat elsewhere first), or
     when it is new. A learner with unmet requirements keeps its assignments and gains what now fits into
     its free weeks. Everyone else keeps exactly what was published.
+
+    `last` is an earlier problem and the plan made for it (normally the one published, which
+    Problem.previous holds): shortfalls and sat(s) of learners nothing relevant changed for are taken from it
+    instead of worked out again. The answer is the same with or without it.
     """
     broken = problem_errors(problem)
     if broken:
@@ -35,16 +41,16 @@ def repair(problem: Problem) -> Plan:
     for a in problem.previous:
         if a.learner_id in present:
             previous.setdefault(a.learner_id, []).append(a)
+    rules = _Rules(problem, builder.table)
 
     replan: set[str] = set()
     kept: dict[str, list[Assignment]] = {}
     for learner in problem.learners:
         own = previous.get(learner.id)
-        scope = builder.scope(learner)
         if not own:
             replan.add(learner.id)  # new, or had nothing: try to place
             continue
-        if not _still_valid(problem, builder, scope, own, frozen):
+        if not rules.still_valid(learner, own, frozen):
             replan.add(learner.id)
             continue
         kept[learner.id] = own
@@ -61,70 +67,208 @@ def repair(problem: Problem) -> Plan:
         old = plan.pop(learner.id, [])
         ledger.release(a for a in old if a not in frozen)
         plan[learner.id] = list(builder.plan(learner))
+    filled: set[str] = set()
     for sid, own in kept.items():
         # After the moved learners found new places: a learner with gaps keeps what it has and gains
         # what now fits into its free weeks (added capacity, seats given up by others).
-        if sid in replan:
+        if sid in replan or not rules.has_gap(present[sid], own):
             continue
         scope = builder.scope(present[sid])
-        if _has_gap(problem, scope, own) and _gap_fillable(problem, builder, scope, own):
+        if _gap_fillable(problem, builder, scope, own):
             extra = builder.fill(scope, own)
-            ledger.take(extra)
-            plan[sid] = [*own, *extra]
+            if extra:
+                ledger.take(extra)
+                plan[sid] = [*own, *extra]
+                filled.add(sid)
     for sid in present:
         if sid not in plan:
             plan[sid] = [a for a in frozen if a.learner_id == sid]
-    assignments = [a for own in plan.values() for a in own]
-    return make_plan(problem, assignments, solver="repair", started=started, table=builder.table, scopes=builder.scopes)
+    changed = replan | filled
+    moved = sum(1 for sid in changed if sid in previous and set(plan[sid]) != set(previous[sid]))
+    return _assemble(problem, builder, plan, changed, moved, started, last)
 
 
-def _still_valid(
+def _assemble(
     problem: Problem,
     builder: Constructor,
-    scope: LearnerScope,
-    own: Sequence[Assignment],
-    frozen: set[Assignment],
-) -> bool:
-    """True when the learner's published assignments satisfy every constraint except shared capacity."""
-    modules = problem.modules
-    seen: set[str] = set()
-    counts: dict[str, int] = {}
-    per_firm: dict[str, int] = {}
-    ends: dict[str, tuple[int, int]] = {}
-    for a in own:
-        if a in frozen:
-            pass
-        elif a.module_id not in scope.modules or a.module_id in seen:
-            return False
-        else:
-            duration = modules[a.module_id].duration
-            if not any(
-                lo <= a.start <= hi for lo, hi in scope.start_ranges(builder.table, a.module_id, a.firm_id, duration)
+    plan: dict[str, list[Assignment]],
+    changed: set[str],
+    moved: int,
+    started: float,
+    last: tuple[Problem, Plan] | None,
+) -> Plan:
+    """The Plan for the repaired assignments, as `make_plan` would build it, without redoing unchanged work.
+
+    The ledger already holds exactly these assignments, and learners outside `changed` kept what they had.
+    """
+    chosen = tuple(
+        sorted({a for own in plan.values() for a in own}, key=lambda a: (a.learner_id, a.start, a.module_id, a.firm_id))
+    )
+    earlier_sat: Mapping[str, int] = {}
+    if last is not None and last[0].modules == problem.modules:
+        before, earlier = last
+        old_learners = {s.id: s for s in before.learners}
+        earlier_by: dict[str, set[Assignment]] = {}
+        for a in earlier.assignments:
+            earlier_by.setdefault(a.learner_id, set()).add(a)
+        # sat(s) depends only on the learner and its own assignments.
+        earlier_sat = {
+            s.id: earlier.sat[s.id]
+            for s in problem.learners
+            if s.id not in changed
+            and s.id in earlier.sat
+            and _same_sat_inputs(old_learners.get(s.id), s)
+            and earlier_by.get(s.id, set()) == set(plan[s.id])
+        }
+    sat = {
+        s.id: earlier_sat[s.id] if s.id in earlier_sat else learner_sat(problem, s, plan[s.id])
+        for s in problem.learners
+    }
+    kept = set(chosen)
+    dropped = sum(1 for a in problem.previous if a not in kept)
+    objective = sum(sat.values()) + min(sat.values(), default=0) - problem.settings.change_penalty * dropped
+    if last is not None:
+        shortfalls = explain_since(
+            problem, chosen, last, table=builder.table, scopes=builder.scopes, ledger=builder.ledger
+        )
+    else:
+        shortfalls = explain(problem, chosen, table=builder.table, scopes=builder.scopes, ledger=builder.ledger)
+    deficits = seat_deficits(problem, chosen, builder.table, used=builder.ledger.used)
+    status = "infeasible" if deficits else "partial" if shortfalls else "feasible"
+    bound = None
+    if not shortfalls and not deficits:
+        bound = relaxation_bound(problem, builder.table)
+        if bound is not None and bound < objective:
+            bound = None  # cannot happen for a valid bound; never report one below a plan we hold
+    return Plan(
+        assignments=chosen,
+        sat=sat,
+        objective=objective,
+        bound=bound,
+        shortfalls=shortfalls,
+        solver="repair",
+        seconds=perf_counter() - started,
+        status=status,
+        moved=moved,
+        deficits=deficits,
+    )
+
+
+def _same_sat_inputs(old: Learner | None, new: Learner) -> bool:
+    """True when sat(s) of the two learners is the same for the same assignments (fields learner_sat reads)."""
+    return old is not None and (
+        old is new
+        or (
+            old.first_week == new.first_week
+            and old.weights == new.weights
+            and old.module_pref == new.module_pref
+            and old.firm_pref == new.firm_pref
+        )
+    )
+
+
+class _Rules:
+    """The per-learner hard rules repair checks for every learner, from the curriculum, without a full scope.
+
+    Building a LearnerScope for each of a thousand learners costs more than the whole check; scopes are built
+    only for the learners repair actually re-plans.
+    """
+
+    def __init__(self, problem: Problem, table: SeatTable) -> None:
+        self.problem = problem
+        self.table = table
+        self._curricula: dict[str, tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]] = {}
+        self._offered: dict[tuple[str, str], frozenset[int]] = {}  # weeks with a seat, per (firm, module)
+
+    def _curriculum(self, curriculum_id: str) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+        """(module -> groups it counts for, module -> modules it requires) for a curriculum."""
+        found = self._curricula.get(curriculum_id)
+        if found is None:
+            curriculum = self.problem.curricula.get(curriculum_id)
+            groups_of: dict[str, list[str]] = {}
+            prereqs: dict[str, list[str]] = {}
+            if curriculum is not None:
+                for group in curriculum.groups:
+                    for m in group.module_ids:
+                        groups_of.setdefault(m, []).append(group.id)
+                for module, requires in curriculum.precedence:
+                    prereqs.setdefault(module, []).append(requires)
+            found = ({m: tuple(g) for m, g in groups_of.items()}, {m: tuple(r) for m, r in prereqs.items()})
+            self._curricula[curriculum_id] = found
+        return found
+
+    def _required(self, learner: Learner) -> dict[str, int]:
+        curriculum = self.problem.curricula.get(learner.curriculum_id)
+        if curriculum is None:
+            return {}
+        return {g.id: learner.required.get(g.id, g.default_required) for g in curriculum.groups}
+
+    def has_gap(self, learner: Learner, own: Sequence[Assignment]) -> bool:
+        groups_of, _ = self._curriculum(learner.curriculum_id)
+        counts: dict[str, int] = {}
+        for m in {a.module_id for a in own}:
+            for g in groups_of.get(m, ()):
+                counts[g] = counts.get(g, 0) + 1
+        return any(counts.get(g, 0) < required for g, required in self._required(learner).items())
+
+    def still_valid(self, learner: Learner, own: Sequence[Assignment], frozen: set[Assignment]) -> bool:
+        """True when the learner's published assignments satisfy every constraint except shared capacity."""
+        problem = self.problem
+        modules = problem.modules
+        groups_of, prereqs = self._curriculum(learner.curriculum_id)
+        seen: set[str] = set()
+        counts: dict[str, int] = {}
+        per_firm: dict[str, int] = {}
+        ends: dict[str, tuple[int, int]] = {}
+        for a in own:
+            found = modules.get(a.module_id)
+            if a in frozen:
+                pass
+            elif (
+                found is None
+                or a.module_id in seen
+                or a.module_id not in learner.allowed_modules
+                or a.module_id not in groups_of
+                or not self._fits(learner, a, found.duration)
             ):
                 return False  # window, availability, eligibility or the offer itself changed
-        seen.add(a.module_id)
-        for g in scope.groups_of.get(a.module_id, ()):
-            counts[g] = counts.get(g, 0) + 1
-        per_firm[a.firm_id] = per_firm.get(a.firm_id, 0) + 1
-        found = modules.get(a.module_id)
-        if found is None:
+            seen.add(a.module_id)
+            for g in groups_of.get(a.module_id, ()):
+                counts[g] = counts.get(g, 0) + 1
+            per_firm[a.firm_id] = per_firm.get(a.firm_id, 0) + 1
+            if found is None:
+                return False
+            ends[a.module_id] = (a.start, a.start + found.duration - 1)
+        required = self._required(learner)
+        if any(count > required.get(g, 0) for g, count in counts.items()):
             return False
-        ends[a.module_id] = (a.start, a.start + found.duration - 1)
-    if any(count > scope.required.get(g, 0) for g, count in counts.items()):
-        return False
-    limit = problem.settings.max_modules_per_firm
-    if limit is not None and any(n > limit for n in per_firm.values()):
-        return False
-    spans = sorted(ends.values())
-    if any(nxt[0] <= prev[1] for prev, nxt in itertools.pairwise(spans)):
-        return False
-    for later, prerequisites in scope.prereqs.items():
-        if later in ends:
-            for requires in prerequisites:
-                before = ends.get(requires)
-                if before is None or before[1] >= ends[later][0]:
-                    return False
-    return True
+        limit = problem.settings.max_modules_per_firm
+        if limit is not None and any(n > limit for n in per_firm.values()):
+            return False
+        spans = sorted(ends.values())
+        if any(nxt[0] <= prev[1] for prev, nxt in itertools.pairwise(spans)):
+            return False
+        for later, prerequisites in prereqs.items():
+            if later in ends:
+                for requires in prerequisites:
+                    before = ends.get(requires)
+                    if before is None or before[1] >= ends[later][0]:
+                        return False
+        return True
+
+    def _fits(self, learner: Learner, a: Assignment, duration: int) -> bool:
+        """Eligible at the firm, inside the window, available and offered in every week of the assignment."""
+        if a.firm_id in learner.excluded_firms or (a.firm_id, a.module_id) in learner.excluded_firm_modules:
+            return False
+        last = a.start + duration - 1
+        if a.start < learner.first_week or last > learner.last_week:
+            return False
+        offered = self._offered.get((a.firm_id, a.module_id))
+        if offered is None:
+            seats = self.table.max_seats.get((a.firm_id, a.module_id), {})
+            offered = self._offered[(a.firm_id, a.module_id)] = frozenset(w for w, n in seats.items() if n > 0)
+        weeks = range(a.start, last + 1)
+        return learner.unavailable.isdisjoint(weeks) and offered.issuperset(weeks)
 
 
 def _release_overbooked(
@@ -204,13 +348,6 @@ def _loss(
         # No seat elsewhere in the same weeks: the learner would have to be re-planned wholesale.
         loss += problem.settings.change_penalty + (best if best is not None else 1_000_000)
     return loss
-
-
-def _has_gap(problem: Problem, scope: LearnerScope, own: Sequence[Assignment]) -> bool:
-    done = {a.module_id for a in own}
-    return any(
-        sum(1 for m in done if g in scope.groups_of.get(m, ())) < required for g, required in scope.required.items()
-    )
 
 
 def _gap_fillable(problem: Problem, builder: Constructor, scope: LearnerScope, own: Sequence[Assignment]) -> bool:

@@ -1,0 +1,87 @@
+"""Repair given the last problem and plan re-uses their explanations and sat(s), and answers exactly as without."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from verbund_matcher.planning import Assignment, Offer, Plan, Problem, explain, repair, solve, validate
+
+from .networks import learner, network
+from .strategies import small_problems
+
+A = Assignment
+
+
+@st.composite
+def a_plan_then_a_change(draw: st.DrawFn) -> tuple[Problem, Plan, Problem]:
+    """A solved network, then the next problem: its plan published, and one change of the kinds the matcher sees."""
+    before = draw(small_problems())
+    plan = solve(before, strategy="construct")
+    after = dataclasses.replace(before, previous=plan.assignments)
+    change = draw(
+        st.sampled_from(["offer withdrawn", "offer added", "learner withdrawn", "learner added", "renamed", "nothing"])
+    )
+    if change == "offer withdrawn" and after.offers:
+        gone = draw(st.sampled_from(after.offers))
+        after = dataclasses.replace(after, offers=tuple(o for o in after.offers if o is not gone))
+    elif change == "offer added" and after.offers:
+        like = draw(st.sampled_from(after.offers))
+        extra = dataclasses.replace(like, id="extra", max_seats=1)
+        after = dataclasses.replace(after, offers=(*after.offers, extra))
+    elif change == "learner withdrawn" and after.learners:
+        gone_id = draw(st.sampled_from([s.id for s in after.learners]))
+        after = dataclasses.replace(after, learners=tuple(s for s in after.learners if s.id != gone_id))
+    elif change == "learner added" and after.learners:
+        twin = dataclasses.replace(after.learners[0], id="newcomer", name="Newcomer")
+        after = dataclasses.replace(after, learners=(*after.learners, twin))
+    elif change == "renamed" and after.learners:
+        index = draw(st.integers(0, len(after.learners) - 1))
+        people = list(after.learners)
+        people[index] = dataclasses.replace(people[index], name="Renamed")
+        after = dataclasses.replace(after, learners=tuple(people))
+    return before, plan, after
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=a_plan_then_a_change())
+def test_repair_with_the_last_plan_answers_exactly_as_repair_without_it(case: tuple[Problem, Plan, Problem]) -> None:
+    before, plan, after = case
+    fresh = repair(after)
+    reused = repair(after, last=(before, plan))
+    assert reused.assignments == fresh.assignments
+    assert reused.shortfalls == fresh.shortfalls == explain(after, reused.assignments)
+    assert dict(reused.sat) == dict(fresh.sat)
+    assert (reused.objective, reused.bound, reused.status, reused.moved) == (
+        fresh.objective,
+        fresh.bound,
+        fresh.status,
+        fresh.moved,
+    )
+    assert validate(after, reused) == []
+
+
+def _two_learners_one_seat() -> tuple[Problem, Plan]:
+    problem = network(modules={"A": 2}, offers=[("F1", "A", 0, 1, 1)], learners=[learner("s1"), learner("s2")])
+    plan = repair(dataclasses.replace(problem, previous=(A("s1", "A", "F1", 0),)))
+    return problem, plan
+
+
+def test_a_reused_explanation_names_a_competing_learner_by_the_new_name_after_a_rename() -> None:
+    before, plan = _two_learners_one_seat()
+    (short,) = plan.shortfalls
+    assert short.competing_learners == ("s1",) and "S1" in short.message
+    renamed = (dataclasses.replace(before.learners[0], name="Sam One"), before.learners[1])
+    after = dataclasses.replace(before, learners=renamed, previous=plan.assignments)
+    (again,) = repair(after, last=(before, plan)).shortfalls
+    assert "Sam One" in again.message
+
+
+def test_a_reused_explanation_changes_when_a_seat_is_added_for_the_missing_module() -> None:
+    before, plan = _two_learners_one_seat()
+    more = Offer("o-more", "F2", "A", 4, 5, 1)
+    after = dataclasses.replace(before, offers=(*before.offers, more), previous=plan.assignments)
+    repaired = repair(after, last=(before, plan))
+    assert repaired.shortfalls == ()
+    assert A("s2", "A", "F2", 4) in repaired.assignments
