@@ -52,7 +52,7 @@ lint: venv
 	$(BIN)/mypy
 
 docs: venv
-	@$(BIN)/python -m verbund.docs_gen
+	@env -u VERBUND_TOPIC_PREFIX $(BIN)/python -m verbund.docs_gen
 
 stack-up: venv jars
 	@$(BIN)/verbund stack up $(STACK_ARGS)

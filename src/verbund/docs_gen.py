@@ -29,16 +29,30 @@ def render_all() -> dict[Path, str]:
     return files
 
 
+def stale() -> list[str]:
+    """Committed documents that differ from what the code generates now (relative paths)."""
+    root = ASYNCAPI_DIR.parents[1]
+    rendered = render_all()
+    out = [str(p.relative_to(root)) for p, text in rendered.items() if not p.exists() or p.read_text("utf-8") != text]
+    out += [str(p.relative_to(root)) for p in JSON_DIR.glob("*.json") if p not in rendered]
+    return sorted(out)
+
+
 def main() -> None:
-    for path, text in render_all().items():
+    if "--check" in sys.argv[1:]:
+        outdated = stale()
+        for name in outdated:
+            sys.stdout.write(f"stale: {name}\n")
+        sys.exit(1 if outdated else 0)
+    rendered = render_all()
+    for path, text in rendered.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
             sys.stdout.write(f"wrote {path}\n")
-    stale = sorted(p.name for p in JSON_DIR.glob("*.json") if p not in render_all())
-    for name in stale:
-        (JSON_DIR / name).unlink()
-        sys.stdout.write(f"removed {JSON_DIR / name}\n")
+    for path in sorted(p for p in JSON_DIR.glob("*.json") if p not in rendered):
+        path.unlink()
+        sys.stdout.write(f"removed {path}\n")
 
 
 if __name__ == "__main__":
