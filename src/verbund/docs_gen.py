@@ -1,4 +1,4 @@
-"""Regenerates the committed contract documents: JSON Schema per event and AsyncAPI per service."""
+"""Regenerates the committed documents: JSON Schema per event, AsyncAPI per service, the README settings table."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 from verbund_schemas.generate import JSON_DIR, render_json_schemas
+
+from verbund.settings_doc import with_table
 
 ASYNCAPI_DIR = Path(__file__).resolve().parents[2] / "schemas" / "asyncapi"
 
@@ -26,6 +28,8 @@ def render_asyncapi() -> dict[str, str]:
 def render_all() -> dict[Path, str]:
     files = {JSON_DIR / name: text for name, text in render_json_schemas().items()}
     files.update({ASYNCAPI_DIR / name: text for name, text in render_asyncapi().items()})
+    readme = ASYNCAPI_DIR.parents[1] / "README.md"
+    files[readme] = with_table(readme.read_text(encoding="utf-8"))
     return files
 
 

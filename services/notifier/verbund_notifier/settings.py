@@ -26,43 +26,70 @@ class NotifierSettings(BaseSettings):
             "VERBUND_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS", "kafka_bootstrap_servers"
         ),
     )
-    notifier_group_id: str = "verbund-notifier"
-    notifier_database_url: str = "sqlite+aiosqlite:///verbund-notifier.db"
+    notifier_group_id: str = Field(
+        default="verbund-notifier",
+        description="Kafka consumer group prefix of the notifier (one group per topic family)",
+    )
+    notifier_database_url: str = Field(
+        default="sqlite+aiosqlite:///verbund-notifier.db",
+        description="SQLAlchemy async URL of the notifier's own database (contacts, deliveries, jobs)",
+    )
     notifier_scheduler: bool = Field(
         default=True, description="Run reminders and digests here; exactly one replica may do it"
     )
     notifier_now: dt.datetime | None = Field(
         default=None, description="Pretend the clock started at this time (demos and tests)"
     )
-    notifier_timezone: str = "Europe/Berlin"
-    default_language: Language = Language.DE
+    notifier_timezone: str = Field(
+        default="Europe/Berlin", description="Time zone of reminders, digests and calendar texts"
+    )
+    default_language: Language = Field(
+        default=Language.DE, description="Language of messages to recipients who state none (de or en)"
+    )
 
-    smtp_host: str = "localhost"
-    smtp_port: int = Field(default=25, ge=1, le=65535)
-    smtp_user: str | None = None
-    smtp_password: SecretStr | None = None
+    smtp_host: str = Field(default="localhost", description="SMTP server for email")
+    smtp_port: int = Field(description="SMTP port", default=25, ge=1, le=65535)
+    smtp_user: str | None = Field(default=None, description="SMTP login (unset: no authentication)")
+    smtp_password: SecretStr | None = Field(
+        default=None,
+        description="SMTP password (a secret: set it in the environment, never in a file in the repository)",
+    )
     smtp_starttls: bool | None = Field(
         default=None, description="true: require STARTTLS; false: never; unset: use it when offered"
     )
-    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
-    smtp_from: str = "Verbund <verbund@localhost>"
+    smtp_timeout_seconds: float = Field(description="Seconds an SMTP conversation may take", default=30.0, gt=0)
+    smtp_from: str = Field(default="Verbund <verbund@localhost>", description="Sender of every email")
 
-    webhook_secret: SecretStr | None = None
-    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="Shared secret for the X-Verbund-Signature HMAC-SHA256 header of webhooks"
+    )
+    webhook_timeout_seconds: float = Field(description="Seconds a webhook receiver has to answer", default=10.0, gt=0)
 
-    reminder_days: str = "14,2"
-    reminder_hour: int = Field(default=7, ge=0, le=23)
-    digest_schedule: str = "mon 07:00"
-    digest_weeks_ahead: int = Field(default=4, ge=1, le=26)
+    reminder_days: str = Field(
+        default="14,2", description="Days before a phase starts to send reminders, comma separated (empty: none)"
+    )
+    reminder_hour: int = Field(description="Local hour at which reminders are sent", default=7, ge=0, le=23)
+    digest_schedule: str = Field(
+        default="mon 07:00", description='When the weekly coordinator digest goes out, e.g. "mon 07:00"'
+    )
+    digest_weeks_ahead: int = Field(
+        description="How many weeks of coming rotations the digest lists", default=4, ge=1, le=26
+    )
 
-    retry_max_attempts: int = Field(default=8, ge=1)
-    retry_base_seconds: float = Field(default=5.0, gt=0)
-    retry_max_seconds: float = Field(default=3600.0, gt=0)
+    retry_max_attempts: int = Field(
+        description="Delivery attempts before a message is given up (NotificationFailed)", default=8, ge=1
+    )
+    retry_base_seconds: float = Field(
+        description="First retry delay; doubles each attempt, with jitter", default=5.0, gt=0
+    )
+    retry_max_seconds: float = Field(description="Longest retry delay", default=3600.0, gt=0)
     directory_wait_seconds: float = Field(
         default=30.0, ge=0, description="How long an assignment may wait for its learner's registration"
     )
-    delivery_poll_seconds: float = Field(default=1.0, gt=0)
-    delivery_batch_size: int = Field(default=50, ge=1)
+    delivery_poll_seconds: float = Field(
+        description="How often the delivery worker looks for pending messages when idle", default=1.0, gt=0
+    )
+    delivery_batch_size: int = Field(description="Most messages one delivery round sends", default=50, ge=1)
 
     @field_validator("reminder_days")
     @classmethod
