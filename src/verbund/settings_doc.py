@@ -18,7 +18,8 @@ STACK_VARIABLES: tuple[tuple[str, str, str], ...] = (
     (
         "KAFKA_BOOTSTRAP_SERVERS",
         "",
-        "Use this Kafka cluster everywhere (services, CLI, tests) instead of a local one; the services also read `VERBUND_KAFKA_BOOTSTRAP_SERVERS`",
+        "Use this Kafka cluster everywhere (services, CLI, tests) instead of a local one; "
+        "the services also read `VERBUND_KAFKA_BOOTSTRAP_SERVERS`",
     ),
     ("VERBUND_TOPIC_PREFIX", "", "Put in front of every topic name (tests set one per run to stay isolated)"),
     ("VERBUND_TOPICS_FILE", "infra/topics.toml", "Topic definitions: names, partitions, retention, keys"),
