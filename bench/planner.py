@@ -40,7 +40,9 @@ SOLVERS = ("construct", "cpsat", "lns", "auto", "repair", "repair-least")
 TODAY = dt.date(2026, 11, 2)
 
 
-def run_one(events_path: Path, solver: str, time_limit: float, workers: int, seed: int) -> dict[str, Any]:
+def run_one(
+    events_path: Path, solver: str, time_limit: float, workers: int, seed: int, repair_base: str = "auto"
+) -> dict[str, Any]:
     """One measured run (in the child process)."""
     from verbund_matcher import planning
     from verbund_matcher.domain.problem_builder import build_problem, placement_of
@@ -59,7 +61,7 @@ def run_one(events_path: Path, solver: str, time_limit: float, workers: int, see
     problem = build_problem(state, today=TODAY)
     result: dict[str, Any] = {"learners": len(problem.learners), "firms": len(problem.firms)}
     if solver.startswith("repair"):
-        base = planning.solve(problem, time_limit=time_limit, workers=workers, seed=seed)
+        base = planning.solve(problem, time_limit=time_limit, workers=workers, seed=seed, strategy=repair_base)
         # Withdraw the offer that holds the most assignments: the hardest single capacity loss.
         held: dict[str, int] = {}
         for offer in problem.offers:
@@ -131,6 +133,7 @@ def spawn(events_path: Path, solver: str, args: argparse.Namespace, seed: int) -
         str(args.time_limit),
         str(args.workers),
         str(seed),
+        args.repair_base,
     ]
     budget = args.time_limit * (2 if solver.startswith("repair") else 1) + args.grace
     started = time.perf_counter()
@@ -204,8 +207,8 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--child":
-        path, solver, limit, workers, seed = argv[1:6]
-        print(json.dumps(run_one(Path(path), solver, float(limit), int(workers), int(seed))))
+        path, solver, limit, workers, seed, repair_base = argv[1:7]
+        print(json.dumps(run_one(Path(path), solver, float(limit), int(workers), int(seed), repair_base)))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenarios", default="tiny,s40,s80", help="comma-separated names (bench/scenarios.py)")
@@ -215,6 +218,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", default="1", help="comma-separated scenario/solver seeds")
     parser.add_argument("--grace", type=float, default=300.0, help="extra seconds before a run counts as hung")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    parser.add_argument(
+        "--repair-base",
+        default="auto",
+        help="strategy of the (untimed) solve whose plan repair starts from; construct is quicker to set up",
+    )
     args = parser.parse_args(argv)
     solvers = args.solvers.split(",")
     unknown = [s for s in solvers if s not in SOLVERS]

@@ -284,13 +284,17 @@ class Constructor:
                 break
             moves.sort(key=lambda mv: -mv[0])
             next_beam: list[_State] = []
-            seen: set[tuple[frozenset[str], str | None, int]] = set()
+            # Same modules done, same last firm: a duplicate unless it ends earlier than every better-scored
+            # one kept. The earlier end can leave room for a module the higher score (e.g. keeping a published
+            # start) leaves none for.
+            seen: dict[tuple[frozenset[str], str | None, int], int] = {}
             for _score, index, m, f, st, duration, gain, step in moves:
                 state = beam[index]
                 key = (state.done | {m}, f, state.next_frozen + step)
-                if key in seen:
+                end = max(state.end, st + duration - 1)
+                if key in seen and seen[key] <= end:
                     continue
-                seen.add(key)
+                seen[key] = end
                 a = frozen[state.next_frozen] if step else Assignment(learner.id, m, f, st)
                 next_beam.append(_extend(state, a, duration, group_index, scope, gain, step))
                 if len(next_beam) >= self.beam_width:

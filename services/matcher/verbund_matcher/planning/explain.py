@@ -275,13 +275,21 @@ def describe_deficits(problem: Problem, deficits: Sequence[SeatDeficit]) -> list
 
 
 class _Holders:
-    """Who holds each firm x module x week, worked out per (firm, module) only when an explanation asks."""
+    """Who holds each firm x module x week, and their names: worked out (per firm x module) only when an
+    explanation asks, so explaining a few learners does not scan the whole network."""
 
     def __init__(self, problem: Problem, assignments: Sequence[Assignment]) -> None:
         self._problem = problem
         self._assignments = assignments
         self._by_cell: dict[tuple[str, str], list[Assignment]] | None = None
         self._weeks: dict[tuple[str, str], dict[int, list[str]]] = {}
+        self._names: dict[str, str] | None = None
+
+    def names(self) -> Mapping[str, str]:
+        """Learner id -> the name messages use."""
+        if self._names is None:
+            self._names = {s.id: s.name or s.id for s in self._problem.learners}
+        return self._names
 
     def get(self, firm: str, module: str, week: int) -> list[str]:
         cell = (firm, module)
@@ -413,7 +421,7 @@ def _diagnose(
         return _Diagnosis(
             ShortfallReason.CONTENTION,
             f"The seats for {name} at {_firm_name(problem, firm)} in "
-            f"{span_label(origin, s, s + duration - 1)} are held by {_names(problem, competing)}; "
+            f"{span_label(origin, s, s + duration - 1)} are held by {_names(holders.names(), competing)}; "
             f"one more seat there would resolve it.",
             module,
             competing=tuple(competing),
@@ -483,9 +491,7 @@ def _firm_list(problem: Problem, firms: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _names(problem: Problem, learner_ids: Sequence[str]) -> str:
-    wanted = set(learner_ids[:5])
-    names = {s.id: s.name or s.id for s in problem.learners if s.id in wanted}
+def _names(names: Mapping[str, str], learner_ids: Sequence[str]) -> str:
     shown = [names.get(i, i) for i in learner_ids[:5]]
     more = len(learner_ids) - len(shown)
     text = ", ".join(shown)
