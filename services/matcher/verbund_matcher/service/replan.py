@@ -6,7 +6,8 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -39,6 +40,7 @@ from ..domain.network import Change, ChangeKind
 from ..domain.problem_builder import Placement, build_problem, week_label
 from ..ops import metrics
 from ..planning.model import Assignment, Plan, Problem, Shortfall
+from ..planning.model import ShortfallReason as Unmet
 from ..store.networks import LoadedNetwork, bump_version
 from ..store.tables import PublishedAssignmentRow, PublishedShortfallRow, table_of
 from .identities import assignment_id, shortfall_id
@@ -51,10 +53,56 @@ Mode = Literal["repair", "full"]
 
 @dataclass(frozen=True)
 class PlannerSettings:
-    repair_time_limit: float = 5.0
+    repair_time_limit: float = 5.0  # the solve that may follow a repair (see solve_may_help)
     full_time_limit: float = 30.0
     workers: int = 2
     seed: int = 0
+    # Above this many learners a batch never waits for a solve: the periodic re-optimisation has the time.
+    solve_max_learners: int = 200
+
+
+# Unmet requirements another arrangement of the other learners could meet: seats held by others, or a
+# minimum group that ties the learner's time. The other reasons (no offer, eligibility, availability,
+# precedence, firm limit) hold whatever the others do, so no solve can meet them either.
+_RE_ARRANGEABLE = frozenset({Unmet.CONTENTION, Unmet.MIN_SEATS})
+# Capacity the batch added or changed: seats that repair's gap filling could only use where they were free.
+_NEW_CAPACITY = frozenset({ChangeKind.OFFER_ADDED, ChangeKind.OFFER_CHANGED})
+
+# The last problem and plan per network, for repair to re-use explanations and sat(s) of learners nothing
+# changed for. Only an accelerator: repair answers the same without it (a replica that did not plan the
+# network last, or after a restart), so it need not follow the database, only stay bounded.
+_LAST_PLANS: OrderedDict[str, tuple[Problem, Plan]] = OrderedDict()
+_LAST_PLANS_KEPT = 256
+
+
+def _remember(network_id: str, problem: Problem, plan: Plan) -> None:
+    _LAST_PLANS[network_id] = (problem, plan)
+    _LAST_PLANS.move_to_end(network_id)
+    while len(_LAST_PLANS) > _LAST_PLANS_KEPT:
+        _LAST_PLANS.popitem(last=False)
+
+
+def solve_may_help(
+    plan: Plan,
+    problem: Problem,
+    unmet_before: Collection[tuple[str, str]],
+    changes: Sequence[Change],
+    settings: PlannerSettings,
+) -> bool:
+    """Whether a repaired plan is worth a bounded solve in the batch, rather than at the next re-optimisation.
+
+    Only when the network is small enough to solve in the batch's time, some requirement is unmet for a
+    reason another arrangement could remove, and either that requirement was met (or did not exist) in the
+    published plan, or the batch brought new capacity. A requirement left unmet by the last plan, with no new
+    seats, was already out of reach of the solver that made that plan; solving again every batch would only
+    repeat it. Learners who register before capacity exists are unmet for "no offer": no solve can help.
+    """
+    if len(problem.learners) > settings.solve_max_learners:
+        return False
+    open_now = {(s.learner_id, s.group_id) for s in plan.shortfalls if s.reason in _RE_ARRANGEABLE}
+    if not open_now:
+        return False
+    return bool(open_now - set(unmet_before)) or any(c.kind in _NEW_CAPACITY for c in changes)
 
 
 @dataclass(frozen=True)
@@ -87,15 +135,22 @@ def better(a: Plan, b: Plan) -> Plan:
     return min((a, b), key=lambda p: (missing(p.shortfalls), -p.objective))
 
 
-async def _run_planner(problem: Problem, mode: Mode, settings: PlannerSettings) -> Plan:
+async def _run_planner(
+    problem: Problem,
+    mode: Mode,
+    settings: PlannerSettings,
+    *,
+    unmet_before: Collection[tuple[str, str]] = (),
+    changes: Sequence[Change] = (),
+) -> Plan:
     # CP-SAT holds no GIL while it searches: solves run in a thread, so heartbeats and the relay go on.
     if mode == "repair":
         # The repair is quick pure Python: a thread would only add hand-overs (it holds the GIL anyway).
-        plan = planning.repair(problem)
-        if not plan.shortfalls:
+        plan = planning.repair(problem, last=_LAST_PLANS.get(problem.network_id))
+        if not plan.shortfalls or not solve_may_help(plan, problem, unmet_before, changes, settings):
             return plan
-        # The quick repair left requirements open: a bounded solve, warm-started from the published
-        # plan, may still meet them all.
+        # The repair left open a requirement that moving others might meet: a bounded solve, warm-started
+        # from the published plan, may still meet it.
         time_limit = settings.repair_time_limit
     else:
         plan, time_limit = None, settings.full_time_limit
@@ -127,9 +182,16 @@ async def replan(
         today=today,
         previous=[Placement(r.learner_id, r.module_id, r.firm_id, r.start_week) for r in published.values()],
     )
+    stored_shortfalls = {
+        r.shortfall_id: r
+        for r in (
+            await session.exec(select(PublishedShortfallRow).where(PublishedShortfallRow.network_id == network_id))
+        ).all()
+    }
+    unmet_before = {(r.payload["learner_id"], r.payload["group_id"]) for r in stored_shortfalls.values()}
     started = time.perf_counter()
     try:
-        plan = await _run_planner(problem, mode, settings)
+        plan = await _run_planner(problem, mode, settings, unmet_before=unmet_before, changes=changes)
     except Exception:
         # A planner failure must not stop ingestion: the state is kept and the next replan tries again.
         metrics.REPLANS.labels(mode=mode, result="error").inc()
@@ -145,7 +207,8 @@ async def replan(
             metrics.REPLANS.labels(mode=mode, result="kept").inc()
             return None
 
-    publication = await _stage(session, loaded, problem, plan, published, changes, mode)
+    _remember(network_id, problem, plan)
+    publication = await _stage(session, loaded, problem, plan, published, stored_shortfalls, changes, mode)
     metrics.REPLANS.labels(mode=mode, result="published" if publication else "unchanged").inc()
     return publication
 
@@ -156,6 +219,7 @@ async def _stage(
     problem: Problem,
     plan: Plan,
     published: dict[str, PublishedAssignmentRow],
+    stored_shortfalls: dict[str, PublishedShortfallRow],
     changes: Sequence[Change],
     mode: Mode,
 ) -> Publication | None:
@@ -246,16 +310,10 @@ async def _stage(
         )
         cancelled += 1
 
-    stored_shortfalls = {
-        r.shortfall_id: r
-        for r in (
-            await session.exec(select(PublishedShortfallRow).where(PublishedShortfallRow.network_id == network_id))
-        ).all()
-    }
     shortfall_events: list[Any] = []
     new_payloads: dict[str, dict[str, Any]] = {}
     for sid in sorted(shortfalls):
-        payload = _shortfall_payload(sid, shortfalls[sid], problem, state.learners)
+        payload = _shortfall_payload(sid, shortfalls[sid], label, state.learners)
         new_payloads[sid] = payload
         old_sf = stored_shortfalls.get(sid)
         if old_sf is None or old_sf.payload != payload:
@@ -426,7 +484,7 @@ def _cancel_reason(old: PublishedAssignmentRow, changes: Sequence[Change], short
     return reason.replace("Replanned", "Cancelled", 1)
 
 
-def _shortfall_payload(sid: str, s: Shortfall, problem: Problem, learners: Any) -> dict[str, Any]:
+def _shortfall_payload(sid: str, s: Shortfall, label: Callable[[int], str], learners: Any) -> dict[str, Any]:
     learner = learners.get(s.learner_id)
     data = ShortfallData(
         shortfall_id=sid,
@@ -442,8 +500,8 @@ def _shortfall_payload(sid: str, s: Shortfall, problem: Problem, learners: Any) 
             SeatSuggestion(
                 firm_id=g.firm_id,
                 module_id=g.module_id,
-                first_week=week_label(problem, g.first_week),
-                last_week=week_label(problem, g.last_week),
+                first_week=label(g.first_week),
+                last_week=label(g.last_week),
                 seats=max(1, g.seats),
             )
             for g in s.suggestions
