@@ -182,6 +182,10 @@ def solve_cpsat(
     # budget before search starts from the (complete, feasible) hint; search pays off far more here.
     solver.parameters.cp_model_probing_level = 0
     solver.parameters.symmetry_level = 0
+    # One presolve round and no search for big linear overlaps: on these models the later rounds and the
+    # overlap search cost seconds and gain little, and until presolve ends not even the hint is reported.
+    solver.parameters.max_presolve_iterations = 1
+    solver.parameters.find_big_linear_overlap = False
     if free is not None:
         # Neighbourhood models get a second or so; presolve would spend it before the hint is even tried.
         solver.parameters.cp_model_presolve = False
@@ -351,41 +355,89 @@ def _changes(sid: str, options: Sequence[_Option], firms: Sequence[str], m: _Mod
     """Firm changes between consecutive assignments, via "last firm attended" state literals.
 
     last[t][f] is true when the latest assignment starting at or before t is at firm f; a change happens
-    at t when an assignment starts there at f while last[previous t] is another firm. Exact both ways.
+    at t when an assignment starts there at f while some earlier assignment exists and last[previous t] is
+    not f. Every literal is defined by an equivalence, so the count is exact for any sign of the weight.
+
+    Everything is clauses over a few literals: one "starts at t at f" literal per firm and one "starts at t"
+    literal let each state and change literal see three or four literals instead of every start at t (a
+    per-firm sum over all starts made this the bulk of the model and of presolve).
     """
     model = m.model
     starting: dict[int, dict[str, list[_Option]]] = {}
     for o in options:
         starting.setdefault(o.start, {}).setdefault(o.firm, []).append(o)
-    hint_last: str | None = None
-    prev: dict[str, cp_model.IntVar] | None = None
+    value = {index: hinted for index, (_var, hinted) in m.hints.items()}
+
+    def hinted(lit: cp_model.IntVar) -> int:
+        return value.get(lit.index, 0)
+
+    def define(name: str, lit_value: int) -> cp_model.IntVar:
+        var = model.new_bool_var(name)
+        m.hint(var, lit_value)
+        value[var.index] = lit_value
+        return var
+
+    prev: dict[str, cp_model.IntVar] = {}  # last[previous t][f], only for firms the learner could have been at
+    prev_any: cp_model.IntVar | None = None  # some assignment started at or before the previous t
     changes: list[cp_model.IntVar] = []
     for t in sorted(starting):
-        at = starting[t]
-        starts_any = sum(o.var for opts in at.values() for o in opts)
-        hinted_firm = next((f for f, opts in at.items() for o in opts if m.hints[o.var.index][1]), None)
+        here: dict[str, cp_model.IntVar] = {}
+        for f, opts in starting[t].items():
+            if len(opts) == 1:
+                here[f] = opts[0].var
+            else:
+                # At most one of them holds (they all cover week t), so the sum is a literal.
+                lit = define(f"at_{sid}_{t}_{f}", sum(hinted(o.var) for o in opts))
+                model.add(lit == sum(o.var for o in opts))
+                here[f] = lit
+        if len(here) == 1:
+            starts = next(iter(here.values()))
+        else:
+            starts = define(f"starts_{sid}_{t}", sum(hinted(lit) for lit in here.values()))
+            model.add(starts == sum(here.values()))
+        if prev_any is not None:
+            for f, at_f in here.items():
+                before = prev.get(f)
+                on = hinted(at_f) and hinted(prev_any) and not (before is not None and hinted(before))
+                change = define(f"change_{sid}_{t}_{f}", int(bool(on)))
+                model.add_implication(change, at_f)
+                model.add_implication(change, prev_any)
+                if before is not None:
+                    model.add_implication(change, ~before)
+                    model.add_bool_or([~at_f, ~prev_any, before, change])
+                else:
+                    model.add_bool_or([~at_f, ~prev_any, change])
+                changes.append(change)
         last: dict[str, cp_model.IntVar] = {}
         for f in firms:
-            lit = model.new_bool_var(f"last_{sid}_{t}_{f}")
-            here = sum(o.var for o in at.get(f, []))
-            before = prev[f] if prev is not None else 0
-            model.add(lit >= here)
-            model.add(lit >= before - starts_any)
-            model.add(lit <= here + before)
-            model.add(lit <= 1 - starts_any + here)
+            starting_here = here.get(f)
+            before = prev.get(f)
+            if before is None:
+                if starting_here is not None:
+                    last[f] = starting_here  # nothing earlier at f: last is f exactly when starting here at f
+                continue
+            if starting_here is None:
+                # Stays at f while nothing starts at t.
+                lit = define(f"last_{sid}_{t}_{f}", int(hinted(before) and not hinted(starts)))
+                model.add_implication(lit, before)
+                model.add_implication(lit, ~starts)
+                model.add_bool_or([~before, starts, lit])
+            else:
+                lit = define(
+                    f"last_{sid}_{t}_{f}", int(hinted(starting_here) or (hinted(before) and not hinted(starts)))
+                )
+                model.add_implication(starting_here, lit)
+                model.add_bool_or([~before, starts, lit])
+                model.add_bool_or([~lit, starting_here, before])
+                model.add_bool_or([~lit, ~starts, starting_here])
             last[f] = lit
-            m.hint(lit, int(f == (hinted_firm if hinted_firm is not None else hint_last)))
-        if prev is not None:
-            for f, opts in at.items():
-                here = sum(o.var for o in opts)
-                elsewhere = sum(prev[g] for g in firms if g != f)
-                change = model.new_bool_var(f"change_{sid}_{t}_{f}")
-                model.add(change >= here + elsewhere - 1)
-                model.add(change <= here)
-                model.add(change <= elsewhere)
-                changes.append(change)
-                m.hint(change, int(hinted_firm == f and hint_last is not None and hint_last != f))
-        if hinted_firm is not None:
-            hint_last = hinted_firm
+        if prev_any is None:
+            now_any = starts
+        else:
+            now_any = define(f"any_{sid}_{t}", int(hinted(prev_any) or hinted(starts)))
+            model.add_implication(prev_any, now_any)
+            model.add_implication(starts, now_any)
+            model.add_bool_or([~now_any, prev_any, starts])
         prev = last
+        prev_any = now_any
     return sum(changes)
