@@ -18,7 +18,7 @@ from apscheduler.triggers.date import DateTrigger
 from .clock import Clock
 from .service import NotifierService
 from .settings import NotifierSettings
-from .store import sync_url
+from .store import create_sync_engine
 from .tables import AssignmentRecord
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,9 @@ class Scheduling:
         self._active = settings.notifier_scheduler
         self.scheduler = AsyncIOScheduler(
             jobstores={
-                "default": SQLAlchemyJobStore(url=sync_url(settings.notifier_database_url), tablename=JOB_TABLE),
+                "default": SQLAlchemyJobStore(
+                    engine=create_sync_engine(settings.notifier_database_url), tablename=JOB_TABLE
+                ),
                 "local": MemoryJobStore(),
             },
             timezone=dt.UTC,

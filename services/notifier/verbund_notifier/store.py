@@ -52,6 +52,14 @@ def sync_url(url: str) -> str:
     return _with_driver(url, _SYNC_DRIVERS)
 
 
+def create_sync_engine(url: str) -> sa.Engine:
+    """A sync engine for the job store; on SQLite it waits for other writers as long as the async one does."""
+    url = sync_url(url)
+    if url.startswith("sqlite"):
+        return sa.create_engine(url, connect_args={"timeout": 30})
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
 def create_engine(url: str) -> AsyncEngine:
     url = async_url(url)
     if url.startswith("sqlite"):
