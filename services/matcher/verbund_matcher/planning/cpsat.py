@@ -366,15 +366,12 @@ def _changes(sid: str, options: Sequence[_Option], firms: Sequence[str], m: _Mod
     starting: dict[int, dict[str, list[_Option]]] = {}
     for o in options:
         starting.setdefault(o.start, {}).setdefault(o.firm, []).append(o)
-    value = {index: hinted for index, (_var, hinted) in m.hints.items()}
-
     def hinted(lit: cp_model.IntVar) -> int:
-        return value.get(lit.index, 0)
+        return m.hints[lit.index][1]
 
     def define(name: str, lit_value: int) -> cp_model.IntVar:
         var = model.new_bool_var(name)
         m.hint(var, lit_value)
-        value[var.index] = lit_value
         return var
 
     prev: dict[str, cp_model.IntVar] = {}  # last[previous t][f], only for firms the learner could have been at
