@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import pytest
 from verbund_matcher.planning import Assignment, Plan, Problem, Weights, evaluate, solve, validate
+from verbund_matcher.planning.construct import construct
+from verbund_matcher.planning.cpsat import solve_cpsat
 from verbund_matcher.planning.model import Learner
 
 from .networks import learner, network
@@ -128,3 +131,46 @@ def test_a_group_course_that_cannot_be_filled_still_gets_a_cpsat_plan_with_decla
     short = sum(d.required - d.assigned for d in plan.deficits)
     assert short <= sum(d.required - d.assigned for d in start.deficits)
     assert plan.objective == evaluate(problem, plan.assignments).objective
+
+
+def _exact_network(change: int, idle: int) -> Problem:
+    person = learner(
+        "s1",
+        last=6,
+        unavailable=frozenset({3}),
+        firm_pref={"F1": 2, "F3": 1},
+        weights=Weights(module=1, firm=1, change=change, idle=idle),
+    )
+    return network(
+        modules={"A": 1, "B": 2, "C": 1},
+        precedence=[("C", "A")],
+        offers=[("F1", "A", 0, 2, 1), ("F2", "A", 1, 5, 1), ("F2", "B", 0, 6, 1), ("F3", "C", 1, 6, 1)],
+        learners=[person],
+    )
+
+
+def _with_published_plan(problem: Problem) -> Problem:
+    """The same network with its constructive plan published and the two earliest assignments frozen."""
+    published = tuple(construct(problem))
+    frozen = tuple(sorted(published, key=lambda a: (a.start, a.learner_id))[:2])
+    return dataclasses.replace(problem, previous=published, frozen=frozen)
+
+
+@pytest.mark.parametrize(
+    "problem",
+    [
+        _workshop_network(3),
+        _workshop_network(9),
+        _with_published_plan(_workshop_network(3)),
+        _exact_network(-3, -1),
+        _exact_network(3, 1),
+    ],
+    ids=["min-seats-met", "min-seats-unfillable", "published-and-frozen", "change-costs", "change-earns"],
+)
+def test_the_constructive_plan_is_a_complete_feasible_hint_of_the_model(problem: Problem) -> None:
+    # With every variable fixed to its hinted value CP-SAT can only confirm the hint or reject it: a hint
+    # that broke any constraint (a hard minimum, a wrong state or change literal) would come back infeasible.
+    hint = construct(problem)
+    result = solve_cpsat(problem, hint=hint, fix_to_hint=True, time_limit=10.0, workers=1)
+    assert result.found
+    assert set(result.assignments) == set(hint) | {a for a in problem.frozen if a not in hint}

@@ -68,11 +68,14 @@ def solve_cpsat(
     table: SeatTable | None = None,
     scopes: Mapping[str, LearnerScope] | None = None,
     fixed_occupancy: Mapping[Cell, Mapping[int, int]] | None = None,
+    fix_to_hint: bool = False,
 ) -> CpResult:
     """Plan the learners in `free` (all when None) with `fixed` holding their seats; never raises on bad luck.
 
     `others_min` is the lowest sat(s) among the learners not planned here (they still count in the min term).
     `fixed_occupancy` may replace `fixed` with its seat counts per (firm, module) and week.
+    `fix_to_hint` fixes every variable to its hinted value: the result is found exactly when the hint (with
+    the end, state, change, slack and minimum values worked out from it) is a solution of the model.
     """
     began = perf_counter()
     table = table if table is not None else seat_table(problem.offers)
@@ -189,6 +192,7 @@ def solve_cpsat(
     if free is not None:
         # Neighbourhood models get a second or so; presolve would spend it before the hint is even tried.
         solver.parameters.cp_model_presolve = False
+    solver.parameters.fix_variables_to_their_hinted_value = fix_to_hint
     code = solver.solve(m.model)
     status = solver.status_name(code).lower()
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -366,6 +370,7 @@ def _changes(sid: str, options: Sequence[_Option], firms: Sequence[str], m: _Mod
     starting: dict[int, dict[str, list[_Option]]] = {}
     for o in options:
         starting.setdefault(o.start, {}).setdefault(o.firm, []).append(o)
+
     def hinted(lit: cp_model.IntVar) -> int:
         return m.hints[lit.index][1]
 
