@@ -136,7 +136,9 @@ def solve_cpsat(
         hinted_sat = learner_sat(problem, learner, chosen)
         sat_terms.append((learner, sat_expr, hinted_sat))
         objective.append(sat_expr)
-        objective.append(sum(cover * o.var + (change_penalty * o.var if o.previous else 0) for o in options))
+        objective.append(
+            _weighted([o.var for o in options], [cover + (change_penalty if o.previous else 0) for o in options])
+        )
 
     hint_used = occupancy(
         [*hint, *(a for s in learners for a in frozen_by.get(s.id, []) if a not in set(hint))], problem.modules
@@ -148,11 +150,11 @@ def solve_cpsat(
         # Frozen seats stay even over a reduced offer; the validator reports that, the model must not fail.
         cap = max(cap, frozen_cells.get((firm, module, week), 0))
         if len(literals) > cap:
-            m.model.add(sum(literals) <= cap)
+            m.model.add(_total(literals) <= cap)
         minimum = table.min_at(firm, module, week) - already
         if minimum > 0:
             short = m.model.new_int_var(0, minimum, f"short_{firm}_{module}_{week}")
-            m.model.add(sum(literals) + short >= minimum)
+            m.model.add(_total(literals) + short >= minimum)
             hinted = hint_used.get((firm, module), {}).get(week, 0)
             m.hint(short, max(0, minimum - hinted))
             deficits.append(short)
@@ -171,8 +173,8 @@ def solve_cpsat(
         m.hint(worst, max(lowest, min(min(hinted_min), scale + 1)))
     else:
         m.model.add(worst == 0)
-    objective.append(-deficit_cost * sum(deficits))
-    m.model.maximize(sum(objective))
+    objective.append(-deficit_cost * _total(deficits))
+    m.model.maximize(_total(objective))
     for var, value in m.hints.values():
         m.model.add_hint(var, value)
 
@@ -218,6 +220,15 @@ def solve_cpsat(
         if bound >= 2 * scale:
             bound = None  # no better than what any plan trivially satisfies: not worth reporting
     return CpResult(tuple(result), status, True, bound, n_options)
+
+
+def _total(terms: Sequence[cp_model.LinearExprT]) -> cp_model.LinearExpr:
+    """Σ terms as one flat expression (Python's sum nests one node per term, slow on big models)."""
+    return cp_model.LinearExpr.sum(terms)
+
+
+def _weighted(literals: Sequence[cp_model.IntVar], coefficients: Sequence[int]) -> cp_model.LinearExpr:
+    return cp_model.LinearExpr.weighted_sum(literals, coefficients)
 
 
 def _groups_disjoint(problem: Problem) -> bool:
@@ -303,7 +314,7 @@ def _learner_constraints(
     for group, required in scope.required.items():
         members = [o.var for o in options if group in scope.groups_of.get(o.module, ())]
         if len(members) > required:
-            model.add(sum(members) <= required)
+            model.add(_total(members) <= required)
     limit = problem.settings.max_modules_per_firm
     if limit is not None:
         by_firm: dict[str, list[cp_model.IntVar]] = {}
@@ -311,7 +322,7 @@ def _learner_constraints(
             by_firm.setdefault(o.firm, []).append(o.var)
         for literals in by_firm.values():
             if len(literals) > limit:
-                model.add(sum(literals) <= limit)
+                model.add(_total(literals) <= limit)
     covering: dict[int, list[cp_model.IntVar]] = {}
     for o in options:
         for wk in range(o.start, o.start + o.duration):
@@ -329,30 +340,34 @@ def _learner_constraints(
                 model.add(o.var == 0)
             continue
         taken = model.new_bool_var(f"y_{sid}_{module}")
-        model.add(taken == sum(o.var for o in after))
+        model.add(taken == _total([o.var for o in after]))
         m.hint(taken, sum(chosen(o) for o in after))
-        model.add(sum(o.var for o in before) >= taken)
+        model.add(_total([o.var for o in before]) >= taken)
         model.add(
-            sum((o.start + o.duration) * o.var for o in before) <= sum(o.start * o.var for o in after)
+            _weighted([o.var for o in before], [o.start + o.duration for o in before])
+            <= _weighted([o.var for o in after], [o.start for o in after])
         ).only_enforce_if(taken)
 
-    sat: list[cp_model.LinearExprT] = [sum(o.value * o.var for o in options)]
+    sat: list[cp_model.LinearExprT] = [_weighted([o.var for o in options], [o.value for o in options])]
     if not options:
         return 0
     base = learner.first_week - 1
     if weights.idle != 0:
         last_week = max(o.start + o.duration - 1 for o in options)
         end = model.new_int_var(min(base, last_week), max(base, last_week), f"end_{sid}")
-        ends = [base + sum((o.start + o.duration - 1 - base) * o.var for o in opts) for opts in by_module.values()]
+        ends = [
+            base + _weighted([o.var for o in opts], [o.start + o.duration - 1 - base for o in opts])
+            for opts in by_module.values()
+        ]
         model.add_max_equality(end, [base, *ends])
         hinted_end = max([base] + [o.start + o.duration - 1 for o in options if chosen(o)])
         m.hint(end, hinted_end)
-        idle = end - base - sum(o.duration * o.var for o in options)
+        idle = end - base - _weighted([o.var for o in options], [o.duration for o in options])
         sat.append(weights.idle * idle)
     firms = sorted({o.firm for o in options})
     if weights.change != 0 and len(firms) > 1:
         sat.append(weights.change * _changes(sid, options, firms, m))
-    return sum(sat)
+    return _total(sat)
 
 
 def _changes(sid: str, options: Sequence[_Option], firms: Sequence[str], m: _Model) -> cp_model.LinearExprT:
@@ -390,13 +405,13 @@ def _changes(sid: str, options: Sequence[_Option], firms: Sequence[str], m: _Mod
             else:
                 # At most one of them holds (they all cover week t), so the sum is a literal.
                 lit = define(f"at_{sid}_{t}_{f}", sum(hinted(o.var) for o in opts))
-                model.add(lit == sum(o.var for o in opts))
+                model.add(lit == _total([o.var for o in opts]))
                 here[f] = lit
         if len(here) == 1:
             starts = next(iter(here.values()))
         else:
             starts = define(f"starts_{sid}_{t}", sum(hinted(lit) for lit in here.values()))
-            model.add(starts == sum(here.values()))
+            model.add(starts == _total(list(here.values())))
         if prev_any is not None:
             for f, at_f in here.items():
                 before = prev.get(f)
@@ -442,4 +457,4 @@ def _changes(sid: str, options: Sequence[_Option], firms: Sequence[str], m: _Mod
             model.add_bool_or([~now_any, prev_any, starts])
         prev = last
         prev_any = now_any
-    return sum(changes)
+    return _total(changes)
