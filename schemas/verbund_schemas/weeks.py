@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, PlainSerializer
@@ -11,6 +12,8 @@ from pydantic import BeforeValidator, Field, PlainSerializer
 _WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
+# Cached: replanning a network converts the same few hundred week strings on every batch.
+@lru_cache(maxsize=8192)
 def parse_iso_week(text: str) -> tuple[int, int]:
     """Return (year, week) of an ISO week string, or raise ValueError naming the expected form."""
     m = _WEEK_RE.match(text.strip())
@@ -23,6 +26,7 @@ def parse_iso_week(text: str) -> tuple[int, int]:
     return year, week
 
 
+@lru_cache(maxsize=8192)
 def week_monday(text: str) -> dt.date:
     """The Monday that starts an ISO week."""
     year, week = parse_iso_week(text)
