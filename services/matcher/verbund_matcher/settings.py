@@ -29,6 +29,11 @@ class MatcherSettings(BaseSettings):
     replan_time_limit: float = Field(
         default=5.0, gt=0, description="Seconds for the solve that follows a repair which left requirements open"
     )
+    replan_solve_max_learners: int = Field(
+        default=200,
+        ge=0,
+        description="Largest network whose batch may wait for that solve; bigger ones wait for the re-optimisation",
+    )
     full_reoptimise_interval: float = Field(
         default=3600.0, ge=0, description="Seconds between full re-optimisations of a network (0: never)"
     )
