@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, TypeAlias
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field, ValidationError
 
 from .envelope import Envelope
 from .inbound import (
@@ -81,32 +81,6 @@ OUTBOUND_TYPES: tuple[type[Envelope], ...] = (
 NOTIFICATION_TYPES: tuple[type[Envelope], ...] = (NotificationDelivered, NotificationFailed)
 ALL_TYPES: tuple[type[Envelope], ...] = INBOUND_TYPES + OUTBOUND_TYPES + NOTIFICATION_TYPES
 BY_NAME: dict[str, type[Envelope]] = {t.EVENT_TYPE: t for t in ALL_TYPES}
-
-_ANY_EVENT: TypeAdapter[Envelope] = TypeAdapter(
-    Annotated[
-        NetworkConfigured
-        | CurriculumPublished
-        | FirmRegistered
-        | FirmUpdated
-        | FirmLeft
-        | CapacityOffered
-        | CapacityChanged
-        | CapacityWithdrawn
-        | LearnerRegistered
-        | LearnerUpdated
-        | LearnerWithdrawn
-        | AssignmentMade
-        | AssignmentChanged
-        | AssignmentCancelled
-        | PlanPublished
-        | ShortfallDetected
-        | ShortfallResolved
-        | EventRejected
-        | NotificationDelivered
-        | NotificationFailed,
-        Field(discriminator="type"),
-    ]
-)
 
 
 class InvalidEvent(ValueError):
@@ -191,8 +165,3 @@ def decode_event(raw: bytes | str, allowed: tuple[type[Envelope], ...] = ALL_TYP
 def encode_event(event: Envelope) -> bytes:
     """Wire form: compact UTF-8 JSON, readable by any Kafka client."""
     return event.model_dump_json(exclude_none=False).encode("utf-8")
-
-
-def parse_any(obj: Any) -> Envelope:
-    """Validate any known event with one discriminated-union pass (fast path for trusted producers)."""
-    return _ANY_EVENT.validate_python(obj)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import re
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import ClassVar, Literal
 
@@ -164,3 +167,50 @@ class EventRejected(Envelope):
     EVENT_TYPE: ClassVar[str] = "EventRejected"
     type: Literal["EventRejected"] = "EventRejected"
     data: EventRejectedData
+
+    @classmethod
+    def of_record(
+        cls,
+        *,
+        service: str,
+        topic: str,
+        partition: int,
+        offset: int,
+        key: str | None,
+        raw: bytes,
+        reason: str,
+        errors: Sequence[str] = (),
+        event_id: str | None = None,
+        event_type: str | None = None,
+        network_id: str | None = None,
+    ) -> EventRejected:
+        """The rejection of one consumed Kafka record: its bytes as text (when UTF-8) and as base64.
+
+        The subject is the network id when one is known, else the key when it could be one, else "unknown":
+        junk may carry no usable id at all, and the rejection must still be publishable.
+        """
+        try:
+            text: str | None = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        subject = network_id or (key if key is not None and _ID.fullmatch(key) else None) or "unknown"
+        return cls(
+            source=f"verbund-{service}",
+            subject=subject,
+            data=EventRejectedData(
+                service=service,
+                topic=topic,
+                partition=partition,
+                offset=offset,
+                key=key,
+                original_event_id=event_id,
+                original_type=event_type,
+                original_text=text,
+                original_base64=base64.b64encode(raw).decode("ascii"),
+                reason=reason,
+                errors=list(errors),
+            ),
+        )
+
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
@@ -21,7 +20,6 @@ from verbund_schemas import (
     AssignmentMade,
     Envelope,
     EventRejected,
-    EventRejectedData,
     InvalidEvent,
     PlanPublished,
     ShortfallDetected,
@@ -87,26 +85,17 @@ PublishRejected = Callable[[EventRejected], Awaitable[None]]
 
 
 def rejection(raw: bytes, origin: Origin, error: InvalidEvent) -> EventRejected:
-    try:
-        text: str | None = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = None
-    return EventRejected(
-        source=f"verbund-{SERVICE}",
-        subject=origin.key or "unknown",
-        data=EventRejectedData(
-            service=SERVICE,
-            topic=origin.topic,
-            partition=origin.partition,
-            offset=origin.offset,
-            key=origin.key,
-            original_event_id=error.event_id,
-            original_type=error.event_type,
-            original_text=text,
-            original_base64=base64.b64encode(raw).decode("ascii"),
-            reason=error.reason,
-            errors=error.errors,
-        ),
+    return EventRejected.of_record(
+        service=SERVICE,
+        topic=origin.topic,
+        partition=origin.partition,
+        offset=origin.offset,
+        key=origin.key,
+        raw=raw,
+        reason=error.reason,
+        errors=error.errors,
+        event_id=error.event_id,
+        event_type=error.event_type,
     )
 
 

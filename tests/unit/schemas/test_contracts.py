@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -136,3 +137,20 @@ def test_every_event_type_is_on_exactly_one_topic_and_keys_are_network_ids() -> 
     placed = [e for t in topics.values() for e in t.events]
     assert sorted(placed) == sorted(t.EVENT_TYPE for t in ALL_TYPES)
     assert {t.key for t in topics.values()} == {"network_id"}
+
+
+def test_a_rejection_keeps_the_exact_bytes_and_files_junk_keys_under_unknown() -> None:
+    from verbund_schemas import EventRejected
+
+    junk = EventRejected.of_record(
+        service="notifier", topic="t", partition=0, offset=7, key="not a network!", raw=b"\xff  {", reason="r"
+    )
+    assert junk.subject == "unknown"
+    assert junk.data.original_text is None
+    assert base64.b64decode(junk.data.original_base64) == b"\xff  {"
+
+    keyed = EventRejected.of_record(
+        service="matcher", topic="t", partition=1, offset=8, key="net-1", raw=b"  {oops} \n", reason="r"
+    )
+    assert keyed.subject == "net-1" and keyed.source == "verbund-matcher"
+    assert keyed.data.original_text == "  {oops} \n"

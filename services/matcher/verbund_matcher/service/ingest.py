@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import logging
 import re
@@ -13,13 +12,13 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from verbund_schemas import INBOUND_TYPES, Envelope, EventRejected, EventRejectedData, InvalidEvent, decode_event
+from verbund_schemas import INBOUND_TYPES, Envelope, EventRejected, InvalidEvent, decode_event
 
 from ..domain.network import Change, Rejection
 from ..ops import metrics
 from ..store.networks import LoadedNetwork, NetworkCache, load_network, save_network
 from ..store.tables import InboxRow
-from .outbox import SOURCE, enqueue
+from .outbox import enqueue
 from .replan import PlannerSettings, Publication, replan
 
 log = logging.getLogger(__name__)
@@ -74,28 +73,18 @@ def _decode(record: Record) -> _Decoded:
 
 
 def _rejection(d: _Decoded, reason: str, errors: list[str], network_id: str | None) -> EventRejected:
-    raw = d.record.value or b""
-    try:
-        text: str | None = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = None
-    return EventRejected(
-        source=SOURCE,
-        # The subject must be an Id; rejected bytes may carry no usable network id at all.
-        subject=network_id or "unknown",
-        data=EventRejectedData(
-            service=SERVICE,
-            topic=d.record.topic,
-            partition=d.record.partition,
-            offset=d.record.offset,
-            key=d.record.key_text,
-            original_event_id=d.event.id if d.event else (d.problem.event_id if d.problem else None),
-            original_type=d.event.type if d.event else (d.problem.event_type if d.problem else None),
-            original_text=text,
-            original_base64=base64.b64encode(raw).decode("ascii"),
-            reason=reason,
-            errors=errors,
-        ),
+    return EventRejected.of_record(
+        service="matcher",
+        topic=d.record.topic,
+        partition=d.record.partition,
+        offset=d.record.offset,
+        key=d.record.key_text,
+        raw=d.record.value or b"",
+        reason=reason,
+        errors=errors,
+        event_id=d.event.id if d.event else (d.problem.event_id if d.problem else None),
+        event_type=d.event.type if d.event else (d.problem.event_type if d.problem else None),
+        network_id=network_id,
     )
 
 
