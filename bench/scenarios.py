@@ -159,6 +159,27 @@ LAST_NAMES = [
 ]
 
 
+def curriculum(
+    curriculum_id: str,
+    name: str,
+    modules: Iterable[tuple[str, str, int, int]],
+    groups: list[dict[str, Any]],
+    precedence: Iterable[tuple[str, str]],
+) -> dict[str, Any]:
+    """CurriculumPublished data from (id, name, weeks, priority) module rows and (module, requires) pairs."""
+    return {
+        "curriculum_id": curriculum_id,
+        "name": name,
+        "modules": [{"module_id": m, "name": n, "duration_weeks": d, "priority": p} for m, n, d, p in modules],
+        "groups": groups,
+        "precedence": [{"module_id": m, "requires": r} for m, r in precedence],
+    }
+
+
+def group(group_id: str, name: str, module_ids: Iterable[str], required: int) -> dict[str, Any]:
+    return {"group_id": group_id, "name": name, "module_ids": list(module_ids), "required": required}
+
+
 def mail_local(text: str) -> str:
     """The part of an email address before the @, in plain ASCII."""
     local = text.lower()
@@ -280,34 +301,26 @@ def plastics(seed: int) -> list[Envelope]:
     )
     log.add(
         CurriculumPublished,
-        {
-            "curriculum_id": "vmkk-formteile",
-            "name": "Verfahrensmechaniker/-in für Kunststoff- und Kautschuktechnik, Formteile",
-            "modules": [
-                {"module_id": m, "name": n, "duration_weeks": d, "priority": p} for m, n, d, p in PLASTICS_MODULES
+        curriculum(
+            "vmkk-formteile",
+            "Verfahrensmechaniker/-in für Kunststoff- und Kautschuktechnik, Formteile",
+            PLASTICS_MODULES,
+            [
+                group(
+                    "pflicht", "Pflichtabschnitte", [m for m, *_ in PLASTICS_MODULES if m not in PLASTICS_ELECTIVES], 8
+                ),
+                group("wahl", "Wahlabschnitt", PLASTICS_ELECTIVES, 1),
             ],
-            "groups": [
-                {
-                    "group_id": "pflicht",
-                    "name": "Pflichtabschnitte",
-                    "module_ids": [m for m, *_ in PLASTICS_MODULES if m not in PLASTICS_ELECTIVES],
-                    "required": 8,
-                },
-                {"group_id": "wahl", "name": "Wahlabschnitt", "module_ids": list(PLASTICS_ELECTIVES), "required": 1},
-            ],
-            "precedence": [
-                {"module_id": m, "requires": r}
-                for m, r in (
-                    ("spritzgiessen", "grundlagen"),
-                    ("extrusion", "grundlagen"),
-                    ("cnc", "grundlagen"),
-                    ("instandhaltung", "grundlagen"),
-                    ("werkzeugbau", "cnc"),
-                    ("qualitaetssicherung", "werkstoffpruefung"),
-                    ("faserverbund", "werkstoffpruefung"),
-                )
-            ],
-        },
+            (
+                ("spritzgiessen", "grundlagen"),
+                ("extrusion", "grundlagen"),
+                ("cnc", "grundlagen"),
+                ("instandhaltung", "grundlagen"),
+                ("werkzeugbau", "cnc"),
+                ("qualitaetssicherung", "werkstoffpruefung"),
+                ("faserverbund", "werkstoffpruefung"),
+            ),
+        ),
     )
     first_names = {
         "west": (
@@ -517,30 +530,18 @@ def nursing(seed: int, learners: int = 36) -> list[Envelope]:
     precedence += [("psychiatrie", "akut-stationaer"), ("psychiatrie", "langzeit-stationaer")]
     log.add(
         CurriculumPublished,
-        {
-            "curriculum_id": "pflegefachperson",
-            "name": "Pflegefachfrau / Pflegefachmann (generalistisch)",
-            "modules": [
-                {"module_id": m, "name": n, "duration_weeks": d, "priority": p} for m, n, d, p in NURSING_MODULES
+        curriculum(
+            "pflegefachperson",
+            "Pflegefachfrau / Pflegefachmann (generalistisch)",
+            NURSING_MODULES,
+            [
+                group("orientierung", "Orientierungseinsatz", ["orientierung"], 1),
+                group("pflicht", "Pflichteinsätze", NURSING_COMPULSORY, 5),
+                group("vertiefung", "Vertiefungseinsatz", ["vertiefung"], 1),
+                group("weitere", "Weitere Einsätze", NURSING_FURTHER, 2),
             ],
-            "groups": [
-                {
-                    "group_id": "orientierung",
-                    "name": "Orientierungseinsatz",
-                    "module_ids": ["orientierung"],
-                    "required": 1,
-                },
-                {
-                    "group_id": "pflicht",
-                    "name": "Pflichteinsätze",
-                    "module_ids": list(NURSING_COMPULSORY),
-                    "required": 5,
-                },
-                {"group_id": "vertiefung", "name": "Vertiefungseinsatz", "module_ids": ["vertiefung"], "required": 1},
-                {"group_id": "weitere", "name": "Weitere Einsätze", "module_ids": list(NURSING_FURTHER), "required": 2},
-            ],
-            "precedence": [{"module_id": m, "requires": r} for m, r in precedence],
-        },
+            precedence,
+        ),
     )
     for firm_id, name, postcode, city, _carrier, _seats in NURSING_FIRMS:
         log.add(
@@ -679,31 +680,23 @@ def it(seed: int, learners: int = 30) -> list[Envelope]:
     )
     log.add(
         CurriculumPublished,
-        {
-            "curriculum_id": "fachinformatik",
-            "name": "Fachinformatiker/-in",
-            "modules": [{"module_id": m, "name": n, "duration_weeks": d, "priority": p} for m, n, d, p in IT_MODULES],
-            "groups": [
-                {
-                    "group_id": "pflicht",
-                    "name": "Pflichtbausteine",
-                    "module_ids": [m for m, *_ in IT_MODULES if m not in IT_ELECTIVES],
-                    "required": 6,
-                },
-                {"group_id": "wahl", "name": "Wahlbausteine", "module_ids": list(IT_ELECTIVES), "required": 2},
+        curriculum(
+            "fachinformatik",
+            "Fachinformatiker/-in",
+            IT_MODULES,
+            [
+                group("pflicht", "Pflichtbausteine", [m for m, *_ in IT_MODULES if m not in IT_ELECTIVES], 6),
+                group("wahl", "Wahlbausteine", IT_ELECTIVES, 2),
             ],
-            "precedence": [
-                {"module_id": m, "requires": r}
-                for m, r in (
-                    ("netzwerke", "it-support"),
-                    ("it-sicherheit", "netzwerke"),
-                    ("datenbanken", "anwendungsentwicklung"),
-                    ("datenanalyse", "datenbanken"),
-                    ("cloud", "systemadministration"),
-                    ("webentwicklung", "anwendungsentwicklung"),
-                )
-            ],
-        },
+            (
+                ("netzwerke", "it-support"),
+                ("it-sicherheit", "netzwerke"),
+                ("datenbanken", "anwendungsentwicklung"),
+                ("datenanalyse", "datenbanken"),
+                ("cloud", "systemadministration"),
+                ("webentwicklung", "anwendungsentwicklung"),
+            ),
+        ),
     )
     for firm_id, name, postcode, city, _ in IT_FIRMS:
         log.add(FirmRegistered, {"firm_id": firm_id, "name": name, "location": {"postcode": postcode, "city": city}})
@@ -795,29 +788,16 @@ def synthetic(size: Size, seed: int) -> list[Envelope]:
     precedence = [(module_ids[k + 1], module_ids[k]) for k in range(0, min(compulsory - 1, 6), 2)]
     log.add(
         CurriculumPublished,
-        {
-            "curriculum_id": "generic",
-            "name": "Generic curriculum",
-            "modules": [
-                {"module_id": m, "name": f"Module {m}", "duration_weeks": d, "priority": rng.randint(0, 3)}
-                for m, d in zip(module_ids, durations, strict=True)
+        curriculum(
+            "generic",
+            "Generic curriculum",
+            [(m, f"Module {m}", d, rng.randint(0, 3)) for m, d in zip(module_ids, durations, strict=True)],
+            [
+                group("core", "Compulsory", module_ids[:compulsory], compulsory),
+                group("elective", "Electives", module_ids[compulsory:], chosen_electives),
             ],
-            "groups": [
-                {
-                    "group_id": "core",
-                    "name": "Compulsory",
-                    "module_ids": module_ids[:compulsory],
-                    "required": compulsory,
-                },
-                {
-                    "group_id": "elective",
-                    "name": "Electives",
-                    "module_ids": module_ids[compulsory:],
-                    "required": chosen_electives,
-                },
-            ],
-            "precedence": [{"module_id": m, "requires": r} for m, r in precedence],
-        },
+            precedence,
+        ),
     )
     firm_ids = [f"f{k + 1:04d}" for k in range(size.firms)]
     for f in firm_ids:
