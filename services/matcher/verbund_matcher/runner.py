@@ -107,11 +107,11 @@ async def _consumer_lag(broker: KafkaBroker) -> int:
     return lag
 
 
-async def _watch_lag(broker: KafkaBroker) -> None:
+async def _watch_lag(broker: KafkaBroker, every: float = 5.0) -> None:
     while True:
         with contextlib.suppress(Exception):
             metrics.CONSUMER_LAG.set(await _consumer_lag(broker))
-        await asyncio.sleep(5)
+        await asyncio.sleep(every)
 
 
 @contextlib.asynccontextmanager
@@ -175,7 +175,7 @@ async def run_matcher(
         await relay.start()
         await app.start()
         scheduler.start()
-        lag_task = asyncio.create_task(_watch_lag(broker), name="verbund-consumer-lag")
+        lag_task = asyncio.create_task(_watch_lag(broker, settings.lag_poll_seconds), name="verbund-consumer-lag")
         log.info("matcher started", extra={"group_id": settings.group_id, "database": engine.url.render_as_string()})
         yield matcher
     finally:

@@ -46,6 +46,9 @@ class MatcherSettings(BaseSettings):
     health_port: int = Field(default=8081, ge=0, le=65535, description="Port of /healthz, /readyz, /metrics (0: off)")
     health_host: str = Field(default="127.0.0.1", description="Address the health endpoint binds to")
     shutdown_grace_seconds: float = Field(default=30.0, gt=0, description="How long SIGTERM waits for a batch")
+    lag_poll_seconds: float = Field(
+        default=5.0, gt=0, description="Seconds between updates of the consumer-lag gauge on /metrics"
+    )
     auto_offset_reset: Literal["earliest", "latest"] = Field(
         default="earliest", description="Where a new consumer group starts"
     )
