@@ -14,15 +14,16 @@ from .strategies import small_problems
 A = Assignment
 
 
+CHANGES = ("offer withdrawn", "offer added", "learner withdrawn", "learners added", "renamed", "nothing")
+
+
 @st.composite
-def a_plan_then_a_change(draw: st.DrawFn) -> tuple[Problem, Plan, Problem]:
+def a_plan_then_a_change(draw: st.DrawFn, changes: tuple[str, ...] = CHANGES) -> tuple[Problem, Plan, Problem]:
     """A solved network, then the next problem: its plan published, and one change of the kinds the matcher sees."""
     before = draw(small_problems())
     plan = solve(before, strategy="construct")
     after = dataclasses.replace(before, previous=plan.assignments)
-    change = draw(
-        st.sampled_from(["offer withdrawn", "offer added", "learner withdrawn", "learner added", "renamed", "nothing"])
-    )
+    change = draw(st.sampled_from(changes))
     if change == "offer withdrawn" and after.offers:
         gone = draw(st.sampled_from(after.offers))
         after = dataclasses.replace(after, offers=tuple(o for o in after.offers if o is not gone))
@@ -33,9 +34,13 @@ def a_plan_then_a_change(draw: st.DrawFn) -> tuple[Problem, Plan, Problem]:
     elif change == "learner withdrawn" and after.learners:
         gone_id = draw(st.sampled_from([s.id for s in after.learners]))
         after = dataclasses.replace(after, learners=tuple(s for s in after.learners if s.id != gone_id))
-    elif change == "learner added" and after.learners:
-        twin = dataclasses.replace(after.learners[0], id="newcomer", name="Newcomer")
-        after = dataclasses.replace(after, learners=(*after.learners, twin))
+    elif change == "learners added" and after.learners:
+        # Newcomers like existing learners, so they compete for the same seats (the matcher's usual batch).
+        twins = [
+            dataclasses.replace(draw(st.sampled_from(after.learners)), id=f"newcomer{i}", name=f"Newcomer {i}")
+            for i in range(draw(st.integers(1, 3)))
+        ]
+        after = dataclasses.replace(after, learners=(*after.learners, *twins))
     elif change == "renamed" and after.learners:
         index = draw(st.integers(0, len(after.learners) - 1))
         people = list(after.learners)
@@ -47,6 +52,17 @@ def a_plan_then_a_change(draw: st.DrawFn) -> tuple[Problem, Plan, Problem]:
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=a_plan_then_a_change())
 def test_repair_with_the_last_plan_answers_exactly_as_repair_without_it(case: tuple[Problem, Plan, Problem]) -> None:
+    _same_answer_with_and_without_last(case)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=a_plan_then_a_change(changes=("learners added",)))
+def test_newcomers_alone_are_placed_as_a_full_repair_would_place_them(case: tuple[Problem, Plan, Problem]) -> None:
+    # Only learners added: repair takes its shortcut (nothing earlier is re-checked); the answer must not differ.
+    _same_answer_with_and_without_last(case)
+
+
+def _same_answer_with_and_without_last(case: tuple[Problem, Plan, Problem]) -> None:
     before, plan, after = case
     fresh = repair(after)
     reused = repair(after, last=(before, plan))
@@ -60,6 +76,7 @@ def test_repair_with_the_last_plan_answers_exactly_as_repair_without_it(case: tu
         fresh.moved,
     )
     assert validate(after, reused) == []
+    assert dict(reused.learner_bounds) == dict(fresh.learner_bounds)
 
 
 def _two_learners_one_seat() -> tuple[Problem, Plan]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
 
-from verbund_schemas import week_index, week_monday, week_of
+from verbund_schemas import CurriculumPublishedData, LearnerData, week_index, week_monday, week_of
 
 from ..planning.model import (
     Assignment,
@@ -23,6 +24,33 @@ from ..planning.model import (
 from .network import NetworkState
 
 
+class PlacementLike(Protocol):
+    """Anything that says where an assignment is, in the outside world's terms (a Placement, a stored row)."""
+
+    @property
+    def learner_id(self) -> str: ...
+    @property
+    def module_id(self) -> str: ...
+    @property
+    def firm_id(self) -> str: ...
+    @property
+    def start_week(self) -> str: ...
+
+
+@dataclass
+class ProblemMemo:
+    """What build_problem made last time for one network, to hand out the same objects when inputs are the same.
+
+    Unchanged learners come back as the very same Learner objects, so the planner sees at a glance (by
+    identity) who changed, and a batch of a few events does not rebuild hundreds of learners. Valid for one
+    origin week; a different origin starts afresh.
+    """
+
+    origin_week: str = ""
+    learners: dict[str, tuple[LearnerData, CurriculumPublishedData, Learner]] = field(default_factory=dict)
+    placements: dict[tuple[str, str, str, str], Assignment] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Placement:
     """A published assignment as the outside world knows it: ISO start week, not an index."""
@@ -37,17 +65,25 @@ def build_problem(
     state: NetworkState,
     *,
     today: dt.date,
-    previous: Iterable[Placement] = (),
+    previous: Iterable[PlacementLike] = (),
+    memo: ProblemMemo | None = None,
 ) -> Problem:
     """The planning problem for one network as of `today`.
 
     Previous placements that have started or start within the notice period are frozen, unless their
-    learner was withdrawn or their firm left (nothing can be kept there).
+    learner was withdrawn or their firm left (nothing can be kept there). `memo` (kept by the caller per
+    network) lets unchanged learners and placements be re-used instead of rebuilt.
     """
     config = state.config
     previous = list(previous)
     origin_week = _origin(state, today, previous)
     origin = week_monday(origin_week)
+    if memo is None:
+        memo = ProblemMemo()
+    if memo.origin_week != origin_week:
+        memo.origin_week = origin_week
+        memo.learners.clear()
+        memo.placements.clear()
 
     def idx(week: str) -> int:
         return week_index(week, origin_week)
@@ -82,6 +118,10 @@ def build_problem(
     learners = []
     for ln in sorted(state.learners.values(), key=lambda ln: ln.learner_id):
         cur = state.curricula[ln.curriculum_id]
+        known = memo.learners.get(ln.learner_id)
+        if known is not None and known[0] is ln and known[1] is cur:
+            learners.append(known[2])
+            continue
         first, last = idx(ln.first_week), idx(ln.last_week)
         unavailable = frozenset(
             w
@@ -109,11 +149,28 @@ def build_problem(
                 home_firm_id=ln.home_firm_id,
             )
         )
+        memo.learners[ln.learner_id] = (ln, cur, learners[-1])
+    if len(memo.learners) > len(learners):
+        present = {ln.id for ln in learners}
+        for gone in [k for k in memo.learners if k not in present]:
+            del memo.learners[gone]
 
     known_learners = {ln.id: ln for ln in learners}
-    prev = tuple(
-        Assignment(p.learner_id, p.module_id, p.firm_id, idx(p.start_week)) for p in previous if p.module_id in modules
-    )
+    placements = memo.placements
+    prev_list = []
+    for p in previous:
+        if p.module_id not in modules:
+            continue
+        key = (p.learner_id, p.module_id, p.firm_id, p.start_week)
+        found = placements.get(key)
+        if found is None:
+            found = placements[key] = Assignment(p.learner_id, p.module_id, p.firm_id, idx(p.start_week))
+        prev_list.append(found)
+    if len(placements) > 2 * len(prev_list) + 64:
+        keep = {(a.learner_id, a.module_id, a.firm_id, week_label_at(origin, a.start)) for a in prev_list}
+        for key in [k for k in placements if k not in keep]:
+            del placements[key]
+    prev = tuple(prev_list)
     frozen = tuple(
         a
         for a in prev
@@ -136,7 +193,7 @@ def build_problem(
     )
 
 
-def _origin(state: NetworkState, today: dt.date, previous: list[Placement]) -> str:
+def _origin(state: NetworkState, today: dt.date, previous: list[PlacementLike]) -> str:
     """Week 0: the earliest week anything refers to, so every index is >= 0 except possibly 'today'."""
     weeks = [w for ln in state.learners.values() for w in (ln.first_week,)]
     weeks += [o.first_week for o in state.offers.values()]
@@ -148,7 +205,12 @@ def _origin(state: NetworkState, today: dt.date, previous: list[Placement]) -> s
 
 def week_label(problem: Problem, index: int) -> str:
     """ISO week of a week index of `problem`."""
-    return week_of(problem.origin + dt.timedelta(weeks=index))
+    return week_label_at(problem.origin, index)
+
+
+def week_label_at(origin: dt.date, index: int) -> str:
+    """ISO week `index` weeks after the Monday `origin`."""
+    return week_of(origin + dt.timedelta(weeks=index))
 
 
 def week_start_date(problem: Problem, index: int) -> dt.date:

@@ -76,9 +76,15 @@ def explain_since(
     table: SeatTable | None = None,
     scopes: Mapping[str, LearnerScope] | None = None,
     ledger: SeatLedger | None = None,
+    candidates: Collection[str] | None = None,
+    moved: Collection[Assignment] | None = None,
 ) -> tuple[Shortfall, ...]:
     """The same answer as `explain`, re-using `last` (an earlier problem and its plan) where nothing it
     depends on changed.
+
+    `candidates`, when given, are the only learners that can have an unmet requirement (the caller knows
+    the others meet theirs); only they are looked at. `moved`, when given, is the symmetric difference of
+    `assignments` and last's (saves working it out from both whole plans).
 
     A learner's explanation depends only on the learner, its own assignments, the offers and seat holders of
     its open and assigned modules, and the names of the learners it names. A learner for whom all of these
@@ -96,7 +102,7 @@ def explain_since(
         return explain(problem, assignments, table=table, scopes=scopes, ledger=ledger)
     old_learners = {s.id: s for s in before.learners}
     names = {s.id: s.name for s in problem.learners}
-    moved = set(assignments) ^ set(earlier.assignments)
+    moved = set(assignments) ^ set(earlier.assignments) if moved is None else moved
     touched = {a.learner_id for a in moved}
     # Modules whose seats (offers) or seat holders differ: explanations that look at them may differ too.
     changed_modules = {o.module_id for o in set(problem.offers) ^ set(before.offers)}
@@ -109,7 +115,7 @@ def explain_since(
         by_learner.setdefault(a.learner_id, []).append(a)
     stale: set[str] = set()
     reused: dict[str, list[Shortfall]] = {}
-    for learner in problem.learners:
+    for learner in problem.learners if candidates is None else _in_order(problem, candidates):
         own = by_learner.get(learner.id, [])
         gaps = _gaps(problem, learner, own)
         if not gaps:
@@ -138,6 +144,11 @@ def explain_since(
             fresh.setdefault(sf.learner_id, []).append(sf)
     # In problem.learners order, as explain() answers.
     return tuple(sf for s in problem.learners for sf in (fresh.get(s.id) or reused.get(s.id) or ()))
+
+
+def _in_order(problem: Problem, learner_ids: Collection[str]) -> list[Learner]:
+    wanted = set(learner_ids)
+    return [s for s in problem.learners if s.id in wanted]
 
 
 def _explain_learner(

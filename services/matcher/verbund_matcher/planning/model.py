@@ -178,3 +178,5 @@ class Plan:
     status: str = ""  # optimal, feasible, partial, ...
     moved: int = 0  # learners whose assignments differ from Problem.previous
     deficits: tuple[SeatDeficit, ...] = ()  # min-seat weeks the plan cannot fill (status "infeasible")
+    # Each learner's share of `bound` (repair re-uses those of learners nothing relevant changed for).
+    learner_bounds: Mapping[str, int] = field(default_factory=dict)

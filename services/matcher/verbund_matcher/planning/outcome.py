@@ -45,9 +45,12 @@ def make_plan(
         status = "partial"
     else:
         status = "optimal" if proven_optimal else "feasible"
+    per_learner: dict[str, int] = {}
     if not shortfalls and not deficits:
-        relaxed = relaxation_bound(problem, table)
-        if relaxed is not None:
+        best = learner_bounds(problem, table)
+        if best is not None:
+            per_learner = best
+            relaxed = combined_bound(best)
             bound = relaxed if bound is None else min(bound, relaxed)
     else:
         bound = None  # the objective is defined for complete plans; a partial plan has nothing to compare to
@@ -64,6 +67,7 @@ def make_plan(
         status=status,
         moved=moved_learners(problem, chosen),
         deficits=deficits,
+        learner_bounds=per_learner,
     )
 
 
@@ -82,9 +86,31 @@ def relaxation_bound(problem: Problem, table: SeatTable | None = None) -> int | 
     non-positive weights), no change penalty. Σ of these + their minimum bounds Σ sat + min sat. None when
     some learner cannot even in isolation meet its requirements (no complete plan exists).
     """
+    best = learner_bounds(problem, table)
+    return None if best is None else combined_bound(best)
+
+
+def combined_bound(best: Mapping[str, int]) -> int:
+    """The objective's bound from the learners' own bounds: Σ + min, as the objective is Σ sat + min sat."""
+    return sum(best.values()) + min(best.values(), default=0)
+
+
+def learner_bounds(
+    problem: Problem,
+    table: SeatTable | None = None,
+    *,
+    known: Mapping[str, int] | None = None,
+) -> dict[str, int] | None:
+    """Each learner's best sat(s) in isolation (see relaxation_bound); None when one has no complete plan.
+
+    `known` holds values already worked out for learners whose inputs did not change; they are taken as is.
+    """
     table = table if table is not None else seat_table(problem.offers)
-    best: list[int] = []
+    best: dict[str, int] = {}
     for learner in problem.learners:
+        if known is not None and learner.id in known:
+            best[learner.id] = known[learner.id]
+            continue
         scope = learner_scope(problem, learner)
         w = learner.weights
         value: dict[str, int] = {}
@@ -107,5 +133,5 @@ def relaxation_bound(problem: Problem, table: SeatTable | None = None) -> int | 
             count += required
         window = learner.last_week - learner.first_week + 1
         total += max(0, w.change) * max(0, count - 1) + max(0, w.idle) * window
-        best.append(total)
-    return sum(best) + min(best, default=0)
+        best[learner.id] = total
+    return best

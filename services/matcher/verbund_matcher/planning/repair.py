@@ -10,7 +10,7 @@ from .construct import Constructor
 from .explain import explain, explain_since, seat_deficits
 from .ledger import SeatLedger
 from .model import Assignment, Learner, Plan, Problem
-from .outcome import relaxation_bound
+from .outcome import combined_bound, learner_bounds
 from .scope import LearnerScope
 from .seats import SeatTable
 from .validator import learner_sat, problem_errors
@@ -33,6 +33,10 @@ def repair(problem: Problem, *, last: tuple[Problem, Plan] | None = None) -> Pla
     if broken:
         raise ValueError("the planning problem is inconsistent: " + "; ".join(broken))
     started = perf_counter()
+    if last is not None:
+        added = _only_added_learners(problem, last)
+        if added is not None:
+            return _extend(problem, last, added, started)
     # A narrow beam: repair must stay fast even when a withdrawal displaces a few hundred learners.
     builder = Constructor(problem, beam_width=min(4, max(2, 4000 // max(1, len(problem.learners)))))
     present = {s.id: s for s in problem.learners}
@@ -136,8 +140,10 @@ def _assemble(
     deficits = seat_deficits(problem, chosen, builder.table, used=builder.ledger.used)
     status = "infeasible" if deficits else "partial" if shortfalls else "feasible"
     bound = None
+    bounds: dict[str, int] = {}
     if not shortfalls and not deficits:
-        bound = relaxation_bound(problem, builder.table)
+        bounds = learner_bounds(problem, builder.table, known=_reusable_bounds(problem, last)) or {}
+        bound = combined_bound(bounds) if bounds or not problem.learners else None
         if bound is not None and bound < objective:
             bound = None  # cannot happen for a valid bound; never report one below a plan we hold
     return Plan(
@@ -151,6 +157,145 @@ def _assemble(
         status=status,
         moved=moved,
         deficits=deficits,
+        learner_bounds=bounds,
+    )
+
+
+def _reusable_bounds(problem: Problem, last: tuple[Problem, Plan] | None) -> dict[str, int]:
+    """Bounds of `last` for learners whose bound inputs (learner, curriculum, modules, offers) are the same."""
+    if last is None or not last[1].learner_bounds:
+        return {}
+    before, earlier = last
+    if before.offers != problem.offers or before.modules != problem.modules or before.curricula != problem.curricula:
+        return {}
+    old = {s.id: s for s in before.learners}
+    return {
+        s.id: earlier.learner_bounds[s.id]
+        for s in problem.learners
+        if s.id in earlier.learner_bounds and old.get(s.id) == s
+    }
+
+
+def _only_added_learners(problem: Problem, last: tuple[Problem, Plan]) -> list[Learner] | None:
+    """The learners `problem` adds to `last`'s problem, when that is all that differs; else None.
+
+    "All" means: the same calendar, settings, modules, curricula, firms and offers, the published plan is
+    exactly last's plan, and every earlier learner is there unchanged. Minimum group sizes are left to the
+    general repair (a newcomer can change which weeks fall short).
+    """
+    before, earlier = last
+    if (
+        before.settings != problem.settings
+        or before.origin != problem.origin
+        or before.offers != problem.offers
+        or before.modules != problem.modules
+        or before.curricula != problem.curricula
+        or before.firms != problem.firms
+        or earlier.deficits
+        or any(o.min_seats for o in problem.offers)
+        or len(problem.learners) < len(before.learners)
+        or len(problem.previous) != len(earlier.assignments)
+        or len(problem.frozen) != len(before.frozen)
+    ):
+        return None
+    old = {s.id: s for s in before.learners}
+    added: list[Learner] = []
+    for learner in problem.learners:
+        was = old.get(learner.id)
+        if was is None:
+            added.append(learner)
+        elif was is not learner and was != learner:
+            return None
+    if len(problem.learners) - len(added) != len(old):
+        return None  # someone left
+    if set(problem.previous) != set(earlier.assignments) or set(problem.frozen) != set(before.frozen):
+        return None
+    return added
+
+
+def _extend(problem: Problem, last: tuple[Problem, Plan], added: list[Learner], started: float) -> Plan:
+    """Repair when learners were only added: exactly what `repair` does then, in time for the newcomers.
+
+    Nothing an earlier learner's assignments depend on changed, so all of them still hold and no seat is
+    over capacity: the newcomers (and earlier learners who still have nothing) are planned against the
+    seats left, then earlier learners with gaps try to fill them, as in the general case. sat(s), bounds and
+    explanations of everyone else are taken from `last`.
+    """
+    before, earlier = last
+    builder = Constructor(problem, beam_width=min(4, max(2, 4000 // max(1, len(problem.learners)))))
+    rules = _Rules(problem, builder.table)
+    plan: dict[str, list[Assignment]] = {}
+    for a in earlier.assignments:
+        plan.setdefault(a.learner_id, []).append(a)
+    builder.ledger.take(earlier.assignments)
+    present = {s.id: s for s in problem.learners}
+    replan = [*added, *(s for s in before.learners if s.id not in plan)]
+    for learner in builder.order(replan):
+        plan[learner.id] = list(builder.plan(learner))
+    replanned = {s.id for s in replan}
+    filled: set[str] = set()
+    frozen = set(problem.frozen)
+    gapped = {sf.learner_id for sf in earlier.shortfalls} - replanned
+    for learner in problem.learners:
+        if learner.id not in gapped or learner.id not in plan:
+            continue
+        own = plan[learner.id]
+        if not rules.has_gap(learner, own):
+            continue
+        scope = builder.scope(learner)
+        if _gap_fillable(problem, builder, scope, own):
+            extra = builder.fill(scope, own)
+            if extra:
+                builder.ledger.take(extra)
+                plan[learner.id] = [*own, *extra]
+                filled.add(learner.id)
+    changed = replanned | filled
+    new_assignments = {a for sid in changed for a in plan.get(sid, ())}
+    earlier_own = {a for a in earlier.assignments if a.learner_id in changed}
+    for sid in present:
+        if sid not in plan:
+            plan[sid] = [a for a in frozen if a.learner_id == sid]
+    chosen = tuple(
+        sorted(
+            (*(a for a in earlier.assignments if a.learner_id not in changed), *new_assignments),
+            key=lambda a: (a.learner_id, a.start, a.module_id, a.firm_id),
+        )
+    )
+    sat = dict(earlier.sat)
+    for sid in changed:
+        sat[sid] = learner_sat(problem, present[sid], plan[sid])
+    sat = {s.id: sat[s.id] for s in problem.learners}
+    objective = sum(sat.values()) + min(sat.values(), default=0)
+    shortfalls = explain_since(
+        problem,
+        chosen,
+        last,
+        table=builder.table,
+        scopes=builder.scopes,
+        ledger=builder.ledger,
+        candidates=changed | gapped,
+        moved=new_assignments ^ earlier_own,
+    )
+    bound = None
+    bounds: dict[str, int] = {}
+    if not shortfalls:
+        known = {sid: b for sid, b in earlier.learner_bounds.items() if sid not in changed}
+        bounds = learner_bounds(problem, builder.table, known=known) or {}
+        bound = combined_bound(bounds) if bounds else None
+        if bound is not None and bound < objective:
+            bound = None
+    moved = sum(1 for sid in filled if set(plan[sid]) != {a for a in earlier.assignments if a.learner_id == sid})
+    return Plan(
+        assignments=chosen,
+        sat=sat,
+        objective=objective,
+        bound=bound,
+        shortfalls=shortfalls,
+        solver="repair",
+        seconds=perf_counter() - started,
+        status="partial" if shortfalls else "feasible",
+        moved=moved,
+        learner_bounds=bounds,
     )
 
 

@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,8 +17,8 @@ from verbund_schemas import INBOUND_TYPES, Envelope, EventRejected, InvalidEvent
 
 from ..domain.network import Change, Rejection
 from ..ops import metrics
-from ..store.networks import LoadedNetwork, NetworkCache, load_network, save_network
-from ..store.tables import InboxRow
+from ..store.networks import LoadedNetwork, NetworkCache, bump_version, load_locked, lock_networks, save_network
+from ..store.tables import InboxRow, table_of
 from .outbox import enqueue
 from .replan import PlannerSettings, Publication, replan
 
@@ -160,11 +161,11 @@ async def _apply(
             }
         )
         networks: dict[str, LoadedNetwork] = {}
-        for network_id in touched:
-            loaded = await load_network(session, network_id, cache=cache)
-            assert loaded is not None
-            networks[network_id] = loaded
+        for network_id, row in (await lock_networks(session, touched)).items():
+            networks[network_id] = await load_locked(session, row, cache=cache)
         changes: dict[str, list[Change]] = defaultdict(list)
+        inbox: list[dict[str, object]] = []
+        handled_at = dt.datetime.now(dt.UTC)
 
         for d in decoded:
             if d.message_id in seen or d.record.fallback_id in seen:
@@ -198,24 +199,32 @@ async def _apply(
                 outcome.applied += 1
             inbox_id = d.record.fallback_id if rejected else d.message_id
             seen.add(inbox_id)
-            session.add(
-                InboxRow(
-                    message_id=inbox_id,
-                    network_id=owner,
-                    topic=d.record.topic,
-                    partition=d.record.partition,
-                    offset=d.record.offset,
-                    outcome="rejected" if rejected else "applied",
-                )
+            inbox.append(
+                {
+                    "message_id": inbox_id,
+                    "network_id": owner,
+                    "topic": d.record.topic,
+                    "partition": d.record.partition,
+                    "offset": d.record.offset,
+                    "outcome": "rejected" if rejected else "applied",
+                    "handled_at": handled_at,
+                }
             )
+        if inbox:
+            # One statement for the batch: an ORM object per record cost more than planning it.
+            await (await session.connection()).execute(insert(table_of(InboxRow)), inbox)
 
         day = today()
         for network_id, loaded in networks.items():
-            await save_network(session, loaded)
+            # One version bump per network and batch: the replan's, or else one here.
+            read_version = loaded.read_version
+            await save_network(session, loaded, bump=False)
             if changes.get(network_id):
                 publication = await replan(
                     session, loaded, today=day, mode="repair", changes=changes[network_id], settings=planner
                 )
                 if publication is not None:
                     outcome.publications[network_id] = publication
+            if loaded.read_version == read_version:
+                await bump_version(session, loaded)
     return outcome, list(networks.values())

@@ -11,9 +11,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import delete, insert
-from sqlalchemy import select as sa_select
-from sqlmodel import select
+from sqlalchemy import delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 from verbund_schemas import (
     AssignmentCancelled,
@@ -37,11 +35,12 @@ from verbund_schemas import (
 
 from .. import planning
 from ..domain.network import Change, ChangeKind
-from ..domain.problem_builder import Placement, build_problem, week_label
+from ..domain.problem_builder import build_problem, week_label
 from ..ops import metrics
 from ..planning.model import Assignment, Plan, Problem, Shortfall
 from ..planning.model import ShortfallReason as Unmet
-from ..store.networks import LoadedNetwork, bump_version
+from ..store.bulk import insert_at_commit
+from ..store.networks import LoadedNetwork, PublishedAssignment, bump_version, read_published
 from ..store.tables import PublishedAssignmentRow, PublishedShortfallRow, table_of
 from .identities import assignment_id, shortfall_id
 from .outbox import SOURCE, enqueue
@@ -171,24 +170,9 @@ async def replan(
 ) -> Publication | None:
     """Plan the network and stage the difference; None when the published plan stays as it is."""
     network_id = loaded.state.network_id
-    conn = await session.connection()
-    table = table_of(PublishedAssignmentRow)
-    # Plain rows, not ORM objects: a big network has thousands and this runs for every batch.
-    published: dict[str, Any] = {
-        r.assignment_id: r for r in (await conn.execute(sa_select(table).where(table.c.network_id == network_id))).all()
-    }
-    problem = build_problem(
-        loaded.state,
-        today=today,
-        previous=[Placement(r.learner_id, r.module_id, r.firm_id, r.start_week) for r in published.values()],
-    )
-    stored_shortfalls = {
-        r.shortfall_id: r
-        for r in (
-            await session.exec(select(PublishedShortfallRow).where(PublishedShortfallRow.network_id == network_id))
-        ).all()
-    }
-    unmet_before = {(r.payload["learner_id"], r.payload["group_id"]) for r in stored_shortfalls.values()}
+    published, stored_shortfalls = await read_published(session, loaded)
+    problem = build_problem(loaded.state, today=today, previous=published.values(), memo=loaded.problem_memo)
+    unmet_before = {(p["learner_id"], p["group_id"]) for p in stored_shortfalls.values()}
     started = time.perf_counter()
     try:
         plan = await _run_planner(problem, mode, settings, unmet_before=unmet_before, changes=changes)
@@ -218,8 +202,8 @@ async def _stage(
     loaded: LoadedNetwork,
     problem: Problem,
     plan: Plan,
-    published: dict[str, PublishedAssignmentRow],
-    stored_shortfalls: dict[str, PublishedShortfallRow],
+    published: dict[str, PublishedAssignment],
+    stored_shortfalls: dict[str, dict[str, Any]],
     changes: Sequence[Change],
     mode: Mode,
 ) -> Publication | None:
@@ -258,12 +242,14 @@ async def _stage(
             "frozen": a in frozen or a.start < notice_end,
         }
 
-    new = {assignment_id(network_id, a.learner_id, a.module_id): a for a in plan.assignments}
+    new = _differing(network_id, problem, plan, published)
     shortfalls = {shortfall_id(network_id, s.learner_id, s.group_id, s.module_id): s for s in plan.shortfalls}
     events: list[Any] = []
     made = changed = cancelled = 0
     for aid in sorted(new):
         a, old = new[aid], published.get(aid)
+        if a is None:
+            continue
         if old is not None and old.firm_id == a.firm_id and old.start_week == label(a.start):
             continue
         data = data_of(a)
@@ -283,7 +269,8 @@ async def _stage(
                 )
             )
             changed += 1
-    for aid in sorted(set(published) - set(new)):
+    gone = sorted(aid for aid, a in new.items() if a is None)
+    for aid in gone:
         old = published[aid]
         reason = _cancel_reason(old, changes, shortfalls.values(), mode)
         events.append(
@@ -315,8 +302,7 @@ async def _stage(
     for sid in sorted(shortfalls):
         payload = _shortfall_payload(sid, shortfalls[sid], label, state.learners)
         new_payloads[sid] = payload
-        old_sf = stored_shortfalls.get(sid)
-        if old_sf is None or old_sf.payload != payload:
+        if stored_shortfalls.get(sid) != payload:
             shortfall_events.append(
                 ShortfallDetected(
                     source=SOURCE, subject=network_id, data=ShortfallData(**payload, plan_version=version)
@@ -324,7 +310,7 @@ async def _stage(
             )
     resolved = sorted(set(stored_shortfalls) - set(shortfalls))
     for sid in resolved:
-        old_payload = stored_shortfalls[sid].payload
+        old_payload = stored_shortfalls[sid]
         shortfall_events.append(
             ShortfallResolved(
                 source=SOURCE,
@@ -356,7 +342,7 @@ async def _stage(
                 objective=int(plan.objective),
                 bound=None if plan.bound is None else int(plan.bound),
                 learners=len(problem.learners),
-                assignments=len(new),
+                assignments=len(plan.assignments),
                 shortfalls=len(shortfalls),
                 made=made,
                 changed=changed,
@@ -374,11 +360,12 @@ async def _stage(
     # rows that differ are written.
     conn = await session.connection()
     table = table_of(PublishedAssignmentRow)
-    gone = sorted(set(published) - set(new))
     if gone:
         await conn.execute(delete(table).where(table.c.network_id == network_id, table.c.assignment_id.in_(gone)))
     rewritten = []
     for aid, a in new.items():
+        if a is None:
+            continue
         kept = published.get(aid)
         if kept is not None and kept.firm_id == a.firm_id and kept.start_week == label(a.start):
             continue
@@ -405,20 +392,29 @@ async def _stage(
             await conn.execute(
                 delete(table).where(table.c.network_id == network_id, table.c.assignment_id.in_(changed_ids))
             )
-        await conn.execute(insert(table), rewritten)
+        insert_at_commit(session, table, rewritten)
     sf_table = table_of(PublishedShortfallRow)
-    stale = [sid for sid in stored_shortfalls if new_payloads.get(sid) != stored_shortfalls[sid].payload]
+    stale = [sid for sid in stored_shortfalls if new_payloads.get(sid) != stored_shortfalls[sid]]
     if stale:
         await conn.execute(
             delete(sf_table).where(sf_table.c.network_id == network_id, sf_table.c.shortfall_id.in_(stale))
         )
-    fresh = [
+    fresh: list[dict[str, Any]] = [
         {"network_id": network_id, "shortfall_id": sid, "payload": payload}
         for sid, payload in new_payloads.items()
         if sid not in stored_shortfalls or sid in stale
     ]
     if fresh:
-        await conn.execute(insert(sf_table), fresh)
+        insert_at_commit(session, sf_table, fresh)
+    # The loaded network now carries the plan as written (a failed transaction drops the cached network).
+    for aid in gone:
+        del published[aid]
+    for row in rewritten:
+        published[row["assignment_id"]] = PublishedAssignment(**row)
+    for sid in stale:
+        del stored_shortfalls[sid]
+    for row in fresh:
+        stored_shortfalls[row["shortfall_id"]] = row["payload"]
     await bump_version(
         session,
         loaded,
@@ -428,6 +424,28 @@ async def _stage(
         solver=plan.solver or mode,
     )
     return Publication(version, made, changed, cancelled, len(shortfall_events) - len(resolved), len(resolved))
+
+
+def _differing(
+    network_id: str, problem: Problem, plan: Plan, published: dict[str, PublishedAssignment]
+) -> dict[str, Assignment | None]:
+    """The plan's assignments that may differ from the published ones, by id; None for ids the plan drops.
+
+    Problem.previous is the published plan (one Assignment per stored row, when every row's module is still
+    in the curricula), so comparing the two sets finds the difference without visiting every assignment of a
+    big network; otherwise every assignment is compared.
+    """
+    if len(problem.previous) != len(published):
+        new: dict[str, Assignment | None] = {
+            assignment_id(network_id, a.learner_id, a.module_id): a for a in plan.assignments
+        }
+        new.update((aid, None) for aid in published if aid not in new)
+        return new
+    before, after = set(problem.previous), set(plan.assignments)
+    new = {assignment_id(network_id, a.learner_id, a.module_id): a for a in after - before}
+    for a in before - after:
+        new.setdefault(assignment_id(network_id, a.learner_id, a.module_id), None)
+    return new
 
 
 def _describe(changes: Sequence[Change]) -> str:
@@ -471,7 +489,7 @@ def _change_reason(learner_id: str, module_id: str, firms: set[str], changes: Se
     return "Replanned: the network's plan was revised."
 
 
-def _cancel_reason(old: PublishedAssignmentRow, changes: Sequence[Change], shortfalls: Any, mode: Mode) -> str:
+def _cancel_reason(old: PublishedAssignment, changes: Sequence[Change], shortfalls: Any, mode: Mode) -> str:
     for c in changes:
         if c.kind is ChangeKind.LEARNER_WITHDRAWN and c.subject_id == old.learner_id:
             return f"Cancelled because {c.description}."

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
@@ -15,11 +15,41 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from verbund_schemas import CapacityOfferedData, CurriculumPublishedData, FirmData, LearnerData, NetworkConfiguredData
 
 from ..domain.network import NetworkState
-from .tables import CurriculumRow, FirmRow, LearnerRow, NetworkRow, OfferRow, WithdrawnRow, table_of
+from ..domain.problem_builder import ProblemMemo
+from .bulk import insert_at_commit
+from .tables import (
+    CurriculumRow,
+    FirmRow,
+    LearnerRow,
+    NetworkRow,
+    OfferRow,
+    PublishedAssignmentRow,
+    PublishedShortfallRow,
+    WithdrawnRow,
+    table_of,
+)
 
 
 class StaleNetwork(Exception):
     """Another process changed the network since it was read; the batch is retried from its first record."""
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedAssignment:
+    """One row of the network's published plan (published_assignments), as plain data."""
+
+    network_id: str
+    assignment_id: str
+    learner_id: str
+    learner_name: str
+    module_id: str
+    module_name: str
+    firm_id: str
+    firm_name: str
+    start_week: str
+    end_week: str
+    frozen: bool
+    plan_version: int
 
 
 @dataclass
@@ -35,6 +65,13 @@ class LoadedNetwork:
     read_version: int
     snapshot: dict[str, dict[str, Any]] = field(default_factory=dict)
     withdrawn_snapshot: set[tuple[str, str]] = field(default_factory=set)
+    # The published plan (assignments by id, shortfall payloads by id) once read; kept up to date by the
+    # replan that writes it, so a cached network need not read its whole plan back for every batch.
+    published: dict[str, PublishedAssignment] | None = None
+    shortfalls: dict[str, dict[str, Any]] | None = None
+    problem_memo: ProblemMemo = field(default_factory=ProblemMemo)
+    config_seen: NetworkConfiguredData | None = None  # the config as last written
+    pending: dict[str, Any] = field(default_factory=dict)  # row values for the next bump_version
 
 
 class NetworkCache:
@@ -45,25 +82,19 @@ class NetworkCache:
     """
 
     def __init__(self, capacity: int = 10_000) -> None:
-        self._entries: dict[str, tuple[int, NetworkState, dict[str, dict[str, Any]], set[tuple[str, str]]]] = {}
+        self._entries: dict[str, LoadedNetwork] = {}
         self._capacity = capacity
 
     def get(self, network_id: str, version: int) -> LoadedNetwork | None:
         entry = self._entries.get(network_id)
-        if entry is None or entry[0] != version:
+        if entry is None or entry.read_version != version:
             return None
-        _, state, snapshot, withdrawn = entry
-        return LoadedNetwork(NetworkRow(network_id=network_id), state, version, snapshot, withdrawn)
+        return entry
 
     def put(self, loaded: LoadedNetwork) -> None:
-        if len(self._entries) >= self._capacity:
+        if loaded.state.network_id not in self._entries and len(self._entries) >= self._capacity:
             self._entries.pop(next(iter(self._entries)))
-        self._entries[loaded.state.network_id] = (
-            loaded.read_version,
-            loaded.state,
-            loaded.snapshot,
-            loaded.withdrawn_snapshot,
-        )
+        self._entries[loaded.state.network_id] = loaded
 
     def forget(self, network_ids: Iterable[str] | None = None) -> None:
         if network_ids is None:
@@ -91,23 +122,41 @@ def _dump(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(mode="json")
 
 
-async def lock_network(session: AsyncSession, network_id: str, *, create: bool = True) -> NetworkRow | None:
-    """The network's row, locked for this transaction (FOR UPDATE on PostgreSQL; SQLite locks on write)."""
-    stmt = select(NetworkRow).where(NetworkRow.network_id == network_id).with_for_update()
-    row = (await session.exec(stmt)).first()
-    if row is None and create:
-        row = NetworkRow(network_id=network_id)
-        session.add(row)
+async def lock_networks(
+    session: AsyncSession, network_ids: Collection[str], *, create: bool = True
+) -> dict[str, NetworkRow]:
+    """The networks' rows, locked for this transaction in id order (FOR UPDATE on PostgreSQL; SQLite locks on
+    write); with `create`, rows for networks not seen before are made."""
+    ordered = sorted(network_ids)
+    rows: dict[str, NetworkRow] = {}
+    for start in range(0, len(ordered), 500):
+        stmt = (
+            select(NetworkRow)
+            .where(col(NetworkRow.network_id).in_(ordered[start : start + 500]))
+            .order_by(col(NetworkRow.network_id))
+            .with_for_update()
+        )
+        rows.update((r.network_id, r) for r in (await session.exec(stmt)).all())
+    missing = [NetworkRow(network_id=n) for n in ordered if n not in rows] if create else []
+    if missing:
+        session.add_all(missing)
         await session.flush()
-    return row
+        rows.update((r.network_id, r) for r in missing)
+    return rows
 
 
 async def load_network(
     session: AsyncSession, network_id: str, *, create: bool = True, cache: NetworkCache | None = None
 ) -> LoadedNetwork | None:
-    row = await lock_network(session, network_id, create=create)
+    row = (await lock_networks(session, [network_id], create=create)).get(network_id)
     if row is None:
         return None
+    return await load_locked(session, row, cache=cache)
+
+
+async def load_locked(session: AsyncSession, row: NetworkRow, *, cache: NetworkCache | None = None) -> LoadedNetwork:
+    """The state of a network whose row this transaction has locked: from the cache if still current."""
+    network_id = row.network_id
     cached = cache.get(network_id, row.version) if cache is not None else None
     if cached is not None:
         cached.row = row
@@ -135,11 +184,36 @@ async def load_network(
         read_version=row.version,
         snapshot=snapshot,
         withdrawn_snapshot={(kind, entity_id) for kind, entity_id in withdrawn},
+        config_seen=state.config,
     )
 
 
-async def save_network(session: AsyncSession, loaded: LoadedNetwork) -> None:
-    """Write back the differences and bump the version; raises StaleNetwork if someone else wrote first."""
+async def read_published(
+    session: AsyncSession, loaded: LoadedNetwork
+) -> tuple[dict[str, PublishedAssignment], dict[str, dict[str, Any]]]:
+    """The network's published assignments and shortfall payloads, read once per loaded network."""
+    if loaded.published is None or loaded.shortfalls is None:
+        network_id = loaded.state.network_id
+        conn = await session.connection()
+        a = table_of(PublishedAssignmentRow)
+        loaded.published = {
+            r.assignment_id: PublishedAssignment(**r._mapping)
+            for r in (await conn.execute(sa_select(a).where(a.c.network_id == network_id))).all()
+        }
+        sf = table_of(PublishedShortfallRow)
+        loaded.shortfalls = {
+            r.shortfall_id: r.payload
+            for r in (await conn.execute(sa_select(sf).where(sf.c.network_id == network_id))).all()
+        }
+    return loaded.published, loaded.shortfalls
+
+
+async def save_network(session: AsyncSession, loaded: LoadedNetwork, *, bump: bool = True) -> None:
+    """Write back the differences and bump the version; raises StaleNetwork if someone else wrote first.
+
+    New rows are inserted when the transaction commits (with every other network's of the batch). With
+    `bump=False` the version is left for the caller's next bump_version, which also writes a changed config.
+    """
     state, network_id = loaded.state, loaded.state.network_id
     conn = await session.connection()
     for attr, (table, key) in _ENTITY_TABLES.items():
@@ -151,21 +225,29 @@ async def save_network(session: AsyncSession, loaded: LoadedNetwork) -> None:
         if touched:
             await conn.execute(delete(t).where(t.c.network_id == network_id, t.c[key].in_(touched)))
         if added:
-            await conn.execute(insert(t), [{"network_id": network_id, key: k, "payload": _dump(now[k])} for k in added])
+            insert_at_commit(session, t, [{"network_id": network_id, key: k, "payload": _dump(now[k])} for k in added])
         loaded.snapshot[attr] = now
     withdrawn_now = {(kind, e) for kind, attr in _WITHDRAWN_KINDS.items() for e in getattr(state, attr)}
     w = table_of(WithdrawnRow)
     new = withdrawn_now - loaded.withdrawn_snapshot
     if new:
-        await conn.execute(insert(w), [{"network_id": network_id, "kind": k, "entity_id": e} for k, e in new])
+        insert_at_commit(session, w, [{"network_id": network_id, "kind": k, "entity_id": e} for k, e in new])
     for kind, entity in loaded.withdrawn_snapshot - withdrawn_now:
         await conn.execute(delete(w).where(w.c.network_id == network_id, w.c.kind == kind, w.c.entity_id == entity))
     loaded.withdrawn_snapshot = withdrawn_now
-    await bump_version(session, loaded, config=_dump(state.config) if state.config else None)
+    if state.config is not loaded.config_seen:
+        loaded.pending["config"] = _dump(state.config) if state.config else None
+        loaded.config_seen = state.config
+    if bump:
+        await bump_version(session, loaded)
 
 
 async def bump_version(session: AsyncSession, loaded: LoadedNetwork, **values: Any) -> None:
-    """Optimistic check: the row must still carry the version read at the start of this transaction."""
+    """Optimistic check: the row must still carry the version read at the start of this transaction.
+
+    Also writes what save_network left pending (a changed config).
+    """
+    values = {**loaded.pending, **values}
     result = await session.exec(
         update(NetworkRow)
         .where(col(NetworkRow.network_id) == loaded.row.network_id, col(NetworkRow.version) == loaded.read_version)
@@ -175,6 +257,7 @@ async def bump_version(session: AsyncSession, loaded: LoadedNetwork, **values: A
     if result.rowcount != 1:
         raise StaleNetwork(f"network {loaded.row.network_id!r} changed in another process since it was read; retrying")
     loaded.read_version += 1
+    loaded.pending.clear()
     # Reflect the new values without marking the row dirty (the UPDATE above already wrote them).
     set_committed_value(loaded.row, "version", loaded.read_version)
     for k, v in values.items():
