@@ -108,7 +108,7 @@ def offset_mismatches(start: dict[int, int], committed: dict[int, int], handled:
 
 
 async def outbox_ids(database_url: str) -> dict[str, set[str]]:
-    """Event ids in the outbox per topic role, and whether any is still unsent (role "unsent")."""
+    """Event ids of the outbox rows marked sent, per topic role; those not yet sent under "unsent"."""
     engine = create_async_engine(database_url)
     try:
         async with engine.connect() as conn:
