@@ -259,7 +259,9 @@ class Bench:
             await self.producer.stop()
 
 
-def _matcher_process(bootstrap: str, database_url: str, log: Path) -> subprocess.Popen[bytes]:
+def _matcher_process(
+    bootstrap: str, database_url: str, log: Path, profile: Path | None = None
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "VERBUND_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
@@ -273,7 +275,10 @@ def _matcher_process(bootstrap: str, database_url: str, log: Path) -> subprocess
         "VERBUND_LOG_LEVEL": "WARNING",
     }
     with log.open("wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "verbund_matcher"], env=env, stdout=out, stderr=out)
+        profiler = ["-m", "cProfile", "-o", str(profile)] if profile else []
+        return subprocess.Popen(
+            [sys.executable, *profiler, "-m", "verbund_matcher"], env=env, stdout=out, stderr=out
+        )
 
 
 def print_table(phases: list[Phase], header: str) -> None:
@@ -289,7 +294,7 @@ def print_table(phases: list[Phase], header: str) -> None:
 async def run(args: argparse.Namespace, bootstrap: str, database_url: str) -> list[Phase]:
     bench = Bench(bootstrap, args.networks)
     log = Path(tempfile.gettempdir()) / f"verbund-bench-matcher-{os.getpid()}.log"
-    matcher = _matcher_process(bootstrap, database_url, log)
+    matcher = _matcher_process(bootstrap, database_url, log, args.profile_matcher)
     phases: list[Phase] = []
     try:
         await bench.setup()
@@ -314,6 +319,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--networks", type=int, default=50, help="networks the events are spread over")
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     parser.add_argument("--bootstrap", default=None, help="default: KAFKA_BOOTSTRAP_SERVERS or a local broker")
+    parser.add_argument(
+        "--profile-matcher", type=Path, default=None, help="write the matcher process's cProfile stats here"
+    )
     args = parser.parse_args(argv)
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         endpoint = stack.enter_context(provide_kafka(args.bootstrap))

@@ -200,7 +200,7 @@ def _origin(state: NetworkState, today: dt.date, previous: list[PlacementLike]) 
     weeks += [p.start_week for p in previous]
     if not weeks:
         return week_of(today)
-    return min(weeks, key=lambda w: week_monday(w))
+    return min(weeks)  # contracts normalise weeks to YYYY-Www, which sort as the calendar does
 
 
 def week_label(problem: Problem, index: int) -> str:

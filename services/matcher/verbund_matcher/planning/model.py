@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,9 +83,12 @@ class Learner:
     home_firm_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Assignment:
-    """Learner does module at firm in weeks start .. start + duration - 1."""
+class Assignment(NamedTuple):
+    """Learner does module at firm in weeks start .. start + duration - 1.
+
+    A tuple rather than a dataclass: plans are compared and indexed as sets of thousands of these, and a
+    tuple hashes and compares in C.
+    """
 
     learner_id: str
     module_id: str

@@ -8,16 +8,18 @@ import datetime as dt
 import logging
 import os
 import socket
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from verbund_schemas import topic
 
 from ..ops import metrics
-from ..store.tables import OutboxRow, RelayLeaseRow
+from ..store.tables import OutboxRow, RelayLeaseRow, table_of
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,7 @@ class Relay:
         batch_size: int = 500,
         poll_seconds: float = 0.5,
         client_id: str = "verbund-matcher-relay",
+        mark_every_seconds: float = 1.0,
     ) -> None:
         self._sessions = sessions
         self._bootstrap = bootstrap_servers
@@ -50,6 +53,11 @@ class Relay:
         self._producer: AIOKafkaProducer | None = None
         self._stopping = False
         self.published = 0
+        # SQLite only (see _publish_sqlite): published up to this seq; marked sent up to that one, when.
+        self._sent_upto = 0
+        self._marked_upto = 0
+        self._marked_at = 0.0
+        self._mark_every = mark_every_seconds
 
     def wake(self) -> None:
         """Something was committed to the outbox: publish now rather than at the next poll."""
@@ -120,30 +128,47 @@ class Relay:
         return self._account(len(rows), remaining)
 
     async def _publish_sqlite(self, session: AsyncSession) -> int:
-        # SQLite has one write lock for the whole file: holding it while Kafka acknowledges would stall
-        # every consumer commit. Read, publish, then mark in a short write transaction. Should a second
-        # process share the file, both may send a row; it carries the same id either way.
+        # SQLite has one write lock for the whole file, which the consumer holds for most of every batch.
+        # Marking rows sent after each round would queue the relay behind every batch (and the batch behind
+        # the relay), so the relay remembers how far it has published and marks rows sent in one write
+        # now and then (and before it stops). SQLite hands out seq under that same lock, so rows become
+        # visible in seq order and none can appear below the mark later. Should the process die in
+        # between, the unmarked rows go out again on restart under the same ids, as after any crash.
         async with session.begin():
-            rows = await self._unsent(session)
+            rows = await self._unsent(session, after=self._sent_upto)
         await self._send(rows)
+        if rows:
+            self._sent_upto = max(self._sent_upto, max(r.seq for r in rows))
+        now = asyncio.get_running_loop().time()
+        if self._sent_upto > self._marked_upto and (not rows or now - self._marked_at >= self._mark_every):
+            await self._mark_upto(session)
+        return self._account(len(rows), None)
+
+    async def _mark_upto(self, session: AsyncSession) -> None:
         async with session.begin():
-            await self._mark_sent(session, rows)
+            await session.exec(
+                update(OutboxRow)
+                .where(col(OutboxRow.seq) <= self._sent_upto, col(OutboxRow.sent_at).is_(None))
+                .values(sent_at=dt.datetime.now(dt.UTC))
+            )
             remaining = await self._count_unsent(session)
-        return self._account(len(rows), remaining)
+        self._marked_upto = self._sent_upto
+        self._marked_at = asyncio.get_running_loop().time()
+        metrics.OUTBOX_LAG.set(remaining)
 
-    async def _unsent(self, session: AsyncSession) -> list[OutboxRow]:
-        return list(
-            (
-                await session.exec(
-                    select(OutboxRow)
-                    .where(col(OutboxRow.sent_at).is_(None))
-                    .order_by(col(OutboxRow.seq))
-                    .limit(self._batch_size)
-                )
-            ).all()
+    async def _unsent(self, session: AsyncSession, *, after: int = 0) -> list[Any]:
+        """Unsent rows in seq order, as plain rows (seq, topic_role, key, payload)."""
+        t = table_of(OutboxRow)
+        conn = await session.connection()
+        result = await conn.execute(
+            sa_select(t.c.seq, t.c.topic_role, t.c.key, t.c.payload)
+            .where(t.c.sent_at.is_(None), t.c.seq > after)
+            .order_by(t.c.seq)
+            .limit(self._batch_size)
         )
+        return list(result.all())
 
-    async def _send(self, rows: list[OutboxRow]) -> None:
+    async def _send(self, rows: list[Any]) -> None:
         assert self._producer is not None, "start() the relay first"
         futures = [
             await self._producer.send(topic(r.topic_role), value=r.payload.encode("utf-8"), key=r.key.encode("utf-8"))
@@ -151,7 +176,7 @@ class Relay:
         ]
         await asyncio.gather(*futures)
 
-    async def _mark_sent(self, session: AsyncSession, rows: list[OutboxRow]) -> None:
+    async def _mark_sent(self, session: AsyncSession, rows: list[Any]) -> None:
         if rows:
             await session.exec(
                 update(OutboxRow)
@@ -165,8 +190,9 @@ class Relay:
         ).one()
         return int(count)
 
-    def _account(self, sent: int, remaining: int) -> int:
+    def _account(self, sent: int, remaining: int | None) -> int:
         metrics.OUTBOX_PUBLISHED.inc(sent)
-        metrics.OUTBOX_LAG.set(remaining)
+        if remaining is not None:
+            metrics.OUTBOX_LAG.set(remaining)
         self.published += sent
         return sent

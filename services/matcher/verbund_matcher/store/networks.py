@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import delete, update
+from sqlalchemy import Update, bindparam, delete, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
@@ -248,11 +249,10 @@ async def bump_version(session: AsyncSession, loaded: LoadedNetwork, **values: A
     Also writes what save_network left pending (a changed config).
     """
     values = {**loaded.pending, **values}
-    result = await session.exec(
-        update(NetworkRow)
-        .where(col(NetworkRow.network_id) == loaded.row.network_id, col(NetworkRow.version) == loaded.read_version)
-        .values(version=loaded.read_version + 1, **values)
-        .execution_options(synchronize_session=False)
+    conn = await session.connection()
+    result = await conn.execute(
+        _bump_statement(frozenset(values)),
+        {"b_network_id": loaded.row.network_id, "b_version": loaded.read_version, **_bound(values)},
     )
     if result.rowcount != 1:
         raise StaleNetwork(f"network {loaded.row.network_id!r} changed in another process since it was read; retrying")
@@ -262,3 +262,19 @@ async def bump_version(session: AsyncSession, loaded: LoadedNetwork, **values: A
     set_committed_value(loaded.row, "version", loaded.read_version)
     for k, v in values.items():
         set_committed_value(loaded.row, k, v)
+
+
+@functools.cache
+def _bump_statement(columns: frozenset[str]) -> Update:
+    """UPDATE networks SET version = version + 1, <columns> WHERE id and version match; built once per column set
+    (building the statement cost more than running it, once per network and batch)."""
+    t = table_of(NetworkRow)
+    return (
+        update(t)
+        .where(t.c.network_id == bindparam("b_network_id"), t.c.version == bindparam("b_version"))
+        .values(version=t.c.version + 1, **{c: bindparam(f"v_{c}", type_=t.c[c].type) for c in sorted(columns)})
+    )
+
+
+def _bound(values: dict[str, Any]) -> dict[str, Any]:
+    return {f"v_{k}": v for k, v in values.items()}
