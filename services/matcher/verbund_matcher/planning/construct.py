@@ -52,6 +52,7 @@ class Constructor:
         table: SeatTable | None = None,
         beam_width: int | None = None,
         firm_cap: int | None = None,
+        index_previous: bool = True,
     ) -> None:
         self.problem = problem
         self.table = table if table is not None else seat_table(problem.offers)
@@ -62,12 +63,15 @@ class Constructor:
         self.firm_cap = firm_cap if firm_cap is not None else (12 if n <= 500 else 6 if n <= 2000 else 4)
         self.scopes: dict[str, LearnerScope] = {}
         self.has_minimum = {(m, f) for f, m in self.table.min_seats}  # (module, firm) cells with min_seats
+        # Frozen and published assignments per learner; index_previous=False when the caller plans only
+        # learners that have neither (a big network's newcomers), so indexing everyone's is wasted.
         self.frozen_by: dict[str, list[Assignment]] = {}
-        for a in problem.frozen:
-            self.frozen_by.setdefault(a.learner_id, []).append(a)
         self.previous_by: dict[str, set[Assignment]] = {}
-        for a in problem.previous:
-            self.previous_by.setdefault(a.learner_id, set()).add(a)
+        if index_previous:
+            for a in problem.frozen:
+                self.frozen_by.setdefault(a.learner_id, []).append(a)
+            for a in problem.previous:
+                self.previous_by.setdefault(a.learner_id, set()).add(a)
 
     def scope(self, learner: Learner) -> LearnerScope:
         scope = self.scopes.get(learner.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .ledger import SeatLedger
 from .model import Assignment, Learner, Plan, Problem, SeatDeficit, SeatSuggestion, Shortfall, ShortfallReason
@@ -78,13 +79,15 @@ def explain_since(
     ledger: SeatLedger | None = None,
     candidates: Collection[str] | None = None,
     moved: Collection[Assignment] | None = None,
+    by_learner: Mapping[str, Sequence[Assignment]] | None = None,
 ) -> tuple[Shortfall, ...]:
     """The same answer as `explain`, re-using `last` (an earlier problem and its plan) where nothing it
     depends on changed.
 
     `candidates`, when given, are the only learners that can have an unmet requirement (the caller knows
     the others meet theirs); only they are looked at. `moved`, when given, is the symmetric difference of
-    `assignments` and last's (saves working it out from both whole plans).
+    `assignments` and last's (saves working it out from both whole plans); `by_learner`, when given, is
+    `assignments` by learner id.
 
     A learner's explanation depends only on the learner, its own assignments, the offers and seat holders of
     its open and assigned modules, and the names of the learners it names. A learner for whom all of these
@@ -100,8 +103,18 @@ def explain_since(
         or before.firms != problem.firms
     ):
         return explain(problem, assignments, table=table, scopes=scopes, ledger=ledger)
-    old_learners = {s.id: s for s in before.learners}
-    names = {s.id: s.name for s in problem.learners}
+    lookups: dict[str, dict[str, Any]] = {}
+
+    def old_learners() -> dict[str, Any]:
+        if "old" not in lookups:
+            lookups["old"] = {s.id: s for s in before.learners}
+        return lookups["old"]
+
+    def names() -> dict[str, Any]:
+        if "names" not in lookups:
+            lookups["names"] = {s.id: s.name for s in problem.learners}
+        return lookups["names"]
+
     moved = set(assignments) ^ set(earlier.assignments) if moved is None else moved
     touched = {a.learner_id for a in moved}
     # Modules whose seats (offers) or seat holders differ: explanations that look at them may differ too.
@@ -110,9 +123,11 @@ def explain_since(
     old_by_learner: dict[str, list[Shortfall]] = {}
     for sf in earlier.shortfalls:
         old_by_learner.setdefault(sf.learner_id, []).append(sf)
-    by_learner: dict[str, list[Assignment]] = {}
-    for a in assignments:
-        by_learner.setdefault(a.learner_id, []).append(a)
+    if by_learner is None:
+        grouped: dict[str, list[Assignment]] = {}
+        for a in assignments:
+            grouped.setdefault(a.learner_id, []).append(a)
+        by_learner = grouped
     stale: set[str] = set()
     reused: dict[str, list[Shortfall]] = {}
     for learner in problem.learners if candidates is None else _in_order(problem, candidates):
@@ -125,10 +140,10 @@ def explain_since(
             learner.id in touched
             or {(sf.group_id, sf.missing) for sf in old} != gaps
             or len(old) != len(gaps)
-            or old_learners.get(learner.id) != learner
+            or old_learners().get(learner.id) != learner
             # Messages name competing learners: a renamed or departed one changes the text.
             or any(
-                c not in names or c not in old_learners or names[c] != old_learners[c].name
+                c not in names() or c not in old_learners() or names()[c] != old_learners()[c].name
                 for sf in old
                 for c in sf.competing_learners
             )
@@ -142,6 +157,8 @@ def explain_since(
     if stale:
         for sf in explain(problem, assignments, table=table, scopes=scopes, ledger=ledger, only=stale):
             fresh.setdefault(sf.learner_id, []).append(sf)
+    if not fresh and not reused:
+        return ()
     # In problem.learners order, as explain() answers.
     return tuple(sf for s in problem.learners for sf in (fresh.get(s.id) or reused.get(s.id) or ()))
 

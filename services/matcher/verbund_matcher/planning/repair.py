@@ -222,7 +222,11 @@ def _extend(problem: Problem, last: tuple[Problem, Plan], added: list[Learner], 
     explanations of everyone else are taken from `last`.
     """
     before, earlier = last
-    builder = Constructor(problem, beam_width=min(4, max(2, 4000 // max(1, len(problem.learners)))))
+    # Only learners without published assignments are planned afresh: none of them has a frozen or a
+    # previous assignment to index.
+    builder = Constructor(
+        problem, beam_width=min(4, max(2, 4000 // max(1, len(problem.learners)))), index_previous=False
+    )
     rules = _Rules(problem, builder.table)
     plan: dict[str, list[Assignment]] = {}
     for a in earlier.assignments:
@@ -275,6 +279,7 @@ def _extend(problem: Problem, last: tuple[Problem, Plan], added: list[Learner], 
         ledger=builder.ledger,
         candidates=changed | gapped,
         moved=new_assignments ^ earlier_own,
+        by_learner=plan,
     )
     bound = None
     bounds: dict[str, int] = {}
