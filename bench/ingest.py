@@ -89,9 +89,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--networks", type=int, default=50)
     parser.add_argument("--events", type=int, default=12_000, help="LearnerRegistered events after the setup")
     parser.add_argument("--batch", type=int, nargs="+", default=[500, 5000], help="records per batch")
-    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file per run")
+    parser.add_argument(
+        "--database-url", default=None, help="an empty database (default: a fresh SQLite file per batch size)"
+    )
     parser.add_argument("--profile", action="store_true", help="print where the time goes (cProfile, top 25)")
     args = parser.parse_args(argv)
+    if args.database_url and len(args.batch) > 1:
+        parser.error("--database-url needs an empty database per run: give one --batch size")
     print(f"Ingestion: {args.networks} networks, {args.events} LearnerRegistered events, no Kafka")
     print(f"| {'batch':>6} | {'events/s':>9} | {'p50 batch ms':>12} | {'max batch ms':>12} | {'outbox rows':>11} |")
     print(f"|{'-' * 8}|{'-' * 11}|{'-' * 14}|{'-' * 14}|{'-' * 13}|")
