@@ -132,8 +132,10 @@ class Relay:
         # Marking rows sent after each round would queue the relay behind every batch (and the batch behind
         # the relay), so the relay remembers how far it has published and marks rows sent in one write
         # now and then (and before it stops). SQLite hands out seq under that same lock, so rows become
-        # visible in seq order and none can appear below the mark later. Should the process die in
-        # between, the unmarked rows go out again on restart under the same ids, as after any crash.
+        # visible in seq order and none can appear below the mark later (seq is the rowid, and outbox rows
+        # are never deleted, so SQLite never hands out a number below the highest one again). Should the
+        # process die in between, the unmarked rows go out again on restart under the same ids, as after
+        # any crash.
         async with session.begin():
             rows = await self._unsent(session, after=self._sent_upto)
         await self._send(rows)
