@@ -7,6 +7,7 @@ import dataclasses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from verbund_matcher.planning import Assignment, Offer, Plan, Problem, explain, repair, solve, validate
+from verbund_matcher.planning.seats import occupancy
 
 from .networks import learner, network
 from .strategies import small_problems
@@ -62,6 +63,26 @@ def test_newcomers_alone_are_placed_as_a_full_repair_would_place_them(case: tupl
     _same_answer_with_and_without_last(case)
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=a_plan_then_a_change(changes=("learners added",)), data=st.data())
+def test_newcomers_batch_after_batch_are_placed_as_a_full_repair_would_place_them(
+    case: tuple[Problem, Plan, Problem], data: st.DataObject
+) -> None:
+    # The matcher's steady state: each batch's plan is the next batch's `last`, carrying its seat counts.
+    before, plan, after = case
+    last = (before, plan)
+    for batch in range(3):
+        current = repair(after, last=last)
+        _same_answer_with_and_without_last((last[0], last[1], after))
+        twins = [
+            dataclasses.replace(data.draw(st.sampled_from(after.learners)), id=f"later{batch}-{i}", name=f"Later {i}")
+            for i in range(data.draw(st.integers(1, 3)))
+        ]
+        last = (after, current)
+        after = dataclasses.replace(after, previous=current.assignments, learners=(*after.learners, *twins))
+    _same_answer_with_and_without_last((last[0], last[1], after))
+
+
 def _same_answer_with_and_without_last(case: tuple[Problem, Plan, Problem]) -> None:
     before, plan, after = case
     fresh = repair(after)
@@ -77,6 +98,9 @@ def _same_answer_with_and_without_last(case: tuple[Problem, Plan, Problem]) -> N
     )
     assert validate(after, reused) == []
     assert dict(reused.learner_bounds) == dict(fresh.learner_bounds)
+    if reused.seats_used:  # the counts a later repair starts from are exactly the plan's
+        counted = {cell: {w: n for w, n in weeks.items() if n} for cell, weeks in reused.seats_used.items()}
+        assert {cell: weeks for cell, weeks in counted.items() if weeks} == occupancy(reused.assignments, after.modules)
 
 
 def _two_learners_one_seat() -> tuple[Problem, Plan]:

@@ -184,3 +184,5 @@ class Plan:
     deficits: tuple[SeatDeficit, ...] = ()  # min-seat weeks the plan cannot fill (status "infeasible")
     # Each learner's share of `bound` (repair re-uses those of learners nothing relevant changed for).
     learner_bounds: Mapping[str, int] = field(default_factory=dict)
+    # Learners per (firm id, module id) and week under this plan, when the planner kept count (repair re-uses it).
+    seats_used: Mapping[tuple[str, str], Mapping[int, int]] = field(default_factory=dict)

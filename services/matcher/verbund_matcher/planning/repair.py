@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Mapping, Sequence
 from time import perf_counter
@@ -231,7 +232,11 @@ def _extend(problem: Problem, last: tuple[Problem, Plan], added: list[Learner], 
     plan: dict[str, list[Assignment]] = {}
     for a in earlier.assignments:
         plan.setdefault(a.learner_id, []).append(a)
-    builder.ledger.take(earlier.assignments)
+    if earlier.seats_used:
+        # The last plan's seat use, copied (this plan's ledger changes it): no pass over every assignment.
+        builder.ledger.used = {cell: dict(weeks) for cell, weeks in earlier.seats_used.items()}
+    else:
+        builder.ledger.take(earlier.assignments)
     present = {s.id: s for s in problem.learners}
     replan = [*added, *(s for s in before.learners if s.id not in plan)]
     for learner in builder.order(replan):
@@ -259,12 +264,11 @@ def _extend(problem: Problem, last: tuple[Problem, Plan], added: list[Learner], 
     for sid in present:
         if sid not in plan:
             plan[sid] = [a for a in frozen if a.learner_id == sid]
-    chosen = tuple(
-        sorted(
-            (*(a for a in earlier.assignments if a.learner_id not in changed), *new_assignments),
-            key=lambda a: (a.learner_id, a.start, a.module_id, a.firm_id),
-        )
-    )
+    # earlier.assignments is in plan order already: drop the changed learners' and insert the new ones.
+    merged = [a for a in earlier.assignments if a.learner_id not in changed] if filled else list(earlier.assignments)
+    for a in new_assignments:
+        bisect.insort(merged, a, key=_plan_order)
+    chosen = tuple(merged)
     sat = dict(earlier.sat)
     for sid in changed:
         sat[sid] = learner_sat(problem, present[sid], plan[sid])
@@ -301,7 +305,13 @@ def _extend(problem: Problem, last: tuple[Problem, Plan], added: list[Learner], 
         status="partial" if shortfalls else "feasible",
         moved=moved,
         learner_bounds=bounds,
+        seats_used=builder.ledger.used,
     )
+
+
+def _plan_order(a: Assignment) -> tuple[str, int, str, str]:
+    """The order of Plan.assignments: by learner, then start."""
+    return (a.learner_id, a.start, a.module_id, a.firm_id)
 
 
 def _same_sat_inputs(old: Learner | None, new: Learner) -> bool:
