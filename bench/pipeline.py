@@ -260,7 +260,7 @@ class Bench:
 
 
 def _matcher_process(
-    bootstrap: str, database_url: str, log: Path, profile: Path | None = None
+    bootstrap: str, database_url: str, log: Path, profile: Path | None = None, log_level: str = "WARNING"
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -272,7 +272,7 @@ def _matcher_process(
         "VERBUND_FULL_REOPTIMISE_INTERVAL": "0",
         "VERBUND_SOLVER_WORKERS": "1",
         "VERBUND_HEALTH_PORT": "0",
-        "VERBUND_LOG_LEVEL": "WARNING",
+        "VERBUND_LOG_LEVEL": log_level,
     }
     with log.open("wb") as out:
         profiler = ["-m", "cProfile", "-o", str(profile)] if profile else []
@@ -294,7 +294,7 @@ def print_table(phases: list[Phase], header: str) -> None:
 async def run(args: argparse.Namespace, bootstrap: str, database_url: str) -> list[Phase]:
     bench = Bench(bootstrap, args.networks)
     log = Path(tempfile.gettempdir()) / f"verbund-bench-matcher-{os.getpid()}.log"
-    matcher = _matcher_process(bootstrap, database_url, log, args.profile_matcher)
+    matcher = _matcher_process(bootstrap, database_url, log, args.profile_matcher, args.matcher_log_level)
     phases: list[Phase] = []
     try:
         await bench.setup()
@@ -321,6 +321,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--bootstrap", default=None, help="default: KAFKA_BOOTSTRAP_SERVERS or a local broker")
     parser.add_argument(
         "--profile-matcher", type=Path, default=None, help="write the matcher process's cProfile stats here"
+    )
+    parser.add_argument(
+        "--matcher-log-level", default="WARNING", help="INFO logs every batch (records, replans) in the matcher log"
     )
     args = parser.parse_args(argv)
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
