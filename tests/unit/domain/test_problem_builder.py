@@ -9,8 +9,10 @@ from domain_events import Events
 from verbund_matcher.domain.network import NetworkState
 from verbund_matcher.domain.problem_builder import (
     Placement,
+    ProblemMemo,
     build_problem,
     placement_of,
+    remember_previous,
     week_end_date,
     week_label,
     week_start_date,
@@ -171,3 +173,36 @@ def test_offers_are_ordered_by_id_and_min_seats_kept(state: NetworkState, ev: Ev
     ]
     assert problem.network_id == "net-1"
     assert problem.firms["firm-a"].location == "Aachen"
+
+
+def test_a_remembered_previous_plan_gives_the_problem_the_stored_placements_give(
+    state: NetworkState, ev: Events
+) -> None:
+    state.apply(ev.network_configured(notice_period_weeks=2))
+    state.apply(ev.learner("l-1"))
+    state.apply(ev.learner("l-2", first_week="2027-W12", last_week="2027-W40"))
+    memo = ProblemMemo()
+    first = build_problem(state, today=dt.date(2027, 4, 7), memo=memo, previous_version=0)
+    plan = (Assignment("l-1", "basics", "firm-a", 2), Assignment("l-2", "basics", "firm-a", 6))
+    remember_previous(memo, 1, first, plan)
+    stored = [placement_of(first, a) for a in plan]
+    state.apply(ev.learner("l-3", first_week="2027-W11", last_week="2027-W40"))  # moves nothing: W10 stays week 0
+
+    remembered = build_problem(state, today=dt.date(2027, 4, 7), previous=stored, memo=memo, previous_version=1)
+    fresh = build_problem(state, today=dt.date(2027, 4, 7), previous=stored)
+    assert remembered == fresh
+    assert set(remembered.previous) == set(plan) and remembered.frozen == fresh.frozen
+
+
+def test_a_remembered_previous_plan_is_converted_again_when_week_zero_moves(state: NetworkState, ev: Events) -> None:
+    state.apply(ev.learner("l-1"))
+    memo = ProblemMemo()
+    first = build_problem(state, today=dt.date(2027, 1, 1), memo=memo, previous_version=0)
+    plan = (Assignment("l-1", "basics", "firm-a", 2),)
+    remember_previous(memo, 1, first, plan)
+    stored = [placement_of(first, a) for a in plan]
+    state.apply(ev.learner("l-early", first_week="2027-W05", last_week="2027-W40"))  # earlier than W10
+
+    remembered = build_problem(state, today=dt.date(2027, 1, 1), previous=stored, memo=memo, previous_version=1)
+    assert remembered == build_problem(state, today=dt.date(2027, 1, 1), previous=stored)
+    assert remembered.previous == (Assignment("l-1", "basics", "firm-a", 7),)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -49,6 +49,26 @@ class ProblemMemo:
     origin_week: str = ""
     learners: dict[str, tuple[LearnerData, CurriculumPublishedData, Learner]] = field(default_factory=dict)
     placements: dict[tuple[str, str, str, str], Assignment] = field(default_factory=dict)
+    # The previous plan as last converted, for the caller's `previous_version` of it (see build_problem).
+    previous_version: int | None = None
+    previous_earliest: str | None = None
+    previous_origin: str = ""
+    previous_modules: frozenset[str] = frozenset()
+    previous: tuple[Assignment, ...] = ()
+
+
+def remember_previous(memo: ProblemMemo, version: int, problem: Problem, assignments: tuple[Assignment, ...]) -> None:
+    """Note that the caller's previous plan, as of `version`, is now `assignments` (a plan made for `problem`).
+
+    The matcher publishes exactly the plan it made, so the next build_problem need not convert the stored
+    rows back to week indices.
+    """
+    earliest = min((a.start for a in assignments), default=None)
+    memo.previous_version = version
+    memo.previous_earliest = None if earliest is None else week_label(problem, earliest)
+    memo.previous_origin = week_of(problem.origin)
+    memo.previous_modules = frozenset(problem.modules)
+    memo.previous = assignments
 
 
 @dataclass(frozen=True)
@@ -67,19 +87,24 @@ def build_problem(
     today: dt.date,
     previous: Iterable[PlacementLike] = (),
     memo: ProblemMemo | None = None,
+    previous_version: int | None = None,
 ) -> Problem:
     """The planning problem for one network as of `today`.
 
     Previous placements that have started or start within the notice period are frozen, unless their
     learner was withdrawn or their firm left (nothing can be kept there). `memo` (kept by the caller per
-    network) lets unchanged learners and placements be re-used instead of rebuilt.
+    network) lets unchanged learners and placements be re-used instead of rebuilt; `previous_version`, when
+    given, names the content of `previous` (the caller changes it whenever `previous` changes), so an
+    unchanged previous plan is not converted again.
     """
     config = state.config
-    previous = list(previous)
-    origin_week = _origin(state, today, previous)
-    origin = week_monday(origin_week)
     if memo is None:
         memo = ProblemMemo()
+    same_previous = previous_version is not None and memo.previous_version == previous_version
+    previous = list(previous)
+    earliest = memo.previous_earliest if same_previous else min((p.start_week for p in previous), default=None)
+    origin_week = _origin(state, today, earliest)
+    origin = week_monday(origin_week)
     if memo.origin_week != origin_week:
         memo.origin_week = origin_week
         memo.learners.clear()
@@ -156,21 +181,12 @@ def build_problem(
             del memo.learners[gone]
 
     known_learners = {ln.id: ln for ln in learners}
-    placements = memo.placements
-    prev_list = []
-    for p in previous:
-        if p.module_id not in modules:
-            continue
-        key = (p.learner_id, p.module_id, p.firm_id, p.start_week)
-        found = placements.get(key)
-        if found is None:
-            found = placements[key] = Assignment(p.learner_id, p.module_id, p.firm_id, idx(p.start_week))
-        prev_list.append(found)
-    if len(placements) > 2 * len(prev_list) + 64:
-        keep = {(a.learner_id, a.module_id, a.firm_id, week_label_at(origin, a.start)) for a in prev_list}
-        for key in [k for k in placements if k not in keep]:
-            del placements[key]
-    prev = tuple(prev_list)
+    if same_previous and memo.previous_origin == origin_week and memo.previous_modules == modules.keys():
+        prev = memo.previous
+    else:
+        prev = _convert_previous(previous, memo, modules, origin, idx)
+        memo.previous_version, memo.previous_earliest = previous_version, earliest
+        memo.previous_origin, memo.previous_modules, memo.previous = origin_week, frozenset(modules), prev
     frozen = tuple(
         a
         for a in prev
@@ -193,11 +209,37 @@ def build_problem(
     )
 
 
-def _origin(state: NetworkState, today: dt.date, previous: list[PlacementLike]) -> str:
+def _convert_previous(
+    previous: list[PlacementLike],
+    memo: ProblemMemo,
+    modules: Mapping[str, Module],
+    origin: dt.date,
+    idx: Callable[[str], int],
+) -> tuple[Assignment, ...]:
+    """The previous placements as Assignments (week indices), re-using those converted before."""
+    placements = memo.placements
+    prev_list = []
+    for p in previous:
+        if p.module_id not in modules:
+            continue
+        key = (p.learner_id, p.module_id, p.firm_id, p.start_week)
+        found = placements.get(key)
+        if found is None:
+            found = placements[key] = Assignment(p.learner_id, p.module_id, p.firm_id, idx(p.start_week))
+        prev_list.append(found)
+    if len(placements) > 2 * len(prev_list) + 64:
+        keep = {(a.learner_id, a.module_id, a.firm_id, week_label_at(origin, a.start)) for a in prev_list}
+        for key in [k for k in placements if k not in keep]:
+            del placements[key]
+    return tuple(prev_list)
+
+
+def _origin(state: NetworkState, today: dt.date, earliest_previous: str | None) -> str:
     """Week 0: the earliest week anything refers to, so every index is >= 0 except possibly 'today'."""
-    weeks = [w for ln in state.learners.values() for w in (ln.first_week,)]
+    weeks = [ln.first_week for ln in state.learners.values()]
     weeks += [o.first_week for o in state.offers.values()]
-    weeks += [p.start_week for p in previous]
+    if earliest_previous is not None:
+        weeks.append(earliest_previous)
     if not weeks:
         return week_of(today)
     return min(weeks)  # contracts normalise weeks to YYYY-Www, which sort as the calendar does

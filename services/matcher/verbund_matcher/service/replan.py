@@ -35,7 +35,7 @@ from verbund_schemas import (
 
 from .. import planning
 from ..domain.network import Change, ChangeKind
-from ..domain.problem_builder import build_problem, week_label
+from ..domain.problem_builder import build_problem, remember_previous, week_label
 from ..ops import metrics
 from ..planning.model import Assignment, Plan, Problem, Shortfall
 from ..planning.model import ShortfallReason as Unmet
@@ -171,7 +171,13 @@ async def replan(
     """Plan the network and stage the difference; None when the published plan stays as it is."""
     network_id = loaded.state.network_id
     published, stored_shortfalls = await read_published(session, loaded)
-    problem = build_problem(loaded.state, today=today, previous=published.values(), memo=loaded.problem_memo)
+    problem = build_problem(
+        loaded.state,
+        today=today,
+        previous=published.values(),
+        memo=loaded.problem_memo,
+        previous_version=loaded.published_version,
+    )
     unmet_before = {(p["learner_id"], p["group_id"]) for p in stored_shortfalls.values()}
     started = time.perf_counter()
     try:
@@ -407,6 +413,8 @@ async def _stage(
     if fresh:
         insert_at_commit(session, sf_table, fresh)
     # The loaded network now carries the plan as written (a failed transaction drops the cached network).
+    loaded.published_version += 1
+    remember_previous(loaded.problem_memo, loaded.published_version, problem, plan.assignments)
     for aid in gone:
         del published[aid]
     for row in rewritten:
