@@ -12,7 +12,6 @@ pipeline's burst rate is what Kafka, the relay and batching add. Networks grow t
 from __future__ import annotations
 
 import argparse
-import os
 import asyncio
 import cProfile
 import datetime as dt
@@ -92,7 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--database-url", default=None, help="an empty database (default: a fresh SQLite file per batch size)"
     )
-    parser.add_argument("--profile", action="store_true", help="print where the time goes (cProfile, top 25)")
+    parser.add_argument("--profile", action="store_true", help="print where the time goes (cProfile, top 60)")
+    parser.add_argument("--sort", default="cumulative", choices=["cumulative", "tottime"], help="profile order")
     args = parser.parse_args(argv)
     if args.database_url and len(args.batch) > 1:
         parser.error("--database-url needs an empty database per run: give one --batch size")
@@ -109,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"| {int(r['staged']):>11} |"
             )
             if profile:
-                pstats.Stats(str(profile), stream=sys.stderr).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(60)
+                pstats.Stats(str(profile), stream=sys.stderr).sort_stats(args.sort).print_stats(60)
     return 0
 
 

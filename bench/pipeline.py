@@ -276,9 +276,7 @@ def _matcher_process(
     }
     with log.open("wb") as out:
         profiler = ["-m", "cProfile", "-o", str(profile)] if profile else []
-        return subprocess.Popen(
-            [sys.executable, *profiler, "-m", "verbund_matcher"], env=env, stdout=out, stderr=out
-        )
+        return subprocess.Popen([sys.executable, *profiler, "-m", "verbund_matcher"], env=env, stdout=out, stderr=out)
 
 
 def print_table(phases: list[Phase], header: str) -> None:
