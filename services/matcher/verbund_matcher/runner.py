@@ -19,6 +19,7 @@ from .ops import metrics
 from .ops.health import HealthServer
 from .service.maintenance import freeze_all, reoptimise_all
 from .service.relay import Relay
+from .service.retention import Pruned, prune
 from .settings import MatcherSettings
 from .store.database import create_engine, migrate, session_factory
 
@@ -51,6 +52,16 @@ class RunningMatcher:
     async def freeze_now(self) -> int:
         """Run the daily freeze now."""
         return await freeze_all(self.runtime.sessions, today=self.runtime.today)
+
+    async def prune_now(self) -> Pruned:
+        """Forget old inbox ids and published outbox rows now (the scheduler does it daily)."""
+        s = self.settings
+        return await prune(
+            self.runtime.sessions,
+            now=dt.datetime.now(dt.UTC),
+            inbox_days=s.inbox_retention_days,
+            outbox_days=s.outbox_retention_days,
+        )
 
     async def ready(self) -> tuple[bool, str]:
         try:
@@ -164,6 +175,15 @@ async def run_matcher(
         hour=settings.freeze_hour_utc,
         kwargs={"sessions": runtime.sessions, "today": runtime.today},
         id="daily-freeze",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        matcher.prune_now,
+        "cron",
+        hour=settings.freeze_hour_utc,
+        minute=30,
+        id="daily-prune",
         max_instances=1,
         coalesce=True,
     )

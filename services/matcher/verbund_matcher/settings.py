@@ -40,7 +40,15 @@ class MatcherSettings(BaseSettings):
     full_reoptimise_time_limit: float = Field(default=30.0, gt=0, description="Seconds per full re-optimisation")
     solver_workers: int = Field(default=2, ge=1, description="CP-SAT worker threads per solve")
     solver_seed: int = Field(default=0, description="CP-SAT random seed (fixed: reproducible plans)")
-    freeze_hour_utc: int = Field(default=2, ge=0, le=23, description="Hour (UTC) of the daily freeze job")
+    freeze_hour_utc: int = Field(
+        default=2, ge=0, le=23, description="Hour (UTC) of the daily freeze job (and of pruning old rows)"
+    )
+    inbox_retention_days: float = Field(
+        default=35.0,
+        gt=0,
+        description="Days handled event ids are remembered; keep above the inbound topic's retention (30 days)",
+    )
+    outbox_retention_days: float = Field(default=7.0, gt=0, description="Days published outbox rows are kept")
     relay_batch_size: int = Field(default=500, ge=1, description="Most outbox rows published per round")
     relay_poll_seconds: float = Field(default=0.5, gt=0, description="Outbox poll interval when idle")
     health_port: int = Field(default=8081, ge=0, le=65535, description="Port of /healthz, /readyz, /metrics (0: off)")
