@@ -120,3 +120,22 @@ async def test_a_withdrawn_learner_has_its_assignments_cancelled(sessions: Sessi
     async with sessions() as s:
         left = (await s.exec(select(PublishedAssignmentRow).where(PublishedAssignmentRow.learner_id == learner))).all()
     assert left == []
+
+
+async def test_after_a_firm_renames_itself_a_cancellation_names_it_by_its_new_name(sessions: Sessions) -> None:
+    net = ForcedNetwork("n-rename")
+    events = net.setup() + net.stream(10)[6:]
+    await handle_batch(sessions, records(events), today=lambda: TODAY, planner=PLANNER)
+    renamed = net._event("FirmUpdated", {"firm_id": "F1", "name": "Firm Uno", "location": {"city": "Aachen"}})
+    before = len(await outbox(sessions))
+    await handle_batch(sessions, records([renamed], start=100), today=lambda: TODAY, planner=PLANNER)
+    assert len(await outbox(sessions)) == before  # a rename alone moves nothing, so nothing is published
+    async with sessions() as s:
+        names = {r.firm_name for r in (await s.exec(select(PublishedAssignmentRow))).all() if r.firm_id == "F1"}
+    assert names == {"Firm Uno"}
+
+    learner = sorted(net.final)[0]
+    gone = net._event("LearnerWithdrawn", {"learner_id": learner, "reason": "moved away"})
+    await handle_batch(sessions, records([gone], start=101), today=lambda: TODAY, planner=PLANNER)
+    cancelled = [e["data"] for e in await outbox(sessions) if e["type"] == "AssignmentCancelled"]
+    assert {c["firm_name"] for c in cancelled if c["firm_id"] == "F1"} == {"Firm Uno"}

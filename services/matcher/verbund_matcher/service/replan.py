@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -11,7 +12,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 from verbund_schemas import (
     AssignmentCancelled,
@@ -248,6 +249,7 @@ async def _stage(
             "frozen": a in frozen or a.start < notice_end,
         }
 
+    await _follow_renames(session, loaded, problem, published, changes)
     new = _differing(network_id, problem, plan, published)
     shortfalls = {shortfall_id(network_id, s.learner_id, s.group_id, s.module_id): s for s in plan.shortfalls}
     events: list[Any] = []
@@ -432,6 +434,63 @@ async def _stage(
         solver=plan.solver or mode,
     )
     return Publication(version, made, changed, cancelled, len(shortfall_events) - len(resolved), len(resolved))
+
+
+# Changes that can rename a learner, a module (curriculum) or a firm.
+_RENAMING = frozenset({ChangeKind.FIRM, ChangeKind.LEARNER_CHANGED, ChangeKind.CURRICULUM})
+
+
+async def _follow_renames(
+    session: AsyncSession,
+    loaded: LoadedNetwork,
+    problem: Problem,
+    published: dict[str, PublishedAssignment],
+    changes: Sequence[Change],
+) -> None:
+    """Published rows take the current names of their learner, module and firm after a rename.
+
+    No event goes out for a rename alone (nothing about the assignment changed); the stored names matter for
+    what later events about these assignments say (a cancellation names the firm as it is called now).
+    """
+    if not any(c.kind in _RENAMING for c in changes):
+        return
+    learners = loaded.state.learners
+    renamed: list[PublishedAssignment] = []
+    for row in published.values():
+        learner, module, firm = (
+            learners.get(row.learner_id),
+            problem.modules.get(row.module_id),
+            problem.firms.get(row.firm_id),
+        )
+        now = dataclasses.replace(
+            row,
+            learner_name=learner.name if learner else row.learner_name,
+            module_name=module.name if module else row.module_name,
+            firm_name=firm.name if firm else row.firm_name,
+        )
+        if now != row:
+            renamed.append(now)
+    if not renamed:
+        return
+    t = table_of(PublishedAssignmentRow)
+    conn = await session.connection()
+    await conn.execute(
+        update(t)
+        .where(t.c.network_id == bindparam("b_network"), t.c.assignment_id == bindparam("b_assignment"))
+        .values(learner_name=bindparam("b_learner"), module_name=bindparam("b_module"), firm_name=bindparam("b_firm")),
+        [
+            {
+                "b_network": r.network_id,
+                "b_assignment": r.assignment_id,
+                "b_learner": r.learner_name,
+                "b_module": r.module_name,
+                "b_firm": r.firm_name,
+            }
+            for r in renamed
+        ],
+    )
+    for r in renamed:
+        published[r.assignment_id] = r
 
 
 def _differing(
