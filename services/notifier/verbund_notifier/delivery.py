@@ -105,7 +105,13 @@ class DeliveryWorker:
         self._wake.set()
 
     async def run(self) -> None:
-        self._stopping = False
+        # The flag is not cleared on entry: a stop() that came before this task first ran must count.
+        try:
+            await self._loop()
+        finally:
+            self._stopping = False
+
+    async def _loop(self) -> None:
         while not self._stopping:
             try:
                 await self.run_once()
