@@ -160,6 +160,13 @@ def build(settings: NotifierSettings | None = None, clock: Clock | None = None) 
     for router in (assignments, shortfalls, directory):
         broker.include_router(router)
 
+    def consumers_running() -> bool:
+        # A subscriber stops running when its consumer fails for good; then readiness must say so.
+        subscribers = list(broker.subscribers)
+        return bool(subscribers) and all(getattr(s, "running", False) for s in subscribers)
+
+    notifier.consumers_running = consumers_running
+
     app = FastStream(
         broker,
         specification=AsyncAPI(

@@ -9,8 +9,8 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 
-from prometheus_client import Counter
-from sqlalchemy import or_, select, update
+from prometheus_client import Counter, Gauge
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 from verbund_schemas import (
@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 DELIVERED = Counter("verbund_notifier_delivered_total", "Messages delivered", ["channel", "kind"])
 FAILED = Counter("verbund_notifier_failed_total", "Messages given up on", ["channel", "kind"])
 RETRIED = Counter("verbund_notifier_retried_total", "Send attempts that will be retried", ["channel"])
+PENDING_GAUGE = Gauge(
+    "verbund_notifier_deliveries_pending", "Messages waiting to be sent or retried, read at scrape time", ["channel"]
+)
 
 PENDING, SENT, FAILED_STATUS = "pending", "sent", "failed"
 
@@ -217,6 +220,20 @@ class DeliveryWorker:
                 row.last_error = str(error)
                 FAILED.labels(row.channel, row.kind).inc()
                 log.error("delivery %s given up after %d attempts: %s", nid, row.attempts, error)
+
+    async def count_pending(self) -> dict[str, int]:
+        """Pending deliveries per channel (every configured channel listed, so an empty one reads 0)."""
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(col(Delivery.channel), func.count())
+                .where(col(Delivery.status) == PENDING)
+                .group_by(col(Delivery.channel))
+            )
+            counts = {channel: 0 for channel in self._channels}
+            counts.update({channel: int(n) for channel, n in rows.all()})
+        for channel, n in counts.items():
+            PENDING_GAUGE.labels(channel).set(n)
+        return counts
 
     async def publish_log(self) -> int:
         """Publish NotificationDelivered/Failed for finished rows not yet logged (after a crash too)."""

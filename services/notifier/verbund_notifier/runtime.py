@@ -1,4 +1,4 @@
-"""The running notifier: database, service, delivery worker and scheduler wired together, started and stopped."""
+"""The running notifier: database, service, delivery worker, scheduler and health endpoint, started and stopped."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 
+from sqlalchemy import text
 from verbund_schemas import Envelope, EventRejected
 
 from .channels import Channel, EmailChannel, WebhookChannel
 from .clock import Clock
 from .delivery import DeliveryWorker
+from .health import Check, HealthEndpoint, readiness
 from .messages import Composer
 from .rendering import Renderer
+from .retention import Pruned, prune
 from .scheduling import Scheduling
 from .service import NotifierService
 from .settings import NotifierSettings
@@ -53,12 +56,55 @@ class Notifier:
             directory_wait_seconds=settings.directory_wait_seconds,
         )
         self._worker_task: asyncio.Task[None] | None = None
+        # Set by the app once it has a broker: True when every Kafka subscriber is consuming.
+        self.consumers_running: Callable[[], bool] = lambda: False
+        self.checks: dict[str, Check] = {
+            "database": self._database_problem,
+            "kafka": self._kafka_problem,
+            "scheduler": self._scheduler_problem,
+        }
+        self.health: HealthEndpoint | None = None
+        if settings.health_port:
+            self.health = HealthEndpoint(
+                settings.health_host, settings.health_port, self.checks, before_metrics=self._refresh_gauges
+            )
 
     async def prepare(self) -> None:
-        """Migrate the schema and start the scheduler: before any message is consumed."""
+        """Serve probes, migrate the schema and start the scheduler: before any message is consumed."""
+        if self.health is not None:
+            # First, so a liveness probe is answered during a long migration (readiness says why not yet).
+            await self.health.start()
         await migrate(self.settings.notifier_database_url)
         self.scheduling.start(self.service)
+        self.scheduling.daily_prune(self.prune_now)
         await self.scheduling.reconcile(self.service)
+
+    async def prune_now(self) -> Pruned:
+        """Forget old handled event ids and long-finished deliveries now (the scheduler does it daily)."""
+        return await prune(
+            self.sessions,
+            now=self.clock.now(),
+            inbox_days=self.settings.notifier_inbox_retention_days,
+            delivery_days=self.settings.delivery_retention_days,
+        )
+
+    async def ready(self) -> tuple[bool, str]:
+        """Whether this replica can do its work: database answers, consumers run, scheduler runs."""
+        return await readiness(self.checks)
+
+    async def _database_problem(self) -> str | None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return None
+
+    async def _kafka_problem(self) -> str | None:
+        return None if self.consumers_running() else "consumers not running (not started, stopping, or broker away)"
+
+    async def _scheduler_problem(self) -> str | None:
+        return None if self.scheduling.running else "reminder and digest scheduler not running"
+
+    async def _refresh_gauges(self) -> None:
+        await self.worker.count_pending()
 
     async def start_worker(self) -> None:
         """Start sending (async, so FastStream runs it on the event loop rather than in a thread)."""
@@ -77,8 +123,10 @@ class Notifier:
             self._worker_task = None
 
     async def close(self) -> None:
-        """Stop the scheduler and release the database (after the consumers have stopped)."""
+        """Stop the scheduler, the health endpoint and release the database (after the consumers have stopped)."""
         self.scheduling.shutdown()
+        if self.health is not None:
+            await self.health.stop()
         await self.engine.dispose()
 
     async def stop(self) -> None:

@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from apscheduler.job import Job
 from apscheduler.jobstores.base import JobLookupError
@@ -24,6 +26,7 @@ from .tables import AssignmentRecord
 log = logging.getLogger(__name__)
 
 JOB_TABLE = "notifier_jobs"
+PRUNE_JOB = "prune"
 _REMINDER_GRACE = int(dt.timedelta(days=1).total_seconds())
 _DIGEST_GRACE = int(dt.timedelta(hours=12).total_seconds())
 
@@ -85,6 +88,29 @@ class Scheduling:
         self.scheduler.start(paused=not self._active)
         if self._active:
             self.scheduler.add_job(_tick, "interval", seconds=30, jobstore="local", id="tick")
+
+    def daily_prune(self, prune: Callable[[], Awaitable[Any]]) -> None:
+        """Run `prune` every day at VERBUND_NOTIFIER_PRUNE_HOUR local time, on the scheduling replica only.
+
+        Kept in memory rather than in the shared store: it needs no persistence (it is added at every
+        start) and must not run on replicas whose scheduler is paused.
+        """
+        if not self._active:
+            return
+        self.scheduler.add_job(
+            prune,
+            trigger=CronTrigger(hour=self._settings.notifier_prune_hour, minute=15, timezone=self._settings.timezone),
+            id=PRUNE_JOB,
+            name="daily prune of old event ids and deliveries",
+            jobstore="local",
+            replace_existing=True,
+            misfire_grace_time=_DIGEST_GRACE,
+        )
+
+    @property
+    def running(self) -> bool:
+        """Started and not shut down (a replica that does not schedule runs it paused, which counts)."""
+        return bool(self.scheduler.running)
 
     def shutdown(self) -> None:
         global _service

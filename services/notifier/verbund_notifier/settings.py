@@ -91,6 +91,33 @@ class NotifierSettings(BaseSettings):
     )
     delivery_batch_size: int = Field(description="Most messages one delivery round sends", default=50, ge=1)
 
+    # Its own variable, not the matcher's VERBUND_INBOX_RETENTION_DAYS: the notifier reads topics kept for a
+    # year, so one value set for both services in a shared config map would be wrong for one of them.
+    notifier_inbox_retention_days: float = Field(
+        default=400.0,
+        gt=0,
+        description=(
+            "Days handled event ids are remembered; keep above the retention of the assignments and "
+            "shortfalls topics (1 year), plus a margin because Kafka deletes whole segments late, "
+            "or a replay messages people twice"
+        ),
+    )
+    delivery_retention_days: float = Field(
+        default=90.0,
+        ge=7,
+        description=(
+            "Days sent and given-up messages are kept after they finished (at least 7, so a digest run "
+            "again in the same week is still recognised); pending ones are never deleted"
+        ),
+    )
+    notifier_prune_hour: int = Field(
+        default=3, ge=0, le=23, description="Local hour of the daily prune of old event ids and deliveries"
+    )
+    health_port: int = Field(
+        default=8082, ge=0, le=65535, description="Port of /healthz, /readyz and /metrics (0: off)"
+    )
+    health_host: str = Field(default="127.0.0.1", description="Address the health endpoint binds to")
+
     @field_validator("reminder_days")
     @classmethod
     def _reminder_days_are_numbers(cls, value: str) -> str:

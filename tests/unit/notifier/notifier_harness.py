@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import socket
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -78,6 +81,8 @@ def notifier_settings(database_url: str, sink: MailSink, **overrides: Any) -> No
         "smtp_timeout_seconds": 5,
         # The test broker hands over each event in order; nothing can overtake a registration.
         "directory_wait_seconds": 0,
+        # Off unless a test asks for it: parallel test runs must not compete for the default port.
+        "health_port": 0,
     }
     values.update(overrides)
     return NotifierSettings(**values)
@@ -94,6 +99,26 @@ async def notifier_on_test_broker(settings: NotifierSettings, clock: Clock | Non
             yield built
         finally:
             await built.notifier.stop()
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (the health endpoint treats 0 as off, so tests pick one)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def http_get(port: int, path: str) -> tuple[int, str]:
+    """GET http://127.0.0.1:port/path with the standard library; status and body, errors included."""
+
+    def get() -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+                return int(response.status), response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    return await asyncio.to_thread(get)
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0, what: str = "condition") -> None:

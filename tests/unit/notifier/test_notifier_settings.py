@@ -65,3 +65,33 @@ def test_webhook_signature_is_hmac_sha256_of_the_body_and_a_changed_body_fails()
     assert verify(body, "secret", header)
     assert not verify(body + b" ", "secret", header)
     assert not verify(body, "other", header)
+
+
+def test_inbox_outlives_the_year_long_topics_and_ignores_the_matchers_retention_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from verbund_schemas import load_topics
+
+    year_topics = max(load_topics()[role].retention_ms for role in ("assignments", "shortfalls", "inbound"))
+    monkeypatch.setenv("VERBUND_INBOX_RETENTION_DAYS", "35")  # the matcher's, e.g. from a shared config map
+    s = NotifierSettings()
+    assert s.notifier_inbox_retention_days * 86_400_000 > year_topics
+    monkeypatch.setenv("VERBUND_NOTIFIER_INBOX_RETENTION_DAYS", "500")
+    assert NotifierSettings().notifier_inbox_retention_days == 500
+
+
+def test_health_endpoint_defaults_to_localhost_8082_and_port_0_turns_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VERBUND_HEALTH_PORT", raising=False)
+    monkeypatch.delenv("VERBUND_HEALTH_HOST", raising=False)
+    s = NotifierSettings()
+    assert (s.health_host, s.health_port) == ("127.0.0.1", 8082)
+    monkeypatch.setenv("VERBUND_HEALTH_PORT", "0")
+    assert NotifierSettings().health_port == 0
+
+
+def test_deliveries_are_kept_at_least_a_week_so_a_repeated_digest_is_recognised(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("VERBUND_DELIVERY_RETENTION_DAYS", "3")
+    with pytest.raises(ValidationError, match="delivery_retention_days"):
+        NotifierSettings()
