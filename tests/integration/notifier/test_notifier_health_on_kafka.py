@@ -7,7 +7,7 @@ import datetime as dt
 import notifier_factories as f
 import pytest
 from kafka_tools import produce
-from notifier_harness import START, deliveries, eventually, free_port, http_get, notifier_settings
+from notifier_harness import START, deliveries, eventually, free_port, http_get, notifier_settings, stored_delivery
 from notifier_on_kafka import fresh_group, notifier_on_kafka, start_groups_at_end
 from sqlalchemy import select
 from verbund_notifier.clock import Clock
@@ -67,7 +67,13 @@ async def test_readyz_turns_200_once_consuming_metrics_count_deliveries_and_prun
                 row.processed_at = long_ago
             for delivery in (await session.execute(select(Delivery))).scalars():
                 delivery.finished_at = long_ago
-            session.add_all([_delivery("done-long-ago", "sent", long_ago), _delivery("still-trying", "pending", None)])
+            session.add_all(
+                [
+                    stored_delivery("done-long-ago", "another-event", "sent", long_ago),
+                    # Not due yet: the worker leaves it pending.
+                    stored_delivery("still-trying", "another-event", "pending", None, due=START + dt.timedelta(days=1)),
+                ]
+            )
         pruned = await app.notifier.prune_now()
 
         # Four directory events and the assignment go; the network's configuration stays (shortfalls
@@ -77,21 +83,3 @@ async def test_readyz_turns_200_once_consuming_metrics_count_deliveries_and_prun
             kinds = set((await session.execute(select(ProcessedEvent.event_type))).scalars())  # type: ignore[call-overload]
         assert kinds == {"NetworkConfigured"}
         assert {d.notification_id for d in await deliveries(app)} == {"done-long-ago", "still-trying"}
-
-
-def _delivery(nid: str, status: str, finished: dt.datetime | None) -> Delivery:
-    return Delivery(
-        notification_id=nid,
-        source_event_id="another-event",
-        source_event_type="ShortfallDetected",
-        network_id=f.NETWORK,
-        recipient=f"coordinator:{nid}",
-        channel="email",
-        kind="shortfall",
-        language="de",
-        status=status,
-        next_attempt_at=START + dt.timedelta(days=1),  # not due: the worker leaves it pending
-        created_at=START - dt.timedelta(days=600),
-        finished_at=finished,
-        logged=finished is not None,
-    )

@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from faststream.kafka import TestKafkaBroker
+from notifier_factories import NETWORK
 from sqlalchemy import select
 from verbund_notifier.app import NotifierApp, build
 from verbund_notifier.clock import Clock
@@ -134,3 +135,30 @@ async def deliveries(app: NotifierApp) -> list[Delivery]:
     async with app.notifier.sessions() as session:
         rows = await session.execute(select(Delivery).order_by(Delivery.recipient))  # type: ignore[arg-type]
         return list(rows.scalars().all())
+
+
+def stored_delivery(
+    nid: str,
+    source: str,
+    status: str,
+    finished: dt.datetime | None,
+    logged: bool | None = None,
+    due: dt.datetime = START - dt.timedelta(days=400),
+) -> Delivery:
+    """A delivery row as the worker leaves it (finished or not), for tests of what is kept and what goes."""
+    return Delivery(
+        notification_id=nid,
+        source_event_id=source,
+        source_event_type="AssignmentMade",
+        network_id=NETWORK,
+        recipient=f"learner:{nid}",
+        channel="email",
+        kind="assignment_made",
+        language="de",
+        status=status,
+        attempts=1,
+        next_attempt_at=due,
+        created_at=START - dt.timedelta(days=400),
+        finished_at=finished,
+        logged=finished is not None if logged is None else logged,
+    )

@@ -13,6 +13,7 @@ from notifier_harness import (
     http_get,
     notifier_on_test_broker,
     notifier_settings,
+    stored_delivery,
 )
 from sqlalchemy import select
 from verbund_notifier.app import NotifierApp, build
@@ -108,23 +109,7 @@ async def test_prune_job_is_daily_and_only_where_the_scheduler_runs(database_url
 
 def delivery(nid: str, source: str, status: str, finished_days_ago: float | None, logged: bool = True) -> Delivery:
     finished = None if finished_days_ago is None else START - dt.timedelta(days=finished_days_ago)
-    created = START - dt.timedelta(days=400)
-    return Delivery(
-        notification_id=nid,
-        source_event_id=source,
-        source_event_type="AssignmentMade",
-        network_id=f.NETWORK,
-        recipient=f"learner:{nid}",
-        channel="email",
-        kind="assignment_made",
-        language="de",
-        status=status,
-        attempts=1,
-        next_attempt_at=created,
-        created_at=created,
-        finished_at=finished,
-        logged=logged,
-    )
+    return stored_delivery(nid, source, status, finished, logged=logged)
 
 
 def handled(event_id: str, days_ago: float, event_type: str = "AssignmentMade") -> ProcessedEvent:
