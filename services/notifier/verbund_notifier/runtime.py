@@ -98,7 +98,7 @@ class Notifier:
         return None
 
     async def _kafka_problem(self) -> str | None:
-        return None if self.consumers_running() else "consumers not running (not started, stopping, or broker away)"
+        return None if self.consumers_running() else "consumers not running (not started yet, or stopping)"
 
     async def _scheduler_problem(self) -> str | None:
         return None if self.scheduling.running else "reminder and digest scheduler not running"
