@@ -64,18 +64,18 @@ def _start(name: str, module: str, env: dict[str, str], folder: Path) -> Service
     return ServiceProcess(name, process, log_path, log_file)
 
 
-def _wait_ready(matcher: ServiceProcess, port: int, timeout: float) -> None:
+def _wait_ready(service: ServiceProcess, port: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     answer = "no answer"
     while time.monotonic() < deadline:
-        matcher.assert_running()
+        service.assert_running()
         with contextlib.suppress(httpx.HTTPError):
             response = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
             answer = f"{response.status_code} {response.text.strip()}"
             if response.status_code == 200:
                 return
         time.sleep(0.3)
-    raise AssertionError(f"matcher not ready after {timeout} s ({answer}); log:\n{matcher.log_tail()}")
+    raise AssertionError(f"{service.name} not ready after {timeout} s ({answer}); log:\n{service.log_tail()}")
 
 
 async def _groups_known(bootstrap: str, groups: set[str]) -> bool:
@@ -136,6 +136,7 @@ def matcher_process(bootstrap: str, folder: Path) -> Iterator[ServiceProcess]:
 def notifier_process(bootstrap: str, smtp_port: int, folder: Path) -> Iterator[ServiceProcess]:
     """`python -m verbund_notifier` on a SQLite file in `folder`, sending mail to 127.0.0.1:smtp_port."""
     group = f"e2e-notifier-{uuid.uuid4().hex[:8]}"
+    health_port = _free_port()
     notifier = _start(
         "notifier",
         "verbund_notifier",
@@ -148,6 +149,7 @@ def notifier_process(bootstrap: str, smtp_port: int, folder: Path) -> Iterator[S
             "VERBUND_SMTP_STARTTLS": "false",
             "VERBUND_DELIVERY_POLL_SECONDS": "0.2",
             "VERBUND_RETRY_BASE_SECONDS": "0.5",
+            "VERBUND_HEALTH_PORT": str(health_port),
         },
         folder,
     )
@@ -155,6 +157,7 @@ def notifier_process(bootstrap: str, smtp_port: int, folder: Path) -> Iterator[S
         _wait_consuming(
             notifier, bootstrap, {f"{group}.{role}" for role in ("inbound", "assignments", "shortfalls")}, 120
         )
+        _wait_ready(notifier, health_port, timeout=120)
         yield notifier
     finally:
         notifier.stop()
