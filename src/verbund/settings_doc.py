@@ -77,8 +77,12 @@ def render_table() -> str:
         known = next((key for key in table if key in names or names in key), None)
         if known is None:
             table[names] = [default, used_by, meaning]
-        else:
-            table[known][1] += f", {used_by}"
+            continue
+        cells = table[known]
+        if default != cells[0] and "(" not in cells[0]:
+            # Same variable, another default (the health port): say whose is which.
+            cells[0] = f"{cells[0]} ({cells[1]}), {default} ({used_by})"
+        cells[1] += f", {used_by}"
     lines = ["| Variable | Default | Used by | Meaning |", "|---|---|---|---|"]
     lines += [f"| {names} | {' | '.join(cells)} |" for names, cells in table.items()]
     return "\n".join(lines)
