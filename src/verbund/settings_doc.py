@@ -79,7 +79,7 @@ def render_table() -> str:
             table[names] = [default, used_by, meaning]
             continue
         cells = table[known]
-        if default != cells[0] and "(" not in cells[0]:
+        if cells[0] and default != cells[0] and "(" not in cells[0]:
             # Same variable, another default (the health port): say whose is which.
             cells[0] = f"{cells[0]} ({cells[1]}), {default} ({used_by})"
         cells[1] += f", {used_by}"
