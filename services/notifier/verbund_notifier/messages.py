@@ -13,6 +13,7 @@ from verbund_schemas import (
     AssignmentMade,
     Language,
     ShortfallDetected,
+    ShortfallResolved,
     week_monday,
     week_sunday,
 )
@@ -21,7 +22,7 @@ from .directory import recipient_id
 from .ics import PhaseEntry, phase_calendar
 from .outbox import Outgoing
 from .rendering import Renderer
-from .tables import AssignmentRecord, Party
+from .tables import AssignmentRecord, OpenShortfall, Party
 
 _REASON_LABELS = {
     Language.DE: {
@@ -230,6 +231,38 @@ class Composer:
                 "suggestions": [s.model_dump() for s in data.suggestions],
             }
             message = self._message(source, party, "coordinator_shortfall", "shortfall", context)
+            if message is not None:
+                out.append(message)
+        return out
+
+    def shortfall_resolved(
+        self, event: ShortfallResolved, announced: OpenShortfall, coordinators: list[Party]
+    ) -> list[Outgoing]:
+        """Tell the network's coordinators that an announced shortfall is met now, and what was missing.
+
+        The event carries ids only; the learner's name, the reason and what was missing come from the
+        shortfall as it was announced.
+        """
+        data = event.data
+        source = Source(event.id, event.type, event.network_id)
+        out = []
+        for party in coordinators:
+            language = language_of(party, self._default)
+            context = {
+                "shortfall_id": data.shortfall_id,
+                "learner_id": data.learner_id,
+                "learner_name": announced.learner_name,
+                "group_id": data.group_id,
+                "module_id": data.module_id,
+                "what": data.module_id or data.group_id,
+                "missing": announced.missing,
+                # A reason stored by an older release may have no label any more: show it as it was.
+                "reason_label": _REASON_LABELS[language].get(announced.reason, announced.reason),
+                "detected_message": announced.message,
+                "message": data.message,
+                "plan_version": data.plan_version,
+            }
+            message = self._message(source, party, "coordinator_shortfall_resolved", "shortfall_resolved", context)
             if message is not None:
                 out.append(message)
         return out

@@ -269,8 +269,14 @@ class NotifierService:
         await self._ensure_network(session, event.network_id)
         existing = await session.get(OpenShortfall, event.data.shortfall_id)
         if isinstance(event, ShortfallResolved):
-            if existing is not None:
-                await session.delete(existing)
+            # Only a shortfall the coordinators were told about is announced as resolved; once its row is
+            # gone, a later ShortfallResolved for it (a repeat under a new id) finds nothing to announce.
+            if existing is None:
+                return
+            coordinators = await directory.coordinators(session, event.network_id)
+            for message in self._composer.shortfall_resolved(event, existing, coordinators):
+                await enqueue(session, message, now)
+            await session.delete(existing)
             return
         data = event.data
         fields: dict[str, Any] = {

@@ -26,6 +26,8 @@ from verbund_schemas import (
     ShortfallData,
     ShortfallDetected,
     ShortfallReason,
+    ShortfallResolved,
+    ShortfallResolvedData,
     week_monday,
     week_sunday,
 )
@@ -46,6 +48,13 @@ def network(coordinator: Contact | None = None) -> NetworkConfigured:
     contact = coordinator or Contact(name="Clara Koordinatorin", email=COORDINATOR_EMAIL)
     return NetworkConfigured(
         subject=NETWORK, data=NetworkConfiguredData(name="Kunststoffverbund Süd", coordinators=[contact])
+    )
+
+
+def network_of(*coordinators: Contact) -> NetworkConfigured:
+    """The network with several coordinators, e.g. one per language or channel."""
+    return NetworkConfigured(
+        subject=NETWORK, data=NetworkConfiguredData(name="Kunststoffverbund Süd", coordinators=list(coordinators))
     )
 
 
@@ -155,5 +164,20 @@ def shortfall() -> ShortfallDetected:
                 SeatSuggestion(firm_id=HOST, module_id="M-LASER", first_week="2027-W20", last_week="2027-W24", seats=1)
             ],
             plan_version=1,
+        ),
+    )
+
+
+def resolved(shortfall_id: str = f"{NETWORK}.{LEARNER}.G-WAHL", version: int = 2) -> ShortfallResolved:
+    """The matcher's word that the factory's shortfall is met (a fresh event id each call)."""
+    return ShortfallResolved(
+        subject=NETWORK,
+        data=ShortfallResolvedData(
+            shortfall_id=shortfall_id,
+            learner_id=LEARNER,
+            group_id="G-WAHL",
+            module_id="M-LASER",
+            plan_version=version,
+            message="Spritzguss Meier bietet in 2027-W20 bis 2027-W24 einen weiteren Platz für Laserschweißen.",
         ),
     )
