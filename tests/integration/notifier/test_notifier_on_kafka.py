@@ -8,12 +8,12 @@ import json
 import notifier_factories as f
 import pytest
 from kafka_tools import consume, produce
-from notifier_harness import START, WebhookServer, eventually, notifier_settings
+from notifier_harness import START, WebhookServer, deliveries, eventually, notifier_settings
 from notifier_on_kafka import fresh_group, notifier_on_kafka, start_groups_at_end
 from verbund_notifier.channels import SIGNATURE_HEADER, verify
 from verbund_notifier.clock import Clock
 from verbund_notifier.settings import NotifierSettings
-from verbund_schemas import Channel, Contact, Envelope, encode_event, topic
+from verbund_schemas import Channel, Contact, Envelope, Language, encode_event, topic
 
 from verbund.mailsink import MailSink, calendar_parts, text_body
 
@@ -196,3 +196,43 @@ async def test_invalid_bytes_on_the_broker_go_to_the_rejected_topic_and_consumpt
     assert rejected["data"]["service"] == "notifier"
     assert "not valid JSON" in rejected["data"]["reason"]
     assert rejected["data"]["topic"] == topic("shortfalls")
+
+
+async def test_resolved_shortfall_is_announced_once_to_each_coordinator_in_their_language_on_postgres(
+    kafka_bootstrap: str, fresh_postgres_url: str, mail_sink: MailSink
+) -> None:
+    settings = await settings_for(kafka_bootstrap, fresh_postgres_url, mail_sink)
+    english = "coord-en@example.org"
+    coordinators = f.network_of(
+        Contact(name="Clara Koordinatorin", email=f.COORDINATOR_EMAIL),
+        Contact(name="Chris Coordinator", email=english, language=Language.EN),
+    )
+    detected, resolved = f.shortfall(), f.resolved()
+    never_announced = f.resolved(shortfall_id=f"{f.NETWORK}.L-009.G-WAHL")
+    other = f.shortfall()
+    other = other.model_copy(
+        update={
+            "data": other.data.model_copy(
+                update={"shortfall_id": f"{f.NETWORK}.L-002.G-WAHL", "learner_id": "L-002", "learner_name": "Emil Roth"}
+            )
+        }
+    )
+    async with notifier_on_kafka(settings, Clock(START)) as app:
+        await publish(kafka_bootstrap, "inbound", coordinators)
+        # One partition (the network is the key) keeps this order: the repeat of `resolved`, a new
+        # ShortfallResolved for the same shortfall and one for a shortfall never announced come before
+        # `other`, so once `other` is out they have all been consumed.
+        await publish(kafka_bootstrap, "shortfalls", detected, resolved, resolved, f.resolved(version=3))
+        await publish(kafka_bootstrap, "shortfalls", never_announced, other)
+        await mail_sink.until(6, within=60)
+        await eventually(_quiet(mail_sink), within=5, what="nothing more")
+        rows = await deliveries(app)
+    assert len(mail_sink.messages) == 6
+    assert sorted(r.kind for r in rows) == ["shortfall"] * 4 + ["shortfall_resolved"] * 2
+    assert {r.source_event_id for r in rows if r.kind == "shortfall_resolved"} == {resolved.id}
+    (de,) = [m for m in mail_sink.messages_to(f.COORDINATOR_EMAIL) if "gelöst" in str(m["Subject"])]
+    assert str(de["Subject"]) == "Engpass gelöst: Lena Berger – M-LASER"
+    assert "Jetzt ist der Bedarf gedeckt." in text_body(de) and "Planversion 2" in text_body(de)
+    (en,) = [m for m in mail_sink.messages_to(english) if "resolved" in str(m["Subject"])]
+    assert str(en["Subject"]) == "Shortfall resolved: Lena Berger – M-LASER"
+    assert "The reason was: seats taken" in text_body(en)
