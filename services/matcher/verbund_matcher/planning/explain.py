@@ -7,7 +7,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from .ledger import SeatLedger
-from .model import Assignment, Learner, Plan, Problem, SeatDeficit, SeatSuggestion, Shortfall, ShortfallReason
+from .model import (
+    Assignment,
+    Learner,
+    Plan,
+    Problem,
+    SeatDeficit,
+    SeatSuggestion,
+    Shortfall,
+    ShortfallReason,
+    same_frame,
+)
 from .scope import LearnerScope, learner_scope
 from .seats import SeatTable, occupancy, seat_table
 from .weeks import span_label
@@ -95,13 +105,7 @@ def explain_since(
     afresh. Network-wide changes (modules, curricula, firms, settings, calendar) explain everyone.
     """
     before, earlier = last
-    if (
-        before.settings != problem.settings
-        or before.origin != problem.origin
-        or before.modules != problem.modules
-        or before.curricula != problem.curricula
-        or before.firms != problem.firms
-    ):
+    if not same_frame(before, problem):
         return explain(problem, assignments, table=table, scopes=scopes, ledger=ledger)
     lookups: dict[str, dict[str, Any]] = {}
 

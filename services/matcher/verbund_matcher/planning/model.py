@@ -186,3 +186,15 @@ class Plan:
     learner_bounds: Mapping[str, int] = field(default_factory=dict)
     # Learners per (firm id, module id) and week under this plan, when the planner kept count (repair re-uses it).
     seats_used: Mapping[tuple[str, str], Mapping[int, int]] = field(default_factory=dict)
+
+
+def same_frame(a: Problem, b: Problem) -> bool:
+    """True when two problems share everything network-wide but offers, learners and plans: the calendar, the
+    settings, modules, curricula and firms (what earlier results of one can be re-used for in the other)."""
+    return (
+        a.settings == b.settings
+        and a.origin == b.origin
+        and a.modules == b.modules
+        and a.curricula == b.curricula
+        and a.firms == b.firms
+    )

@@ -10,7 +10,7 @@ from time import perf_counter
 from .construct import Constructor
 from .explain import explain, explain_since, seat_deficits
 from .ledger import SeatLedger
-from .model import Assignment, Learner, Plan, Problem
+from .model import Assignment, Learner, Plan, Problem, same_frame
 from .outcome import combined_bound, learner_bounds
 from .scope import LearnerScope
 from .seats import SeatTable
@@ -140,13 +140,10 @@ def _assemble(
         shortfalls = explain(problem, chosen, table=builder.table, scopes=builder.scopes, ledger=builder.ledger)
     deficits = seat_deficits(problem, chosen, builder.table, used=builder.ledger.used)
     status = "infeasible" if deficits else "partial" if shortfalls else "feasible"
-    bound = None
+    bound: int | None = None
     bounds: dict[str, int] = {}
     if not shortfalls and not deficits:
-        bounds = learner_bounds(problem, builder.table, known=_reusable_bounds(problem, last)) or {}
-        bound = combined_bound(bounds) if bounds or not problem.learners else None
-        if bound is not None and bound < objective:
-            bound = None  # cannot happen for a valid bound; never report one below a plan we hold
+        bound, bounds = _bound(problem, builder.table, objective, _reusable_bounds(problem, last))
     return Plan(
         assignments=chosen,
         sat=sat,
@@ -160,6 +157,18 @@ def _assemble(
         deficits=deficits,
         learner_bounds=bounds,
     )
+
+
+def _bound(
+    problem: Problem, table: SeatTable, objective: int, known: Mapping[str, int]
+) -> tuple[int | None, dict[str, int]]:
+    """The plan's relaxation bound and the learners' shares of it (those in `known` are taken as they are)."""
+    bounds = learner_bounds(problem, table, known=known)
+    if bounds is None:
+        return None, {}
+    bound = combined_bound(bounds)
+    # Cannot be below the objective for a valid bound; never report one below a plan we hold.
+    return (bound if bound >= objective else None), bounds
 
 
 def _reusable_bounds(problem: Problem, last: tuple[Problem, Plan] | None) -> dict[str, int]:
@@ -186,12 +195,8 @@ def _only_added_learners(problem: Problem, last: tuple[Problem, Plan]) -> list[L
     """
     before, earlier = last
     if (
-        before.settings != problem.settings
-        or before.origin != problem.origin
+        not same_frame(before, problem)
         or before.offers != problem.offers
-        or before.modules != problem.modules
-        or before.curricula != problem.curricula
-        or before.firms != problem.firms
         or earlier.deficits
         or any(o.min_seats for o in problem.offers)
         or len(problem.learners) < len(before.learners)
@@ -285,14 +290,11 @@ def _extend(problem: Problem, last: tuple[Problem, Plan], added: list[Learner], 
         moved=new_assignments ^ earlier_own,
         by_learner=plan,
     )
-    bound = None
+    bound: int | None = None
     bounds: dict[str, int] = {}
     if not shortfalls:
-        known = {sid: b for sid, b in earlier.learner_bounds.items() if sid not in changed}
-        bounds = learner_bounds(problem, builder.table, known=known) or {}
-        bound = combined_bound(bounds) if bounds else None
-        if bound is not None and bound < objective:
-            bound = None
+        # Offers, modules, curricula and every earlier learner are as they were: their bounds hold.
+        bound, bounds = _bound(problem, builder.table, objective, earlier.learner_bounds)
     moved = sum(1 for sid in filled if set(plan[sid]) != {a for a in earlier.assignments if a.learner_id == sid})
     return Plan(
         assignments=chosen,
