@@ -19,6 +19,8 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
+from forced_network import ForcedNetwork
+from kafka_tools import consume
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from verbund_matcher.settings import MatcherSettings
@@ -255,3 +257,24 @@ async def until(check: Callable[[], Awaitable[bool]], timeout: float = 120, ever
             if await check():
                 return
             await asyncio.sleep(every)
+
+
+def streams(label: str, networks: int, per_network: int) -> tuple[list[ForcedNetwork], list[dict[str, Any]]]:
+    """Forced networks under fresh ids, and their events interleaved as firms' systems would send them
+    (order matters only within a network)."""
+    nets = [ForcedNetwork(f"{label}-{uuid.uuid4().hex[:6]}-{i:02d}", seed=i) for i in range(networks)]
+    per = [n.stream(per_network) for n in nets]
+    return nets, [per[j][i] for i in range(per_network) for j in range(networks)]
+
+
+async def published_events(bootstrap: str, nets: list[ForcedNetwork]) -> list[dict[str, Any]]:
+    """Every assignment event of these networks as published (repeats included), once the final plans are out."""
+    ids = {n.network_id for n in nets}
+    expected = {n.network_id: n.expected() for n in nets}
+    records = await consume(
+        bootstrap,
+        topic("assignments"),
+        until=lambda rs: all(fold(deduplicated(events_of(rs, ids))).get(k, {}) == v for k, v in expected.items()),
+        timeout=120,
+    )
+    return events_of(records, ids)

@@ -2,51 +2,33 @@
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 from forced_network import ForcedNetwork
-from kafka_tools import consume
 from matcher_harness import (
     MatcherProcess,
     applied_count,
     deduplicated,
-    events_of,
     fold,
     produce_events,
+    published_events,
     settings_for,
     start_group_at_end,
+    streams,
     until,
     until_all_applied,
     version_problems,
 )
-from verbund_schemas import topic
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 
 
-def streams(label: str, networks: int, per_network: int) -> tuple[list[ForcedNetwork], list[dict[str, Any]]]:
-    nets = [ForcedNetwork(f"{label}-{uuid.uuid4().hex[:6]}-{i:02d}", seed=i) for i in range(networks)]
-    per = [n.stream(per_network) for n in nets]
-    # Interleave the networks, as firms' systems would: order matters only within a network.
-    interleaved = [per[j][i] for i in range(per_network) for j in range(networks)]
-    return nets, interleaved
-
-
-async def published_events(bootstrap: str, nets: list[ForcedNetwork]) -> tuple[list[dict[str, Any]], int]:
+async def published_deduplicated(bootstrap: str, nets: list[ForcedNetwork]) -> tuple[list[dict[str, Any]], int]:
     """Every assignment event of these networks on the topic (deduplicated by id), and how many repeats."""
-    ids = {n.network_id for n in nets}
-    expected = {n.network_id: n.expected() for n in nets}
-    records = await consume(
-        bootstrap,
-        topic("assignments"),
-        until=lambda rs: all(fold(deduplicated(events_of(rs, ids))).get(k, {}) == v for k, v in expected.items()),
-        timeout=120,
-    )
-    raw = events_of(records, ids)
+    raw = await published_events(bootstrap, nets)
     return deduplicated(raw), len(raw) - len({e["id"] for e in raw})
 
 
@@ -71,7 +53,7 @@ async def test_kill_9_in_the_middle_of_5000_events_loses_and_doubles_nothing(
         killed_at = (await applied_count(fresh_postgres_url, ids))[0]
         second.start()
         await until_all_applied(fresh_postgres_url, ids, len(events))
-        seen, repeats = await published_events(kafka_bootstrap, nets)
+        seen, repeats = await published_deduplicated(kafka_bootstrap, nets)
         assert second.terminate() == 0, second.log_tail()
     finally:
         first.stop_quietly()
@@ -116,7 +98,7 @@ async def test_two_replicas_split_the_partitions_and_hand_over_without_loss(
         assert a.terminate() == 0, a.log_tail()  # graceful: finishes its batch, B takes over its partitions
         await b.until_partitions(12)
         await until_all_applied(fresh_postgres_url, ids, len(events))
-        seen, _ = await published_events(kafka_bootstrap, nets)
+        seen, _ = await published_deduplicated(kafka_bootstrap, nets)
         assert b.terminate() == 0, b.log_tail()
     finally:
         a.stop_quietly()

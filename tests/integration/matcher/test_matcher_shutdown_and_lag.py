@@ -4,26 +4,24 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from forced_network import ForcedNetwork
 from kafka_tools import consume
 from matcher_harness import (
     MatcherProcess,
     applied_count,
     deduplicated,
-    events_of,
     fold,
     produce_events,
+    published_events,
     settings_for,
     start_group_at_end,
+    streams,
     until,
     until_all_applied,
     version_problems,
@@ -33,13 +31,6 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from verbund_schemas import load_topics, topic
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
-
-
-def streams(label: str, networks: int, per_network: int) -> tuple[list[ForcedNetwork], list[dict[str, Any]]]:
-    nets = [ForcedNetwork(f"{label}-{uuid.uuid4().hex[:6]}-{i:02d}", seed=i) for i in range(networks)]
-    per = [n.stream(per_network) for n in nets]
-    # Interleaved as firms' systems would send them: order matters only within a network.
-    return nets, [per[j][i] for i in range(per_network) for j in range(networks)]
 
 
 def inbound_partitions() -> list[TopicPartition]:
@@ -129,20 +120,6 @@ async def on_topic(bootstrap: str, role: str, ids: set[str]) -> set[str]:
     """Wait until every one of these event ids is on the role's topic; returns those found."""
     records = await consume(bootstrap, topic(role), until=lambda rs: ids <= event_ids(rs), timeout=60)
     return ids & event_ids(records)
-
-
-async def published_events(bootstrap: str, nets: list[ForcedNetwork]) -> list[dict[str, Any]]:
-    """Every assignment event of these networks as published (not deduplicated), once the final plans are out."""
-    ids = {n.network_id for n in nets}
-    expected = {n.network_id: n.expected() for n in nets}
-    records = await consume(
-        bootstrap,
-        topic("assignments"),
-        until=lambda rs: all(fold(deduplicated(events_of(rs, ids))).get(k, {}) == v for k, v in expected.items()),
-        timeout=120,
-    )
-    published: list[dict[str, Any]] = events_of(records, ids)
-    return published
 
 
 async def test_sigterm_mid_stream_commits_the_batch_in_hand_and_publishes_the_outbox_before_exit(
