@@ -4,31 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from forced_network import ForcedNetwork, encode
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from verbund_matcher.service.ingest import Record, handle_batch
 from verbund_matcher.service.replan import PlannerSettings
-from verbund_matcher.store.database import create_engine, migrate, session_factory
 from verbund_matcher.store.tables import InboxRow, OutboxRow, PublishedAssignmentRow
 
 Sessions = async_sessionmaker[AsyncSession]
 TODAY = dt.date(2030, 12, 2)
 PLANNER = PlannerSettings(workers=1)
-
-
-@pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[Sessions]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'matcher.db'}")
-    await migrate(engine)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 def records(events: list[dict[str, Any]], *, start: int = 0, key: str | None = None) -> list[Record]:

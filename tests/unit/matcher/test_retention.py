@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from verbund_matcher.service.retention import prune
-from verbund_matcher.store.database import create_engine, migrate, session_factory
 from verbund_matcher.store.tables import InboxRow, OutboxRow, table_of
 
 Sessions = async_sessionmaker[AsyncSession]
 NOW = dt.datetime(2031, 6, 1, 3, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[Sessions]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'matcher.db'}")
-    await migrate(engine)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 def _days_ago(days: float) -> dt.datetime:

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from forced_network import ForcedNetwork, encode
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -17,20 +14,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from verbund_matcher.service.ingest import Record, handle_batch
 from verbund_matcher.service.maintenance import freeze_all, reoptimise_network
 from verbund_matcher.service.replan import PlannerSettings
-from verbund_matcher.store.database import create_engine, migrate, session_factory
 from verbund_matcher.store.tables import OutboxRow, PublishedAssignmentRow
 
 Sessions = async_sessionmaker[AsyncSession]
 TODAY = dt.date(2030, 12, 2)
 PLANNER = PlannerSettings(workers=1, full_time_limit=5)
-
-
-@pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[Sessions]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
-    await migrate(engine)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 async def feed(sessions: Sessions, events: list[dict[str, Any]], start: int = 0) -> None:
