@@ -67,24 +67,30 @@ def render_table() -> str:
     from verbund_matcher.settings import MatcherSettings
     from verbund_notifier.settings import NotifierSettings
 
-    table: dict[str, list[str]] = {}
+    # Per variable: (who reads it, its default there), and what it means.
+    table: dict[str, tuple[list[tuple[str, str]], str]] = {}
     for name, default, meaning in STACK_VARIABLES:
-        table[f"`{name}`"] = [f"`{default}`" if default else "", "stack, CLI, tests", meaning]
+        table[f"`{name}`"] = ([("stack, CLI, tests", f"`{default}`" if default else "")], meaning)
     for names, default, used_by, meaning in _service_rows(MatcherSettings, "matcher") + _service_rows(
         NotifierSettings, "notifier"
     ):
         # One row per variable: the bootstrap servers, for one, are read by everything.
         known = next((key for key in table if key in names or names in key), None)
         if known is None:
-            table[names] = [default, used_by, meaning]
-            continue
-        cells = table[known]
-        if cells[0] and default != cells[0] and "(" not in cells[0]:
-            # Same variable, another default (the health port): say whose is which.
-            cells[0] = f"{cells[0]} ({cells[1]}), {default} ({used_by})"
-        cells[1] += f", {used_by}"
+            table[names] = ([(used_by, default)], meaning)
+        else:
+            table[known][0].append((used_by, default))
+    rows = []
+    for names, (readers, meaning) in table.items():
+        first = readers[0][1]
+        if first and len({default for _, default in readers}) > 1:
+            # Same variable, other defaults (the health port): say whose is which.
+            shown = ", ".join(f"{default} ({who})" for who, default in readers)
+        else:
+            shown = first
+        rows.append(f"| {names} | {shown} | {', '.join(who for who, _ in readers)} | {meaning} |")
     lines = ["| Variable | Default | Used by | Meaning |", "|---|---|---|---|"]
-    lines += [f"| {names} | {' | '.join(cells)} |" for names, cells in table.items()]
+    lines += rows
     return "\n".join(lines)
 
 
