@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -48,7 +48,6 @@ class ProblemMemo:
 
     origin_week: str = ""
     learners: dict[str, tuple[LearnerData, CurriculumPublishedData, Learner]] = field(default_factory=dict)
-    placements: dict[tuple[str, str, str, str], Assignment] = field(default_factory=dict)
     # The previous plan as last converted, for the caller's `previous_version` of it (see build_problem).
     previous_version: int | None = None
     previous_earliest: str | None = None
@@ -93,7 +92,7 @@ def build_problem(
 
     Previous placements that have started or start within the notice period are frozen, unless their
     learner was withdrawn or their firm left (nothing can be kept there). `memo` (kept by the caller per
-    network) lets unchanged learners and placements be re-used instead of rebuilt; `previous_version`, when
+    network) lets unchanged learners be re-used instead of rebuilt; `previous_version`, when
     given, names the content of `previous` (the caller changes it whenever `previous` changes), so an
     unchanged previous plan is not converted again.
     """
@@ -108,7 +107,6 @@ def build_problem(
     if memo.origin_week != origin_week:
         memo.origin_week = origin_week
         memo.learners.clear()
-        memo.placements.clear()
 
     def idx(week: str) -> int:
         return week_index(week, origin_week)
@@ -184,7 +182,11 @@ def build_problem(
     if same_previous and memo.previous_origin == origin_week and memo.previous_modules == modules.keys():
         prev = memo.previous
     else:
-        prev = _convert_previous(previous, memo, modules, origin, idx)
+        prev = tuple(
+            Assignment(p.learner_id, p.module_id, p.firm_id, idx(p.start_week))
+            for p in previous
+            if p.module_id in modules
+        )
         memo.previous_version, memo.previous_earliest = previous_version, earliest
         memo.previous_origin, memo.previous_modules, memo.previous = origin_week, frozenset(modules), prev
     frozen = tuple(
@@ -209,31 +211,6 @@ def build_problem(
     )
 
 
-def _convert_previous(
-    previous: list[PlacementLike],
-    memo: ProblemMemo,
-    modules: Mapping[str, Module],
-    origin: dt.date,
-    idx: Callable[[str], int],
-) -> tuple[Assignment, ...]:
-    """The previous placements as Assignments (week indices), re-using those converted before."""
-    placements = memo.placements
-    prev_list = []
-    for p in previous:
-        if p.module_id not in modules:
-            continue
-        key = (p.learner_id, p.module_id, p.firm_id, p.start_week)
-        found = placements.get(key)
-        if found is None:
-            found = placements[key] = Assignment(p.learner_id, p.module_id, p.firm_id, idx(p.start_week))
-        prev_list.append(found)
-    if len(placements) > 2 * len(prev_list) + 64:
-        keep = {(a.learner_id, a.module_id, a.firm_id, week_label_at(origin, a.start)) for a in prev_list}
-        for key in [k for k in placements if k not in keep]:
-            del placements[key]
-    return tuple(prev_list)
-
-
 def _origin(state: NetworkState, today: dt.date, earliest_previous: str | None) -> str:
     """Week 0: the earliest week anything refers to, so every index is >= 0 except possibly 'today'."""
     weeks = [ln.first_week for ln in state.learners.values()]
@@ -247,12 +224,7 @@ def _origin(state: NetworkState, today: dt.date, earliest_previous: str | None) 
 
 def week_label(problem: Problem, index: int) -> str:
     """ISO week of a week index of `problem`."""
-    return week_label_at(problem.origin, index)
-
-
-def week_label_at(origin: dt.date, index: int) -> str:
-    """ISO week `index` weeks after the Monday `origin`."""
-    return week_of(origin + dt.timedelta(weeks=index))
+    return week_of(problem.origin + dt.timedelta(weeks=index))
 
 
 def week_start_date(problem: Problem, index: int) -> dt.date:
