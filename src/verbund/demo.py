@@ -246,8 +246,7 @@ class Demo:
             smtp_starttls=False,
             delivery_poll_seconds=0.2,
             health_port=0,  # the demo needs no probes, and must not collide with a running notifier's port
-            # Reminders and digests fall due weeks from now, long after the demo; leaving their scheduler off
-            # keeps its job store from competing with deliveries for the SQLite file.
+            # Reminders and digests fall due weeks from now, long after the demo: nothing for a scheduler to run.
             notifier_scheduler=False,
         )
         notifier = build(settings)

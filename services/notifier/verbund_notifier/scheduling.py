@@ -20,7 +20,7 @@ from apscheduler.triggers.date import DateTrigger
 from .clock import Clock
 from .service import NotifierService
 from .settings import NotifierSettings
-from .store import create_sync_engine
+from .store import create_job_store_engine
 from .tables import AssignmentRecord
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ class Scheduling:
         self.scheduler = AsyncIOScheduler(
             jobstores={
                 "default": SQLAlchemyJobStore(
-                    engine=create_sync_engine(settings.notifier_database_url), tablename=JOB_TABLE
+                    engine=create_job_store_engine(settings.notifier_database_url), tablename=JOB_TABLE
                 ),
                 "local": MemoryJobStore(),
             },

@@ -32,7 +32,10 @@ class NotifierSettings(BaseSettings):
     )
     notifier_database_url: str = Field(
         default="sqlite+aiosqlite:///verbund-notifier.db",
-        description="SQLAlchemy async URL of the notifier's own database (contacts, deliveries, jobs)",
+        description=(
+            "SQLAlchemy async URL of the notifier's own database (contacts, deliveries, jobs; "
+            "on SQLite the jobs are kept in a sibling file NAME-jobs.db)"
+        ),
     )
     notifier_scheduler: bool = Field(
         default=True, description="Run reminders and digests here; exactly one replica may do it"

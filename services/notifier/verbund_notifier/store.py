@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -52,18 +53,43 @@ def sync_url(url: str) -> str:
     return _with_driver(url, _SYNC_DRIVERS)
 
 
-def create_sync_engine(url: str) -> sa.Engine:
-    """A sync engine for the job store; on SQLite it waits for other writers as long as the async one does."""
-    url = sync_url(url)
-    if url.startswith("sqlite"):
-        return sa.create_engine(url, connect_args={"timeout": 30})
-    return sa.create_engine(url, pool_pre_ping=True)
+def job_store_url(url: str) -> str:
+    """Where APScheduler keeps the jobs (sync driver): the same database, except on SQLite.
+
+    SQLite locks the whole file for a write. APScheduler touches its store from the event loop as well as
+    from worker threads, under one lock of its own; sharing the file with the async sessions would let a
+    job write in a thread wait for a session's transaction whose commit needs the event loop, while the
+    loop waits for APScheduler's lock held by that thread, until SQLite's busy timeout breaks the tie with
+    "database is locked". A sibling file (`notifier.db` → `notifier-jobs.db`) has only the job store as a
+    writer.
+    """
+    parsed = make_url(sync_url(url))
+    if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database)
+        parsed = parsed.set(database=str(path.with_name(f"{path.stem}-jobs{path.suffix}")))
+    return parsed.render_as_string(hide_password=False)
+
+
+def create_job_store_engine(url: str) -> sa.Engine:
+    """A sync engine for the job store (see `job_store_url`); SQLite in write-ahead mode, waiting for writers."""
+    url = job_store_url(url)
+    if not url.startswith("sqlite"):
+        return sa.create_engine(url, pool_pre_ping=True)
+    engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+    @sa.event.listens_for(engine, "connect")
+    def _wal(connection: Any, _record: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    return engine
 
 
 def create_engine(url: str) -> AsyncEngine:
     url = async_url(url)
     if url.startswith("sqlite"):
-        # Several writers (consumers, delivery worker, job store) share the file: wait instead of failing.
+        # Several writers (consumers, delivery worker) share the file: wait instead of failing.
         return create_async_engine(url, connect_args={"timeout": 30})
     return create_async_engine(url, pool_pre_ping=True)
 
@@ -83,7 +109,7 @@ def alembic_config(url: str) -> Config:
 def migrate_sync(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
     if make_url(url).drivername.startswith("sqlite"):
-        # Write-ahead logging lets the job store read while a session writes (the mode stays with the file).
+        # Write-ahead logging lets readers go on while a session writes (the mode stays with the file).
         engine = sa.create_engine(sync_url(url))
         with engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA journal_mode=WAL")

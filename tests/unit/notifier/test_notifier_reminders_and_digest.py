@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import notifier_factories as f
@@ -9,6 +10,8 @@ from notifier_harness import START, notifier_on_test_broker
 from verbund_notifier.app import NotifierApp
 from verbund_notifier.clock import Clock
 from verbund_notifier.settings import NotifierSettings
+from verbund_notifier.store import job_store_url
+from verbund_notifier.tables import ProcessedEvent
 from verbund_schemas import Envelope, encode_event, topic
 
 from verbund.mailsink import MailSink, text_body
@@ -122,3 +125,30 @@ async def test_weekly_digest_lists_open_shortfalls_utilisation_and_phases_starti
         assert "Spritzguss Meier GmbH: 0 / 1 / 1 / 1" in body
         assert "8. März 2027: Lena Berger, CNC-Fräsen bei Spritzguss Meier GmbH" in body
         assert await app.notifier.service.send_digest(f.NETWORK) == 0  # same week: no second digest
+
+
+async def test_a_job_write_does_not_wait_for_an_open_transaction_of_the_notifiers_sessions(
+    settings: NotifierSettings,
+) -> None:
+    # SQLite locks the whole file for a write. Were the jobs in the notifier's file, this job write would
+    # wait for the session's transaction; with the event loop also waiting (for APScheduler's own lock,
+    # held by the writing thread) neither would move until SQLite gave up with "database is locked".
+    async with notifier_on_test_broker(settings) as app:
+        sessions = app.notifier.sessions
+        async with sessions.begin() as session:
+            session.add(ProcessedEvent(event_id="held", event_type="Test", network_id="N-OTHER", processed_at=START))
+            await session.flush()  # the write lock is now this transaction's
+            writing = asyncio.create_task(asyncio.to_thread(app.notifier.scheduling.ensure_digest, "N-OTHER"))
+            done, _ = await asyncio.wait({writing}, timeout=10)
+            assert writing in done, "the job write waited for the session's transaction"
+            await session.rollback()
+        assert "digest:N-OTHER" in {job.id for job in app.notifier.scheduling.jobs()}
+
+
+def test_on_sqlite_the_jobs_live_in_a_sibling_file_and_on_postgresql_in_the_same_database() -> None:
+    assert job_store_url("sqlite+aiosqlite:////var/lib/verbund/notifier.db") == (
+        "sqlite:////var/lib/verbund/notifier-jobs.db"
+    )
+    assert job_store_url("postgresql+asyncpg://verbund:secret@db/verbund") == (
+        "postgresql+psycopg://verbund:secret@db/verbund"
+    )
