@@ -35,6 +35,7 @@ class ServiceProcess:
     process: subprocess.Popen[bytes]
     log_path: Path
     log_file: IO[bytes]
+    health_port: int
 
     def log_tail(self, chars: int = 4000) -> str:
         self.log_file.flush()
@@ -54,26 +55,33 @@ class ServiceProcess:
                 self.process.wait(10)
         self.log_file.close()
 
+    def readiness(self) -> tuple[int, str]:
+        """/readyz as a probe sees it: status and text (0 and the error while nothing answers)."""
+        try:
+            response = httpx.get(f"http://127.0.0.1:{self.health_port}/readyz", timeout=10)
+        except httpx.HTTPError as exc:
+            return 0, f"{type(exc).__name__}: {exc}"
+        return response.status_code, response.text.strip()
 
-def _start(name: str, module: str, env: dict[str, str], folder: Path) -> ServiceProcess:
+
+def _start(name: str, module: str, env: dict[str, str], folder: Path, health_port: int) -> ServiceProcess:
     log_path = folder / f"{name}.log"
     log_file = log_path.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", module], env={**os.environ, **env}, stdout=log_file, stderr=subprocess.STDOUT
     )
-    return ServiceProcess(name, process, log_path, log_file)
+    return ServiceProcess(name, process, log_path, log_file, health_port)
 
 
-def _wait_ready(service: ServiceProcess, port: int, timeout: float) -> None:
+def _wait_ready(service: ServiceProcess, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     answer = "no answer"
     while time.monotonic() < deadline:
         service.assert_running()
-        with contextlib.suppress(httpx.HTTPError):
-            response = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
-            answer = f"{response.status_code} {response.text.strip()}"
-            if response.status_code == 200:
-                return
+        status, text = service.readiness()
+        answer = f"{status} {text}"
+        if status == 200:
+            return
         time.sleep(0.3)
     raise AssertionError(f"{service.name} not ready after {timeout} s ({answer}); log:\n{service.log_tail()}")
 
@@ -124,9 +132,10 @@ def matcher_process(bootstrap: str, folder: Path) -> Iterator[ServiceProcess]:
             "VERBUND_LOG_JSON": "false",
         },
         folder,
+        health_port,
     )
     try:
-        _wait_ready(matcher, health_port, timeout=120)
+        _wait_ready(matcher, timeout=120)
         yield matcher
     finally:
         matcher.stop()
@@ -152,12 +161,13 @@ def notifier_process(bootstrap: str, smtp_port: int, folder: Path) -> Iterator[S
             "VERBUND_HEALTH_PORT": str(health_port),
         },
         folder,
+        health_port,
     )
     try:
         _wait_consuming(
             notifier, bootstrap, {f"{group}.{role}" for role in ("inbound", "assignments", "shortfalls")}, 120
         )
-        _wait_ready(notifier, health_port, timeout=120)
+        _wait_ready(notifier, timeout=120)
         yield notifier
     finally:
         notifier.stop()

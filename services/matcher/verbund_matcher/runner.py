@@ -25,6 +25,9 @@ from .store.database import create_engine, migrate, session_factory
 
 log = logging.getLogger(__name__)
 
+# Readiness asks the cluster for its description; a broker gone for good answers nothing within this.
+_BROKER_PING_SECONDS = 3.0
+
 
 @dataclass
 class RunningMatcher:
@@ -72,6 +75,9 @@ class RunningMatcher:
         subscribers = list(self.broker.subscribers)
         if not subscribers or not all(getattr(s, "running", False) for s in subscribers):
             return False, "kafka consumer not running"
+        # The consumers keep "running" while they retry a lost broker: ask the cluster itself.
+        if not await self.broker.ping(timeout=_BROKER_PING_SECONDS):
+            return False, f"kafka broker unreachable at {self.settings.kafka_bootstrap_servers}"
         return True, f"ready partitions={self.assigned_partitions()}"
 
     async def until_consuming(self, timeout: float = 60.0) -> None:  # noqa: ASYNC109

@@ -29,6 +29,9 @@ from .settings import NotifierSettings
 
 log = logging.getLogger(__name__)
 
+# Readiness asks the cluster for its description; within the probe's 5 s, a broker gone answers nothing.
+_BROKER_PING_SECONDS = 3.0
+
 
 def _inline_schema(annotation: Any) -> dict[str, Any]:
     """A self-contained JSON Schema (no $defs), as the AsyncAPI document embeds it."""
@@ -160,12 +163,17 @@ def build(settings: NotifierSettings | None = None, clock: Clock | None = None) 
     for router in (assignments, shortfalls, directory):
         broker.include_router(router)
 
-    def consumers_running() -> bool:
+    async def kafka_problem() -> str | None:
         # A subscriber stops running when its consumer fails for good; then readiness must say so.
         subscribers = list(broker.subscribers)
-        return bool(subscribers) and all(getattr(s, "running", False) for s in subscribers)
+        if not subscribers or not all(getattr(s, "running", False) for s in subscribers):
+            return "consumers not running (not started yet, or stopping)"
+        # The consumers keep "running" while they retry a lost broker: ask the cluster itself.
+        if not await broker.ping(timeout=_BROKER_PING_SECONDS):
+            return f"broker unreachable at {settings.kafka_bootstrap_servers}"
+        return None
 
-    notifier.consumers_running = consumers_running
+    notifier.kafka_problem = kafka_problem
 
     app = FastStream(
         broker,

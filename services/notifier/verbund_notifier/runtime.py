@@ -56,11 +56,12 @@ class Notifier:
             directory_wait_seconds=settings.directory_wait_seconds,
         )
         self._worker_task: asyncio.Task[None] | None = None
-        # Set by the app once it has a broker: True when every Kafka subscriber is consuming.
-        self.consumers_running: Callable[[], bool] = lambda: False
+        # Set by the app once it has a broker: None when every Kafka subscriber is consuming and the cluster
+        # answers, else what is wrong.
+        self.kafka_problem: Check = _no_broker_yet
         self.checks: dict[str, Check] = {
             "database": self._database_problem,
-            "kafka": self._kafka_problem,
+            "kafka": lambda: self.kafka_problem(),
             "scheduler": self._scheduler_problem,
         }
         self.health: HealthEndpoint | None = None
@@ -97,9 +98,6 @@ class Notifier:
             await connection.execute(text("SELECT 1"))
         return None
 
-    async def _kafka_problem(self) -> str | None:
-        return None if self.consumers_running() else "consumers not running (not started yet, or stopping)"
-
     async def _scheduler_problem(self) -> str | None:
         return None if self.scheduling.running else "reminder and digest scheduler not running"
 
@@ -132,3 +130,7 @@ class Notifier:
     async def stop(self) -> None:
         await self.stop_worker()
         await self.close()
+
+
+async def _no_broker_yet() -> str | None:
+    return "consumers not running (not started yet, or stopping)"

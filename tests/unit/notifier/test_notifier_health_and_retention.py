@@ -78,7 +78,10 @@ async def test_readyz_says_503_and_which_part_is_missing_until_consumers_run_and
         assert "database: ok" in body
         assert "kafka: consumers not running" in body
 
-        built.notifier.consumers_running = lambda: True
+        async def consuming() -> None:
+            return None
+
+        built.notifier.kafka_problem = consuming
         assert (await http_get(port, "/readyz"))[0] == 200
         built.notifier.scheduling.shutdown()
         status, body = await http_get(port, "/readyz")
