@@ -143,8 +143,15 @@ def find_java() -> str:
 
 
 def new_cluster_id() -> str:
-    """A Kafka cluster id: 16 random bytes, base64url without padding (what `kafka-storage random-uuid` prints)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode("ascii")
+    """A Kafka cluster id: 16 random bytes, base64url without padding (what `kafka-storage random-uuid` prints).
+
+    Like Kafka's own Uuid.randomUuid(), never one starting with "-": `kafka-storage format -t -x…` would
+    read it as an option and fail (one start in 64 did).
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode("ascii")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def server_properties(*, port: int, controller_port: int, data_dir: Path) -> str:

@@ -59,12 +59,14 @@ def test_an_unknown_backend_is_refused_with_the_allowed_values(monkeypatch: pyte
         pass
 
 
-def test_cluster_ids_are_sixteen_random_bytes_in_unpadded_base64url() -> None:
+def test_cluster_ids_are_sixteen_random_bytes_in_unpadded_base64url_never_starting_with_a_dash() -> None:
     first, second = new_cluster_id(), new_cluster_id()
 
     assert first != second
     assert len(first) == 22 and "=" not in first
     assert len(base64.urlsafe_b64decode(first + "==")) == 16
+    # One random id in 64 starts with "-", which the storage tool's command line reads as an option.
+    assert not any(new_cluster_id().startswith("-") for _ in range(2000))
 
 
 def test_the_broker_listens_on_loopback_only_as_broker_and_controller_at_once(tmp_path: Path) -> None:
