@@ -226,5 +226,5 @@ async def _apply(
                 if publication is not None:
                     outcome.publications[network_id] = publication
             if loaded.read_version == read_version:
-                await bump_version(session, loaded)
+                bump_version(session, loaded)
     return outcome, list(networks.values())

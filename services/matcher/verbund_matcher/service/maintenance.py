@@ -48,7 +48,7 @@ async def reoptimise_network(
         if last is not None and now - last < min_interval:
             return None  # another replica did it a moment ago
         publication = await replan(session, loaded, today=today, mode="full", settings=planner)
-        await bump_version(session, loaded, last_full_at=now)
+        bump_version(session, loaded, last_full_at=now)
     return publication
 
 
@@ -107,7 +107,7 @@ async def freeze_network(sessions: async_sessionmaker[AsyncSession], network_id:
             )
             .values(frozen=True)
         )
-        await bump_version(session, loaded)
+        bump_version(session, loaded)
     return len(to_freeze)
 
 

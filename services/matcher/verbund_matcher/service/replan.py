@@ -335,7 +335,7 @@ async def _stage(
         )
 
     if not events and not shortfall_events:
-        await bump_version(session, loaded, objective=int(plan.objective), bound=plan.bound, solver=plan.solver)
+        bump_version(session, loaded, objective=int(plan.objective), bound=plan.bound, solver=plan.solver)
         return None
 
     for event in events:
@@ -425,7 +425,7 @@ async def _stage(
         del stored_shortfalls[sid]
     for row in fresh:
         stored_shortfalls[row["shortfall_id"]] = row["payload"]
-    await bump_version(
+    bump_version(
         session,
         loaded,
         plan_version=version,

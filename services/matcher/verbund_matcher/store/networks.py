@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Update, bindparam, delete, update
+from sqlalchemy import Update, bindparam, delete, event, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -241,41 +242,90 @@ async def save_network(session: AsyncSession, loaded: LoadedNetwork, *, bump: bo
         loaded.pending["config"] = _dump(state.config) if state.config else None
         loaded.config_seen = state.config
     if bump:
-        await bump_version(session, loaded)
+        bump_version(session, loaded)
 
 
-async def bump_version(session: AsyncSession, loaded: LoadedNetwork, **values: Any) -> None:
-    """Optimistic check: the row must still carry the version read at the start of this transaction.
+@dataclass(slots=True)
+class _Bump:
+    expected: int  # the version read at the start of the transaction
+    version: int  # the version to write
+    values: dict[str, Any]
 
-    Also writes what save_network left pending (a changed config).
+
+def bump_version(session: AsyncSession | Session, loaded: LoadedNetwork, **values: Any) -> None:
+    """Give the network the next version (and `values`), checked optimistically when the transaction commits.
+
+    The row must still carry the version read at the start of the transaction, else the commit raises
+    StaleNetwork. Also writes what save_network left pending (a changed config). The UPDATEs of every
+    network of a batch go out together just before the commit (see `_write_bumps`); several bumps of one
+    network in a transaction become one.
     """
     values = {**loaded.pending, **values}
-    conn = await session.connection()
-    result = await conn.execute(
-        _bump_statement(frozenset(values)),
-        {"b_network_id": loaded.row.network_id, "b_version": loaded.read_version, **_bound(values)},
-    )
-    if result.rowcount != 1:
-        raise StaleNetwork(f"network {loaded.row.network_id!r} changed in another process since it was read; retrying")
+    bumps: dict[str, _Bump] = session.info.setdefault(_BUMPS, {})
+    network_id = loaded.row.network_id
+    staged = bumps.get(network_id)
+    if staged is None:
+        bumps[network_id] = _Bump(loaded.read_version, loaded.read_version + 1, dict(values))
+    else:
+        staged.version = loaded.read_version + 1
+        staged.values.update(values)
     loaded.read_version += 1
     loaded.pending.clear()
-    # Reflect the new values without marking the row dirty (the UPDATE above already wrote them).
+    # The row object shows the new values without being marked dirty (the UPDATE at commit writes them).
     set_committed_value(loaded.row, "version", loaded.read_version)
     for k, v in values.items():
         set_committed_value(loaded.row, k, v)
 
 
+_BUMPS = "verbund.pending_bumps"
+
+
+@event.listens_for(Session, "before_commit")
+def _write_bumps(session: Session) -> None:
+    """One UPDATE statement per set of changed columns for all networks the transaction bumped.
+
+    Where the driver counts the rows of an executemany (SQLite, psycopg) the parameter sets go out in one
+    call; asyncpg does not count them, so there each network's UPDATE runs on its own.
+    """
+    bumps: dict[str, _Bump] | None = session.info.pop(_BUMPS, None)
+    if not bumps:
+        return
+    groups: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for network_id, bump in bumps.items():
+        groups.setdefault(frozenset(bump.values), []).append(
+            {
+                "b_network_id": network_id,
+                "b_expected": bump.expected,
+                "b_version": bump.version,
+                **{f"v_{k}": v for k, v in bump.values.items()},
+            }
+        )
+    conn = session.connection()
+    together = conn.dialect.supports_sane_multi_rowcount
+    for columns, params in groups.items():
+        statement = _bump_statement(columns)
+        for chunk in [params] if together or len(params) == 1 else [[p] for p in params]:
+            result = conn.execute(statement, chunk)
+            if result.rowcount != len(chunk):
+                stale = chunk[0]["b_network_id"] if len(chunk) == 1 else f"one of {len(chunk)} networks"
+                raise StaleNetwork(f"network {stale!r} changed in another process since it was read; retrying")
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_bumps(session: Session) -> None:
+    session.info.pop(_BUMPS, None)
+
+
 @functools.cache
 def _bump_statement(columns: frozenset[str]) -> Update:
-    """UPDATE networks SET version = version + 1, <columns> WHERE id and version match; built once per column set
+    """UPDATE networks SET version = :new, <columns> WHERE id and version match; built once per column set
     (building the statement cost more than running it, once per network and batch)."""
     t = table_of(NetworkRow)
     return (
         update(t)
-        .where(t.c.network_id == bindparam("b_network_id"), t.c.version == bindparam("b_version"))
-        .values(version=t.c.version + 1, **{c: bindparam(f"v_{c}", type_=t.c[c].type) for c in sorted(columns)})
+        .where(t.c.network_id == bindparam("b_network_id"), t.c.version == bindparam("b_expected"))
+        .values(
+            version=bindparam("b_version", type_=t.c.version.type),
+            **{c: bindparam(f"v_{c}", type_=t.c[c].type) for c in sorted(columns)},
+        )
     )
-
-
-def _bound(values: dict[str, Any]) -> dict[str, Any]:
-    return {f"v_{k}": v for k, v in values.items()}
