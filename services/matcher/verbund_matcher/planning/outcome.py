@@ -47,7 +47,7 @@ def make_plan(
         status = "optimal" if proven_optimal else "feasible"
     per_learner: dict[str, int] = {}
     if not shortfalls and not deficits:
-        best = learner_bounds(problem, table)
+        best = learner_bounds(problem, table, scopes=scopes)
         if best is not None:
             per_learner = best
             relaxed = combined_bound(best)
@@ -100,10 +100,12 @@ def learner_bounds(
     table: SeatTable | None = None,
     *,
     known: Mapping[str, int] | None = None,
+    scopes: Mapping[str, LearnerScope] | None = None,
 ) -> dict[str, int] | None:
     """Each learner's best sat(s) in isolation (see relaxation_bound); None when one has no complete plan.
 
     `known` holds values already worked out for learners whose inputs did not change; they are taken as is.
+    `scopes` holds learner scopes already built for this problem (a constructor's), reused with their caches.
     """
     table = table if table is not None else seat_table(problem.offers)
     best: dict[str, int] = {}
@@ -111,7 +113,9 @@ def learner_bounds(
         if known is not None and learner.id in known:
             best[learner.id] = known[learner.id]
             continue
-        scope = learner_scope(problem, learner)
+        scope = scopes.get(learner.id) if scopes is not None else None
+        if scope is None:
+            scope = learner_scope(problem, learner)
         w = learner.weights
         value: dict[str, int] = {}
         for m in scope.modules:

@@ -143,7 +143,7 @@ def _assemble(
     bound: int | None = None
     bounds: dict[str, int] = {}
     if not shortfalls and not deficits:
-        bound, bounds = _bound(problem, builder.table, objective, _reusable_bounds(problem, last))
+        bound, bounds = _bound(problem, builder.table, objective, _reusable_bounds(problem, last), builder.scopes)
     return Plan(
         assignments=chosen,
         sat=sat,
@@ -160,10 +160,14 @@ def _assemble(
 
 
 def _bound(
-    problem: Problem, table: SeatTable, objective: int, known: Mapping[str, int]
+    problem: Problem,
+    table: SeatTable,
+    objective: int,
+    known: Mapping[str, int],
+    scopes: Mapping[str, LearnerScope] | None = None,
 ) -> tuple[int | None, dict[str, int]]:
     """The plan's relaxation bound and the learners' shares of it (those in `known` are taken as they are)."""
-    bounds = learner_bounds(problem, table, known=known)
+    bounds = learner_bounds(problem, table, known=known, scopes=scopes)
     if bounds is None:
         return None, {}
     bound = combined_bound(bounds)
@@ -294,7 +298,7 @@ def _extend(problem: Problem, last: tuple[Problem, Plan], added: list[Learner], 
     bounds: dict[str, int] = {}
     if not shortfalls:
         # Offers, modules, curricula and every earlier learner are as they were: their bounds hold.
-        bound, bounds = _bound(problem, builder.table, objective, earlier.learner_bounds)
+        bound, bounds = _bound(problem, builder.table, objective, earlier.learner_bounds, builder.scopes)
     moved = sum(1 for sid in filled if set(plan[sid]) != {a for a in earlier.assignments if a.learner_id == sid})
     return Plan(
         assignments=chosen,
