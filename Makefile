@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 MEMBERS := -e ./schemas -e ./services/matcher -e ./services/notifier -e '.[dev]'
 PYTEST_ARGS ?=
 
-.PHONY: help venv tools jars demo test test-unit lint docs stack-up stack-down clean
+.PHONY: help venv bytecode tools jars demo test test-unit lint docs stack-up stack-down clean
 
 help:
 	@echo "make demo        run the plastics-network demo on the embedded defaults (local Kafka, SQLite, SMTP sink)"
@@ -25,9 +25,15 @@ $(STAMP): pyproject.toml schemas/pyproject.toml services/matcher/pyproject.toml 
 	@if command -v uv >/dev/null 2>&1; then UV=uv; \
 	elif $(BIN)/python -m pip install -q uv >/dev/null 2>&1; then UV=$(BIN)/uv; \
 	else UV=; fi; \
-	if [ -n "$$UV" ]; then VIRTUAL_ENV=$(VENV) $$UV pip install -q $(MEMBERS); \
+	if [ -n "$$UV" ]; then VIRTUAL_ENV=$(VENV) $$UV pip install -q --compile-bytecode $(MEMBERS); \
 	else $(BIN)/python -m pip install -q --upgrade pip && $(BIN)/python -m pip install -q $(MEMBERS); fi
 	@touch $@
+
+# Bytecode of the project's own sources (the installers compile the dependencies). Where
+# PYTHONDONTWRITEBYTECODE is set nothing else writes it, and every process start (the services, the CLI
+# in the end-to-end tests) would compile every module again: seconds each. Up-to-date files are skipped.
+bytecode: venv
+	@$(BIN)/python -m compileall -q schemas services src tests bench >/dev/null
 
 # System tools the tests use: kcat and a PostgreSQL server (Debian packages, installed when missing and root).
 tools:
@@ -37,13 +43,13 @@ tools:
 jars: venv
 	@$(BIN)/verbund stack fetch
 
-demo: venv jars
+demo: venv bytecode jars
 	@$(BIN)/verbund demo
 
-test: venv tools jars
+test: venv bytecode tools jars
 	@$(BIN)/python -m pytest -q -ra $(PYTEST_ARGS)
 
-test-unit: venv
+test-unit: venv bytecode
 	@$(BIN)/python -m pytest -q -ra tests/unit $(PYTEST_ARGS)
 
 lint: venv
