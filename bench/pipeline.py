@@ -2,6 +2,7 @@
 
 python bench/pipeline.py                          # a local broker from Maven jars (or KAFKA_BOOTSTRAP_SERVERS)
 python bench/pipeline.py --rates 100 500 --seconds 20 --burst 5000 --database-url postgresql+asyncpg://...
+python bench/pipeline.py --matchers 2 --database-url postgresql+asyncpg://...   # two replicas, one group
 
 The matcher runs as its own process (`python -m verbund_matcher`), as in production. The benchmark produces
 LearnerRegistered events at a steady rate and times each until the first AssignmentMade for that learner
@@ -16,6 +17,7 @@ import argparse
 import asyncio
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +33,7 @@ from typing import Any
 # Each run gets topics of its own, before anything reads the topic names.
 os.environ.setdefault("VERBUND_TOPIC_PREFIX", f"bench-{uuid.uuid4().hex[:8]}.")
 
+import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from verbund_schemas import load_topics, topic, week_at
 
@@ -259,19 +262,32 @@ class Bench:
             await self.producer.stop()
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def _matcher_process(
-    bootstrap: str, database_url: str, log: Path, profile: Path | None = None, log_level: str = "WARNING"
+    bootstrap: str,
+    database_url: str,
+    log: Path,
+    *,
+    group_id: str,
+    health_port: int,
+    profile: Path | None = None,
+    log_level: str = "WARNING",
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "VERBUND_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "VERBUND_DATABASE_URL": database_url,
-        "VERBUND_GROUP_ID": f"bench-{uuid.uuid4().hex[:6]}",
+        "VERBUND_GROUP_ID": group_id,
         "VERBUND_BATCH_TIMEOUT_MS": "50",
         "VERBUND_RELAY_POLL_SECONDS": "0.1",
         "VERBUND_FULL_REOPTIMISE_INTERVAL": "0",
         "VERBUND_SOLVER_WORKERS": "1",
-        "VERBUND_HEALTH_PORT": "0",
+        "VERBUND_HEALTH_PORT": str(health_port),
         "VERBUND_LOG_LEVEL": log_level,
     }
     with log.open("wb") as out:
@@ -289,12 +305,52 @@ def print_table(phases: list[Phase], header: str) -> None:
         print(f"| {p.name:<34} | {p.events:>7} | {p50:>8} | {p99:>8} | {p.rate:>9,.0f} |")
 
 
+async def _held_partitions(port: int) -> int:
+    """Inbound partitions one matcher holds, from its /readyz ("ready partitions=<n>"); 0 while not ready."""
+    try:
+        async with httpx.AsyncClient(timeout=5) as http:
+            answer = await http.get(f"http://127.0.0.1:{port}/readyz")
+    except httpx.HTTPError:
+        return 0
+    text = answer.text.strip()
+    return int(text.rsplit("=", 1)[1]) if answer.status_code == 200 and "partitions=" in text else 0
+
+
+async def _until_balanced(ports: list[int], matchers: list[subprocess.Popen[bytes]], within: float = 180) -> None:
+    """Until every replica holds partitions and together they hold all: no rebalance during the phases."""
+    total = load_topics()["inbound"].partitions
+    deadline = time.monotonic() + within
+    while True:
+        if any(m.poll() is not None for m in matchers):
+            raise SystemExit("a matcher process exited during start; see its log")
+        held = [await _held_partitions(p) for p in ports]
+        if all(held) and sum(held) == total:
+            return
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the matchers did not share the {total} inbound partitions in {within:.0f} s: {held}")
+        await asyncio.sleep(0.5)
+
+
 async def run(args: argparse.Namespace, bootstrap: str, database_url: str) -> list[Phase]:
     bench = Bench(bootstrap, args.networks)
-    log = Path(tempfile.gettempdir()) / f"verbund-bench-matcher-{os.getpid()}.log"
-    matcher = _matcher_process(bootstrap, database_url, log, args.profile_matcher, args.matcher_log_level)
+    group_id = f"bench-{uuid.uuid4().hex[:6]}"
+    ports = [_free_port() for _ in range(args.matchers)]
+    logs = [Path(tempfile.gettempdir()) / f"verbund-bench-matcher-{os.getpid()}-{i}.log" for i in range(len(ports))]
+    matchers = [
+        _matcher_process(
+            bootstrap,
+            database_url,
+            log,
+            group_id=group_id,
+            health_port=port,
+            profile=args.profile_matcher if i == 0 else None,
+            log_level=args.matcher_log_level,
+        )
+        for i, (log, port) in enumerate(zip(logs, ports, strict=True))
+    ]
     phases: list[Phase] = []
     try:
+        await _until_balanced(ports, matchers)
         await bench.setup()
         for rate in args.rates:
             phases.append(await bench.steady(rate, args.seconds))
@@ -303,9 +359,11 @@ async def run(args: argparse.Namespace, bootstrap: str, database_url: str) -> li
         phases.append(await bench.raw_consumption(spans))
     finally:
         await bench.close()
-        matcher.terminate()
-        matcher.wait(timeout=60)
-    print(f"  matcher log: {log}", file=sys.stderr)
+        for matcher in matchers:
+            matcher.terminate()
+        for matcher in matchers:
+            matcher.wait(timeout=60)
+    print(f"  matcher logs: {' '.join(str(log) for log in logs)}", file=sys.stderr)
     return phases
 
 
@@ -318,12 +376,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     parser.add_argument("--bootstrap", default=None, help="default: KAFKA_BOOTSTRAP_SERVERS or a local broker")
     parser.add_argument(
-        "--profile-matcher", type=Path, default=None, help="write the matcher process's cProfile stats here"
+        "--matchers", type=int, default=1, help="matcher processes in one consumer group (use PostgreSQL for >1)"
+    )
+    parser.add_argument(
+        "--profile-matcher", type=Path, default=None, help="write the (first) matcher process's cProfile stats here"
     )
     parser.add_argument(
         "--matcher-log-level", default="WARNING", help="INFO logs every batch (records, replans) in the matcher log"
     )
     args = parser.parse_args(argv)
+    if args.matchers < 1:
+        parser.error("--matchers must be at least 1")
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         endpoint = stack.enter_context(provide_kafka(args.bootstrap))
         run_coroutine(ensure_topics(endpoint.bootstrap_servers, load_topics().values()))
@@ -331,8 +394,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         phases = asyncio.run(run(args, endpoint.bootstrap_servers, database_url))
         print_table(
             phases,
-            f"Pipeline: {args.networks} networks, batch timeout 50 ms, database "
-            f"{database_url.split(':')[0]}, broker {endpoint.source}",
+            f"Pipeline: {args.networks} networks, {args.matchers} matcher process(es), batch timeout 50 ms, "
+            f"database {database_url.split(':')[0]}, broker {endpoint.source}",
         )
     return 0
 
