@@ -267,10 +267,13 @@ class Composer:
                 out.append(message)
         return out
 
-    def reminder(self, record: AssignmentRecord, days: int, learner: Party, host: Party | None) -> Outgoing | None:
+    def reminder(
+        self, record: AssignmentRecord, days: int, learner: Party, host: Party | None, *, days_left: int | None = None
+    ) -> Outgoing | None:
+        """The reminder scheduled `days` before the phase (its identity), telling `days_left` (default: `days`)."""
         source = Source(f"reminder:{record.assignment_id}:{record.sequence}:{days}", "Reminder", record.network_id)
         context = {
-            "days": days,
+            "days": days if days_left is None else days_left,
             "assignment_id": record.assignment_id,
             "learner_name": record.learner_name,
             "module_name": record.module_name,

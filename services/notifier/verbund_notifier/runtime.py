@@ -54,6 +54,7 @@ class Notifier:
             on_queued=self.worker.wake,
             digest_weeks_ahead=settings.digest_weeks_ahead,
             directory_wait_seconds=settings.directory_wait_seconds,
+            timezone=settings.timezone,
         )
         self._worker_task: asyncio.Task[None] | None = None
         # Set by the app once it has a broker: None when every Kafka subscriber is consuming and the cluster

@@ -110,8 +110,10 @@ class NotifierService:
         on_queued: Callable[[], None] | None = None,
         digest_weeks_ahead: int = 4,
         directory_wait_seconds: float = 0.0,
+        timezone: dt.tzinfo = dt.UTC,
     ) -> None:
         self._sessions = sessions
+        self._timezone = timezone
         self._composer = composer
         self._clock = clock
         self._publish_rejected = publish_rejected
@@ -300,17 +302,24 @@ class NotifierService:
     # ------------------------------------------------------------ scheduled messages
 
     async def fire_reminder(self, assignment_id: str, days: int, sequence: int) -> bool:
-        """Queue the reminder `days` before a phase; False if the phase was changed or cancelled since."""
+        """Queue the reminder `days` before a phase; False if the phase was changed or cancelled since.
+
+        A reminder that runs late (the notifier was down when it was due) says how many days are really
+        left, and none is sent once the phase has begun.
+        """
         now = self._clock.now()
         async with self._sessions.begin() as session:
             record = await session.get(AssignmentRecord, assignment_id)
             if record is None or record.cancelled or record.sequence != sequence:
                 return False
+            days_left = (record.start_date - now.astimezone(self._timezone).date()).days
+            if days_left <= 0:
+                return False
             learner = await directory.find(session, record.network_id, LEARNER, record.learner_id)
             host = await directory.find(session, record.network_id, FIRM, record.firm_id)
             if learner is None:
                 return False
-            message = self._composer.reminder(record, days, learner, host)
+            message = self._composer.reminder(record, days, learner, host, days_left=min(days, days_left))
             queued = message is not None and await enqueue(session, message, now)
         self._on_queued()
         return queued

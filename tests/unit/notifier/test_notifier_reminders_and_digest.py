@@ -7,11 +7,12 @@ import datetime as dt
 
 import notifier_factories as f
 from notifier_harness import START, notifier_on_test_broker
+from sqlmodel import col, select
 from verbund_notifier.app import NotifierApp
 from verbund_notifier.clock import Clock
 from verbund_notifier.settings import NotifierSettings
 from verbund_notifier.store import job_store_url
-from verbund_notifier.tables import ProcessedEvent
+from verbund_notifier.tables import Delivery, ProcessedEvent
 from verbund_schemas import Envelope, encode_event, topic
 
 from verbund.mailsink import MailSink, text_body
@@ -152,3 +153,28 @@ def test_on_sqlite_the_jobs_live_in_a_sibling_file_and_on_postgresql_in_the_same
     assert job_store_url("postgresql+asyncpg://verbund:secret@db/verbund") == (
         "postgresql+psycopg://verbund:secret@db/verbund"
     )
+
+
+async def test_a_reminder_run_late_tells_the_days_really_left_and_none_goes_out_once_the_phase_began(
+    settings: NotifierSettings, mail_sink: MailSink
+) -> None:
+    clock = Clock(START)
+    async with notifier_on_test_broker(settings, clock) as app:
+        for event in f.directory():
+            await send(app, "inbound", event)
+        await send(app, "assignments", f.made())  # starts Monday 2027-03-08
+        await mail_sink.until(3)
+        mail_sink.clear()
+
+        clock.set(BERLIN_7AM_FEB_22 + dt.timedelta(days=1))  # the notifier was down when the 14-day one was due
+        assert await app.notifier.scheduling.run_due("reminder") == 1
+        (message,) = await mail_sink.until(1)
+        assert str(message["Subject"]) == "Erinnerung: CNC-Fräsen bei Spritzguss Meier GmbH beginnt in 13 Tagen"
+        assert "in 13 Tagen beginnt Ihr Einsatz" in text_body(message)
+
+        clock.set(dt.datetime(2027, 3, 8, 7, 0, tzinfo=dt.UTC))  # Monday 08:00 in Berlin: the phase has begun
+        assert await app.notifier.scheduling.run_due("reminder") == 1  # the 2-day one ran ...
+        async with app.notifier.sessions() as session:
+            queued = await session.execute(select(Delivery.kind).where(col(Delivery.kind) == "reminder"))
+            kinds = queued.scalars().all()
+        assert kinds == ["reminder"], "... and queued nothing: only the late 14-day reminder was ever queued"
