@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from .app import Runtime, _today_utc, create_app
 from .ops import metrics
+from .ops.collector import CollectorPolicy
 from .ops.health import HealthServer
 from .service.maintenance import freeze_all, reoptimise_all
 from .service.relay import Relay
@@ -155,6 +156,8 @@ async def run_matcher(
         client_id=f"{settings.client_id}-relay",
     )
     runtime.on_committed.append(relay.wake)
+    if settings.gc_full_collect_seconds > 0:
+        runtime.on_committed.append(CollectorPolicy(settings.gc_full_collect_seconds).after_batch)
     scheduler = AsyncIOScheduler(timezone="UTC")
     matcher = RunningMatcher(settings, runtime, app, broker, relay, scheduler, None)
     if settings.full_reoptimise_interval > 0:

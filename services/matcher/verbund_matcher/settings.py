@@ -57,6 +57,14 @@ class MatcherSettings(BaseSettings):
     lag_poll_seconds: float = Field(
         default=5.0, gt=0, description="Seconds between updates of the consumer-lag gauge on /metrics"
     )
+    gc_full_collect_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        description=(
+            "Seconds between full garbage collections; in between, what survives a batch is frozen (gc.freeze) "
+            "so that Python's own full collections do not stall the event loop. 0: leave it to Python"
+        ),
+    )
     auto_offset_reset: Literal["earliest", "latest"] = Field(
         default="earliest", description="Where a new consumer group starts"
     )
