@@ -28,7 +28,9 @@ def create_engine(url: str) -> AsyncEngine:
         def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            # FULL: a commit is on disk before the consumer commits its offsets. With NORMAL a power loss could
+            # roll back batches whose offsets Kafka already has, and their events would be lost for good.
+            cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
