@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -220,20 +221,18 @@ class Composer:
 
     def shortfall(self, event: ShortfallDetected, coordinators: list[Party]) -> list[Outgoing]:
         data = event.data
-        source = Source(event.id, event.type, event.network_id)
-        out = []
-        for party in coordinators:
-            language = language_of(party, self._default)
-            context = {
-                **data.model_dump(mode="python"),
-                "reason_label": _REASON_LABELS[language][data.reason.value],
-                "what": data.module_id or data.group_id,
-                "suggestions": [s.model_dump() for s in data.suggestions],
-            }
-            message = self._message(source, party, "coordinator_shortfall", "shortfall", context)
-            if message is not None:
-                out.append(message)
-        return out
+        common = {
+            **data.model_dump(mode="python"),
+            "what": data.module_id or data.group_id,
+            "suggestions": [s.model_dump() for s in data.suggestions],
+        }
+        return self._to_each(
+            Source(event.id, event.type, event.network_id),
+            coordinators,
+            "coordinator_shortfall",
+            "shortfall",
+            lambda language: {**common, "reason_label": _REASON_LABELS[language][data.reason.value]},
+        )
 
     def shortfall_resolved(
         self, event: ShortfallResolved, announced: OpenShortfall, coordinators: list[Party]
@@ -244,28 +243,29 @@ class Composer:
         shortfall as it was announced.
         """
         data = event.data
-        source = Source(event.id, event.type, event.network_id)
-        out = []
-        for party in coordinators:
-            language = language_of(party, self._default)
-            context = {
-                "shortfall_id": data.shortfall_id,
-                "learner_id": data.learner_id,
-                "learner_name": announced.learner_name,
-                "group_id": data.group_id,
-                "module_id": data.module_id,
-                "what": data.module_id or data.group_id,
-                "missing": announced.missing,
-                # A reason stored by an older release may have no label any more: show it as it was.
+        common = {
+            "shortfall_id": data.shortfall_id,
+            "learner_id": data.learner_id,
+            "learner_name": announced.learner_name,
+            "group_id": data.group_id,
+            "module_id": data.module_id,
+            "what": data.module_id or data.group_id,
+            "missing": announced.missing,
+            "detected_message": announced.message,
+            "message": data.message,
+            "plan_version": data.plan_version,
+        }
+        return self._to_each(
+            Source(event.id, event.type, event.network_id),
+            coordinators,
+            "coordinator_shortfall_resolved",
+            "shortfall_resolved",
+            # A reason stored by an older release may have no label any more: show it as it was.
+            lambda language: {
+                **common,
                 "reason_label": _REASON_LABELS[language].get(announced.reason, announced.reason),
-                "detected_message": announced.message,
-                "message": data.message,
-                "plan_version": data.plan_version,
-            }
-            message = self._message(source, party, "coordinator_shortfall_resolved", "shortfall_resolved", context)
-            if message is not None:
-                out.append(message)
-        return out
+            },
+        )
 
     def reminder(
         self, record: AssignmentRecord, days: int, learner: Party, host: Party | None, *, days_left: int | None = None
@@ -287,9 +287,20 @@ class Composer:
         return self._message(source, learner, "learner_reminder", "reminder", context)
 
     def digest(self, source: Source, coordinators: list[Party], context: dict[str, Any]) -> list[Outgoing]:
+        return self._to_each(source, coordinators, "coordinator_digest", "digest", lambda _language: context)
+
+    def _to_each(
+        self,
+        source: Source,
+        parties: list[Party],
+        template: str,
+        kind: str,
+        context_in: Callable[[Language], dict[str, Any]],
+    ) -> list[Outgoing]:
+        """One message per party (those without a usable address get none), its context in the party's language."""
         out = []
-        for party in coordinators:
-            message = self._message(source, party, "coordinator_digest", "digest", context)
+        for party in parties:
+            message = self._message(source, party, template, kind, context_in(language_of(party, self._default)))
             if message is not None:
                 out.append(message)
         return out
