@@ -25,6 +25,13 @@ async def send(app: NotifierApp, role: str, event: Envelope) -> None:
     await app.broker.publish(encode_event(event), topic(role), key=f.NETWORK.encode())
 
 
+async def directory_and_phase(app: NotifierApp) -> None:
+    """The network's parties, then one phase made for the learner (CNC-Fräsen from Monday 2027-03-08)."""
+    for event in f.directory():
+        await send(app, "inbound", event)
+    await send(app, "assignments", f.made())
+
+
 def reminder_jobs(app: NotifierApp) -> dict[str, dt.datetime]:
     return {j.id: j.next_run_time for j in app.notifier.scheduling.jobs() if j.id.startswith("reminder:")}
 
@@ -33,9 +40,7 @@ async def test_reminders_are_scheduled_14_and_2_days_before_the_start_at_seven_l
     settings: NotifierSettings,
 ) -> None:
     async with notifier_on_test_broker(settings) as app:
-        for event in f.directory():
-            await send(app, "inbound", event)
-        await send(app, "assignments", f.made())
+        await directory_and_phase(app)
         jobs = reminder_jobs(app)
         aid = f"{f.NETWORK}.{f.LEARNER}.M-CNC"
         assert jobs == {f"reminder:{aid}:14": BERLIN_7AM_FEB_22, f"reminder:{aid}:2": BERLIN_7AM_MAR_06}
@@ -45,26 +50,20 @@ async def test_a_reminder_whose_time_has_passed_when_the_phase_is_made_is_skippe
     settings: NotifierSettings,
 ) -> None:
     async with notifier_on_test_broker(settings, Clock(dt.datetime(2027, 3, 1, tzinfo=dt.UTC))) as app:
-        for event in f.directory():
-            await send(app, "inbound", event)
-        await send(app, "assignments", f.made())
+        await directory_and_phase(app)
         assert list(reminder_jobs(app).values()) == [BERLIN_7AM_MAR_06]
 
 
 async def test_cancelling_a_phase_removes_its_reminders(settings: NotifierSettings) -> None:
     async with notifier_on_test_broker(settings) as app:
-        for event in f.directory():
-            await send(app, "inbound", event)
-        await send(app, "assignments", f.made())
+        await directory_and_phase(app)
         await send(app, "assignments", f.cancelled())
         assert reminder_jobs(app) == {}
 
 
 async def test_reminder_fires_after_the_notifier_was_restarted(settings: NotifierSettings, mail_sink: MailSink) -> None:
     async with notifier_on_test_broker(settings) as first:
-        for event in f.directory():
-            await send(first, "inbound", event)
-        await send(first, "assignments", f.made())
+        await directory_and_phase(first)
         await mail_sink.until(3)
     mail_sink.clear()
 
@@ -86,9 +85,7 @@ async def test_reminder_of_a_phase_changed_since_scheduling_tells_the_new_dates(
 ) -> None:
     clock = Clock(START)
     async with notifier_on_test_broker(settings, clock) as app:
-        for event in f.directory():
-            await send(app, "inbound", event)
-        await send(app, "assignments", f.made())
+        await directory_and_phase(app)
         await send(
             app,
             "assignments",
@@ -108,9 +105,7 @@ async def test_weekly_digest_lists_open_shortfalls_utilisation_and_phases_starti
 ) -> None:
     clock = Clock(START)
     async with notifier_on_test_broker(settings, clock) as app:
-        for event in f.directory():
-            await send(app, "inbound", event)
-        await send(app, "assignments", f.made())
+        await directory_and_phase(app)
         await send(app, "shortfalls", f.shortfall())
         await mail_sink.until(4)
         mail_sink.clear()
@@ -160,9 +155,7 @@ async def test_a_reminder_run_late_tells_the_days_really_left_and_none_goes_out_
 ) -> None:
     clock = Clock(START)
     async with notifier_on_test_broker(settings, clock) as app:
-        for event in f.directory():
-            await send(app, "inbound", event)
-        await send(app, "assignments", f.made())  # starts Monday 2027-03-08
+        await directory_and_phase(app)  # starts Monday 2027-03-08
         await mail_sink.until(3)
         mail_sink.clear()
 
