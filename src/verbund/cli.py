@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from .demo_cli import demo_command
-from .plan_cli import plan_command
+from .plan_cli import EXIT_CODES_HELP, plan_command
 from .publish import publish_command
 from .stack.cli import stack_app
 from .watch import watch_command
@@ -18,7 +18,7 @@ def main() -> None:
     """Verbund command line."""
 
 
-app.command("plan")(plan_command)
+app.command("plan", epilog=EXIT_CODES_HELP)(plan_command)
 app.command("publish")(publish_command)
 app.command("watch")(watch_command)
 app.add_typer(stack_app, name="stack")
