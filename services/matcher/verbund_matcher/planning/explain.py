@@ -6,6 +6,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import evidence as proof
 from .ledger import SeatLedger
 from .model import (
     Assignment,
@@ -43,6 +44,7 @@ class _Diagnosis:
     competing: tuple[str, ...] = ()
     suggestions: tuple[SeatSuggestion, ...] = ()
     weight: int = 0  # tie-break inside a reason: fewer blocked weeks first
+    free: bool = False  # a free option exists: the plan left the module placeable, so no reason is true
 
 
 def explain(
@@ -58,12 +60,19 @@ def explain(
 
     `table`, `scopes` and `ledger` (seats held by exactly `assignments`) may be passed by a solver that already
     built them; they are only caches. `only` restricts the answer to these learner ids.
+
+    Every shortfall is checked by `evidence` before it is returned; one whose claims are not all true is
+    replaced by the next best true one. The one case with no true reason is a plan that leaves a requirement
+    placeable (a free, rule-respecting option exists): that is reported as `contention` whose sentence says the
+    seat is free, and the check names it as the plan's fault. `top_up` places such requirements; run it on a
+    solver's assignments before explaining them.
     """
     table = table if table is not None else seat_table(problem.offers)
     if ledger is None:
         ledger = SeatLedger(table, problem.modules)
         ledger.take(a for a in assignments if a.module_id in problem.modules)
     holders = _Holders(problem, assignments)
+    evidence = proof.Evidence(problem, assignments)
     by_learner: dict[str, list[Assignment]] = {}
     for a in assignments:
         by_learner.setdefault(a.learner_id, []).append(a)
@@ -75,7 +84,7 @@ def explain(
         if not _has_gap(problem, learner, own):
             continue
         scope = scopes[learner.id] if scopes is not None and learner.id in scopes else learner_scope(problem, learner)
-        shortfalls.extend(_explain_learner(problem, table, ledger, holders, scope, own))
+        shortfalls.extend(_explain_learner(problem, table, ledger, holders, evidence, scope, own))
     return tuple(shortfalls)
 
 
@@ -177,6 +186,7 @@ def _explain_learner(
     table: SeatTable,
     ledger: SeatLedger,
     holders: _Holders,
+    evidence: proof.Evidence,
     scope: LearnerScope,
     own: Sequence[Assignment],
 ) -> list[Shortfall]:
@@ -184,16 +194,27 @@ def _explain_learner(
     shortfalls: list[Shortfall] = []
     done = {a.module_id for a in own}
     curriculum = problem.curricula.get(learner.curriculum_id)
-    for group in curriculum.groups if curriculum else ():
+    groups = curriculum.groups if curriculum else ()
+    counts = {g.id: sum(1 for m in g.module_ids if m in done) for g in groups}
+    # A module that also counts for a group already complete would overfill that group: it cannot help.
+    complete = {g.id for g in groups if counts[g.id] >= scope.required.get(g.id, 0)}
+    for group in groups:
         required = scope.required.get(group.id, 0)
-        count = sum(1 for m in group.module_ids if m in done)
+        count = counts[group.id]
         if count >= required:
             continue
         missing = required - count
-        open_modules = [m for m in group.module_ids if m in scope.modules and m not in done]
-        diagnoses = [_diagnose(problem, table, ledger, holders, scope, own, m) for m in open_modules]
-        if not diagnoses:
+        open_modules = [
+            m
+            for m in group.module_ids
+            if m in scope.modules and m not in done and not complete.intersection(scope.groups_of.get(m, ()))
+        ]
+        if not open_modules:
             allowed = sum(1 for m in group.module_ids if m in scope.modules)
+            blocked = sum(1 for m in group.module_ids if m in scope.modules and m not in done)
+            also = (
+                f" ({blocked} of them also count for a group {_who(learner)} has already completed)" if blocked else ""
+            )
             shortfalls.append(
                 Shortfall(
                     learner_id=learner.id,
@@ -202,26 +223,106 @@ def _explain_learner(
                     reason=ShortfallReason.ELIGIBILITY,
                     message=(
                         f"{_who(learner)} needs {required} module(s) from group {group.id} but is allowed "
-                        f"only {allowed} of them; allow more modules of the group for this learner."
+                        f"only {allowed} of them{also}; allow more modules of the group for this learner."
                     ),
                 )
             )
             continue
-        best = min(diagnoses, key=lambda d: (_RANK[d.reason], d.weight, d.module_id))
+        diagnoses = [_diagnose(problem, table, ledger, holders, scope, own, m) for m in open_modules]
         lead = f"{_who(learner)} misses {missing} module(s) of group {group.id}. "
-        shortfalls.append(
-            Shortfall(
-                learner_id=learner.id,
-                group_id=group.id,
-                missing=missing,
-                reason=best.reason,
-                message=lead + best.message,
-                module_id=best.module_id,
-                competing_learners=best.competing,
-                suggestions=best.suggestions,
-            )
+        ranked = sorted(diagnoses, key=lambda d: (d.free, _RANK[d.reason], d.weight, d.module_id))
+        chosen = next(
+            (
+                sf
+                for d in ranked
+                if not d.free
+                for sf in [_shortfall(learner, group.id, missing, lead, d)]
+                if not evidence.shortfall(sf)
+            ),
+            None,
         )
+        if chosen is None:
+            chosen = _proven(problem, evidence, learner, group.id, missing, lead, open_modules)
+        if chosen is None:
+            # Every open module has a free option: the plan, not the network, leaves the requirement unmet.
+            chosen = _shortfall(learner, group.id, missing, lead, next((d for d in ranked if d.free), ranked[0]))
+        shortfalls.append(chosen)
     return shortfalls
+
+
+def _shortfall(learner: Learner, group_id: str, missing: int, lead: str, d: _Diagnosis) -> Shortfall:
+    return Shortfall(
+        learner_id=learner.id,
+        group_id=group_id,
+        missing=missing,
+        reason=d.reason,
+        message=lead + d.message,
+        module_id=d.module_id,
+        competing_learners=d.competing,
+        suggestions=d.suggestions,
+    )
+
+
+# The reason a module's reach (see evidence) stands for, when a diagnosis above was not true.
+_REASON_OF_REACH = {
+    proof.NO_OPTION: ShortfallReason.NO_OFFER,
+    proof.ELIGIBILITY: ShortfallReason.ELIGIBILITY,
+    proof.AVAILABILITY: ShortfallReason.AVAILABILITY,
+    proof.PRECEDENCE: ShortfallReason.PRECEDENCE,
+    proof.FIRM_LIMIT: ShortfallReason.FIRM_LIMIT,
+    proof.OWN_TIME: ShortfallReason.AVAILABILITY,
+    proof.SEATS: ShortfallReason.CONTENTION,
+}
+
+
+def _proven(
+    problem: Problem,
+    evidence: proof.Evidence,
+    learner: Learner,
+    group_id: str,
+    missing: int,
+    lead: str,
+    open_modules: Sequence[str],
+) -> Shortfall | None:
+    """The shortfall re-diagnosed from the evidence itself, for when no diagnosis above held up; None when
+    every open module has a free option."""
+    funnels = [evidence.funnel(learner, m) for m in open_modules]
+    known = [f for f in funnels if f.reach != proof.FREE]
+    if not known:
+        return None
+    best = min(known, key=lambda f: (_RANK[_REASON_OF_REACH[f.reach]], f.module_id))
+    reason = _REASON_OF_REACH[best.reach]
+    module = best.module_id
+    name = _module_name(problem, module)
+    competing: tuple[str, ...] = ()
+    suggestions: tuple[SeatSuggestion, ...] = ()
+    if reason is ShortfallReason.CONTENTION:
+        option = min(best.at(proof.SEATS), key=lambda o: (len(o.full_weeks), o.firm_id, o.start))
+        duration = problem.modules[module].duration
+        held = {w: evidence.holders(option.firm_id, module, w) for w in option.full_weeks}
+        seats = evidence.seats(option.firm_id, module)
+        competing = tuple(sorted({c for names in held.values() for c in names}))
+        more = max(len(held[w]) - seats.get(w, 0) + 1 for w in option.full_weeks)
+        last = option.start + duration - 1
+        suggestions = (SeatSuggestion(module, option.start, last, more, option.firm_id),)
+        message = (
+            f"The seats for {name} at {_firm_name(problem, option.firm_id)} in "
+            f"{span_label(problem.origin, option.start, last)} are held by other learners; "
+            f"{more} more seat(s) there would resolve it."
+        )
+    else:
+        message = f"{name} cannot be placed: {best.describe()}."
+    sf = Shortfall(
+        learner_id=learner.id,
+        group_id=group_id,
+        missing=missing,
+        reason=reason,
+        message=lead + message,
+        module_id=module,
+        competing_learners=competing,
+        suggestions=suggestions,
+    )
+    return sf if not evidence.shortfall(sf) else None
 
 
 def _gaps(problem: Problem, learner: Learner, own: Sequence[Assignment]) -> set[tuple[str, int]]:
@@ -356,6 +457,17 @@ def _diagnose(
     window = span_label(origin, learner.first_week, learner.last_week)
     who = _who(learner)
     offering = table.firms_for.get(module, ())
+    busy = {w: a for a in own for w in range(a.start, a.start + problem.modules[a.module_id].duration)}
+    # Where a new offer (at a firm the learner may attend and has nothing at) would give the learner a place
+    # as the plan stands: its own free weeks after its prerequisites; None when a prerequisite is not planned.
+    after: int | None = learner.first_week
+    for requires in scope.prereqs.get(module, ()):
+        placed = next((a for a in own if a.module_id == requires), None)
+        if placed is None or after is None:
+            after = None
+            break
+        after = max(after, placed.start + problem.modules[requires].duration)
+    fit = _free_fit(scope, busy, duration, after)
     in_window = [
         f
         for f in offering
@@ -364,7 +476,6 @@ def _diagnose(
             for lo, hi in table.offered_runs(f, module)
         )
     ]
-    fit = _first_fit(scope, duration, learner.first_week)
     if not in_window:
         return _Diagnosis(
             ShortfallReason.NO_OFFER,
@@ -391,30 +502,29 @@ def _diagnose(
             module,
             suggestions=_suggest(module, fit, duration, None),
         )
-    after = learner.first_week
-    for requires in scope.prereqs.get(module, ()):
-        placed = next((a for a in own if a.module_id == requires), None)
-        if placed is None:
-            return _Diagnosis(
-                ShortfallReason.PRECEDENCE,
-                f"{name} requires {_module_name(problem, requires)} first, which is not planned for {who}.",
-                module,
-            )
-        after = max(after, placed.start + problem.modules[requires].duration)
+    if after is None:
+        missing = next(r for r in scope.prereqs.get(module, ()) if not any(a.module_id == r for a in own))
+        return _Diagnosis(
+            ShortfallReason.PRECEDENCE,
+            f"{name} requires {_module_name(problem, missing)} first, which is not planned for {who}.",
+            module,
+        )
     if all(hi < after for rs in ranges.values() for _, hi in rs):
         return _Diagnosis(
             ShortfallReason.PRECEDENCE,
             f"{name} can only start after its prerequisites end ({span_label(origin, after, after)}), "
             f"and no offer for it starts that late inside the window {window}.",
             module,
-            suggestions=_suggest(module, _first_fit(scope, duration, after), duration, None),
+            suggestions=_suggest(module, fit, duration, None),
         )
+    # Only firms with a start after the prerequisites count: the others cannot take the module anyway.
+    eligible = [f for f in eligible if any(hi >= after for _, hi in ranges[f])]
     limit = problem.settings.max_modules_per_firm
     if limit is not None:
-        per_firm: dict[str, int] = {}
+        per_firm: dict[str, set[str]] = {}
         for a in own:
-            per_firm[a.firm_id] = per_firm.get(a.firm_id, 0) + 1
-        open_firms = [f for f in eligible if ranges[f] and per_firm.get(f, 0) < limit]
+            per_firm.setdefault(a.firm_id, set()).add(a.module_id)
+        open_firms = [f for f in eligible if len(per_firm.get(f, ())) < limit]
         if not open_firms:
             return _Diagnosis(
                 ShortfallReason.FIRM_LIMIT,
@@ -424,7 +534,6 @@ def _diagnose(
                 suggestions=_suggest(module, fit, duration, None),
             )
         eligible = open_firms
-    busy = {w: a for a in own for w in range(a.start, a.start + problem.modules[a.module_id].duration)}
     best_full: tuple[str, int, list[int]] | None = None
     time_blockers: set[Assignment] = set()
     for firm in eligible:
@@ -440,9 +549,10 @@ def _diagnose(
                     return _Diagnosis(
                         ShortfallReason.CONTENTION,
                         f"A seat for {name} is free at {_firm_name(problem, firm)} in "
-                        f"{span_label(origin, s, s + duration - 1)}; the next planning run can use it.",
+                        f"{span_label(origin, s, s + duration - 1)}, but the plan leaves it unused; "
+                        "planning again places it.",
                         module,
-                        weight=0,
+                        free=True,
                     )
                 # Fewest full weeks first; the sentence is written only for the option finally reported.
                 if best_full is None or len(full) < len(best_full[2]):
@@ -450,14 +560,16 @@ def _diagnose(
     if best_full is not None:
         firm, s, full = best_full
         competing = sorted({c for w in full for c in holders.get(firm, module, w)})
+        # Over-booked weeks (a frozen assignment kept past a shrunk offer) need more than one seat.
+        more = max(1, max(1 - ledger.free(firm, module, w) for w in full))
         return _Diagnosis(
             ShortfallReason.CONTENTION,
             f"The seats for {name} at {_firm_name(problem, firm)} in "
             f"{span_label(origin, s, s + duration - 1)} are held by {_names(holders.names(), competing)}; "
-            f"one more seat there would resolve it.",
+            f"{'one more seat' if more == 1 else f'{more} more seats'} there would resolve it.",
             module,
             competing=tuple(competing),
-            suggestions=(SeatSuggestion(module, s, s + duration - 1, 1, firm),),
+            suggestions=(SeatSuggestion(module, s, s + duration - 1, more, firm),),
             weight=len(full),
         )
     needed = [
@@ -490,11 +602,17 @@ def _diagnose(
     )
 
 
-def _first_fit(scope: LearnerScope, duration: int, not_before: int) -> int | None:
+def _free_fit(scope: LearnerScope, busy: Collection[int], duration: int, not_before: int | None) -> int | None:
+    """The first start from `not_before` on with `duration` weeks the learner is available and not planned."""
+    if not_before is None:
+        return None
     for lo, hi in scope.available_runs:
         s = max(lo, not_before)
-        if hi - s + 1 >= duration:
-            return s
+        while s + duration - 1 <= hi:
+            taken = [w for w in range(s, s + duration) if w in busy]
+            if not taken:
+                return s
+            s = taken[-1] + 1
     return None
 
 
