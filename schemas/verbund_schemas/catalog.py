@@ -28,6 +28,8 @@ from .outbound import (
     AssignmentMade,
     EventRejected,
     PlanPublished,
+    SeatDeficitDetected,
+    SeatDeficitResolved,
     ShortfallDetected,
     ShortfallResolved,
 )
@@ -52,7 +54,11 @@ AssignmentEvent: TypeAlias = Annotated[
     Field(discriminator="type"),
 ]
 
-ShortfallEvent: TypeAlias = Annotated[ShortfallDetected | ShortfallResolved, Field(discriminator="type")]
+# What the shortfalls topic carries: unmet requirements of learners and weeks below a firm's minimum.
+ShortfallEvent: TypeAlias = Annotated[
+    ShortfallDetected | ShortfallResolved | SeatDeficitDetected | SeatDeficitResolved,
+    Field(discriminator="type"),
+]
 
 NotificationEvent: TypeAlias = Annotated[NotificationDelivered | NotificationFailed, Field(discriminator="type")]
 
@@ -76,6 +82,8 @@ OUTBOUND_TYPES: tuple[type[Envelope], ...] = (
     PlanPublished,
     ShortfallDetected,
     ShortfallResolved,
+    SeatDeficitDetected,
+    SeatDeficitResolved,
     EventRejected,
 )
 NOTIFICATION_TYPES: tuple[type[Envelope], ...] = (NotificationDelivered, NotificationFailed)

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import ClassVar, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
 from .envelope import Contract, Envelope, Id
-from .weeks import IsoWeek
+from .weeks import IsoWeek, week_index
 
 
 class AssignmentData(Contract):
@@ -79,6 +79,16 @@ class PlanPublishedData(Contract):
     cancelled: int = Field(default=0, ge=0)
     solver: str = Field(description="Which solver produced the plan, e.g. repair, cpsat, lns")
     solve_seconds: float = Field(ge=0)
+    # Added after version 1 was published: optional, and a plan that does not say it is complete is not.
+    complete: bool = Field(
+        default=False,
+        description="True only when the plan meets every hard rule: no week below a minimum, no unplaced requirement",
+    )
+    deficits: int = Field(default=0, ge=0, description="Firm x module pairs with weeks below their minimum")
+    deficit_weeks: int = Field(default=0, ge=0, description="Firm x module x weeks below their minimum")
+    missing_learner_weeks: int = Field(
+        default=0, ge=0, description="Learners missing to reach every minimum, summed over the deficit weeks"
+    )
 
 
 class PlanPublished(Envelope):
@@ -142,6 +152,81 @@ class ShortfallResolved(Envelope):
     EVENT_TYPE: ClassVar[str] = "ShortfallResolved"
     type: Literal["ShortfallResolved"] = "ShortfallResolved"
     data: ShortfallResolvedData
+
+
+MAX_DEFICIT_SPANS = 520
+"""Most spans one SeatDeficitDetected lists (ten years of weeks whose counts all differ); the rest are counted."""
+
+
+class DeficitSpan(Contract):
+    """Consecutive weeks of one firm x module with the same minimum and the same planned number of learners."""
+
+    first_week: IsoWeek
+    last_week: IsoWeek = Field(description="Last week of the span (inclusive)")
+    minimum: int = Field(ge=1, le=10_000, description="The offers' min_seats in these weeks")
+    planned: int = Field(ge=0, le=10_000, description="Learners the plan puts there in these weeks")
+
+    @model_validator(mode="after")
+    def _below_minimum(self) -> DeficitSpan:
+        if week_index(self.last_week, self.first_week) < 0:
+            raise ValueError(f"last_week {self.last_week} is before first_week {self.first_week}")
+        if self.planned >= self.minimum:
+            raise ValueError(f"planned {self.planned} is not below minimum {self.minimum}: no deficit")
+        return self
+
+    @property
+    def weeks(self) -> int:
+        return week_index(self.last_week, self.first_week) + 1
+
+    @property
+    def missing_learner_weeks(self) -> int:
+        return self.weeks * (self.minimum - self.planned)
+
+
+class SeatDeficitData(Contract):
+    """Weeks in which a firm's offer for a module has fewer learners than its minimum: the workshop would not run.
+
+    One event per network x firm x module; it lists every such week of the current plan, joined into spans.
+    """
+
+    deficit_id: Id = Field(description="Stable: derived from network, firm and module")
+    firm_id: Id
+    firm_name: str = Field(max_length=200)
+    module_id: Id
+    module_name: str = Field(max_length=200)
+    spans: list[DeficitSpan] = Field(min_length=1, max_length=MAX_DEFICIT_SPANS, description="In week order")
+    spans_omitted: int = Field(
+        default=0, ge=0, description=f"Later spans left out to keep the event bounded ({MAX_DEFICIT_SPANS} at most)"
+    )
+    missing_learner_weeks: int = Field(ge=1, description="Learners missing per week, summed over every span")
+    message: str = Field(max_length=1000, description="A sentence a coordinator understands")
+    plan_version: int = Field(ge=1)
+
+
+class SeatDeficitDetected(Envelope):
+    """A firm x module has weeks below its minimum in the plan, or their set changed since the last such event."""
+
+    EVENT_TYPE: ClassVar[str] = "SeatDeficitDetected"
+    type: Literal["SeatDeficitDetected"] = "SeatDeficitDetected"
+    data: SeatDeficitData
+
+
+class SeatDeficitResolvedData(Contract):
+    deficit_id: Id
+    firm_id: Id
+    firm_name: str = Field(max_length=200)
+    module_id: Id
+    module_name: str = Field(max_length=200)
+    plan_version: int = Field(ge=1)
+    message: str = Field(default="", max_length=1000)
+
+
+class SeatDeficitResolved(Envelope):
+    """Every week of a firm x module announced below its minimum now meets it (or has no minimum any more)."""
+
+    EVENT_TYPE: ClassVar[str] = "SeatDeficitResolved"
+    type: Literal["SeatDeficitResolved"] = "SeatDeficitResolved"
+    data: SeatDeficitResolvedData
 
 
 class EventRejectedData(Contract):
