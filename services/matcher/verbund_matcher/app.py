@@ -141,7 +141,11 @@ def outbound_routers() -> list[KafkaRouter]:
     routers = []
     for role, schema, description in (
         ("assignments", AssignmentEvent, "Assignment changes of a plan version, then PlanPublished."),
-        ("shortfalls", ShortfallEvent, "Unmet requirements with their reasons, and their resolution."),
+        (
+            "shortfalls",
+            ShortfallEvent,
+            "Unmet requirements with their reasons, weeks below a firm's minimum, and their resolution.",
+        ),
         ("rejected", EventRejected, "Inbound records that were not applied: original bytes and the reason."),
     ):
         router = KafkaRouter()

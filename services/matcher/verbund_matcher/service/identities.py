@@ -21,3 +21,7 @@ def assignment_id(network_id: str, learner_id: str, module_id: str) -> str:
 
 def shortfall_id(network_id: str, learner_id: str, group_id: str, module_id: str | None) -> str:
     return _stable("s", network_id, learner_id, group_id, module_id or "-")
+
+
+def seat_deficit_id(network_id: str, firm_id: str, module_id: str) -> str:
+    return _stable("d", network_id, firm_id, module_id)

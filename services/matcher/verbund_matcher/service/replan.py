@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import bindparam, delete, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 from verbund_schemas import (
     AssignmentCancelled,
@@ -42,7 +42,8 @@ from ..planning.model import Assignment, Plan, Problem, Shortfall
 from ..planning.model import ShortfallReason as Unmet
 from ..store.bulk import insert_at_commit
 from ..store.networks import LoadedNetwork, PublishedAssignment, bump_version, read_published
-from ..store.tables import PublishedAssignmentRow, PublishedShortfallRow, table_of
+from ..store.tables import PublishedAssignmentRow, PublishedDeficitRow, PublishedShortfallRow, table_of
+from . import deficits as seat_deficits
 from .identities import assignment_id, shortfall_id
 from .outbox import SOURCE, enqueue
 
@@ -115,6 +116,8 @@ class Publication:
     cancelled: int
     detected: int
     resolved: int
+    deficits_detected: int = 0
+    deficits_resolved: int = 0
 
 
 def _objective_of(evaluation: Any) -> int:
@@ -172,6 +175,7 @@ async def replan(
     """Plan the network and stage the difference; None when the published plan stays as it is."""
     network_id = loaded.state.network_id
     published, stored_shortfalls = await read_published(session, loaded)
+    stored_deficits = await _published_deficits(session, loaded)
     problem = build_problem(
         loaded.state,
         today=today,
@@ -199,7 +203,9 @@ async def replan(
             return None
 
     _remember(network_id, problem, plan)
-    publication = await _stage(session, loaded, problem, plan, published, stored_shortfalls, changes, mode)
+    publication = await _stage(
+        session, loaded, problem, plan, published, stored_shortfalls, changes, mode, stored_deficits=stored_deficits
+    )
     metrics.REPLANS.labels(mode=mode, result="published" if publication else "unchanged").inc()
     return publication
 
@@ -213,6 +219,8 @@ async def _stage(
     stored_shortfalls: dict[str, dict[str, Any]],
     changes: Sequence[Change],
     mode: Mode,
+    *,
+    stored_deficits: dict[str, dict[str, Any]],
 ) -> Publication | None:
     state = loaded.state
     network_id = state.network_id
@@ -334,7 +342,18 @@ async def _stage(
             )
         )
 
-    if not events and not shortfall_events:
+    deficits = seat_deficits.changes(
+        seat_deficits.deficit_payloads(
+            network_id,
+            plan.deficits,
+            firm_name=lambda f: problem.firms[f].name if f in problem.firms else f,
+            module_name=lambda m: problem.modules[m].name if m in problem.modules else m,
+            label=label,
+        ),
+        stored_deficits,
+    )
+
+    if not events and not shortfall_events and not deficits.any:
         bump_version(session, loaded, objective=int(plan.objective), bound=plan.bound, solver=plan.solver)
         return None
 
@@ -357,12 +376,21 @@ async def _stage(
                 cancelled=cancelled,
                 solver=plan.solver or mode,
                 solve_seconds=max(0.0, float(plan.seconds)),
+                # Never presented as complete while a week is below a minimum or a requirement is unplaced.
+                complete=not shortfalls and not plan.deficits,
+                deficits=len(deficits.current),
+                deficit_weeks=len(plan.deficits),
+                missing_learner_weeks=sum(p["missing_learner_weeks"] for p in deficits.current.values()),
             ),
         ),
         "assignments",
     )
     for event in shortfall_events:
         enqueue(session, event, "shortfalls")
+    for did in deficits.detected:
+        enqueue(session, seat_deficits.detected_event(network_id, deficits.current[did], version, SOURCE), "shortfalls")
+    for did in deficits.resolved:
+        enqueue(session, seat_deficits.resolved_event(network_id, stored_deficits[did], version, SOURCE), "shortfalls")
 
     # The published plan becomes the new one, in the same transaction as the outbox rows; only the
     # rows that differ are written.
@@ -414,6 +442,7 @@ async def _stage(
     ]
     if fresh:
         insert_at_commit(session, sf_table, fresh)
+    await _write_deficits(session, network_id, deficits, stored_deficits)
     # The loaded network now carries the plan as written (a failed transaction drops the cached network).
     loaded.published_version += 1
     remember_previous(loaded.problem_memo, loaded.published_version, problem, plan.assignments)
@@ -433,7 +462,50 @@ async def _stage(
         bound=plan.bound,
         solver=plan.solver or mode,
     )
-    return Publication(version, made, changed, cancelled, len(shortfall_events) - len(resolved), len(resolved))
+    return Publication(
+        version,
+        made,
+        changed,
+        cancelled,
+        len(shortfall_events) - len(resolved),
+        len(resolved),
+        deficits_detected=len(deficits.detected),
+        deficits_resolved=len(deficits.resolved),
+    )
+
+
+async def _published_deficits(session: AsyncSession, loaded: LoadedNetwork) -> dict[str, dict[str, Any]]:
+    """The network's published seat deficit payloads by id, read once per loaded network (one row per cell)."""
+    if loaded.deficits is None:
+        t = table_of(PublishedDeficitRow)
+        conn = await session.connection()
+        rows = await conn.execute(select(t.c.deficit_id, t.c.payload).where(t.c.network_id == loaded.state.network_id))
+        loaded.deficits = {deficit_id: payload for deficit_id, payload in rows.all()}
+    return loaded.deficits
+
+
+async def _write_deficits(
+    session: AsyncSession,
+    network_id: str,
+    deficits: seat_deficits.DeficitChanges,
+    stored: dict[str, dict[str, Any]],
+) -> None:
+    """The published deficits become the plan's, in the publishing transaction; only changed cells are written."""
+    stale = [*deficits.resolved, *(d for d in deficits.detected if d in stored)]
+    if stale:
+        t = table_of(PublishedDeficitRow)
+        conn = await session.connection()
+        await conn.execute(delete(t).where(t.c.network_id == network_id, t.c.deficit_id.in_(stale)))
+    if deficits.detected:
+        insert_at_commit(
+            session,
+            table_of(PublishedDeficitRow),
+            [{"network_id": network_id, "deficit_id": d, "payload": deficits.current[d]} for d in deficits.detected],
+        )
+    for d in deficits.resolved:
+        del stored[d]
+    for d in deficits.detected:
+        stored[d] = deficits.current[d]
 
 
 # Changes that can rename a learner, a module (curriculum) or a firm.

@@ -71,6 +71,7 @@ class LoadedNetwork:
     # replan that writes it, so a cached network need not read its whole plan back for every batch.
     published: dict[str, PublishedAssignment] | None = None
     shortfalls: dict[str, dict[str, Any]] | None = None
+    deficits: dict[str, dict[str, Any]] | None = None  # seat deficit payloads by id, likewise
     published_version: int = 0  # grows whenever `published` changes (build_problem re-uses its conversion)
     problem_memo: ProblemMemo = field(default_factory=ProblemMemo)
     config_seen: NetworkConfiguredData | None = None  # the config as last written

@@ -108,6 +108,16 @@ class PublishedShortfallRow(SQLModel, table=True):
     payload: dict[str, Any] = _json()
 
 
+class PublishedDeficitRow(SQLModel, table=True):
+    """A firm x module with weeks below its minimum in the current published plan (its SeatDeficitData as JSON)."""
+
+    __tablename__ = "published_deficits"
+
+    network_id: str = Field(primary_key=True, max_length=128)
+    deficit_id: str = Field(primary_key=True, max_length=128)
+    payload: dict[str, Any] = _json()
+
+
 class InboxRow(SQLModel, table=True):
     """An inbound record already handled (applied or rejected); written in the transaction that handled it.
 
