@@ -55,7 +55,7 @@ count is below the minimum.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .model import (
@@ -266,6 +266,10 @@ class Evidence:
         if extra is not None and extra.module_id == module:
             extra_firm = extra.firm_id if extra.firm_id is not None else NEW_FIRM
         firms = sorted({o.firm_id for o in self.offers(module)} | ({extra_firm} if extra_firm else set()))
+        # Counts of unavailable and busy weeks before each week of the window, to test a start in one step.
+        first, last = learner.first_week, learner.last_week
+        unavailable = _before(first, last, learner.unavailable)
+        taken = _before(first, last, busy)
         options: list[Option] = []
         for firm in firms:
             seats = dict(self.seats(firm, module)) if firm != NEW_FIRM else {}
@@ -274,22 +278,28 @@ class Evidence:
                     seats[w] = seats.get(w, 0) + extra.seats
             excluded = firm in learner.excluded_firms or (firm, module) in learner.excluded_firm_modules
             at_limit = limit is not None and len(at_firm.get(firm, ())) >= limit
-            for start in range(learner.first_week, learner.last_week - duration + 2):
-                weeks = range(start, start + duration)
-                if any(seats.get(w, 0) <= 0 for w in weeks):
-                    continue  # not an option: no seat offered in one of its weeks
+            # Starts whose every week has a seat offered, inside the window.
+            offered = 0
+            for end in range(first, last + 1):
+                offered = offered + 1 if seats.get(end, 0) > 0 else 0
+                if offered < duration:
+                    continue
+                start = end - duration + 1
+                i, j = start - first, start - first + duration
                 if excluded:
                     stage = ELIGIBILITY
-                elif any(w in learner.unavailable for w in weeks):
+                elif unavailable[j] > unavailable[i]:
                     stage = AVAILABILITY
                 elif after is None or start < after or start + duration > until:
                     stage = PRECEDENCE
                 elif at_limit:
                     stage = FIRM_LIMIT
-                elif any(w in busy for w in weeks):
+                elif taken[j] > taken[i]:
                     stage = OWN_TIME
                 else:
-                    full = tuple(w for w in weeks if len(self.holders(firm, module, w)) >= seats[w])
+                    full = tuple(
+                        w for w in range(start, start + duration) if len(self.holders(firm, module, w)) >= seats[w]
+                    )
                     if full:
                         options.append(Option(firm, start, SEATS, full))
                         continue
@@ -394,6 +404,14 @@ class Evidence:
         if held >= minimum:
             false.append(f"{where}: the plan has {held} learner(s), not below the minimum {minimum}")
         return false
+
+
+def _before(first: int, last: int, weeks: Collection[int]) -> list[int]:
+    """counts[i] = how many of `weeks` lie in first .. first + i - 1."""
+    counts = [0]
+    for w in range(first, last + 1):
+        counts.append(counts[-1] + (w in weeks))
+    return counts
 
 
 def false_claims(problem: Problem, assignments: Sequence[Assignment], shortfall: Shortfall) -> list[str]:

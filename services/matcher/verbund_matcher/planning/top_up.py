@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 
 from .ledger import SeatLedger
 from .model import Assignment, Learner, Problem
-from .scope import learner_scope
+from .scope import LearnerScope, learner_scope
 from .seats import SeatTable, seat_table
 
 
@@ -35,28 +35,38 @@ def top_up(problem: Problem, assignments: Sequence[Assignment], table: SeatTable
     added: list[Assignment] = []
     for learner in problem.learners:
         own = by_learner.setdefault(learner.id, [])
-        while (placed := _best_addition(problem, table, ledger, learner, own)) is not None:
+        scope: LearnerScope | None = None
+        while _short_groups(problem, learner, own):
+            scope = scope if scope is not None else learner_scope(problem, learner)
+            placed = _best_addition(problem, table, ledger, scope, own)
+            if placed is None:
+                break
             own.append(placed)
             ledger.take([placed])
             added.append(placed)
     return [*assignments, *added]
 
 
-def _best_addition(
-    problem: Problem, table: SeatTable, ledger: SeatLedger, learner: Learner, own: Sequence[Assignment]
-) -> Assignment | None:
+def _short_groups(problem: Problem, learner: Learner, own: Sequence[Assignment]) -> set[str]:
+    """The learner's groups with fewer planned modules than required."""
     curriculum = problem.curricula.get(learner.curriculum_id)
     if curriculum is None:
-        return None
+        return set()
     done = {a.module_id for a in own}
-    short = {
+    return {
         g.id
         for g in curriculum.groups
         if sum(1 for m in g.module_ids if m in done) < learner.required.get(g.id, g.default_required)
     }
-    if not short:
-        return None
-    scope = learner_scope(problem, learner)
+
+
+def _best_addition(
+    problem: Problem, table: SeatTable, ledger: SeatLedger, scope: LearnerScope, own: Sequence[Assignment]
+) -> Assignment | None:
+    learner = scope.learner
+    curriculum = problem.curricula[learner.curriculum_id]
+    done = {a.module_id for a in own}
+    short = _short_groups(problem, learner, own)
     # A module counts for every group listing it: each of them must still be short.
     addable = [
         m
@@ -100,22 +110,49 @@ def _best_addition(
             if limit is not None and len(at_firm.get(firm, ())) >= limit:
                 continue
             gain = w.module * learner.module_pref.get(m, 0) + w.firm * learner.firm_pref.get(firm, 0)
-            for lo, hi in scope.start_ranges(table, m, firm, duration):
-                for s in range(max(lo, not_before), min(hi, not_after - duration) + 1):
-                    weeks = range(s, s + duration)
-                    if any(x in busy for x in weeks) or not ledger.fits(firm, m, s, duration):
-                        continue
-                    value = gain + modules[m].priority
-                    # A prerequisite goes early, to leave its dependent room; others by preference.
-                    first = m in wanted_first
-                    key = (
-                        -ledger.deficit_weeks(firm, m, s, duration),
-                        0 if first else 1,
-                        s if first else -value,
-                        -value if first else s,
-                        m,
-                        firm,
-                    )
-                    if best is None or key < best[0]:
-                        best = (key, Assignment(learner.id, m, firm, s))
+            has_minimum = (firm, m) in table.min_seats
+            ranges = scope.start_ranges(table, m, firm, duration)
+            for s in _free_starts(ledger, busy, firm, m, duration, ranges, not_before, not_after - duration):
+                value = gain + modules[m].priority
+                # A prerequisite goes early, to leave its dependent room; others by preference.
+                first = m in wanted_first
+                key = (
+                    -ledger.deficit_weeks(firm, m, s, duration),
+                    0 if first else 1,
+                    s if first else -value,
+                    -value if first else s,
+                    m,
+                    firm,
+                )
+                if best is None or key < best[0]:
+                    best = (key, Assignment(learner.id, m, firm, s))
+                if not has_minimum:
+                    break  # without a minimum to fill, a later start here only ranks lower
     return None if best is None else best[1]
+
+
+def _free_starts(
+    ledger: SeatLedger,
+    busy: Collection[int],
+    firm: str,
+    module: str,
+    duration: int,
+    ranges: Iterable[tuple[int, int]],
+    not_before: int,
+    not_after: int,
+) -> Iterator[int]:
+    """Starts in `ranges` from not_before to not_after, in order, with a free seat in every week and none of
+    the learner's weeks taken."""
+    for lo, hi in ranges:
+        s = max(lo, not_before)
+        last = min(hi, not_after)
+        while s <= last:
+            found = ledger.earliest(firm, module, duration, [(s, last)], s)
+            if found is None:
+                break
+            clash = [w for w in range(found, found + duration) if w in busy]
+            if clash:
+                s = clash[-1] + 1
+                continue
+            yield found
+            s = found + 1
