@@ -144,7 +144,8 @@ def build(settings: NotifierSettings | None = None, clock: Clock | None = None) 
         shortfalls,
         "shortfalls",
         "notifier:shortfalls",
-        "Tells coordinators about shortfalls with reasons and suggestions; keeps open ones for the digest.",
+        "Tells coordinators about shortfalls and weeks below a minimum group, and their resolution; keeps open "
+        "ones for the digest.",
     )
     async def on_shortfall(body: ShortfallPayload, msg: KafkaMessage) -> None:
         await service.handle("shortfalls", msg.body, origin_of(msg))

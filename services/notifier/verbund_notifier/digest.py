@@ -1,4 +1,5 @@
-"""The weekly coordinator digest's content: open shortfalls, learners per firm per week, phases starting soon."""
+"""The weekly coordinator digest's content: open shortfalls and seat deficits, learners per firm per week, phases
+starting soon."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 from verbund_schemas import week_monday, week_of
 
-from .tables import AssignmentRecord, NetworkRecord, OpenShortfall
+from .messages import spans_shown
+from .tables import AssignmentRecord, NetworkRecord, OpenDeficit, OpenShortfall
+
+# A digest names a deficit's first few spans; the message that announced it lists them all.
+_DIGEST_SPANS = 5
 
 
 async def digest_context(session: AsyncSession, network: str, today: dt.date, weeks_ahead: int) -> dict[str, Any]:
@@ -53,6 +58,17 @@ async def digest_context(session: AsyncSession, network: str, today: dt.date, we
         .scalars()
         .all()
     )
+    deficits = (
+        (
+            await session.execute(
+                select(OpenDeficit)
+                .where(col(OpenDeficit.network_id) == network)
+                .order_by(col(OpenDeficit.firm_name), col(OpenDeficit.module_name))
+            )
+        )
+        .scalars()
+        .all()
+    )
     return {
         "network_id": network,
         "network_name": record.name if record else network,
@@ -81,5 +97,16 @@ async def digest_context(session: AsyncSession, network: str, today: dt.date, we
                 "message": s.message,
             }
             for s in shortfalls
+        ],
+        "deficits": [
+            {
+                "deficit_id": d.deficit_id,
+                "firm_name": d.firm_name,
+                "module_name": d.module_name,
+                "spans": spans_shown(d.spans[:_DIGEST_SPANS]),
+                "spans_omitted": d.spans_omitted + max(0, len(d.spans) - _DIGEST_SPANS),
+                "missing_learner_weeks": d.missing_learner_weeks,
+            }
+            for d in deficits
         ],
     }

@@ -1,4 +1,4 @@
-"""Who is told what: turns assignment, shortfall, reminder and digest facts into rendered messages."""
+"""Who is told what: turns assignment, shortfall, seat deficit, reminder and digest facts into rendered messages."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from verbund_schemas import (
     AssignmentData,
     AssignmentMade,
     Language,
+    SeatDeficitDetected,
+    SeatDeficitResolved,
     ShortfallDetected,
     ShortfallResolved,
     week_monday,
@@ -23,7 +25,7 @@ from .directory import recipient_id
 from .ics import PhaseEntry, phase_calendar
 from .outbox import Outgoing
 from .rendering import Renderer
-from .tables import AssignmentRecord, OpenShortfall, Party
+from .tables import AssignmentRecord, OpenDeficit, OpenShortfall, Party
 
 _REASON_LABELS = {
     Language.DE: {
@@ -267,6 +269,56 @@ class Composer:
             },
         )
 
+    def seat_deficit(self, event: SeatDeficitDetected, coordinators: list[Party]) -> list[Outgoing]:
+        """Tell the network's coordinators which weeks of a firm's module are below its minimum group.
+
+        Sent again whenever those weeks change, so the latest message always lists all of them.
+        """
+        data = event.data
+        context = {
+            "deficit_id": data.deficit_id,
+            "firm_id": data.firm_id,
+            "firm_name": data.firm_name,
+            "module_id": data.module_id,
+            "module_name": data.module_name,
+            "spans": spans_shown([s.model_dump(mode="json") for s in data.spans]),
+            "spans_omitted": data.spans_omitted,
+            "missing_learner_weeks": data.missing_learner_weeks,
+            "plan_version": data.plan_version,
+        }
+        return self._to_each(
+            Source(event.id, event.type, event.network_id),
+            coordinators,
+            "coordinator_seat_deficit",
+            "seat_deficit",
+            lambda _language: context,
+        )
+
+    def seat_deficit_resolved(
+        self, event: SeatDeficitResolved, announced: OpenDeficit, coordinators: list[Party]
+    ) -> list[Outgoing]:
+        """Tell the coordinators that every week of an announced deficit now meets the minimum, and which
+        weeks had been short (the event names none; they come from the deficit as last announced)."""
+        data = event.data
+        context = {
+            "deficit_id": data.deficit_id,
+            "firm_id": data.firm_id,
+            "firm_name": data.firm_name,
+            "module_id": data.module_id,
+            "module_name": data.module_name,
+            "spans": spans_shown(announced.spans),
+            "spans_omitted": announced.spans_omitted,
+            "missing_learner_weeks": announced.missing_learner_weeks,
+            "plan_version": data.plan_version,
+        }
+        return self._to_each(
+            Source(event.id, event.type, event.network_id),
+            coordinators,
+            "coordinator_seat_deficit_resolved",
+            "seat_deficit_resolved",
+            lambda _language: context,
+        )
+
     def reminder(
         self, record: AssignmentRecord, days: int, learner: Party, host: Party | None, *, days_left: int | None = None
     ) -> Outgoing | None:
@@ -304,6 +356,18 @@ class Composer:
             if message is not None:
                 out.append(message)
         return out
+
+
+def spans_shown(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Deficit spans as templates show them: the weeks, and how many learners are missing in each."""
+    return [
+        {
+            **s,
+            "single_week": s["first_week"] == s["last_week"],
+            "missing": s["minimum"] - s["planned"],
+        }
+        for s in spans
+    ]
 
 
 def _json_safe(value: Any) -> Any:

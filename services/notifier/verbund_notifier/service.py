@@ -22,6 +22,8 @@ from verbund_schemas import (
     EventRejected,
     InvalidEvent,
     PlanPublished,
+    SeatDeficitDetected,
+    SeatDeficitResolved,
     ShortfallDetected,
     ShortfallResolved,
     decode_event,
@@ -34,7 +36,7 @@ from .digest import digest_context
 from .directory import DIRECTORY_EVENTS, FIRM, LEARNER
 from .messages import Composer, Source
 from .outbox import enqueue
-from .tables import AssignmentRecord, NetworkRecord, OpenShortfall, ProcessedEvent
+from .tables import AssignmentRecord, NetworkRecord, OpenDeficit, OpenShortfall, ProcessedEvent
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,12 @@ REJECTED = Counter("verbund_notifier_rejected_total", "Consumed messages that we
 APPLIED = Counter("verbund_notifier_events_total", "Events applied", ["type"])
 
 ASSIGNMENT_TYPES: tuple[type[Envelope], ...] = (AssignmentMade, AssignmentChanged, AssignmentCancelled, PlanPublished)
-SHORTFALL_TYPES: tuple[type[Envelope], ...] = (ShortfallDetected, ShortfallResolved)
+SHORTFALL_TYPES: tuple[type[Envelope], ...] = (
+    ShortfallDetected,
+    ShortfallResolved,
+    SeatDeficitDetected,
+    SeatDeficitResolved,
+)
 FAMILIES: dict[str, tuple[type[Envelope], ...]] = {
     "inbound": INBOUND_TYPES,
     "assignments": ASSIGNMENT_TYPES,
@@ -157,7 +164,7 @@ class NotifierService:
     async def _directory_knows(self, event: Envelope) -> bool:
         network = event.network_id
         async with self._sessions() as session:
-            if isinstance(event, ShortfallDetected):
+            if isinstance(event, ShortfallDetected | SeatDeficitDetected):
                 configured = await session.scalar(
                     select(col(ProcessedEvent.event_id))
                     .where(
@@ -194,6 +201,8 @@ class NotifierService:
                 after.extend(await self._assignment(session, event, now))
             elif isinstance(event, ShortfallDetected | ShortfallResolved):
                 await self._shortfall(session, event, now)
+            elif isinstance(event, SeatDeficitDetected | SeatDeficitResolved):
+                await self._seat_deficit(session, event, now)
             elif isinstance(event, PlanPublished):
                 await self._ensure_network(session, event.network_id)
         APPLIED.labels(event.type).inc()
@@ -297,6 +306,40 @@ class NotifierService:
             for key, value in fields.items():
                 setattr(existing, key, value)
         for message in self._composer.shortfall(event, await directory.coordinators(session, event.network_id)):
+            await enqueue(session, message, now)
+
+    async def _seat_deficit(
+        self, session: AsyncSession, event: SeatDeficitDetected | SeatDeficitResolved, now: dt.datetime
+    ) -> None:
+        await self._ensure_network(session, event.network_id)
+        existing = await session.get(OpenDeficit, event.data.deficit_id)
+        if isinstance(event, SeatDeficitResolved):
+            # As with shortfalls: only a deficit the coordinators were told about is announced as resolved.
+            if existing is None:
+                return
+            coordinators = await directory.coordinators(session, event.network_id)
+            for message in self._composer.seat_deficit_resolved(event, existing, coordinators):
+                await enqueue(session, message, now)
+            await session.delete(existing)
+            return
+        data = event.data
+        fields: dict[str, Any] = {
+            "network_id": event.network_id,
+            "firm_id": data.firm_id,
+            "firm_name": data.firm_name,
+            "module_id": data.module_id,
+            "module_name": data.module_name,
+            "spans": [s.model_dump(mode="json") for s in data.spans],
+            "spans_omitted": data.spans_omitted,
+            "missing_learner_weeks": data.missing_learner_weeks,
+            "plan_version": data.plan_version,
+        }
+        if existing is None:
+            session.add(OpenDeficit(deficit_id=data.deficit_id, **fields))
+        else:
+            for key, value in fields.items():
+                setattr(existing, key, value)
+        for message in self._composer.seat_deficit(event, await directory.coordinators(session, event.network_id)):
             await enqueue(session, message, now)
 
     # ------------------------------------------------------------ scheduled messages

@@ -125,6 +125,24 @@ class OpenShortfall(NotifierTable, table=True):
     missing: int = 1
 
 
+class OpenDeficit(NotifierTable, table=True):
+    """A firm x module announced with weeks below its minimum and not yet resolved: for the digest and the
+    resolution message (the resolution event names no weeks)."""
+
+    __tablename__ = "seat_deficits"
+
+    deficit_id: str = Field(primary_key=True, max_length=128)
+    network_id: str = Field(index=True, max_length=128)
+    firm_id: str = Field(max_length=128)
+    firm_name: str = Field(max_length=200)
+    module_id: str = Field(max_length=128)
+    module_name: str = Field(max_length=200)
+    spans: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    spans_omitted: int = 0
+    missing_learner_weeks: int = 0
+    plan_version: int = 1
+
+
 class NetworkRecord(NotifierTable, table=True):
     """A network the notifier has heard of: its name for digests."""
 
