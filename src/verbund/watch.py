@@ -164,7 +164,7 @@ def watch_command(
     ] = None,
     timeout: Annotated[float | None, typer.Option("--timeout", min=0.0, help="Stop after this many seconds")] = None,
 ) -> None:
-    """Show assignments and shortfalls as the matcher publishes them (Ctrl-C stops).
+    """Show assignments, shortfalls and weeks below a minimum as the matcher publishes them (Ctrl-C stops).
 
     On a terminal this is a live table; otherwise one plain line per event.
     With --max-events, the exit status is 1 when the timeout ends the watch first.

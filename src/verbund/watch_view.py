@@ -15,6 +15,8 @@ from verbund_schemas import (
     NotificationDelivered,
     NotificationFailed,
     PlanPublished,
+    SeatDeficitDetected,
+    SeatDeficitResolved,
     ShortfallDetected,
     ShortfallResolved,
 )
@@ -63,6 +65,10 @@ def _span(data: AssignmentData) -> str:
     return f"{data.start_week}..{data.end_week} ({_dates(data.start_date, data.end_date)})"
 
 
+def _weeks(first: str, last: str) -> str:
+    return first if first == last else f"{first}..{last}"
+
+
 def _named(identifier: str, name: str) -> str:
     return f"{name} ({identifier})" if name and name != identifier else identifier
 
@@ -101,6 +107,12 @@ def row_for(event: Envelope) -> WatchRow | None:
         return _assignment_row(event, time)
     if isinstance(event, PlanPublished):
         p = event.data
+        verdict = "complete" if p.complete else "NOT complete"
+        if p.deficits:
+            verdict += (
+                f": {p.deficits} firm x module below the minimum in {p.deficit_weeks} weeks "
+                f"({p.missing_learner_weeks} learner-weeks missing)"
+            )
         return WatchRow(
             time=time,
             network=event.subject,
@@ -108,9 +120,40 @@ def row_for(event: Envelope) -> WatchRow | None:
             detail=(
                 f"plan v{p.plan_version}: {p.learners} learners, {p.assignments} assignments, "
                 f"{p.shortfalls} shortfalls; {p.made} made, {p.changed} changed, {p.cancelled} cancelled; "
-                f"objective {p.objective} by {p.solver} in {p.solve_seconds:.1f} s"
+                f"objective {p.objective} by {p.solver} in {p.solve_seconds:.1f} s; {verdict}"
             ),
-            style="bold cyan",
+            style="bold cyan" if p.complete else "bold red",
+        )
+    if isinstance(event, SeatDeficitDetected):
+        d = event.data
+        spans = "; ".join(
+            f"{_weeks(s.first_week, s.last_week)} planned {s.planned} of min {s.minimum}" for s in d.spans
+        )
+        if d.spans_omitted:
+            spans += f"; and {d.spans_omitted} more spans"
+        return WatchRow(
+            time=time,
+            network=event.subject,
+            event=event.type,
+            module=_named(d.module_id, d.module_name),
+            firm=_named(d.firm_id, d.firm_name),
+            weeks=_weeks(d.spans[0].first_week, d.spans[-1].last_week),
+            detail=(
+                f"below the minimum group: {spans} ({d.missing_learner_weeks} learner-weeks missing, "
+                f"plan v{d.plan_version})"
+            ),
+            style="bold red",
+        )
+    if isinstance(event, SeatDeficitResolved):
+        gone = event.data
+        return WatchRow(
+            time=time,
+            network=event.subject,
+            event=event.type,
+            module=_named(gone.module_id, gone.module_name),
+            firm=_named(gone.firm_id, gone.firm_name),
+            detail=(gone.message or "every week meets the minimum") + f" (plan v{gone.plan_version})",
+            style="green",
         )
     if isinstance(event, ShortfallDetected):
         s = event.data
