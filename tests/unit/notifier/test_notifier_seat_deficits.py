@@ -3,61 +3,15 @@
 from __future__ import annotations
 
 import notifier_factories as f
+from deficit_factories import DEFICIT, detected, resolved
 from notifier_harness import deliveries
 from verbund_notifier.app import NotifierApp
 from verbund_notifier.tables import OpenDeficit
-from verbund_schemas import (
-    Contact,
-    DeficitSpan,
-    Envelope,
-    Language,
-    SeatDeficitData,
-    SeatDeficitDetected,
-    SeatDeficitResolved,
-    SeatDeficitResolvedData,
-    encode_event,
-    topic,
-)
+from verbund_schemas import Contact, DeficitSpan, Envelope, Language, encode_event, topic
 
 from verbund.mailsink import MailSink, text_body
 
-DEFICIT = f"{f.NETWORK}:{f.HOST}:M-CNC"
 EN_COORDINATOR_EMAIL = "coord-en@example.org"
-
-
-def detected(*spans: DeficitSpan, version: int = 1) -> SeatDeficitDetected:
-    spans = spans or (
-        DeficitSpan(first_week="2027-W10", last_week="2027-W12", minimum=3, planned=1),
-        DeficitSpan(first_week="2027-W14", last_week="2027-W14", minimum=3, planned=2),
-    )
-    return SeatDeficitDetected(
-        subject=f.NETWORK,
-        data=SeatDeficitData(
-            deficit_id=DEFICIT,
-            firm_id=f.HOST,
-            firm_name="Spritzguss Meier GmbH",
-            module_id="M-CNC",
-            module_name="CNC-Fräsen",
-            spans=list(spans),
-            missing_learner_weeks=sum(s.missing_learner_weeks for s in spans),
-            message="Spritzguss Meier GmbH's offer for CNC-Fräsen is below its minimum.",
-            plan_version=version,
-        ),
-    )
-
-
-def resolved(version: int = 2) -> SeatDeficitResolved:
-    return SeatDeficitResolved(
-        subject=f.NETWORK,
-        data=SeatDeficitResolvedData(
-            deficit_id=DEFICIT,
-            firm_id=f.HOST,
-            firm_name="Spritzguss Meier GmbH",
-            module_id="M-CNC",
-            module_name="CNC-Fräsen",
-            plan_version=version,
-        ),
-    )
 
 
 async def send(app: NotifierApp, role: str, event: Envelope) -> None:
