@@ -90,3 +90,42 @@ def test_time_taken_by_a_workshop_that_needs_the_learner_is_a_min_seats_shortfal
 def test_a_fully_planned_network_has_no_shortfalls() -> None:
     problem = network(modules={"A": 1}, offers=[("F1", "A", 0, 9, 1)], learners=[learner("s1")])
     assert explain(problem, [A("s1", "A", "F1", 0)]) == ()
+
+
+def test_a_suggested_offer_lies_in_weeks_the_learner_still_has_free() -> None:
+    # A fills weeks 0-4; an offer of B in weeks 0-1 (the window's first) would clash with it.
+    problem = network(
+        modules={"A": 5, "B": 2},
+        groups={"g1": ("A",), "g2": ("B",)},
+        offers=[("F1", "A", 0, 9, 1)],
+        learners=[learner("s1")],
+    )
+    (short,) = explain(problem, [A("s1", "A", "F1", 0)])
+    assert short.reason is ShortfallReason.NO_OFFER
+    (seat,) = short.suggestions
+    assert (seat.first_week, seat.last_week, seat.firm_id) == (5, 6, None)
+
+
+def test_no_offer_is_suggested_for_a_module_whose_prerequisite_is_not_planned() -> None:
+    problem = network(
+        modules={"A": 1, "B": 1},
+        groups={"first": ("A",), "second": ("B",)},
+        offers=[],
+        learners=[learner("s1")],
+        precedence=[("B", "A")],
+    )
+    shorts = {s.group_id: s for s in explain(problem, [])}
+    assert shorts["first"].suggestions  # an offer of A alone would let the learner in
+    assert shorts["second"].reason is ShortfallReason.NO_OFFER and shorts["second"].suggestions == ()
+
+
+def test_weeks_held_beyond_their_seats_ask_for_enough_seats_to_let_one_more_learner_in() -> None:
+    # Two learners keep a module the offer has since shrunk to one seat for: two more seats are needed.
+    problem = network(
+        modules={"A": 2},
+        offers=[("F1", "A", 0, 1, 1)],
+        learners=[learner("s1", last=1), learner("s2", last=1), learner("s3", last=1)],
+    )
+    (short,) = explain(problem, [A("s1", "A", "F1", 0), A("s2", "A", "F1", 0)])
+    assert short.reason is ShortfallReason.CONTENTION and short.competing_learners == ("s1", "s2")
+    assert short.suggestions[0].seats == 2 and "2 more seats" in short.message
