@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from verbund_matcher.planning import Assignment, Problem, ShortfallReason, explain, solve, validate
+from verbund_matcher.planning import Assignment, Problem, SeatDeficit, ShortfallReason, explain, solve, validate
+from verbund_matcher.planning.explain import seat_deficits
 
 from .networks import learner, network
 
@@ -129,3 +130,13 @@ def test_weeks_held_beyond_their_seats_ask_for_enough_seats_to_let_one_more_lear
     (short,) = explain(problem, [A("s1", "A", "F1", 0), A("s2", "A", "F1", 0)])
     assert short.reason is ShortfallReason.CONTENTION and short.competing_learners == ("s1", "s2")
     assert short.suggestions[0].seats == 2 and "2 more seats" in short.message
+
+
+def test_seat_deficits_from_a_stale_seat_count_are_checked_and_counted_afresh() -> None:
+    problem = network(modules={"A": 1}, offers=[("F1", "A", 0, 1, 4, 3)], learners=[learner("s1")])
+    plan = [A("s1", "A", "F1", 0)]
+    stale = {("F1", "A"): {0: 2}}  # says two learners in week 0, where the plan has one
+    assert seat_deficits(problem, plan, used=stale) == (
+        SeatDeficit("F1", "A", 0, 3, 1),
+        SeatDeficit("F1", "A", 1, 3, 0),
+    )

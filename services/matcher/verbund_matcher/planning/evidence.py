@@ -143,6 +143,7 @@ class Evidence:
     assignments: Sequence[Assignment]
     _offers_of: dict[str, list[Offer]] | None = None  # module -> its offers
     _seats: dict[tuple[str, str], dict[int, int]] = field(default_factory=dict)  # (firm, module) -> week -> seats
+    _minimums: dict[tuple[str, str], dict[int, int]] = field(default_factory=dict)  # the same for min_seats
     _by_learner: dict[str, list[Assignment]] | None = None
     _by_cell: dict[tuple[str, str], list[Assignment]] | None = None
     _held: dict[tuple[str, str], dict[int, list[str]]] = field(default_factory=dict)  # week -> holders
@@ -183,9 +184,17 @@ class Evidence:
         return weeks
 
     def minimum(self, firm: str, module: str, week: int) -> int:
-        return sum(
-            o.min_seats for o in self.offers(module) if o.firm_id == firm and o.first_week <= week <= o.last_week
-        )
+        """Learners the firm's offers for the module need in week: their min_seats added up."""
+        cell = (firm, module)
+        weeks = self._minimums.get(cell)
+        if weeks is None:
+            weeks = {}
+            for o in self.offers(module):
+                if o.firm_id == firm and o.min_seats > 0:
+                    for w in range(o.first_week, o.last_week + 1):
+                        weeks[w] = weeks.get(w, 0) + o.min_seats
+            self._minimums[cell] = weeks
+        return weeks.get(week, 0)
 
     def holders(self, firm: str, module: str, week: int) -> list[str]:
         """Learners the plan has at firm for module in week."""

@@ -374,11 +374,22 @@ def seat_deficits(
 ) -> tuple[SeatDeficit, ...]:
     """Every firm x module x week that holds fewer learners than its offers' min_seats.
 
-    `used` may pass the occupancy of exactly `assignments` when the caller already holds it.
+    `used` may pass the occupancy of exactly `assignments` when the caller already holds it. Each deficit is
+    checked against the offers and the assignments themselves (see evidence); should one not hold (a stale
+    `used`), the deficits are counted afresh from the assignments.
     """
     table = table if table is not None else seat_table(problem.offers)
+    plan = list(assignments)
     if used is None:
-        used = occupancy(assignments, problem.modules)
+        return _deficits(table, occupancy(plan, problem.modules))
+    deficits = _deficits(table, used)
+    evidence = proof.Evidence(problem, plan)
+    if any(evidence.deficit(d) for d in deficits):
+        return _deficits(table, occupancy(plan, problem.modules))
+    return deficits
+
+
+def _deficits(table: SeatTable, used: Mapping[tuple[str, str], Mapping[int, int]]) -> tuple[SeatDeficit, ...]:
     deficits: list[SeatDeficit] = []
     for (firm, module), weeks in sorted(table.min_seats.items()):
         held = used.get((firm, module), {})
