@@ -102,3 +102,19 @@ def test_top_up_adds_only_within_the_rules_and_never_lowers_a_seat_count(problem
     # What is still unmet has a true reason: no free seat is left for it.
     for sf in after.shortfalls:
         assert false_claims(problem, topped, sf) == [], sf
+
+
+def test_a_module_that_only_fits_after_the_module_requiring_it_is_re_diagnosed_as_precedence() -> None:
+    # B (which requires A) is planned in week 0, so A has no start that ends before it: no seat is free for A.
+    problem = network(
+        modules={"A": 1, "B": 1},
+        groups={"first": ("A",), "second": ("B",)},
+        offers=[("F1", "A", 0, 9, 1), ("F1", "B", 0, 9, 1)],
+        learners=[learner("s1")],
+        precedence=[("B", "A")],
+    )
+    plan = [A("s1", "B", "F1", 0)]
+    (sf,) = explain(problem, plan)
+    assert (sf.group_id, sf.reason) == ("first", R.PRECEDENCE)
+    assert false_claims(problem, plan, sf) == []
+    assert top_up(problem, plan) == plan
