@@ -26,6 +26,7 @@ from verbund_schemas import (
     NetworkConfigured,
     encode_event,
     week_at,
+    week_index,
 )
 
 # ---------------------------------------------------------------- writing events
@@ -870,6 +871,262 @@ def synthetic(size: Size, seed: int) -> list[Envelope]:
     return log.events
 
 
+# ---------------------------------------------------------------- demanding weekly minimums, known feasible
+
+
+@dataclass(frozen=True)
+class TightSpec:
+    learners: int
+    modules: int
+    firms: int
+    weeks: int
+
+
+# Nine shapes across the range of the networks coordinators run (40–320 learners, 12 or 24 modules in two
+# groups, 3–5 firms, 12–96 weeks), three seeds each: 27 instances.
+TIGHT_SHAPES = (
+    TightSpec(40, 12, 3, 12),
+    TightSpec(40, 24, 3, 24),
+    TightSpec(80, 12, 4, 24),
+    TightSpec(80, 24, 4, 48),
+    TightSpec(120, 12, 4, 36),
+    TightSpec(160, 24, 5, 72),
+    TightSpec(200, 12, 5, 48),
+    TightSpec(320, 12, 5, 96),
+    TightSpec(320, 24, 5, 96),
+)
+TIGHT_SEEDS = (1, 2, 3)
+TIGHT = {
+    f"tight-{s.learners}-{s.modules}-{s.firms}-{s.weeks}-{seed}": (s, seed)
+    for s in TIGHT_SHAPES
+    for seed in TIGHT_SEEDS
+}
+
+
+def _weighted_choice(rng: random.Random, table: Sequence[tuple[int, float]]) -> int:
+    roll = rng.random()
+    for value, p in table:
+        if roll < p:
+            return value
+        roll -= p
+    return table[-1][0]
+
+
+def tight(spec: TightSpec, seed: int) -> tuple[list[Envelope], list[tuple[str, str, str, int]]]:
+    """A network with week-by-week max_seats and demanding min_seats, and the reference plan it was built from.
+
+    The generator plans every learner first (modules, firms, starts that respect windows, school weeks,
+    precedence and the per-firm limit), then derives each firm x module's weekly seats from that plan: maxima
+    at most two above what the plan uses, minima at most two below it and often equal. So a plan meeting every
+    hard rule exists (the reference), but leaves little room. The reference (learner, module, firm, start week
+    index) is returned for tests and never published.
+    """
+    rng = random.Random(f"tight/{spec.learners}/{spec.modules}/{spec.firms}/{spec.weeks}/{seed}")
+    origin = "2027-W01"
+    network_id = f"tight-{spec.learners}-{spec.modules}-{spec.firms}-{spec.weeks}-{seed}"
+    weeks = spec.weeks
+    n_core = spec.modules // 3
+    n_elective = spec.modules - n_core
+    k_elective = max(2, n_elective // 4)
+    required = n_core + k_elective
+    module_ids = [f"m{k + 1:02d}" for k in range(spec.modules)]
+    core, electives = module_ids[:n_core], module_ids[n_core:]
+    # Modules fill about 55 % of the horizon; school blocks of one or two weeks per cohort come at least a module
+    # length plus two weeks apart (a module never straddles one in the reference).
+    duration = max(1, int(0.55 * weeks / required))
+    cohorts = 3
+    blocks_of: list[list[int]] = []
+    for c in range(cohorts):
+        blocked: list[int] = []
+        w = 3 + 2 * c + rng.randint(0, 2)
+        while w < weeks - 1:
+            blocked.extend(range(w, min(weeks, w + rng.randint(1, 2))))
+            w += rng.randint(max(8, duration + 3), max(12, duration + 7))
+        blocks_of.append(blocked)
+    precedence = [(core[k + 1], core[k]) for k in range(0, len(core) - 1, 2)]
+    precedence.append((electives[1], core[0]))
+    requires = dict(precedence)
+    firm_ids = [f"f{k + 1}" for k in range(spec.firms)]
+    offered_by = {m: sorted(rng.sample(firm_ids, rng.randint(2, min(3, spec.firms)))) for m in module_ids}
+    priority = {m: rng.randint(0, 3) for m in module_ids}
+
+    reference: list[tuple[str, str, str, int]] = []
+    learners: list[dict[str, Any]] = []
+    per_firm_max = 1
+    for i in range(spec.learners):
+        sid = f"l{i + 1:04d}"
+        blocked = set(blocks_of[i % cohorts]) | {rng.randrange(weeks) for _ in range(rng.randint(0, 2))}
+        k_mine = k_elective - (1 if rng.random() < 0.1 else 0)
+        need = n_core + k_mine
+        slack_weeks = weeks - len(blocked) - need * duration
+        first = rng.randint(0, max(0, min(weeks // 8, slack_weeks // 3)))
+        last = weeks - 1 - rng.randint(0, max(0, min(weeks // 8, slack_weeks // 3 - first)))
+        available = [w for w in range(first, last + 1) if w not in blocked]
+        plan: list[tuple[str, int]] | None = None
+        for attempt in range(60):
+            if attempt == 40:
+                # This learner's own school weeks and a shorter window leave too little room: the whole horizon.
+                blocked = set(blocks_of[i % cohorts])
+                first, last = 0, weeks - 1
+                available = [w for w in range(first, last + 1) if w not in blocked]
+            chosen = core + rng.sample(electives, k_mine)
+            chosen = [m for m in chosen if m not in requires or requires[m] in chosen]
+            if len(chosen) < need:
+                continue
+            order = _respecting(rng, chosen, requires)
+            plan = _place(rng, order, duration, set(available), first, last, gaps=attempt < 30)
+            if plan is not None:
+                break
+        if plan is None:
+            raise RuntimeError(f"{network_id}: could not build a reference rotation for {sid}")
+        counts: dict[str, int] = {}
+        placed: list[tuple[str, str, int]] = []
+        for m, start in plan:
+            options = offered_by[m]
+            if rng.random() < 0.7:
+                firm = min(options, key=lambda f: (counts.get(f, 0), rng.random()))
+            else:
+                firm = rng.choice(options)
+            counts[firm] = counts.get(firm, 0) + 1
+            placed.append((m, firm, start))
+            reference.append((sid, m, firm, start))
+        per_firm_max = max(per_firm_max, max(counts.values()))
+        used_pairs = {(f, m) for m, f, _ in placed}
+        exclusions = []
+        if rng.random() < 0.3:
+            pairs = [(f, m) for m in module_ids for f in offered_by[m] if (f, m) not in used_pairs]
+            exclusions = [{"firm_id": f, "module_id": m} for f, m in rng.sample(pairs, min(len(pairs), 2))]
+        allowed = None
+        if rng.random() < 0.15:
+            unused = [m for m in electives if m not in {m for m, _, _ in placed}]
+            allowed = [m for m in module_ids if m != rng.choice(unused)] if unused else None
+        spans: list[dict[str, Any]] = []
+        for w in sorted(blocked):
+            if first <= w <= last:
+                if spans and week_index(spans[-1]["last_week"], origin) == w - 1:
+                    spans[-1]["last_week"] = week_at(origin, w)
+                else:
+                    spans.append(span(origin, w, w, "school"))
+        name, contact = person(rng, i)
+        data: dict[str, Any] = {
+            "learner_id": sid,
+            "name": name,
+            "contact": contact,
+            "curriculum_id": "tight",
+            "first_week": week_at(origin, first),
+            "last_week": week_at(origin, last),
+            "unavailable": spans,
+            "excluded_firm_modules": exclusions,
+            "module_preferences": {m: rng.randint(1, 5) for m in rng.sample(module_ids, 3)},
+            "firm_preferences": {f: rng.randint(1, 3) for f in rng.sample(firm_ids, min(2, spec.firms))},
+            "weights": {
+                "module": rng.randint(1, 3),
+                "firm": rng.randint(1, 3),
+                "change": -rng.randint(0, 3),
+                "idle": -rng.randint(0, 1),
+            },
+        }
+        if k_mine != k_elective:
+            data["required_counts"] = {"wahl": k_mine}
+        if allowed is not None:
+            data["allowed_modules"] = allowed
+        learners.append(data)
+
+    log = EventLog(network_id, rng, "bench", dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.UTC))
+    log.add(
+        NetworkConfigured,
+        {
+            "name": f"Tight network {network_id}",
+            "notice_period_weeks": 0,
+            "max_modules_per_firm": per_firm_max,
+            "coordinators": [{"name": "Coordination office", "email": "office@example.org"}],
+        },
+    )
+    log.add(
+        CurriculumPublished,
+        curriculum(
+            "tight",
+            "Curriculum with demanding workshops",
+            [(m, f"Module {m}", duration, priority[m]) for m in module_ids],
+            [group("pflicht", "Compulsory", core, n_core), group("wahl", "Electives", electives, k_elective)],
+            precedence,
+        ),
+    )
+    for f in firm_ids:
+        log.add(FirmRegistered, {"firm_id": f, "name": f"Firm {f}", "location": {"city": rng.choice(CITIES)}})
+    used: dict[tuple[str, str], dict[int, int]] = {}
+    for _, m, f, start in reference:
+        cell = used.setdefault((f, m), {})
+        for w in range(start, start + duration):
+            cell[w] = cell.get(w, 0) + 1
+    for (f, m), cell in sorted(used.items()):
+        lo = max(0, min(cell) - rng.randint(0, 2))
+        hi = min(weeks - 1, max(cell) + rng.randint(0, 2))
+        seats: list[tuple[int, int] | None] = []
+        for w in range(lo, hi + 1):
+            occ = cell.get(w, 0)
+            top = occ + _weighted_choice(rng, ((0, 0.45), (1, 0.4), (2, 0.15)))
+            if occ >= 2:
+                low = max(0, occ - _weighted_choice(rng, ((0, 0.35), (1, 0.45), (2, 0.2))))
+            else:
+                low = occ if rng.random() < 0.3 else 0
+            seats.append((top, low) if top > 0 else None)
+        run_start = lo
+        for w in range(lo, hi + 2):
+            k = w - lo
+            if w <= hi and k > 0 and seats[k] == seats[k - 1]:
+                continue
+            if w > lo and seats[k - 1] is not None:
+                top, low = seats[k - 1]  # type: ignore[misc]
+                data_offer: dict[str, Any] = {
+                    "offer_id": f"o-{f}-{m}-{run_start}",
+                    "firm_id": f,
+                    "module_id": m,
+                    "first_week": week_at(origin, run_start),
+                    "last_week": week_at(origin, w - 1),
+                    "max_seats": top,
+                }
+                if low:
+                    data_offer["min_seats"] = low
+                log.add(CapacityOffered, data_offer)
+            run_start = w
+    for data in learners:
+        log.add(LearnerRegistered, data)
+    return log.events, reference
+
+
+def _respecting(rng: random.Random, modules: Sequence[str], requires: dict[str, str]) -> list[str]:
+    """The modules in a random order in which every module comes after the one it requires."""
+    left = list(modules)
+    rng.shuffle(left)
+    order: list[str] = []
+    while left:
+        ready = [m for m in left if requires.get(m) not in left]
+        m = ready[0]
+        order.append(m)
+        left.remove(m)
+    return order
+
+
+def _place(
+    rng: random.Random, order: Sequence[str], duration: int, available: set[int], first: int, last: int, gaps: bool
+) -> list[tuple[str, int]] | None:
+    """Starts for the modules in order, each after the previous, on available weeks; None when they don't fit."""
+    fits = [s for s in range(first, last - duration + 2) if all(w in available for w in range(s, s + duration))]
+    spare = len(available) - duration * len(order)
+    placed: list[tuple[str, int]] = []
+    cursor = first
+    for k, m in enumerate(order):
+        gap = rng.randint(0, max(0, spare // max(1, len(order) - k) // 2)) if gaps else 0
+        start = next((s for s in fits if s >= cursor + gap), None)
+        if start is None:
+            return None
+        spare -= start - cursor
+        placed.append((m, start))
+        cursor = start + duration
+    return placed
+
+
 CITIES = (
     "Aachen",
     "Bielefeld",
@@ -890,18 +1147,30 @@ CITIES = (
 )
 
 
-SCENARIOS: dict[str, Scenario] = {
-    "plastics": Scenario("plastics", "Verfahrensmechaniker K&K, 24 apprentices, 6 firms Aachen–Bautzen", plastics),
-    "nursing": Scenario("nursing", "Pflegefachfrau/-mann after PflAPrV Anlage 7, 36 students, 10 sites", nursing),
-    "it": Scenario("it", "Fachinformatiker/-in, 30 apprentices, 5 firms in central Germany", it),
-} | {
-    name: Scenario(
-        name,
-        f"synthetic: {s.learners} learners, {s.modules} modules, {s.firms} firms, {s.weeks} weeks",
-        lambda seed, s=s: synthetic(s, seed),  # type: ignore[misc]
-    )
-    for name, s in SIZES.items()
-}
+SCENARIOS: dict[str, Scenario] = (
+    {
+        "plastics": Scenario("plastics", "Verfahrensmechaniker K&K, 24 apprentices, 6 firms Aachen–Bautzen", plastics),
+        "nursing": Scenario("nursing", "Pflegefachfrau/-mann after PflAPrV Anlage 7, 36 students, 10 sites", nursing),
+        "it": Scenario("it", "Fachinformatiker/-in, 30 apprentices, 5 firms in central Germany", it),
+    }
+    | {
+        name: Scenario(
+            name,
+            f"synthetic: {s.learners} learners, {s.modules} modules, {s.firms} firms, {s.weeks} weeks",
+            lambda seed, s=s: synthetic(s, seed),  # type: ignore[misc]
+        )
+        for name, s in SIZES.items()
+    }
+    | {
+        name: Scenario(
+            name,
+            f"demanding weekly minimums, known feasible: {s.learners} learners, {s.modules} modules, {s.firms} firms,"
+            f" {s.weeks} weeks (seed {seed})",
+            lambda _seed, s=s, seed=seed: tight(s, seed)[0],  # type: ignore[misc]
+        )
+        for name, (s, seed) in TIGHT.items()
+    }
+)
 
 
 def parse_size(name: str) -> Size | None:
