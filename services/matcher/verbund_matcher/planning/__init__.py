@@ -49,7 +49,9 @@ __all__ = [
     "check_problem",
     "evaluate",
     "explain",
+    "missing_seats",
     "repair",
+    "seat_deficits",
     "solve",
     "validate",
     "week_label",
@@ -69,6 +71,16 @@ def validate(problem: Problem, plan: Plan) -> list[str]:
 def evaluate(problem: Problem, assignments: Iterable[Assignment]) -> Evaluation:
     """sat(s) per learner and the design objective, computed straight from the formula."""
     return _validator.evaluate(problem, assignments)
+
+
+def seat_deficits(problem: Problem, assignments: Sequence[Assignment]) -> tuple[SeatDeficit, ...]:
+    """Every firm x module x week the assignments leave below its offers' min_seats."""
+    return _explain.seat_deficits(problem, assignments)
+
+
+def missing_seats(deficits: Iterable[SeatDeficit]) -> int:
+    """Learner-weeks the deficits lack in total: how far a plan is from meeting every minimum."""
+    return sum(d.required - d.assigned for d in deficits)
 
 
 def explain(problem: Problem, assignments: Sequence[Assignment]) -> tuple[Shortfall, ...]:

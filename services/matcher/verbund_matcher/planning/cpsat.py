@@ -32,6 +32,7 @@ class CpResult:
     found: bool  # False: no solution in time, `assignments` is the hint
     bound: int | None = None  # upper bound on the design objective, when meaningful
     options: int = 0  # start literals in the model (its size)
+    work: float = 0.0  # CP-SAT's deterministic time spent (repeatable, unlike seconds)
 
 
 @dataclass(slots=True)
@@ -69,6 +70,9 @@ def solve_cpsat(
     scopes: Mapping[str, LearnerScope] | None = None,
     fixed_occupancy: Mapping[Cell, Mapping[int, int]] | None = None,
     fix_to_hint: bool = False,
+    feasibility: bool = False,
+    deterministic: float | None = None,
+    within: tuple[int, int] | None = None,
 ) -> CpResult:
     """Plan the learners in `free` (all when None) with `fixed` holding their seats; never raises on bad luck.
 
@@ -76,6 +80,12 @@ def solve_cpsat(
     `fixed_occupancy` may replace `fixed` with its seat counts per (firm, module) and week.
     `fix_to_hint` fixes every variable to its hinted value: the result is found exactly when the hint (with
     the end, state, change, slack and minimum values worked out from it) is a solution of the model.
+    `feasibility` drops the design objective: the model only fills minimum seats, then places requirements
+    (no preference, firm-change, idle or fairness terms, so it is far smaller and quicker to search).
+    `deterministic` replaces the wall-clock limit by CP-SAT's deterministic time (same input, seed and
+    workers: same result).
+    `within` (first, last week) keeps every assignment the model may choose inside those weeks (frozen ones
+    stay wherever they are).
     """
     began = perf_counter()
     table = table if table is not None else seat_table(problem.offers)
@@ -91,8 +101,8 @@ def solve_cpsat(
     scope_of = {
         s.id: (scopes[s.id] if scopes is not None and s.id in scopes else learner_scope(problem, s)) for s in learners
     }
-    scale = sum(sat_scale(problem, scope_of[s.id]) for s in learners)
-    change_penalty = problem.settings.change_penalty
+    scale = 0 if feasibility else sum(sat_scale(problem, scope_of[s.id]) for s in learners)
+    change_penalty = 0 if feasibility else problem.settings.change_penalty
     cover = 2 * scale + change_penalty * (len(previous) + 1) + 1
     deficit_cost = cover * (sum(len(sc.modules) for sc in scope_of.values()) + 1) + 1
 
@@ -115,10 +125,11 @@ def solve_cpsat(
             previous,
             firm_cap,
             m,
+            within,
         )
         n_options += len(options)
         options_of[learner.id] = options
-        if n_options > MAX_LITERALS or perf_counter() - began > 0.8 * time_limit:
+        if n_options > MAX_LITERALS or (deterministic is None and perf_counter() - began > 0.8 * time_limit):
             # Too big to build, let alone solve, in the budget: hand back the hint instead of running over.
             kept = tuple(a for a in hint if free is None or a.learner_id in free)
             return CpResult(kept, "model_too_large", False, None, n_options)
@@ -132,10 +143,11 @@ def solve_cpsat(
         chosen = set(hint_by.get(learner.id, [])) | set(frozen_by.get(learner.id, []))
         for o in options:
             m.hint(o.var, int(Assignment(learner.id, o.module, o.firm, o.start) in chosen))
-        sat_expr = _learner_constraints(problem, scope, options, m)
-        hinted_sat = learner_sat(problem, learner, chosen)
-        sat_terms.append((learner, sat_expr, hinted_sat))
-        objective.append(sat_expr)
+        sat_expr = _learner_constraints(problem, scope, options, m, with_sat=not feasibility)
+        if not feasibility:
+            hinted_sat = learner_sat(problem, learner, chosen)
+            sat_terms.append((learner, sat_expr, hinted_sat))
+            objective.append(sat_expr)
         objective.append(
             _weighted([o.var for o in options], [cover + (change_penalty if o.previous else 0) for o in options])
         )
@@ -165,10 +177,12 @@ def solve_cpsat(
     for _learner, sat_expr, hinted_sat in sat_terms:
         m.model.add(worst <= sat_expr)
         hinted_min.append(hinted_sat)
-    if others_min is not None:
+    if others_min is not None and not feasibility:
         m.model.add(worst <= max(lowest, min(others_min, scale + 1)))
         hinted_min.append(others_min)
-    if sat_terms or others_min is not None:
+    if feasibility:
+        m.model.add(worst == 0)
+    elif sat_terms or others_min is not None:
         objective.append(worst)
         m.hint(worst, max(lowest, min(min(hinted_min), scale + 1)))
     else:
@@ -180,7 +194,12 @@ def solve_cpsat(
 
     solver = cp_model.CpSolver()
     # Building the model counts against the limit: callers give a wall-clock budget.
-    solver.parameters.max_time_in_seconds = max(0.05, time_limit - (perf_counter() - began))
+    if deterministic is not None:
+        solver.parameters.max_deterministic_time = max(0.01, deterministic)
+        # Workers interleaved in fixed batches: the search no longer depends on thread timing.
+        solver.parameters.interleave_search = True
+    else:
+        solver.parameters.max_time_in_seconds = max(0.05, time_limit - (perf_counter() - began))
     solver.parameters.num_workers = max(1, workers)
     solver.parameters.random_seed = seed
     # Probing these time-indexed models adds hundreds of thousands of implications and can eat the whole
@@ -197,9 +216,10 @@ def solve_cpsat(
     solver.parameters.fix_variables_to_their_hinted_value = fix_to_hint
     code = solver.solve(m.model)
     status = solver.status_name(code).lower()
+    work = solver.deterministic_time
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         kept = tuple(a for a in hint if free is None or a.learner_id in free)
-        return CpResult(kept, status, False, None, n_options)
+        return CpResult(kept, status, False, None, n_options, work)
     result = [
         Assignment(sid, o.module, o.firm, o.start)
         for sid, options in options_of.items()
@@ -210,6 +230,7 @@ def solve_cpsat(
     required_total = sum(sum(scope_of[s.id].required.values()) for s in learners)
     if (
         free is None
+        and not feasibility
         and firm_cap is None
         and len(result) == required_total
         and all(solver.value(d) == 0 for d in deficits)
@@ -219,7 +240,7 @@ def solve_cpsat(
         bound -= change_penalty * len(problem.previous)
         if bound >= 2 * scale:
             bound = None  # no better than what any plan trivially satisfies: not worth reporting
-    return CpResult(tuple(result), status, True, bound, n_options)
+    return CpResult(tuple(result), status, True, bound, n_options, work)
 
 
 def _total(terms: Sequence[cp_model.LinearExprT]) -> cp_model.LinearExpr:
@@ -251,6 +272,7 @@ def _options(
     previous: Collection[Assignment],
     firm_cap: int | None,
     m: _Model,
+    within: tuple[int, int] | None = None,
 ) -> list[_Option]:
     """Start literals for every (module, firm, week) the learner could take with a seat left."""
     learner = scope.learner
@@ -273,6 +295,8 @@ def _options(
             max_weeks = table.max_seats.get((firm, module), {})
             held = fixed_used.get((firm, module), {})
             for lo, hi in scope.start_ranges(table, module, firm, duration):
+                if within is not None:
+                    lo, hi = max(lo, within[0]), min(hi, within[1] - duration + 1)
                 for start in range(lo, hi + 1):
                     if any(max_weeks.get(wk, 0) - held.get(wk, 0) <= 0 for wk in range(start, start + duration)):
                         continue
@@ -293,7 +317,7 @@ def _options(
 
 
 def _learner_constraints(
-    problem: Problem, scope: LearnerScope, options: Sequence[_Option], m: _Model
+    problem: Problem, scope: LearnerScope, options: Sequence[_Option], m: _Model, *, with_sat: bool = True
 ) -> cp_model.LinearExprT:
     """Adds one learner's constraints; returns its sat(s) as a linear expression (hinted alongside)."""
     model = m.model
@@ -348,9 +372,9 @@ def _learner_constraints(
             <= _weighted([o.var for o in after], [o.start for o in after])
         ).only_enforce_if(taken)
 
-    sat: list[cp_model.LinearExprT] = [_weighted([o.var for o in options], [o.value for o in options])]
-    if not options:
+    if not options or not with_sat:
         return 0
+    sat: list[cp_model.LinearExprT] = [_weighted([o.var for o in options], [o.value for o in options])]
     base = learner.first_week - 1
     if weights.idle != 0:
         last_week = max(o.start + o.duration - 1 for o in options)

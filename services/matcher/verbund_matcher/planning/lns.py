@@ -14,6 +14,10 @@ from .scope import LearnerScope, learner_scope
 from .seats import Cell, SeatTable, seat_table
 from .validator import learner_sat
 
+# Work a ruin-and-recreate step counts per learner it re-plans in deterministic mode: about what such a step
+# costs in seconds on a 2-core machine, so a deterministic budget lasts roughly as long as the same wall budget.
+RECREATE_WORK = 0.002
+
 
 @dataclass(slots=True)
 class LnsStats:
@@ -23,11 +27,12 @@ class LnsStats:
     final_key: tuple[int, int, int] = (0, 0, 0)
     history: list[tuple[float, int]] = field(default_factory=list)  # (seconds, design objective)
     seconds: dict[str, float] = field(default_factory=dict)  # time spent per operator
+    work: dict[str, float] = field(default_factory=dict)  # deterministic work per operator (see improve)
     tries: dict[str, int] = field(default_factory=dict)
     wins: dict[str, int] = field(default_factory=dict)
 
 
-class _Incumbent:
+class Incumbent:
     """The current plan with the pieces of its score kept up to date as learners are re-planned."""
 
     def __init__(self, problem: Problem, table: SeatTable, assignments: Sequence[Assignment]) -> None:
@@ -93,13 +98,19 @@ def improve(
     table: SeatTable | None = None,
     neighbourhood: int | None = None,
     step_limit: float | None = None,
+    deterministic: bool = False,
 ) -> tuple[list[Assignment], LnsStats]:
-    """Improves `start` until the time limit; never returns something worse than it."""
+    """Improves `start` until the time limit; never returns something worse than it.
+
+    With `deterministic`, `time_limit` is a budget of work, not seconds: CP-SAT steps count their deterministic
+    time and a ruin-and-recreate step RECREATE_WORK per learner it re-plans, and every choice depends on the
+    seed and on that count only, so the same input, seed and workers give the same plan on any machine load.
+    """
     began = perf_counter()
     deadline = began + time_limit
     table = table if table is not None else seat_table(problem.offers)
     rng = random.Random(seed)
-    current = _Incumbent(problem, table, start)
+    current = Incumbent(problem, table, start)
     stats = LnsStats(start_key=current.key())
     stats.history.append((0.0, current.objective()))
     learners = [s.id for s in problem.learners]
@@ -135,12 +146,18 @@ def improve(
     exact = _literals_per_learner(problem, table, scope, firm_cap or busiest, rng) <= 4000
     tries = {"cpsat": 1, "recreate": 1}
     wins = {"cpsat": 1, "recreate": 1}
-    while perf_counter() < deadline - 0.05:
+    work = 0.0
+
+    def left() -> float:
+        return time_limit - work if deterministic else deadline - perf_counter()
+
+    while left() > 0.05:
         stats.iterations += 1
         # Pick the operator in proportion to its improvements per second spent (each keeps a floor of a
         # tenth): the fast constructive re-plan and the exact but slower CP-SAT step pay off on different
         # networks.
-        rate = {op: wins[op] / max(0.05, stats.seconds.get(op, 0.5)) for op in wins}
+        spent = stats.work if deterministic else stats.seconds
+        rate = {op: wins[op] / max(0.05, spent.get(op, 0.5)) for op in wins}
         share = rate["cpsat"] / (rate["cpsat"] + rate["recreate"])
         operator = "cpsat" if exact and rng.random() < max(0.1, min(0.9, share)) else "recreate"
         chosen = _neighbourhood(current, takers, rng, size if operator == "cpsat" else ruin, table)
@@ -150,8 +167,9 @@ def improve(
         step_started = perf_counter()
         if operator == "recreate":
             _recreate(current, builder, scope, frozen_by, chosen, rng)
+            cost = RECREATE_WORK * len(chosen)
         else:
-            outcome = _cpsat_step(
+            outcome, cost = _cpsat_step(
                 problem,
                 current,
                 chosen,
@@ -161,15 +179,20 @@ def improve(
                 firm_cap,
                 workers,
                 rng,
-                max(0.05, min(step, deadline - perf_counter())),
+                max(0.05, min(step, left())),
+                deterministic,
             )
             if outcome is None:
                 size = max(2, size - 1)
                 stats.seconds[operator] = stats.seconds.get(operator, 0.0) + perf_counter() - step_started
+                stats.work[operator] = stats.work.get(operator, 0.0) + cost
+                work += cost
                 continue
             # Grow the neighbourhood while CP-SAT proves it quickly; shrink it when it runs out of time.
             size = min(size + 1, 40) if outcome == "optimal" else max(2, size - 1)
         stats.seconds[operator] = stats.seconds.get(operator, 0.0) + perf_counter() - step_started
+        stats.work[operator] = stats.work.get(operator, 0.0) + cost
+        work += cost
         after = current.key()
         if after < before:
             current.replace(old)
@@ -183,7 +206,7 @@ def improve(
 
 
 def _recreate(
-    current: _Incumbent,
+    current: Incumbent,
     builder: Constructor,
     scope: Callable[[str], LearnerScope],
     frozen_by: Mapping[str, list[Assignment]],
@@ -204,7 +227,7 @@ def _recreate(
 
 def _cpsat_step(
     problem: Problem,
-    current: _Incumbent,
+    current: Incumbent,
     chosen: set[str],
     old: Mapping[str, list[Assignment]],
     scope: Callable[[str], LearnerScope],
@@ -213,8 +236,10 @@ def _cpsat_step(
     workers: int,
     rng: random.Random,
     time_limit: float,
-) -> str | None:
-    """Re-plans the chosen learners exactly with the others fixed; None when CP-SAT found nothing."""
+    deterministic: bool = False,
+) -> tuple[str | None, float]:
+    """Re-plans the chosen learners exactly with the others fixed: (CP-SAT status or None when it found
+    nothing, the deterministic time it took)."""
     others_min = min((v for sid, v in current.sat.items() if sid not in chosen), default=None)
     held = [a for own in old.values() for a in own]
     current._apply(held, -1)
@@ -231,20 +256,21 @@ def _cpsat_step(
             table=table,
             scopes={sid: scope(sid) for sid in chosen},
             fixed_occupancy=current.used,
+            deterministic=time_limit if deterministic else None,
         )
     finally:
         current._apply(held, +1)
     if not result.found:
-        return None
+        return None, result.work
     new: dict[str, list[Assignment]] = {sid: [] for sid in chosen}
     for a in result.assignments:
         new[a.learner_id].append(a)
     current.replace(new)
-    return result.status
+    return result.status, result.work
 
 
 def _neighbourhood(
-    current: _Incumbent,
+    current: Incumbent,
     takers: Mapping[str, list[str]],
     rng: random.Random,
     size: int,
@@ -271,7 +297,7 @@ def _neighbourhood(
         seed_id = rng.choice(learners)
     chosen = {seed_id}
     learner = current.learners[seed_id]
-    mods = list(learner.allowed_modules)
+    mods = sorted(learner.allowed_modules)  # sorted: a set's order changes from process to process
     rng.shuffle(mods)
     pool: list[str] = []
     for mod in mods:
@@ -294,7 +320,7 @@ def _neighbourhood(
 
 
 def _near_deficit(
-    current: _Incumbent, takers: Mapping[str, list[str]], rng: random.Random, table: SeatTable
+    current: Incumbent, takers: Mapping[str, list[str]], rng: random.Random, table: SeatTable
 ) -> str | None:
     """A learner who could fill a week some offer's minimum still lacks (sampled, not searched)."""
     cells = list(table.min_seats.items())

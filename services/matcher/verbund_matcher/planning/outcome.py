@@ -9,6 +9,7 @@ from .explain import explain, seat_deficits
 from .model import Assignment, Plan, Problem
 from .scope import LearnerScope, learner_scope
 from .seats import SeatTable, seat_table
+from .top_up import top_up
 from .validator import evaluate
 
 
@@ -35,7 +36,10 @@ def make_plan(
     table: SeatTable | None = None,
     scopes: Mapping[str, LearnerScope] | None = None,
 ) -> Plan:
-    chosen = tuple(sorted(set(assignments), key=lambda a: (a.learner_id, a.start, a.module_id, a.firm_id)))
+    # A search stopped by its limit may leave a requirement open beside a free seat: no reason for that would
+    # be true, so such seats are filled before anything is explained.
+    filled = top_up(problem, sorted(set(assignments)), table)
+    chosen = tuple(sorted(set(filled), key=lambda a: (a.learner_id, a.start, a.module_id, a.firm_id)))
     evaluation = evaluate(problem, chosen)
     shortfalls = explain(problem, chosen, table=table, scopes=scopes)
     deficits = seat_deficits(problem, chosen, table)

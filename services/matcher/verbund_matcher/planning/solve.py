@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from time import perf_counter
 
 from .construct import construct
+from .feasibility import Budget, reach_feasibility
 from .model import Assignment, Plan, Problem
 from .outcome import make_plan, plan_key
 from .scope import learner_scope
@@ -42,7 +43,15 @@ def solve(
     workers: int = 2,
     seed: int = 0,
     strategy: str = "auto",
+    deterministic: bool = False,
 ) -> Plan:
+    """Plans the whole network: constructive, then feasibility first, then improvement.
+
+    `deterministic` reads `time_limit` as a budget of deterministic work (CP-SAT's deterministic time plus a
+    fixed cost per constructive re-plan, roughly a second each on a 2-core machine) instead of seconds: the same
+    problem, seed and workers then give the same plan whatever the machine is doing, at the price of a wall
+    time that is not bounded exactly.
+    """
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown planning strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
     broken = problem_errors(problem)
@@ -50,18 +59,42 @@ def solve(
         raise ValueError("the planning problem is inconsistent: " + "; ".join(broken))
     started = perf_counter()
     deadline = started + time_limit
+    work = 0.0
+
+    def left() -> float:
+        return time_limit - work if deterministic else deadline - perf_counter()
+
     table = seat_table(problem.offers)
     initial = construct(problem, table=table)
     if strategy == "construct":
         return make_plan(problem, initial, solver="construct", started=started, table=table)
     if strategy == "auto":
         strategy = "cpsat" if model_size(problem, table) <= MONOLITHIC_OPTIONS else "lns"
+    # Feasibility first: a plan that leaves a workshop below its minimum is wrong, not merely worse, so the
+    # deficit gets its own search (up to half the time) before anything is spent on preferences.
+    initial, reached = reach_feasibility(
+        problem,
+        initial,
+        budget=Budget(seconds=max(0.1, left() * 0.5), deterministic=deterministic),
+        workers=workers,
+        seed=seed,
+        table=table,
+    )
+    work += reached.work
     # Leave time to explain and assemble the plan.
-    budget = max(0.1, (deadline - perf_counter()) * 0.95)
+    budget = max(0.1, left() * 0.95)
     if strategy == "cpsat":
         from .cpsat import solve_cpsat  # OR-Tools loads in ~2 s: only when a solve needs it
 
-        result = solve_cpsat(problem, hint=initial, time_limit=budget, workers=workers, seed=seed, table=table)
+        result = solve_cpsat(
+            problem,
+            hint=initial,
+            time_limit=budget,
+            workers=workers,
+            seed=seed,
+            table=table,
+            deterministic=budget if deterministic else None,
+        )
         best = _better(problem, initial, list(result.assignments)) if result.found else initial
         return make_plan(
             problem,
@@ -73,7 +106,9 @@ def solve(
         )
     from .lns import improve
 
-    improved, _stats = improve(problem, initial, time_limit=budget, workers=workers, seed=seed, table=table)
+    improved, _stats = improve(
+        problem, initial, time_limit=budget, workers=workers, seed=seed, table=table, deterministic=deterministic
+    )
     return make_plan(problem, _better(problem, initial, improved), solver="lns", started=started)
 
 

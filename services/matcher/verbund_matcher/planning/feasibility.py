@@ -1,0 +1,263 @@
+"""Feasibility first: re-plans learners around unfilled minimum seats and unplaced requirements until none is left.
+
+The improving search (lns.py) ranks plans by (unfilled minimum seats, placed requirements, objective) and so
+also closes deficits, but it spends most of its steps on preferences and its neighbourhoods are drawn around
+learners, not around the weeks that lack people. This phase looks only at the deficit: every step picks a week
+of a firm x module below its minimum (or a learner with a requirement still open), frees the learners who could
+be there in the weeks around it — their other assignments stay where they are — and lets CP-SAT re-place them
+with a model that has no objective terms but "fill minimums, then place requirements". A step is kept when the
+deficit does not grow, so the search can move along plateaus; the design objective is left to the next phase.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from time import perf_counter
+
+from .cpsat import solve_cpsat
+from .lns import Incumbent
+from .model import Assignment, Problem
+from .scope import LearnerScope, learner_scope
+from .seats import SeatTable, seat_table
+
+
+@dataclass(slots=True)
+class FeasibilityStats:
+    steps: int = 0
+    kept: int = 0
+    start_deficit: tuple[int, int] = (0, 0)  # (unfilled minimum learner-weeks, unplaced requirement units)
+    final_deficit: tuple[int, int] = (0, 0)
+    seconds: float = 0.0
+    work: float = 0.0  # CP-SAT deterministic time spent
+    history: list[tuple[float, int, int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """How long the phase may run: wall-clock seconds, or CP-SAT deterministic time when `deterministic`."""
+
+    seconds: float
+    deterministic: bool = False
+    step: float = 1.0  # per CP-SAT step: seconds, or deterministic time
+
+
+def reach_feasibility(
+    problem: Problem,
+    start: Sequence[Assignment],
+    *,
+    budget: Budget,
+    workers: int = 2,
+    seed: int = 0,
+    table: SeatTable | None = None,
+    scopes: dict[str, LearnerScope] | None = None,
+) -> tuple[list[Assignment], FeasibilityStats]:
+    """A plan with no more deficit than `start`, and less where the budget allows; never raises on bad luck."""
+    began = perf_counter()
+    table = table if table is not None else seat_table(problem.offers)
+    scopes = scopes if scopes is not None else {}
+    current = Incumbent(problem, table, start)
+    rng = random.Random(seed)
+    learners = {s.id: s for s in problem.learners}
+
+    def scope(sid: str) -> LearnerScope:
+        sc = scopes.get(sid)
+        if sc is None:
+            sc = learner_scope(problem, learners[sid])
+            scopes[sid] = sc
+        return sc
+
+    required = {sid: sum(scope(sid).required.values()) for sid in learners}
+    # A learner who cannot meet its requirements even alone (no offer, eligibility...) is not searched for.
+    reachable = {sid: _reachable(problem, table, scope(sid)) for sid in learners}
+    target = sum(min(required[sid], reachable[sid]) for sid in learners)
+
+    def deficit() -> tuple[int, int]:
+        return current.short, max(0, target - current.count)
+
+    stats = FeasibilityStats(start_deficit=deficit())
+    stats.history.append((0.0, *stats.start_deficit))
+    takers: dict[str, list[str]] = {}
+    for sid in learners:
+        for module in scope(sid).modules:
+            takers.setdefault(module, []).append(sid)
+    size = 12
+    stale = 0
+    while deficit() != (0, 0):
+        if budget.deterministic:
+            if stats.work >= budget.seconds:
+                break
+            step = min(budget.step, budget.seconds - stats.work)
+        else:
+            left = budget.seconds - (perf_counter() - began)
+            if left < 0.1:
+                break
+            step = min(budget.step, left)
+        target_cell = _pick_target(current, table, takers, required, reachable, scope, rng)
+        if target_cell is None:
+            break
+        module, firm, week, forced = target_cell
+        chosen, pins, within = _window(current, problem, table, takers, scope, module, firm, week, forced, size, rng)
+        before = deficit()
+        held = [a for sid in chosen for a in current.by_learner.get(sid, [])]
+        sub = dataclasses.replace(problem, frozen=(*problem.frozen, *pins)) if pins else problem
+        current._apply(held, -1)
+        try:
+            result = solve_cpsat(
+                sub,
+                free=chosen,
+                hint=held,
+                time_limit=step,
+                workers=workers,
+                seed=rng.randrange(1 << 30),
+                table=table,
+                scopes={sid: scope(sid) for sid in chosen},
+                fixed_occupancy=current.used,
+                feasibility=True,
+                deterministic=step if budget.deterministic else None,
+                within=within,
+            )
+        finally:
+            current._apply(held, +1)
+        stats.steps += 1
+        stats.work += result.work
+        if not result.found:
+            size = max(4, size - 2)
+            continue
+        old = {sid: list(current.by_learner.get(sid, [])) for sid in chosen}
+        # The result holds every assignment of the chosen learners, pinned and frozen ones included.
+        new: dict[str, list[Assignment]] = {sid: [] for sid in chosen}
+        for a in result.assignments:
+            new[a.learner_id].append(a)
+        current.replace(new)
+        after = deficit()
+        if _worse(after, before):
+            current.replace(old)
+            stale += 1
+        else:
+            stats.kept += 1
+            if after != before:
+                stale = 0
+                stats.history.append((perf_counter() - began, *after))
+            else:
+                stale += 1
+        # Grow the window while steps prove quickly; shrink it when CP-SAT runs out of time.
+        size = min(size + max(2, size // 4), 400) if result.status == "optimal" else max(4, size * 3 // 4)
+        if stale > 200 and not budget.deterministic and perf_counter() - began > budget.seconds / 2:
+            break
+    stats.final_deficit = deficit()
+    stats.seconds = perf_counter() - began
+    return current.assignments(), stats
+
+
+def _worse(after: tuple[int, int], before: tuple[int, int]) -> bool:
+    """Minimum seats first (a workshop that does not run), then requirements left unplaced."""
+    return after > before
+
+
+def _reachable(problem: Problem, table: SeatTable, scope: LearnerScope) -> int:
+    """How many requirement units the learner could meet with every seat free (per group, capped)."""
+    total = 0
+    for group, count in scope.required.items():
+        possible = 0
+        for module in scope.modules:
+            if group not in scope.groups_of.get(module, ()):
+                continue
+            duration = problem.modules[module].duration
+            if any(scope.start_ranges(table, module, f, duration) for f in scope.firms(table, module)):
+                possible += 1
+        total += min(count, possible)
+    return total
+
+
+def _pick_target(
+    current: Incumbent,
+    table: SeatTable,
+    takers: Mapping[str, list[str]],
+    required: Mapping[str, int],
+    reachable: Mapping[str, int],
+    scope: Callable[[str], LearnerScope],
+    rng: random.Random,
+) -> tuple[str, str, int, str | None] | None:
+    """A (module, firm, week) to work around, and a learner to include for sure (an unplaced requirement's)."""
+    if current.short > 0 and (rng.random() < 0.8 or current.count >= sum(reachable.values())):
+        lacking_cells = [
+            (cell, week)
+            for cell, weeks in table.min_seats.items()
+            for week, need in weeks.items()
+            if current.used.get(cell, {}).get(week, 0) < need
+        ]
+        if lacking_cells:
+            (firm, module), week = rng.choice(lacking_cells)
+            return module, firm, week, None
+    lacking = [sid for sid, own in current.by_learner.items() if len(own) < min(required[sid], reachable[sid])]
+    if not lacking:
+        return None
+    sid = rng.choice(lacking)
+    sc = scope(sid)
+    done = {a.module_id for a in current.by_learner[sid]}
+    options = [m for m in sc.modules if m not in done and sc.firms(table, m)]
+    if not options:
+        return None
+    module = rng.choice(options)
+    firm = rng.choice(sc.firms(table, module))
+    learner = sc.learner
+    return module, firm, rng.randint(learner.first_week, learner.last_week), sid
+
+
+def _window(
+    current: Incumbent,
+    problem: Problem,
+    table: SeatTable,
+    takers: Mapping[str, list[str]],
+    scope: Callable[[str], LearnerScope],
+    module: str,
+    firm: str,
+    week: int,
+    forced: str | None,
+    size: int,
+    rng: random.Random,
+) -> tuple[set[str], list[Assignment], tuple[int, int]]:
+    """Learners who could be at firm x module in `week`, free in the weeks around it, pinned elsewhere."""
+    duration = problem.modules[module].duration
+    lo, hi = week - 2 * duration, week + 2 * duration
+    candidates: list[tuple[int, float, str]] = []
+    for sid in current.by_learner:
+        sc = scope(sid)
+        learner = sc.learner
+        if learner.last_week < lo or learner.first_week > hi:
+            continue
+        could = module in sc.modules and sc.eligible(firm, module) and learner.first_week <= week <= learner.last_week
+        if not could:
+            # Not a candidate for the week itself, but its weeks around it may make room for one.
+            candidates.append((4, rng.random(), sid))
+            continue
+        own = current.by_learner.get(sid, [])
+        # Those already doing the module elsewhere around that week move most easily; then those who have it
+        # still open; then anybody whose weeks there could be shuffled.
+        doing = next((a for a in own if a.module_id == module), None)
+        if doing is not None and doing.firm_id != firm and lo <= doing.start <= hi:
+            rank = 0
+        elif doing is None:
+            rank = 1
+        elif doing.firm_id == firm:
+            rank = 3
+        else:
+            rank = 2
+        candidates.append((rank, rng.random(), sid))
+    candidates.sort()
+    chosen = {sid for _, _, sid in candidates[:size]}
+    if forced is not None:
+        chosen.add(forced)
+    frozen = set(problem.frozen)
+    pins: list[Assignment] = []
+    for sid in chosen:
+        for a in current.by_learner.get(sid, []):
+            if a in frozen:
+                continue
+            end = a.start + problem.modules[a.module_id].duration - 1
+            if a.start < lo or end > hi:
+                pins.append(a)
+    return chosen, pins, (lo, hi)
