@@ -77,6 +77,7 @@ class Runtime:
             full_time_limit=s.full_reoptimise_time_limit,
             workers=s.solver_workers,
             seed=s.solver_seed,
+            deterministic=s.solver_deterministic,
             solve_max_learners=s.replan_solve_max_learners,
         )
 

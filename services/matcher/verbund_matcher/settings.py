@@ -39,7 +39,12 @@ class MatcherSettings(BaseSettings):
     )
     full_reoptimise_time_limit: float = Field(default=30.0, gt=0, description="Seconds per full re-optimisation")
     solver_workers: int = Field(default=2, ge=1, description="CP-SAT worker threads per solve")
-    solver_seed: int = Field(default=0, description="CP-SAT random seed (fixed: reproducible plans)")
+    solver_seed: int = Field(default=0, description="Random seed of the planner's searches")
+    solver_deterministic: bool = Field(
+        default=True,
+        description="Solve budgets in deterministic work, not seconds: the same events in the same batches give the"
+        " same plans on any machine load (wall time per solve then varies)",
+    )
     freeze_hour_utc: int = Field(
         default=2, ge=0, le=23, description="Hour (UTC) of the daily freeze job (and of pruning old rows)"
     )

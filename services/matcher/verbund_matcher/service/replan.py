@@ -58,6 +58,8 @@ class PlannerSettings:
     full_time_limit: float = 30.0
     workers: int = 2
     seed: int = 0
+    # Solver budgets in deterministic work instead of seconds: the same events give the same plans.
+    deterministic: bool = False
     # Above this many learners a batch never waits for a solve: the periodic re-optimisation has the time.
     solve_max_learners: int = 200
 
@@ -131,11 +133,12 @@ def missing(shortfalls: Sequence[Shortfall]) -> int:
 
 
 def better(a: Plan, b: Plan) -> Plan:
-    """Unmet requirements first (they are hard constraints, relaxed only when nothing else fits), then objective.
+    """Unfilled minimum seats first, then unmet requirements (both hard constraints, relaxed only when nothing
+    else fits), then the objective.
 
     The objective alone would prefer leaving a module out to moving a published one (change_penalty).
     """
-    return min((a, b), key=lambda p: (missing(p.shortfalls), -p.objective))
+    return min((a, b), key=lambda p: (planning.missing_seats(p.deficits), missing(p.shortfalls), -p.objective))
 
 
 async def _run_planner(
@@ -158,7 +161,12 @@ async def _run_planner(
     else:
         plan, time_limit = None, settings.full_time_limit
     solved = await asyncio.to_thread(
-        planning.solve, problem, time_limit=time_limit, workers=settings.workers, seed=settings.seed
+        planning.solve,
+        problem,
+        time_limit=time_limit,
+        workers=settings.workers,
+        seed=settings.seed,
+        deterministic=settings.deterministic,
     )
     return solved if plan is None else better(plan, solved)
 
@@ -198,7 +206,11 @@ async def replan(
     if mode == "full" and published:
         current_objective = _objective_of(await asyncio.to_thread(planning.evaluate, problem, problem.previous))
         current_missing = missing(await asyncio.to_thread(planning.explain, problem, problem.previous))
-        if (missing(plan.shortfalls), -plan.objective) >= (current_missing, -current_objective):
+        current_short = planning.missing_seats(
+            await asyncio.to_thread(planning.seat_deficits, problem, problem.previous)
+        )
+        new_key = (planning.missing_seats(plan.deficits), missing(plan.shortfalls), -plan.objective)
+        if new_key >= (current_short, current_missing, -current_objective):
             metrics.REPLANS.labels(mode=mode, result="kept").inc()
             return None
 
