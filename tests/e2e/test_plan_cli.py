@@ -319,3 +319,29 @@ def test_a_previous_file_that_is_not_a_plan_is_refused(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert f"{previous} is not a plan file written by `verbund plan`" in done.stderr
     assert "created: Field required" in done.stderr
+
+
+def test_deterministic_mode_writes_the_same_plan_file_twice_to_the_byte(tmp_path: Path) -> None:
+    # A network with demanding minimums, so feasibility search, CP-SAT and LNS all run; two processes with
+    # different hash seeds, so nothing may depend on the order of a set.
+    events = scenario("tight-40-12-3-12-1", tmp_path / "tight.jsonl")
+    files = []
+    for run, hash_seed in enumerate(("1", "2")):
+        out = tmp_path / f"plan-{run}.json"
+        env = os.environ | {"COLUMNS": "400", "NO_COLOR": "1", "TERM": "dumb", "PYTHONHASHSEED": hash_seed}
+        done = subprocess.run(
+            [
+                *(str(VERBUND), "plan", str(events), "-o", str(out), "--deterministic", "--time-limit", "3"),
+                *("--workers", "2", "--seed", "7", "--today", TODAY),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode in (PlanExit.COMPLETE, PlanExit.PARTIAL), done.stderr
+        files.append(out.read_bytes())
+    assert files[0] == files[1]
+    plan_file = read_plan_file(tmp_path / "plan-0.json")
+    assert plan_file.networks[0].assignments
