@@ -1,6 +1,12 @@
 """Planner benchmark: scenarios × solvers, each run in its own process, printed as a table.
 
     .venv/bin/python bench/planner.py --scenarios s40,s80 --solvers construct,cpsat,lns,repair --time-limit 60
+    .venv/bin/python bench/planner.py --scenarios tight --solvers auto --seeds 0 --time-limit 60
+
+`tight` stands for the 27 networks with demanding weekly minimums (bench/scenarios.py --list). For them the
+table also says whether the plan meets every hard rule (minimum seats, requirements) and how its objective
+compares with the best plan known for the instance, kept with the plan itself in bench/best_known/. A run that
+meets every rule and beats the stored plan replaces it (after the validator accepted it), unless --no-update.
 
 Every run is a fresh subprocess, so peak memory is the child's own `ru_maxrss` (whole process: interpreter,
 OR-Tools, problem and solve) and one run cannot warm caches for the next. The scenario goes through the same
@@ -22,6 +28,16 @@ from pathlib import Path
 from typing import Any
 
 
+def _load_sibling(name: str) -> Any:
+    """A sibling script of bench/ by path, as a module."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", Path(__file__).with_name(f"{name}.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def _load_scenarios() -> Any:
     """bench/scenarios.py by path: a sibling script, and `scenarios/` at the top is a folder of event files."""
     spec = importlib.util.spec_from_file_location("bench_scenarios", Path(__file__).with_name("scenarios.py"))
@@ -33,6 +49,7 @@ def _load_scenarios() -> Any:
 
 
 scenarios = _load_scenarios()
+best_known = _load_sibling("best_known")
 
 # repair withdraws the offer holding the most assignments (worst case); repair-least the one holding fewest.
 SOLVERS = ("construct", "cpsat", "lns", "auto", "repair", "repair-least")
@@ -41,7 +58,14 @@ TODAY = dt.date(2026, 11, 2)
 
 
 def run_one(
-    events_path: Path, solver: str, time_limit: float, workers: int, seed: int, repair_base: str = "auto"
+    events_path: Path,
+    solver: str,
+    time_limit: float,
+    workers: int,
+    seed: int,
+    repair_base: str = "auto",
+    plan_out: Path | None = None,
+    deterministic: bool = False,
 ) -> dict[str, Any]:
     """One measured run (in the child process)."""
     from verbund_matcher import planning
@@ -95,8 +119,12 @@ def run_one(
         plan = planning.repair(problem, last=(before, base))
     else:
         started = time.perf_counter()
-        plan = planning.solve(problem, time_limit=time_limit, workers=workers, seed=seed, strategy=solver)
+        plan = planning.solve(
+            problem, time_limit=time_limit, workers=workers, seed=seed, strategy=solver, deterministic=deterministic
+        )
     wall = time.perf_counter() - started
+    if plan_out is not None:
+        plan_out.write_text(json.dumps([list(a) for a in plan.assignments]), encoding="utf-8")
     violations = planning.validate(problem, plan)
     check = planning.evaluate(problem, plan.assignments)
     result |= {
@@ -108,6 +136,8 @@ def run_one(
         "seconds": round(wall, 3),
         "assignments": len(plan.assignments),
         "shortfalls": len(plan.shortfalls),
+        "unplaced": sum(max(1, s.missing) for s in plan.shortfalls),
+        "deficit": planning.missing_seats(plan.deficits),
         "violations": len(violations),
         "first_violation": violations[0] if violations else "",
         "moved": plan.moved,
@@ -123,7 +153,9 @@ def gap(objective: int | None, bound: int | None) -> float | None:
     return 0.0 if bound == objective else 100.0 * (bound - objective) / max(abs(bound), 1)
 
 
-def spawn(events_path: Path, solver: str, args: argparse.Namespace, seed: int) -> dict[str, Any]:
+def spawn(
+    events_path: Path, solver: str, args: argparse.Namespace, seed: int, plan_out: Path | None = None
+) -> dict[str, Any]:
     command = [
         sys.executable,
         __file__,
@@ -134,6 +166,8 @@ def spawn(events_path: Path, solver: str, args: argparse.Namespace, seed: int) -
         str(args.workers),
         str(seed),
         args.repair_base,
+        str(plan_out or ""),
+        "1" if args.deterministic else "0",
     ]
     budget = args.time_limit * (2 if solver.startswith("repair") else 1) + args.grace
     started = time.perf_counter()
@@ -207,8 +241,18 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--child":
-        path, solver, limit, workers, seed, repair_base = argv[1:7]
-        print(json.dumps(run_one(Path(path), solver, float(limit), int(workers), int(seed), repair_base)))
+        path, solver, limit, workers, seed, repair_base, plan_out, deterministic = argv[1:9]
+        result = run_one(
+            Path(path),
+            solver,
+            float(limit),
+            int(workers),
+            int(seed),
+            repair_base,
+            Path(plan_out) if plan_out else None,
+            deterministic == "1",
+        )
+        print(json.dumps(result))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenarios", default="tiny,s40,s80", help="comma-separated names (bench/scenarios.py)")
@@ -218,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", default="1", help="comma-separated scenario/solver seeds")
     parser.add_argument("--grace", type=float, default=300.0, help="extra seconds before a run counts as hung")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    parser.add_argument("--deterministic", action="store_true", help="budgets in deterministic work (repeatable plans)")
+    parser.add_argument("--no-update", action="store_true", help="never replace a best known plan")
     parser.add_argument(
         "--repair-base",
         default="auto",
@@ -229,18 +275,24 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown solvers {unknown}; choose from {SOLVERS}")
     rows: list[dict[str, Any]] = []
+    names = [n for part in args.scenarios.split(",") for n in (sorted(scenarios.TIGHT) if part == "tight" else [part])]
     with tempfile.TemporaryDirectory(prefix="verbund-bench-") as tmp:
-        for name in args.scenarios.split(","):
+        for name in names:
             for number in (int(s) for s in args.seeds.split(",")):
                 events = Path(tmp) / f"{name}-{number}.jsonl"
                 events.write_text(scenarios.to_jsonl(scenarios.generate(name, number)), encoding="utf-8")
                 for solver in solvers:
                     print(f"… {name} seed {number} {solver}", file=sys.stderr, flush=True)
                     row = {"scenario": name, "seed": number, "solver": solver, "solver_arg": solver}
-                    row |= spawn(events, solver, args, number)
+                    plan_out = Path(tmp) / f"{name}-{number}-{solver}.plan.json"
+                    row |= spawn(events, solver, args, number, plan_out)
+                    if name in scenarios.TIGHT and "error" not in row:
+                        row |= best_known.compare(name, events, plan_out, row, update=not args.no_update)
                     rows.append(row)
                     print(json.dumps(row), file=sys.stderr, flush=True)
     print_table(rows)
+    if any(r["scenario"] in scenarios.TIGHT for r in rows):
+        best_known.print_family_table([r for r in rows if r["scenario"] in scenarios.TIGHT])
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
     return 0
