@@ -11,7 +11,8 @@ PYTEST_ARGS ?=
 
 help:
 	@echo "make demo        run the plastics-network demo on the embedded defaults (local Kafka, SQLite, SMTP sink)"
-	@echo "make test        install everything needed and run unit, integration and end-to-end tests"
+	@echo "make test        install everything needed and run unit, integration and end-to-end tests (a skip fails)"
+	@echo "make test-unit   the unit tests only: no broker, no database"
 	@echo "make lint        ruff + mypy"
 	@echo "make docs        regenerate JSON Schema and AsyncAPI documents"
 	@echo "make stack-up    start the local Kafka broker (and PostgreSQL with STACK_ARGS=--postgres)"

@@ -2,7 +2,8 @@
 
 Kafka: KAFKA_BOOTSTRAP_SERVERS if set, else a testcontainers broker when a Docker engine answers, else a
 local broker from Maven jars. PostgreSQL: VERBUND_TEST_DATABASE_URL if set, else testcontainers, else a
-local server. With CI=true a missing broker or server fails the tests that need it; elsewhere they skip.
+local server. A broker or server that cannot be had fails the tests that need it, with the reason; nothing
+skips (skip_policy turns any skip into a failure), so a run without them can never pass.
 """
 
 from __future__ import annotations
@@ -29,15 +30,17 @@ os.environ.setdefault("VERBUND_TOPIC_PREFIX", f"test-{uuid.uuid4().hex[:8]}.")
 load_topics.cache_clear()
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+pytest_plugins = ("skip_policy",)
 
 
 def _unavailable(what: str, error: BaseException) -> NoReturn:
-    message = f"{what} could not be had: {error.__class__.__name__}: {error}"
-    if _in_ci():
-        pytest.fail(f"{message}\n(CI=true: integration tests fail instead of skipping)", pytrace=False)
-    pytest.skip(message)
+    pytest.fail(
+        f"{what} could not be had: {error.__class__.__name__}: {error}\n"
+        "The integration and end-to-end tests need it and do not skip without it. `make test` fetches and starts "
+        "a local broker and PostgreSQL; to use running ones set KAFKA_BOOTSTRAP_SERVERS or "
+        "VERBUND_TEST_DATABASE_URL. Only the unit tests: `make test-unit`.",
+        pytrace=False,
+    )
 
 
 @pytest.fixture(scope="session")
