@@ -3,6 +3,7 @@
 from .catalog import (
     ALL_TYPES,
     BY_NAME,
+    DEFAULT_MAX_EVENT_BYTES,
     INBOUND_TYPES,
     NOTIFICATION_TYPES,
     OUTBOUND_TYPES,
@@ -11,11 +12,12 @@ from .catalog import (
     InvalidEvent,
     NotificationEvent,
     ShortfallEvent,
+    check_size,
     decode_event,
     encode_event,
     load_event,
 )
-from .envelope import SCHEMA_VERSION, Channel, Contact, Envelope, Language
+from .envelope import SCHEMA_VERSION, Channel, Contact, Envelope, InboundEnvelope, Language
 from .inbound import (
     CapacityChanged,
     CapacityChangedData,
@@ -48,6 +50,7 @@ from .inbound import (
 from .notifications import NotificationData, NotificationDelivered, NotificationFailed, NotificationFailedData
 from .outbound import (
     MAX_DEFICIT_SPANS,
+    MAX_ORIGINAL_BYTES,
     AssignmentCancelled,
     AssignmentCancelledData,
     AssignmentChanged,
@@ -72,13 +75,15 @@ from .outbound import (
     ShortfallResolvedData,
 )
 from .topics import Topic, load_topics, topic
-from .weeks import IsoWeek, week_at, week_index, week_monday, week_of, week_sunday
+from .weeks import IsoWeek, WeekHorizon, week_at, week_index, week_monday, week_of, week_sunday, weeks_outside
 
 __all__ = [
     "ALL_TYPES",
     "BY_NAME",
+    "DEFAULT_MAX_EVENT_BYTES",
     "INBOUND_TYPES",
     "MAX_DEFICIT_SPANS",
+    "MAX_ORIGINAL_BYTES",
     "NOTIFICATION_TYPES",
     "OUTBOUND_TYPES",
     "SCHEMA_VERSION",
@@ -109,6 +114,7 @@ __all__ = [
     "FirmModule",
     "FirmRegistered",
     "FirmUpdated",
+    "InboundEnvelope",
     "InboundEvent",
     "InvalidEvent",
     "IsoWeek",
@@ -144,8 +150,10 @@ __all__ = [
     "ShortfallResolved",
     "ShortfallResolvedData",
     "Topic",
+    "WeekHorizon",
     "WeekSpan",
     "Weights",
+    "check_size",
     "decode_event",
     "encode_event",
     "load_event",
@@ -156,4 +164,5 @@ __all__ = [
     "week_monday",
     "week_of",
     "week_sunday",
+    "weeks_outside",
 ]

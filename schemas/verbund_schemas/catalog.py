@@ -7,7 +7,7 @@ from typing import Annotated, Any, TypeAlias
 
 from pydantic import Field, ValidationError
 
-from .envelope import Envelope
+from .envelope import IDENTITY_FIELDS, Envelope
 from .inbound import (
     CapacityChanged,
     CapacityOffered,
@@ -113,14 +113,31 @@ class InvalidEvent(ValueError):
         return self.reason + "\n" + "\n".join(f"  - {e}" for e in self.errors)
 
 
+DEFAULT_MAX_EVENT_BYTES = 256 * 1024
+"""Default of VERBUND_MAX_EVENT_BYTES: the largest Kafka record value the services read as an event."""
+
+_SHOWN_INPUT = 60
+"""Characters of a wrong value repeated in a reason: enough to recognise it, never the whole payload."""
+
+
+def shown(value: object) -> str:
+    """A value as a reason may repeat it: its repr, cut short."""
+    return _cut(repr(value), _SHOWN_INPUT)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
+
 def describe_validation_error(exc: ValidationError) -> list[str]:
     """One line per error: the field path and what is wrong with it."""
     lines = []
     for err in exc.errors(include_url=False):
-        path = ".".join(str(p) for p in err["loc"] if not _is_union_tag(p)) or "(event)"
+        # A dict key of the payload is part of the path: cut it like any value a sender chose.
+        path = ".".join(_cut(str(p), 40) for p in err["loc"] if not _is_union_tag(p)) or "(event)"
         given = err.get("input")
-        shown = "" if isinstance(given, dict | list) or given is None else f" (got {given!r})"
-        lines.append(f"{path}: {err['msg']}{shown}")
+        detail = "" if isinstance(given, dict | list) or given is None else f" (got {shown(given)})"
+        lines.append(f"{path}: {err['msg']}{detail}")
     return lines
 
 
@@ -142,23 +159,58 @@ def load_event(obj: Any, allowed: tuple[type[Envelope], ...] = ALL_TYPES) -> Env
     cls = BY_NAME.get(event_type)
     if cls is None or cls not in allowed:
         raise InvalidEvent(
-            f"unknown event type {event_type!r} here; expected one of: " + ", ".join(t.EVENT_TYPE for t in allowed),
+            f"unknown event type {shown(event_type)} here; expected one of: "
+            + ", ".join(t.EVENT_TYPE for t in allowed),
             event_id=event_id,
             event_type=event_type,
         )
+    unstated = [f"{name}: Field required" for name in IDENTITY_FIELDS if obj.get(name) in (None, "")]
     try:
-        return cls.model_validate(obj)
+        event = cls.model_validate(obj)
     except ValidationError as exc:
+        errors = describe_validation_error(exc)
         raise InvalidEvent(
-            f"{event_type} event does not match its contract (schemas/json/{event_type}.json)",
-            describe_validation_error(exc),
+            f"{event_type} event does not match its contract (schemas/json/{event_type}.json)"
+            + (_IDENTITY_HINT if unstated else ""),
+            [*(u for u in unstated if u not in errors), *errors],
             event_id=event_id,
             event_type=event_type,
         ) from exc
+    if unstated:
+        raise InvalidEvent(
+            f"{event_type} event does not match its contract (schemas/json/{event_type}.json)" + _IDENTITY_HINT,
+            unstated,
+            event_id=event_id,
+            event_type=event_type,
+        )
+    return event
 
 
-def decode_event(raw: bytes | str, allowed: tuple[type[Envelope], ...] = ALL_TYPES) -> Envelope:
-    """Decode wire bytes (one JSON object) into an event, or raise InvalidEvent saying why not."""
+_IDENTITY_HINT = (
+    "; every event states its own id (unique in its network, the same when the producer sends it again) and the "
+    "time it happened — `verbund publish` fills both in"
+)
+
+
+def check_size(raw: bytes | str, max_bytes: int) -> None:
+    """Refuse a record larger than `max_bytes` before anything reads it (VERBUND_MAX_EVENT_BYTES)."""
+    size = len(raw.encode("utf-8") if isinstance(raw, str) else raw)
+    if size > max_bytes:
+        raise InvalidEvent(
+            f"the record is {size} bytes; an event may have at most {max_bytes} bytes (VERBUND_MAX_EVENT_BYTES): "
+            "send large lists as several events, or raise the limit on every consumer"
+        )
+
+
+def decode_event(
+    raw: bytes | str, allowed: tuple[type[Envelope], ...] = ALL_TYPES, max_bytes: int | None = None
+) -> Envelope:
+    """Decode wire bytes (one JSON object) into an event, or raise InvalidEvent saying why not.
+
+    With `max_bytes`, a larger record is refused before it is decoded at all.
+    """
+    if max_bytes is not None:
+        check_size(raw, max_bytes)
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError as exc:

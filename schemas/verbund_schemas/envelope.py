@@ -7,13 +7,28 @@ import functools
 import re
 import uuid
 from enum import StrEnum
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic.networks import validate_email
 from pydantic_core import PydanticCustomError
 
 SCHEMA_VERSION = 1
+
+MAX_EMAIL_LENGTH = 254
+"""RFC 5321's limit on a forward path; longer addresses cannot be delivered anyway."""
+
+MAX_TIME_LENGTH = 40
+"""Characters of an RFC 3339 timestamp, with room for fractions of a second and an offset."""
 
 Id = Annotated[
     str,
@@ -53,13 +68,90 @@ def _email(value: str) -> str:
     return validate_email(value)[1]
 
 
-Email = Annotated[str, AfterValidator(_email), WithJsonSchema({"format": "email", "type": "string"})]
+Email = Annotated[
+    str,
+    Field(min_length=3, max_length=MAX_EMAIL_LENGTH),
+    AfterValidator(_email),
+    WithJsonSchema({"format": "email", "type": "string", "minLength": 3, "maxLength": MAX_EMAIL_LENGTH}),
+]
+
+
+def shortened(limit: int) -> BeforeValidator:
+    """Cut text a service writes itself down to `limit` characters instead of failing on it.
+
+    An issuing service must never be stopped by the length of its own sentence (a reason listing every change
+    of a large batch); what it publishes still stays within the contract's limit.
+    """
+
+    def shorten(value: Any) -> Any:
+        if isinstance(value, str) and len(value) > limit:
+            return value[: limit - 1] + "…"
+        return value
+
+    return BeforeValidator(shorten)
+
+
+Name = Annotated[str, Field(max_length=200)]
+"""A person's, firm's or module's name as a service passes it on (the inbound contracts bound it the same)."""
+
+Label = Annotated[str, shortened(64), Field(max_length=64)]
+"""A short word a service writes, e.g. the solver that produced a plan."""
+
+Sentence = Annotated[str, shortened(2000), Field(max_length=2000)]
+"""A reason or message a service writes for people to read."""
+
+
+def _bounded_time(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_TIME_LENGTH:
+        raise PydanticCustomError(
+            "time_too_long",
+            "a time is written in at most {limit} characters, e.g. 2027-03-08T09:30:00Z (got {length})",
+            {"limit": MAX_TIME_LENGTH, "length": len(value)},
+        )
+    return value
+
+
+Timestamp = Annotated[
+    dt.datetime,
+    BeforeValidator(_bounded_time),
+    WithJsonSchema({"type": "string", "format": "date-time", "maxLength": MAX_TIME_LENGTH}),
+]
+"""An RFC 3339 date and time; its text is bounded like every other string of a contract."""
+
+
+def _bounded_day(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_DAY_LENGTH:
+        raise PydanticCustomError(
+            "day_too_long",
+            "a date is written in {limit} characters, e.g. 2027-03-08 (got {length})",
+            {"limit": MAX_DAY_LENGTH, "length": len(value)},
+        )
+    return value
+
+
+MAX_DAY_LENGTH = 10
+
+Day = Annotated[
+    dt.date,
+    BeforeValidator(_bounded_day),
+    WithJsonSchema({"type": "string", "format": "date", "maxLength": MAX_DAY_LENGTH}),
+]
+"""A calendar date (YYYY-MM-DD)."""
+
+EventId = Annotated[
+    str,
+    Field(min_length=1, max_length=128, description="Unique per network and stable: a producer's retry sends it again"),
+]
 
 
 class Contract(BaseModel):
-    """Base of every payload: unknown fields are errors, so typos are caught instead of silently dropped."""
+    """Base of every payload.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    Tolerant reader (ADR 0002, amendment): fields a newer producer added are accepted and kept, so an older
+    consumer goes on reading a newer version 1 event. Types, required fields and bounds stay strict.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True, str_strip_whitespace=True)
 
 
 class Language(StrEnum):
@@ -98,24 +190,48 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+IDENTITY_FIELDS = ("id", "time")
+"""What every received event must state itself: dedup and ordering cannot rest on values filled in on receipt."""
+
+
+def _identity_required(schema: dict[str, Any]) -> None:
+    # Events a service issues get a fresh id and time when built in code; on the wire both are required.
+    for name in IDENTITY_FIELDS:
+        schema.get("properties", {}).get(name, {}).pop("default", None)
+    schema["required"] = [*IDENTITY_FIELDS, *(r for r in schema.get("required", []) if r not in IDENTITY_FIELDS)]
+    if "type" not in schema["required"]:
+        schema["required"].insert(len(IDENTITY_FIELDS), "type")
+
+
 class Envelope(Contract):
     """CloudEvents attributes (JSON format, structured mode) plus Verbund's schema version.
 
-    `subject` is the network id and is also the Kafka key, so one network's events stay in order.
+    `subject` is the network id and is also the Kafka key, so one network's events stay in order. `id` and `time`
+    are required on the wire (`catalog.load_event` refuses a record without them); an event built in code by the
+    service that issues it gets a new id and the current time.
     """
+
+    model_config = ConfigDict(json_schema_extra=_identity_required)
 
     EVENT_TYPE: ClassVar[str] = ""
 
-    specversion: str = Field(default="1.0", pattern=r"^1\.0$")
-    id: str = Field(default_factory=new_event_id, min_length=1, max_length=128, description="Unique event id")
+    specversion: str = Field(default="1.0", pattern=r"^1\.0$", max_length=3)
+    id: EventId = Field(default_factory=new_event_id)
     source: str = Field(
         default="verbund", min_length=1, max_length=256, description="Who produced it, e.g. a firm's system"
     )
-    type: str
-    time: dt.datetime = Field(default_factory=utc_now)
+    type: str = Field(max_length=64)
+    time: Timestamp = Field(default_factory=utc_now, description="When it happened, as the producer says")
     subject: Id = Field(description="Network id; also the Kafka message key")
-    datacontenttype: str = Field(default="application/json", pattern=r"^application/json$")
+    datacontenttype: str = Field(default="application/json", pattern=r"^application/json$", max_length=16)
     schemaversion: int = Field(default=SCHEMA_VERSION, ge=1, le=SCHEMA_VERSION)
+
+
+class InboundEnvelope(Envelope):
+    """An event only producers outside the services issue (inbound): id and time required in the model too."""
+
+    id: EventId
+    time: Timestamp = Field(description="When it happened, as the producer says")
 
     @property
     def network_id(self) -> str:

@@ -6,8 +6,16 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from .envelope import Contact, Contract, Envelope, Id
+from .envelope import Contact, Contract, Id, InboundEnvelope
 from .weeks import IsoWeek, week_index
+
+# Bounds of the lists an event may carry: far above any real network, low enough that one event stays small.
+MAX_MODULES = 500
+MAX_GROUPS = 100
+MAX_PRECEDENCE = 1000
+MAX_FIRMS = 1000
+MAX_FIRM_MODULES = 2000
+MAX_UNAVAILABLE = 520
 
 # ---------------------------------------------------------------- network
 
@@ -23,11 +31,24 @@ class NetworkConfiguredData(Contract):
     max_modules_per_firm: int | None = Field(
         default=None, ge=1, description="Most modules one learner may do at any single firm (none: no limit)"
     )
-    coordinators: list[Contact] = Field(default_factory=list)
+    coordinators: list[Contact] = Field(default_factory=list, max_length=50)
     region: str | None = Field(default=None, max_length=200)
+    # Added within version 1: optional, and without them the matcher's defaults apply.
+    week_horizon_years_back: int | None = Field(
+        default=None,
+        ge=0,
+        le=50,
+        description="Events may name weeks this many years before today (none: VERBUND_WEEK_HORIZON_YEARS_BACK)",
+    )
+    week_horizon_years_ahead: int | None = Field(
+        default=None,
+        ge=1,
+        le=50,
+        description="Events may name weeks this many years after today (none: VERBUND_WEEK_HORIZON_YEARS_AHEAD)",
+    )
 
 
-class NetworkConfigured(Envelope):
+class NetworkConfigured(InboundEnvelope):
     """A network is created or its policy changes (the whole policy, replacing the previous one)."""
 
     EVENT_TYPE: ClassVar[str] = "NetworkConfigured"
@@ -52,7 +73,7 @@ class RequirementGroup(Contract):
 
     group_id: Id
     name: str = Field(min_length=1, max_length=200)
-    module_ids: list[Id] = Field(min_length=1)
+    module_ids: list[Id] = Field(min_length=1, max_length=MAX_MODULES)
     required: int = Field(ge=0, description="Default count; a learner's registration may state another")
 
 
@@ -66,9 +87,9 @@ class Precedence(Contract):
 class CurriculumPublishedData(Contract):
     curriculum_id: Id
     name: str = Field(min_length=1, max_length=200)
-    modules: list[Module] = Field(min_length=1)
-    groups: list[RequirementGroup] = Field(min_length=1)
-    precedence: list[Precedence] = Field(default_factory=list)
+    modules: list[Module] = Field(min_length=1, max_length=MAX_MODULES)
+    groups: list[RequirementGroup] = Field(min_length=1, max_length=MAX_GROUPS)
+    precedence: list[Precedence] = Field(default_factory=list, max_length=MAX_PRECEDENCE)
 
     @model_validator(mode="after")
     def _consistent(self) -> CurriculumPublishedData:
@@ -94,7 +115,7 @@ class CurriculumPublishedData(Contract):
         return self
 
 
-class CurriculumPublished(Envelope):
+class CurriculumPublished(InboundEnvelope):
     """A curriculum (Ausbildungsrahmenplan) is published or replaced."""
 
     EVENT_TYPE: ClassVar[str] = "CurriculumPublished"
@@ -120,7 +141,7 @@ class FirmData(Contract):
     training_contact: Contact | None = None
 
 
-class FirmRegistered(Envelope):
+class FirmRegistered(InboundEnvelope):
     """A partner firm joins the network."""
 
     EVENT_TYPE: ClassVar[str] = "FirmRegistered"
@@ -128,7 +149,7 @@ class FirmRegistered(Envelope):
     data: FirmData
 
 
-class FirmUpdated(Envelope):
+class FirmUpdated(InboundEnvelope):
     """A partner firm's details change (the whole record, replacing the previous one)."""
 
     EVENT_TYPE: ClassVar[str] = "FirmUpdated"
@@ -141,7 +162,7 @@ class FirmLeftData(Contract):
     reason: str = Field(default="", max_length=500)
 
 
-class FirmLeft(Envelope):
+class FirmLeft(InboundEnvelope):
     """A partner firm leaves the network; its offers end with it."""
 
     EVENT_TYPE: ClassVar[str] = "FirmLeft"
@@ -172,7 +193,7 @@ class CapacityOfferedData(Contract):
         return self
 
 
-class CapacityOffered(Envelope):
+class CapacityOffered(InboundEnvelope):
     """A firm offers seats for a module over a span of weeks."""
 
     EVENT_TYPE: ClassVar[str] = "CapacityOffered"
@@ -196,7 +217,7 @@ class CapacityChangedData(Contract):
         return self
 
 
-class CapacityChanged(Envelope):
+class CapacityChanged(InboundEnvelope):
     EVENT_TYPE: ClassVar[str] = "CapacityChanged"
     type: Literal["CapacityChanged"] = "CapacityChanged"
     data: CapacityChangedData
@@ -207,7 +228,7 @@ class CapacityWithdrawnData(Contract):
     reason: str = Field(default="", max_length=500)
 
 
-class CapacityWithdrawn(Envelope):
+class CapacityWithdrawn(InboundEnvelope):
     EVENT_TYPE: ClassVar[str] = "CapacityWithdrawn"
     type: Literal["CapacityWithdrawn"] = "CapacityWithdrawn"
     data: CapacityWithdrawnData
@@ -251,14 +272,20 @@ class LearnerData(Contract):
     first_week: IsoWeek
     last_week: IsoWeek
     required_counts: dict[Id, int] = Field(
-        default_factory=dict, description="Per requirement group: how many modules; default from curriculum"
+        default_factory=dict,
+        max_length=MAX_GROUPS,
+        description="Per requirement group: how many modules; default from curriculum",
     )
-    allowed_modules: list[Id] | None = Field(default=None, description="Default: every module of the curriculum")
-    unavailable: list[WeekSpan] = Field(default_factory=list, description="School blocks, holidays")
-    excluded_firms: list[Id] = Field(default_factory=list)
-    excluded_firm_modules: list[FirmModule] = Field(default_factory=list)
-    module_preferences: dict[Id, int] = Field(default_factory=dict)
-    firm_preferences: dict[Id, int] = Field(default_factory=dict)
+    allowed_modules: list[Id] | None = Field(
+        default=None, max_length=MAX_MODULES, description="Default: every module of the curriculum"
+    )
+    unavailable: list[WeekSpan] = Field(
+        default_factory=list, max_length=MAX_UNAVAILABLE, description="School blocks, holidays"
+    )
+    excluded_firms: list[Id] = Field(default_factory=list, max_length=MAX_FIRMS)
+    excluded_firm_modules: list[FirmModule] = Field(default_factory=list, max_length=MAX_FIRM_MODULES)
+    module_preferences: dict[Id, int] = Field(default_factory=dict, max_length=MAX_MODULES)
+    firm_preferences: dict[Id, int] = Field(default_factory=dict, max_length=MAX_FIRMS)
     weights: Weights = Field(default_factory=Weights)
 
     @model_validator(mode="after")
@@ -271,7 +298,7 @@ class LearnerData(Contract):
         return self
 
 
-class LearnerRegistered(Envelope):
+class LearnerRegistered(InboundEnvelope):
     """A learner (apprentice, adult re-qualifier) joins with a curriculum."""
 
     EVENT_TYPE: ClassVar[str] = "LearnerRegistered"
@@ -279,7 +306,7 @@ class LearnerRegistered(Envelope):
     data: LearnerData
 
 
-class LearnerUpdated(Envelope):
+class LearnerUpdated(InboundEnvelope):
     """A learner's registration changes (the whole record, replacing the previous one)."""
 
     EVENT_TYPE: ClassVar[str] = "LearnerUpdated"
@@ -292,7 +319,7 @@ class LearnerWithdrawnData(Contract):
     reason: str = Field(default="", max_length=500)
 
 
-class LearnerWithdrawn(Envelope):
+class LearnerWithdrawn(InboundEnvelope):
     EVENT_TYPE: ClassVar[str] = "LearnerWithdrawn"
     type: Literal["LearnerWithdrawn"] = "LearnerWithdrawn"
     data: LearnerWithdrawnData

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from .envelope import Channel, Contract, Envelope
+from .envelope import Channel, Contract, Envelope, Sentence, Timestamp
 
 
 class NotificationData(Contract):
-    notification_id: str = Field(description="Derived from source event, recipient and channel")
-    source_event_id: str
-    source_event_type: str
-    recipient: str = Field(description="Recipient's role and id, e.g. learner:L-001 (no personal data)")
+    notification_id: str = Field(max_length=64, description="Derived from source event, recipient and channel")
+    source_event_id: str = Field(max_length=200)
+    source_event_type: str = Field(max_length=64)
+    recipient: str = Field(max_length=200, description="Recipient's role and id, e.g. learner:L-001 (no personal data)")
     channel: Channel
-    kind: str = Field(description="Which message, e.g. assignment_made, reminder, digest")
+    kind: str = Field(max_length=64, description="Which message, e.g. assignment_made, reminder, digest")
     attempts: int = Field(ge=1)
-    at: dt.datetime
+    at: Timestamp
 
 
 class NotificationDelivered(Envelope):
@@ -28,7 +27,7 @@ class NotificationDelivered(Envelope):
 
 
 class NotificationFailedData(NotificationData):
-    error: str
+    error: Sentence
 
 
 class NotificationFailed(Envelope):

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
+import hashlib
 import re
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, model_validator
 
-from .envelope import Contract, Envelope, Id
+from .envelope import Contract, Day, Envelope, Id, Label, Name, Sentence, shortened
 from .weeks import IsoWeek, week_index
 
 
@@ -20,15 +20,15 @@ class AssignmentData(Contract):
 
     assignment_id: Id = Field(description="Stable across changes: derived from network, learner and module")
     learner_id: Id
-    learner_name: str
+    learner_name: Name
     module_id: Id
-    module_name: str
+    module_name: Name
     firm_id: Id
-    firm_name: str
+    firm_name: Name
     start_week: IsoWeek
     end_week: IsoWeek = Field(description="Last week of the phase (inclusive)")
-    start_date: dt.date = Field(description="Monday of start_week")
-    end_date: dt.date = Field(description="Sunday of end_week")
+    start_date: Day = Field(description="Monday of start_week")
+    end_date: Day = Field(description="Sunday of end_week")
     plan_version: int = Field(ge=1)
     frozen: bool = Field(default=False, description="Started or within the notice period: will not move")
 
@@ -41,14 +41,14 @@ class AssignmentMade(Envelope):
 
 class PreviousAssignment(Contract):
     firm_id: Id
-    firm_name: str
+    firm_name: Name
     start_week: IsoWeek
     end_week: IsoWeek
 
 
 class AssignmentChangedData(AssignmentData):
     previous: PreviousAssignment
-    reason: str = Field(description="Why it changed, in a sentence")
+    reason: Sentence = Field(description="Why it changed, in a sentence")
 
 
 class AssignmentChanged(Envelope):
@@ -58,7 +58,7 @@ class AssignmentChanged(Envelope):
 
 
 class AssignmentCancelledData(AssignmentData):
-    reason: str = Field(description="Why it was cancelled, in a sentence")
+    reason: Sentence = Field(description="Why it was cancelled, in a sentence")
 
 
 class AssignmentCancelled(Envelope):
@@ -77,7 +77,7 @@ class PlanPublishedData(Contract):
     made: int = Field(default=0, ge=0)
     changed: int = Field(default=0, ge=0)
     cancelled: int = Field(default=0, ge=0)
-    solver: str = Field(description="Which solver produced the plan, e.g. repair, cpsat, lns")
+    solver: Label = Field(description="Which solver produced the plan, e.g. repair, cpsat, lns")
     solve_seconds: float = Field(ge=0)
     # Added after version 1 was published: optional, and a plan that does not say it is complete is not.
     complete: bool = Field(
@@ -97,6 +97,17 @@ class PlanPublished(Envelope):
     EVENT_TYPE: ClassVar[str] = "PlanPublished"
     type: Literal["PlanPublished"] = "PlanPublished"
     data: PlanPublishedData
+
+
+MAX_COMPETING = 200
+"""Most competing learners one shortfall names; the sentence says how many there are."""
+
+MAX_SUGGESTIONS = 50
+
+
+def shortened_list(limit: int) -> BeforeValidator:
+    """Keep the first `limit` items of a list the matcher writes, instead of failing on a longer one."""
+    return BeforeValidator(lambda value: value[:limit] if isinstance(value, list) else value)
 
 
 class ShortfallReason(StrEnum):
@@ -122,14 +133,18 @@ class SeatSuggestion(Contract):
 class ShortfallData(Contract):
     shortfall_id: Id = Field(description="Stable: derived from network, learner and group/module")
     learner_id: Id
-    learner_name: str
+    learner_name: Name
     group_id: Id
     module_id: Id | None = Field(default=None, description="The module that could not be placed, if one")
     missing: int = Field(ge=1, description="How many modules of the group are unmet")
     reason: ShortfallReason
-    message: str = Field(description="A sentence a coordinator understands")
-    competing_learners: list[Id] = Field(default_factory=list)
-    suggestions: list[SeatSuggestion] = Field(default_factory=list)
+    message: Sentence = Field(description="A sentence a coordinator understands")
+    competing_learners: Annotated[list[Id], shortened_list(MAX_COMPETING)] = Field(
+        default_factory=list, max_length=MAX_COMPETING, description=f"The first {MAX_COMPETING} at most"
+    )
+    suggestions: Annotated[list[SeatSuggestion], shortened_list(MAX_SUGGESTIONS)] = Field(
+        default_factory=list, max_length=MAX_SUGGESTIONS
+    )
     plan_version: int = Field(ge=1)
 
 
@@ -145,7 +160,7 @@ class ShortfallResolvedData(Contract):
     group_id: Id
     module_id: Id | None = None
     plan_version: int = Field(ge=1)
-    message: str = ""
+    message: Sentence = ""
 
 
 class ShortfallResolved(Envelope):
@@ -191,15 +206,15 @@ class SeatDeficitData(Contract):
 
     deficit_id: Id = Field(description="Stable: derived from network, firm and module")
     firm_id: Id
-    firm_name: str = Field(max_length=200)
+    firm_name: Name
     module_id: Id
-    module_name: str = Field(max_length=200)
+    module_name: Name
     spans: list[DeficitSpan] = Field(min_length=1, max_length=MAX_DEFICIT_SPANS, description="In week order")
     spans_omitted: int = Field(
         default=0, ge=0, description=f"Later spans left out to keep the event bounded ({MAX_DEFICIT_SPANS} at most)"
     )
     missing_learner_weeks: int = Field(ge=1, description="Learners missing per week, summed over every span")
-    message: str = Field(max_length=1000, description="A sentence a coordinator understands")
+    message: Sentence = Field(description="A sentence a coordinator understands")
     plan_version: int = Field(ge=1)
 
 
@@ -214,11 +229,11 @@ class SeatDeficitDetected(Envelope):
 class SeatDeficitResolvedData(Contract):
     deficit_id: Id
     firm_id: Id
-    firm_name: str = Field(max_length=200)
+    firm_name: Name
     module_id: Id
-    module_name: str = Field(max_length=200)
+    module_name: Name
     plan_version: int = Field(ge=1)
-    message: str = Field(default="", max_length=1000)
+    message: Sentence = ""
 
 
 class SeatDeficitResolved(Envelope):
@@ -229,23 +244,55 @@ class SeatDeficitResolved(Envelope):
     data: SeatDeficitResolvedData
 
 
+MAX_ORIGINAL_BYTES = 4096
+"""Most bytes of the rejected record a rejection carries: enough to see what was sent, small enough to publish."""
+
+MAX_REJECTION_ERRORS = 20
+MAX_ERROR_LENGTH = 300
+MAX_REASON_LENGTH = 1000
+
+
 class EventRejectedData(Contract):
-    """An input that was not applied, with the original bytes and a reason a person can act on."""
+    """An input that was not applied: where it was, its first bytes with the size and hash of all of them, and a
+    reason a person can act on. Bounded, so that a rejection is always small enough to publish.
+    """
 
     # The original text must arrive exactly as it was sent, surrounding white space included.
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+    model_config = ConfigDict(str_strip_whitespace=False)
 
-    service: str = Field(description="Which consumer rejected it")
-    topic: str
+    service: Label = Field(description="Which consumer rejected it")
+    topic: str = Field(max_length=255)
     partition: int
     offset: int
-    key: str | None = None
-    original_event_id: str | None = None
-    original_type: str | None = None
-    original_text: str | None = Field(default=None, description="The original bytes, if they are UTF-8")
-    original_base64: str = Field(description="The original bytes, base64")
-    reason: str = Field(description="What is wrong and what to do about it")
-    errors: list[str] = Field(default_factory=list, description="Each validation error: where and what")
+    key: Annotated[str, shortened(128)] | None = Field(default=None, max_length=128)
+    original_event_id: Annotated[str, shortened(128)] | None = Field(default=None, max_length=128)
+    original_type: Annotated[str, shortened(64)] | None = Field(default=None, max_length=64)
+    original_text: str | None = Field(
+        default=None,
+        max_length=MAX_ORIGINAL_BYTES,
+        description=f"The original bytes as text, if they are UTF-8 (the first {MAX_ORIGINAL_BYTES} bytes at most)",
+    )
+    original_base64: str = Field(
+        max_length=(MAX_ORIGINAL_BYTES + 2) // 3 * 4,
+        description=f"The original bytes, base64 (the first {MAX_ORIGINAL_BYTES} at most)",
+    )
+    # Added within version 1: optional, so rejections published before them still read.
+    original_size: int | None = Field(default=None, ge=0, description="Bytes of the whole original record")
+    original_sha256: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{64}$", max_length=64, description="SHA-256 of the whole original record"
+    )
+    original_truncated: bool = Field(default=False, description="True when only the first bytes are carried")
+    reason: Annotated[str, shortened(MAX_REASON_LENGTH)] = Field(
+        max_length=MAX_REASON_LENGTH, description="What is wrong and what to do about it"
+    )
+    errors: Annotated[
+        list[Annotated[str, shortened(MAX_ERROR_LENGTH), Field(max_length=MAX_ERROR_LENGTH)]],
+        shortened_list(MAX_REJECTION_ERRORS),
+    ] = Field(
+        default_factory=list,
+        max_length=MAX_REJECTION_ERRORS,
+        description=f"Each validation error: where and what (the first {MAX_REJECTION_ERRORS})",
+    )
 
 
 class EventRejected(Envelope):
@@ -269,15 +316,12 @@ class EventRejected(Envelope):
         event_type: str | None = None,
         network_id: str | None = None,
     ) -> EventRejected:
-        """The rejection of one consumed Kafka record: its bytes as text (when UTF-8) and as base64.
+        """The rejection of one consumed Kafka record: its first bytes as text (when UTF-8) and as base64.
 
         The subject is the network id when one is known, else the key when it could be one, else "unknown":
         junk may carry no usable id at all, and the rejection must still be publishable.
         """
-        try:
-            text: str | None = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            text = None
+        kept = raw[:MAX_ORIGINAL_BYTES]
         subject = network_id or (key if key is not None and _ID.fullmatch(key) else None) or "unknown"
         return cls(
             source=f"verbund-{service}",
@@ -290,12 +334,25 @@ class EventRejected(Envelope):
                 key=key,
                 original_event_id=event_id,
                 original_type=event_type,
-                original_text=text,
-                original_base64=base64.b64encode(raw).decode("ascii"),
+                original_text=_text_of(kept, truncated=len(raw) > len(kept)),
+                original_base64=base64.b64encode(kept).decode("ascii"),
+                original_size=len(raw),
+                original_sha256=hashlib.sha256(raw).hexdigest(),
+                original_truncated=len(raw) > len(kept),
                 reason=reason,
                 errors=list(errors),
             ),
         )
+
+
+def _text_of(kept: bytes, *, truncated: bool) -> str | None:
+    """The bytes as text if they are UTF-8; a cut through the last character is forgiven when they were cut."""
+    try:
+        return kept.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if truncated and exc.start >= len(kept) - 3 and exc.reason == "unexpected end of data":
+            return kept[: exc.start].decode("utf-8")
+        return None
 
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
-from pydantic import BeforeValidator, Field, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, WithJsonSchema
+
+MAX_WEEK_LENGTH = 10
+"""Characters of the longest way to write a week: a date such as 2027-03-08."""
 
 _WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 
@@ -61,6 +66,12 @@ def _coerce_week(value: Any) -> Any:
     if isinstance(value, dt.date):
         return week_of(value)
     if isinstance(value, str):
+        if len(value) > MAX_WEEK_LENGTH:
+            # Checked before parsing: the reason must not echo whatever a sender put here.
+            raise ValueError(
+                f"a week is written in at most {MAX_WEEK_LENGTH} characters, e.g. 2027-W10 or 2027-03-08 "
+                f"(got {len(value)})"
+            )
         text = value.strip()
         if len(text) == 10 and text[4] == "-" and text[7] == "-":
             try:
@@ -72,13 +83,82 @@ def _coerce_week(value: Any) -> Any:
     return value
 
 
+class _WeekField:
+    """Marks a field as an ISO week, so the weeks of any contract can be found (see `weeks_named`)."""
+
+
+_WEEK = _WeekField()
+
+_WEEK_DESCRIPTION = "ISO week, e.g. 2027-W10 (a date such as 2027-03-08 is accepted and turned into its week)"
+
 IsoWeek = Annotated[
     str,
+    _WEEK,
     BeforeValidator(_coerce_week),
     PlainSerializer(lambda v: v, return_type=str),
-    Field(
-        pattern=r"^\d{4}-W\d{2}$",
-        description="ISO week, e.g. 2027-W10 (a date such as 2027-03-08 is accepted and turned into its week)",
-        examples=["2027-W10"],
+    Field(max_length=MAX_WEEK_LENGTH, description=_WEEK_DESCRIPTION, examples=["2027-W10"]),
+    # What a sender may write (a week or a date), not only the week it becomes.
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 8,
+            "maxLength": MAX_WEEK_LENGTH,
+            "pattern": r"^\d{4}-(W\d{2}|\d{2}-\d{2})$",
+            "description": _WEEK_DESCRIPTION,
+            "examples": ["2027-W10"],
+        }
     ),
 ]
+
+
+@dataclass(frozen=True)
+class WeekHorizon:
+    """The weeks an event may name: a span around today, so a typo such as 1900-W01 or 9999-W52 is refused."""
+
+    first: str
+    last: str
+
+    @classmethod
+    def around(cls, today: dt.date, years_back: int, years_ahead: int) -> WeekHorizon:
+        """From the week `years_back` years before `today` through the week `years_ahead` years after it."""
+        return cls(
+            week_of(_years_from(today, -years_back)),
+            week_of(_years_from(today, years_ahead)),
+        )
+
+    def holds(self, week: str) -> bool:
+        return week_monday(self.first) <= week_monday(week) <= week_monday(self.last)
+
+
+def _years_from(day: dt.date, years: int) -> dt.date:
+    year = min(max(day.year + years, dt.MINYEAR), dt.MAXYEAR)
+    return day.replace(year=year, day=28) if day.month == 2 and day.day == 29 else day.replace(year=year)
+
+
+def weeks_named(value: Any, path: str = "data") -> Iterator[tuple[str, str]]:
+    """Every ISO week a contract value names, with its field path (e.g. data.unavailable.0.first_week)."""
+    if isinstance(value, BaseModel):
+        for name, info in type(value).model_fields.items():
+            field_value = getattr(value, name)
+            if _is_week_field(info.annotation, info.metadata) and isinstance(field_value, str):
+                yield f"{path}.{name}", field_value
+            else:
+                yield from weeks_named(field_value, f"{path}.{name}")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from weeks_named(item, f"{path}.{index}")
+
+
+def _is_week_field(annotation: Any, metadata: list[Any]) -> bool:
+    if any(m is _WEEK for m in metadata):
+        return True
+    return any(a is _WEEK or _is_week_field(a, []) for a in get_args(annotation))
+
+
+def weeks_outside(event: BaseModel, horizon: WeekHorizon) -> list[str]:
+    """One line per week of `event` outside `horizon`: the field, the week and the weeks allowed."""
+    return [
+        f"{path}: {week} is outside the weeks this network plans, {horizon.first} to {horizon.last}"
+        for path, week in weeks_named(getattr(event, "data", None))
+        if not horizon.holds(week)
+    ]
