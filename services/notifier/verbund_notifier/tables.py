@@ -150,3 +150,14 @@ class NetworkRecord(NotifierTable, table=True):
 
     network_id: str = Field(primary_key=True, max_length=128)
     name: str = Field(max_length=200)
+
+
+class CatalogName(NotifierTable, table=True):
+    """The name of a module or requirement group, from the network's curricula: messages show it, not the id."""
+
+    __tablename__ = "catalog_names"
+
+    network_id: str = Field(primary_key=True, max_length=128)
+    kind: str = Field(primary_key=True, max_length=16)  # module | group
+    item_id: str = Field(primary_key=True, max_length=128)
+    name: str = Field(max_length=200)
