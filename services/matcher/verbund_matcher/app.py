@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from verbund_schemas import AssignmentEvent, EventRejected, InboundEvent, ShortfallEvent, topic
 
 from .ops import metrics
-from .service.ingest import Record, handle_batch
+from .service.ingest import InboundLimits, Record, handle_batch
 from .service.replan import PlannerSettings
 from .settings import MatcherSettings
 from .store.database import create_engine, session_factory
@@ -81,6 +81,15 @@ class Runtime:
             solve_max_learners=s.replan_solve_max_learners,
         )
 
+    @property
+    def limits(self) -> InboundLimits:
+        s = self.settings
+        return InboundLimits(
+            max_event_bytes=s.max_event_bytes,
+            week_horizon_years_back=s.week_horizon_years_back,
+            week_horizon_years_ahead=s.week_horizon_years_ahead,
+        )
+
 
 async def _raw_values(msg: KafkaMessage) -> list[bytes]:
     """Decoder: hand the handler the records' bytes untouched (decoding is the service's job)."""
@@ -114,7 +123,12 @@ def inbound_router(runtime: Runtime) -> KafkaRouter:
         records = [Record(r.topic, r.partition, r.offset, r.key, r.value) for r in _records_of(message)]
         try:
             outcome = await handle_batch(
-                runtime.sessions, records, today=runtime.today, planner=runtime.planner, cache=runtime.cache
+                runtime.sessions,
+                records,
+                today=runtime.today,
+                planner=runtime.planner,
+                cache=runtime.cache,
+                limits=runtime.limits,
             )
         except Exception:
             metrics.BATCH_RETRIES.inc()

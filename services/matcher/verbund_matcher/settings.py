@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from verbund_schemas import DEFAULT_MAX_EVENT_BYTES
 
 
 class MatcherSettings(BaseSettings):
@@ -24,6 +25,27 @@ class MatcherSettings(BaseSettings):
     )
     group_id: str = Field(default="verbund-matcher", description="Kafka consumer group of the matcher replicas")
     client_id: str = Field(default="verbund-matcher", description="Kafka client id (shows up in broker logs)")
+    max_event_bytes: int = Field(
+        default=DEFAULT_MAX_EVENT_BYTES,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="Largest Kafka record value read as an event, in bytes; a larger one is rejected unread "
+        "(the matcher publishes one small EventRejected, the notifier counts and skips it)",
+    )
+    week_horizon_years_back: int = Field(
+        default=5,
+        ge=0,
+        le=50,
+        description="An inbound event may name weeks from this many years before today (a network's "
+        "NetworkConfigured may say otherwise); an earlier week is rejected",
+    )
+    week_horizon_years_ahead: int = Field(
+        default=10,
+        ge=1,
+        le=50,
+        description="An inbound event may name weeks up to this many years after today (a network's "
+        "NetworkConfigured may say otherwise); a later week is rejected",
+    )
     batch_max_records: int = Field(default=500, ge=1, description="Most inbound records handled in one batch")
     batch_timeout_ms: int = Field(default=200, ge=1, description="How long a batch waits to fill up")
     replan_time_limit: float = Field(

@@ -115,6 +115,7 @@ class ForcedNetwork:
         return {
             "type": kind,
             "id": f"{self.network_id}-{self._n:06d}",
+            "time": "2030-11-04T08:00:00Z",
             "source": "test-firm-system",
             "subject": self.network_id,
             "data": data,

@@ -13,12 +13,23 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from verbund_schemas import INBOUND_TYPES, Envelope, EventRejected, InvalidEvent, decode_event
+from verbund_schemas import (
+    DEFAULT_MAX_EVENT_BYTES,
+    INBOUND_TYPES,
+    Envelope,
+    EventRejected,
+    InvalidEvent,
+    NetworkConfiguredData,
+    WeekHorizon,
+    check_size,
+    decode_event,
+    weeks_outside,
+)
 
 from ..domain.network import Change, Rejection
 from ..ops import metrics
 from ..store.networks import LoadedNetwork, NetworkCache, bump_version, load_locked, lock_networks, save_network
-from ..store.tables import InboxRow, table_of
+from ..store.tables import UNSCOPED, InboxRow, table_of
 from .outbox import enqueue
 from .replan import PlannerSettings, Publication, replan
 
@@ -48,6 +59,25 @@ class Record:
         return f"kafka:{self.topic}:{self.partition}:{self.offset}"
 
 
+@dataclass(frozen=True)
+class InboundLimits:
+    """What an inbound record may be: its size before it is read, and the weeks its event may name."""
+
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
+    week_horizon_years_back: int = 5
+    week_horizon_years_ahead: int = 10
+
+    def horizon(self, today: dt.date, config: NetworkConfiguredData | None) -> WeekHorizon:
+        """The network's own horizon where its NetworkConfigured states one, else the service's."""
+        back = config.week_horizon_years_back if config is not None else None
+        ahead = config.week_horizon_years_ahead if config is not None else None
+        return WeekHorizon.around(
+            today,
+            years_back=self.week_horizon_years_back if back is None else back,
+            years_ahead=self.week_horizon_years_ahead if ahead is None else ahead,
+        )
+
+
 @dataclass
 class BatchOutcome:
     applied: int = 0
@@ -63,11 +93,27 @@ class _Decoded:
     message_id: str
     event: Envelope | None = None
     problem: InvalidEvent | None = None
+    cause: str = "invalid"
+
+    @property
+    def applied_key(self) -> tuple[str, str] | None:
+        """The inbox key of the event once applied: an id is unique within its network only."""
+        return (self.event.subject, self.event.id) if self.event is not None else None
+
+    @property
+    def rejected_key(self) -> tuple[str, str]:
+        return (UNSCOPED, self.record.fallback_id)
 
 
-def _decode(record: Record) -> _Decoded:
+def _decode(record: Record, max_event_bytes: int) -> _Decoded:
+    raw = record.value or b""
     try:
-        event = decode_event(record.value or b"", INBOUND_TYPES)
+        # Before anything reads it: a record too large is rejected by its size alone.
+        check_size(raw, max_event_bytes)
+    except InvalidEvent as exc:
+        return _Decoded(record, record.fallback_id, problem=exc, cause="too_large")
+    try:
+        event = decode_event(raw, INBOUND_TYPES)
     except InvalidEvent as exc:
         return _Decoded(record, record.fallback_id, problem=exc)
     return _Decoded(record, event.id, event=event)
@@ -104,15 +150,16 @@ async def handle_batch(
     today: Callable[[], dt.date],
     planner: PlannerSettings,
     cache: NetworkCache | None = None,
+    limits: InboundLimits = InboundLimits(),
 ) -> BatchOutcome:
     """Apply `records` in order and replan each touched network once, all in one transaction.
 
     Raises (and rolls back everything) on database errors and on StaleNetwork; the caller then
     rewinds the consumer so the whole batch is read again; the inbox makes that harmless.
     """
-    decoded = [_decode(r) for r in records]
+    decoded = [_decode(r, limits.max_event_bytes) for r in records]
     try:
-        outcome, loaded = await _apply(sessions, decoded, today=today, planner=planner, cache=cache)
+        outcome, loaded = await _apply(sessions, decoded, today=today, planner=planner, cache=cache, limits=limits)
     except BaseException:
         if cache is not None:
             cache.forget()  # cached states may hold changes of the rolled-back transaction
@@ -137,27 +184,32 @@ async def _apply(
     today: Callable[[], dt.date],
     planner: PlannerSettings,
     cache: NetworkCache | None,
+    limits: InboundLimits,
 ) -> tuple[BatchOutcome, list[LoadedNetwork]]:
     outcome = BatchOutcome()
+    day = today()
     async with sessions() as session, session.begin():
-        # Applied events are remembered by event id (a producer's retry is a duplicate wherever it lands);
-        # rejected ones by their position, so a corrected event sent again under the same id still applies.
+        # Applied events are remembered by network and event id (a producer's retry is a duplicate wherever it
+        # lands; the same id in another network is another event); rejected ones by their position, so a
+        # corrected event sent again under the same id still applies.
         ids = list({d.message_id for d in decoded} | {d.record.fallback_id for d in decoded})
-        seen: set[str] = set()
+        seen: set[tuple[str, str]] = set()
         for chunk_start in range(0, len(ids), 500):
             chunk = ids[chunk_start : chunk_start + 500]
-            seen.update(
-                (await session.exec(select(InboxRow.message_id).where(col(InboxRow.message_id).in_(chunk)))).all()
+            found = await session.exec(
+                select(InboxRow.network_id, InboxRow.message_id).where(col(InboxRow.message_id).in_(chunk))
             )
+            seen.update((network_id, message_id) for network_id, message_id in found.all())
+
+        def handled(d: _Decoded) -> bool:
+            return d.applied_key in seen or d.rejected_key in seen
+
         # Lock the networks in a fixed order so two processes never wait on each other crosswise.
         touched = sorted(
             {
                 d.event.subject
                 for d in decoded
-                if d.event is not None
-                and d.message_id not in seen
-                and d.record.fallback_id not in seen
-                and d.record.key_text == d.event.subject
+                if d.event is not None and not handled(d) and d.record.key_text == d.event.subject
             }
         )
         networks: dict[str, LoadedNetwork] = {}
@@ -168,15 +220,14 @@ async def _apply(
         handled_at = dt.datetime.now(dt.UTC)
 
         for d in decoded:
-            if d.message_id in seen or d.record.fallback_id in seen:
+            if handled(d):
                 outcome.duplicates += 1
                 continue
             key = d.record.key_text
-            owner: str | None = d.event.subject if d.event is not None else _usable_network_id(key)
             rejected: EventRejected | None = None
             if d.problem is not None:
                 rejected = _rejection(d, d.problem.reason, d.problem.errors, _usable_network_id(key))
-                outcome.causes.append("invalid")
+                outcome.causes.append(d.cause)
             elif d.event is not None and key != d.event.subject:
                 rejected = _rejection(
                     d,
@@ -187,22 +238,37 @@ async def _apply(
                 )
                 outcome.causes.append("key_mismatch")
             elif d.event is not None:
-                try:
-                    changes[d.event.subject].append(networks[d.event.subject].state.apply(d.event))
-                except Rejection as exc:
-                    rejected = _rejection(d, exc.reason, [], d.event.subject)
-                    outcome.causes.append("inconsistent")
+                state = networks[d.event.subject].state
+                horizon = limits.horizon(day, state.config)
+                outside = weeks_outside(d.event, horizon)
+                if outside:
+                    rejected = _rejection(
+                        d,
+                        f"{d.event.type} names weeks outside {horizon.first} to {horizon.last}, the weeks network "
+                        f"{d.event.subject!r} accepts around today; check the year, or widen the horizon with "
+                        "week_horizon_years_back / week_horizon_years_ahead in its NetworkConfigured",
+                        outside,
+                        d.event.subject,
+                    )
+                    outcome.causes.append("implausible_week")
+                else:
+                    try:
+                        changes[d.event.subject].append(state.apply(d.event))
+                    except Rejection as exc:
+                        rejected = _rejection(d, exc.reason, [], d.event.subject)
+                        outcome.causes.append("inconsistent")
             if rejected is not None:
                 enqueue(session, rejected, "rejected")
                 outcome.rejected += 1
             else:
                 outcome.applied += 1
-            inbox_id = d.record.fallback_id if rejected else d.message_id
-            seen.add(inbox_id)
+            inbox_key = d.rejected_key if rejected is not None or d.applied_key is None else d.applied_key
+            seen.add(inbox_key)
+            network_id, inbox_id = inbox_key
             inbox.append(
                 {
                     "message_id": inbox_id,
-                    "network_id": owner,
+                    "network_id": network_id,
                     "topic": d.record.topic,
                     "partition": d.record.partition,
                     "offset": d.record.offset,
@@ -214,7 +280,6 @@ async def _apply(
             # One statement for the batch: an ORM object per record cost more than planning it.
             await (await session.connection()).execute(insert(table_of(InboxRow)), inbox)
 
-        day = today()
         for network_id, loaded in networks.items():
             # One version bump per network and batch: the replan's, or else one here.
             read_version = loaded.read_version

@@ -121,18 +121,24 @@ class PublishedDeficitRow(SQLModel, table=True):
 class InboxRow(SQLModel, table=True):
     """An inbound record already handled (applied or rejected); written in the transaction that handled it.
 
-    `message_id` is the event id, or `kafka:<topic>:<partition>:<offset>` for bytes that carry none.
+    An applied event is remembered as (event id, network id): an id is unique within its network only, so the
+    same id in another network is another event. A rejected record is remembered by its Kafka position
+    (`kafka:<topic>:<partition>:<offset>`) under the network id '' (`UNSCOPED`), as no other record shares it.
     """
 
     __tablename__ = "inbox"
 
     message_id: str = Field(primary_key=True, max_length=300)
-    network_id: str | None = Field(default=None, max_length=128)
+    network_id: str = Field(default="", primary_key=True, max_length=128)
     topic: str = Field(max_length=255)
     partition: int
     offset: int = Field(sa_column=Column(BigInteger, nullable=False))
     outcome: str = Field(max_length=16)
     handled_at: dt.datetime = Field(default_factory=_now, sa_column=Column(DateTime(timezone=True)))
+
+
+UNSCOPED = ""
+"""The inbox's network id of records remembered by their Kafka position."""
 
 
 class OutboxRow(SQLModel, table=True):
