@@ -226,13 +226,13 @@ class Envelope(Contract):
     datacontenttype: str = Field(default="application/json", pattern=r"^application/json$", max_length=16)
     schemaversion: int = Field(default=SCHEMA_VERSION, ge=1, le=SCHEMA_VERSION)
 
+    @property
+    def network_id(self) -> str:
+        return self.subject
+
 
 class InboundEnvelope(Envelope):
     """An event only producers outside the services issue (inbound): id and time required in the model too."""
 
     id: EventId
     time: Timestamp = Field(description="When it happened, as the producer says")
-
-    @property
-    def network_id(self) -> str:
-        return self.subject
