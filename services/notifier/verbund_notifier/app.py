@@ -84,7 +84,12 @@ class NotifierApp:
 def build(settings: NotifierSettings | None = None, clock: Clock | None = None) -> NotifierApp:
     """Assemble broker, routers and notifier; nothing connects until the app (or a test broker) starts."""
     settings = settings or NotifierSettings()
-    broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id="verbund-notifier")
+    # FastStream's own messages go through the notifier's handlers (JSON lines when configured, no colours).
+    broker = KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id="verbund-notifier",
+        logger=logging.getLogger("verbund_notifier.broker"),
+    )
 
     notifications = broker.publisher(
         topic("notifications"),
@@ -178,6 +183,7 @@ def build(settings: NotifierSettings | None = None, clock: Clock | None = None) 
 
     app = FastStream(
         broker,
+        logger=logging.getLogger("verbund_notifier.app"),
         specification=AsyncAPI(
             broker,
             title="Verbund notifier",

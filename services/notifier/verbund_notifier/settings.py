@@ -120,6 +120,8 @@ class NotifierSettings(BaseSettings):
         default=8082, ge=0, le=65535, description="Port of /healthz, /readyz and /metrics (0: off)"
     )
     health_host: str = Field(default="127.0.0.1", description="Address the health endpoint binds to")
+    log_json: bool = Field(default=True, description="Structured JSON logs on stderr")
+    log_level: str = Field(default="INFO", description="Python log level")
 
     @field_validator("reminder_days")
     @classmethod
