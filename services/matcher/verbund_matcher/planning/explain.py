@@ -400,24 +400,6 @@ def _deficits(table: SeatTable, used: Mapping[tuple[str, str], Mapping[int, int]
     return tuple(deficits)
 
 
-def describe_deficits(problem: Problem, deficits: Sequence[SeatDeficit]) -> list[str]:
-    """One sentence per (firm, module) with unfilled minimum seats, weeks grouped into ranges."""
-    runs: dict[tuple[str, str], list[SeatDeficit]] = {}
-    for d in deficits:
-        runs.setdefault((d.firm_id, d.module_id), []).append(d)
-    lines: list[str] = []
-    for (firm, module), items in sorted(runs.items()):
-        items.sort(key=lambda d: d.week)
-        worst = max(d.required - d.assigned for d in items)
-        lines.append(
-            f"{_firm_name(problem, firm)} needs at least {items[0].required} learner(s) for "
-            f"{_module_name(problem, module)} in {span_label(problem.origin, items[0].week, items[-1].week)}, "
-            f"but only {min(d.assigned for d in items)} can be placed there; up to {worst} more learner(s) "
-            "or a lower minimum would let the offer run."
-        )
-    return lines
-
-
 class _Holders:
     """Who holds each firm x module x week, and their names: worked out (per firm x module) only when an
     explanation asks, so explaining a few learners does not scan the whole network."""
