@@ -14,7 +14,6 @@ from pydantic import TypeAdapter, WithJsonSchema
 from verbund_schemas import (
     AssignmentEvent,
     Envelope,
-    EventRejected,
     InboundEvent,
     NotificationEvent,
     ShortfallEvent,
@@ -78,7 +77,6 @@ class NotifierApp:
     broker: KafkaBroker
     notifier: Notifier
     log_publisher: Any
-    rejected_publisher: Any
 
 
 def build(settings: NotifierSettings | None = None, clock: Clock | None = None) -> NotifierApp:
@@ -97,12 +95,6 @@ def build(settings: NotifierSettings | None = None, clock: Clock | None = None) 
         description="Delivery log: NotificationDelivered or NotificationFailed per message (key: network id).",
         schema=Annotated[Any, WithJsonSchema(_inline_schema(NotificationEvent))],
     )
-    rejected = broker.publisher(
-        topic("rejected"),
-        title="notifier:rejected",
-        description="Consumed messages that are not valid events, with original bytes and reason.",
-        schema=EventRejected,
-    )
 
     async def publish(event: Envelope, publisher: Any) -> None:
         await publisher.publish(encode_event(event), key=event.subject.encode("utf-8"))
@@ -110,10 +102,9 @@ def build(settings: NotifierSettings | None = None, clock: Clock | None = None) 
     async def publish_log(event: Envelope) -> None:
         await publish(event, notifications)
 
-    async def publish_rejected(event: EventRejected) -> None:
-        await publish(event, rejected)
-
-    notifier = Notifier(settings, publish_log, publish_rejected, clock=clock)
+    # Messages it cannot read are counted and skipped, not published: the matcher, which owns the inbound topic,
+    # publishes the one rejection of an inbound record (docs/matcher.md, "Rejected input").
+    notifier = Notifier(settings, publish_log, clock=clock)
     service = notifier.service
     group = settings.notifier_group_id
 
@@ -195,9 +186,7 @@ def build(settings: NotifierSettings | None = None, clock: Clock | None = None) 
         on_shutdown=[notifier.stop_worker],
         after_shutdown=[notifier.close],
     )
-    return NotifierApp(
-        app=app, broker=broker, notifier=notifier, log_publisher=notifications, rejected_publisher=rejected
-    )
+    return NotifierApp(app=app, broker=broker, notifier=notifier, log_publisher=notifications)
 
 
 def asyncapi(settings: NotifierSettings | None = None) -> dict[str, Any]:

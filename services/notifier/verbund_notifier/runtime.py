@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy import text
-from verbund_schemas import Envelope, EventRejected
+from verbund_schemas import Envelope
 
 from .channels import Channel, EmailChannel, WebhookChannel
 from .clock import Clock
@@ -29,7 +29,6 @@ class Notifier:
         self,
         settings: NotifierSettings,
         publish_log: Publish,
-        publish_rejected: Callable[[EventRejected], Awaitable[None]],
         clock: Clock | None = None,
         channels: dict[str, Channel] | None = None,
     ) -> None:
@@ -49,12 +48,12 @@ class Notifier:
             self.sessions,
             Composer(Renderer(), settings.smtp_from, settings.default_language),
             self.clock,
-            publish_rejected,
             reminders=self.scheduling,
             on_queued=self.worker.wake,
             digest_weeks_ahead=settings.digest_weeks_ahead,
             directory_wait_seconds=settings.directory_wait_seconds,
             timezone=settings.timezone,
+            max_event_bytes=settings.max_event_bytes,
         )
         self._worker_task: asyncio.Task[None] | None = None
         # Set by the app once it has a broker: None when every Kafka subscriber is consuming and the cluster

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -14,12 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 from verbund_schemas import (
+    DEFAULT_MAX_EVENT_BYTES,
     INBOUND_TYPES,
     AssignmentCancelled,
     AssignmentChanged,
     AssignmentMade,
     Envelope,
-    EventRejected,
     InvalidEvent,
     PlanPublished,
     SeatDeficitDetected,
@@ -42,7 +43,13 @@ log = logging.getLogger(__name__)
 
 SERVICE = "notifier"
 _DIRECTORY_POLL = 0.2
-REJECTED = Counter("verbund_notifier_rejected_total", "Consumed messages that were not valid events", ["topic"])
+# Counted and skipped, not published: the rejection of an inbound record is the matcher's (it owns that topic),
+# and the assignments and shortfalls topics carry only what the matcher wrote.
+REJECTED = Counter(
+    "verbund_notifier_rejected_total",
+    "Consumed messages skipped because they are not events the notifier can read",
+    ["topic", "cause"],
+)
 APPLIED = Counter("verbund_notifier_events_total", "Events applied", ["type"])
 
 ASSIGNMENT_TYPES: tuple[type[Envelope], ...] = (AssignmentMade, AssignmentChanged, AssignmentCancelled, PlanPublished)
@@ -88,42 +95,24 @@ class NoReminders:
         pass
 
 
-PublishRejected = Callable[[EventRejected], Awaitable[None]]
-
-
-def rejection(raw: bytes, origin: Origin, error: InvalidEvent) -> EventRejected:
-    return EventRejected.of_record(
-        service=SERVICE,
-        topic=origin.topic,
-        partition=origin.partition,
-        offset=origin.offset,
-        key=origin.key,
-        raw=raw,
-        reason=error.reason,
-        errors=error.errors,
-        event_id=error.event_id,
-        event_type=error.event_type,
-    )
-
-
 class NotifierService:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         composer: Composer,
         clock: Clock,
-        publish_rejected: PublishRejected,
         reminders: Reminders | None = None,
         on_queued: Callable[[], None] | None = None,
         digest_weeks_ahead: int = 4,
         directory_wait_seconds: float = 0.0,
         timezone: dt.tzinfo = dt.UTC,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
     ) -> None:
         self._sessions = sessions
+        self._max_event_bytes = max_event_bytes
         self._timezone = timezone
         self._composer = composer
         self._clock = clock
-        self._publish_rejected = publish_rejected
         self.reminders: Reminders = reminders or NoReminders()
         self._on_queued = on_queued or (lambda: None)
         self._weeks_ahead = digest_weeks_ahead
@@ -132,21 +121,38 @@ class NotifierService:
     # ------------------------------------------------------------ consumed messages
 
     async def handle(self, family: str, raw: bytes, origin: Origin) -> bool:
-        """Decode and apply one message of a topic family; False if it was rejected or ignored."""
+        """Decode and apply one message of a topic family; False if it was skipped or ignored.
+
+        A message the notifier cannot read is counted, logged by its position and ids, and skipped: never
+        published as a rejection (the matcher rejects inbound records, once), never retried (it will not change).
+        """
         try:
-            event = decode_event(raw, FAMILIES[family])
+            event = decode_event(raw, FAMILIES[family], max_bytes=self._max_event_bytes)
         except InvalidEvent as exc:
             if family == "inbound" and exc.event_type is not None and exc.event_type not in DIRECTORY_EVENTS:
                 return False  # an inbound type the notifier does not read; the matcher judges it
-            REJECTED.labels(origin.topic).inc()
-            log.warning("rejected message %s[%d]@%d: %s", origin.topic, origin.partition, origin.offset, exc)
-            await self._publish_rejected(rejection(raw, origin, exc))
+            self._skip(origin, exc, too_large=len(raw) > self._max_event_bytes)
             return False
         if family == "inbound" and event.type not in DIRECTORY_EVENTS:
             return False
         if family != "inbound":
             await self._wait_for_directory(event)
         return await self.apply(event)
+
+    def _skip(self, origin: Origin, problem: InvalidEvent, *, too_large: bool) -> None:
+        cause = "too_large" if too_large else "invalid"
+        REJECTED.labels(origin.topic, cause).inc()
+        # Ids and position only: the reason may quote parts of the message, and no log line carries a payload.
+        log.warning(
+            "skipped a message the notifier cannot read (%s) at %s[%d]@%d, key %s, type %s, id %s",
+            cause,
+            origin.topic,
+            origin.partition,
+            origin.offset,
+            _id_or_none(origin.key),
+            _id_or_none(problem.event_type),
+            _id_or_none(problem.event_id),
+        )
 
     async def _wait_for_directory(self, event: Envelope) -> None:
         """Give the inbound consumer time to register whom this event concerns.
@@ -187,7 +193,8 @@ class NotifierService:
         now = self._clock.now()
         after: list[Callable[[], None]] = []
         async with self._sessions.begin() as session:
-            if await session.get(ProcessedEvent, event.id) is not None:
+            # An id is unique within its network only: the same id in another network is another event.
+            if await session.get(ProcessedEvent, (event.network_id, event.id)) is not None:
                 return False
             session.add(
                 ProcessedEvent(event_id=event.id, event_type=event.type, network_id=event.network_id, processed_at=now)
@@ -388,3 +395,11 @@ class NotifierService:
     async def networks(self) -> list[str]:
         async with self._sessions() as session:
             return list((await session.execute(select(col(NetworkRecord.network_id)))).scalars().all())
+
+
+_LOGGABLE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
+
+
+def _id_or_none(value: str | None) -> str | None:
+    """An id as a log line may show it: only when it looks like one, so junk is never echoed."""
+    return value if value is not None and _LOGGABLE_ID.fullmatch(value) else None

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from verbund_schemas import Language
+from verbund_schemas import DEFAULT_MAX_EVENT_BYTES, Language
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DIGEST_RE = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)\s+([01]?\d|2[0-3]):([0-5]\d)$")
@@ -36,6 +36,12 @@ class NotifierSettings(BaseSettings):
             "SQLAlchemy async URL of the notifier's own database (contacts, deliveries, jobs; "
             "on SQLite the jobs are kept in a sibling file NAME-jobs.db)"
         ),
+    )
+    max_event_bytes: int = Field(
+        default=DEFAULT_MAX_EVENT_BYTES,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="Largest Kafka record value read as an event, in bytes; a larger one is counted and skipped",
     )
     notifier_scheduler: bool = Field(
         default=True, description="Run reminders and digests here; exactly one replica may do it"

@@ -42,13 +42,16 @@ class Party(NotifierTable, table=True):
 
 
 class ProcessedEvent(NotifierTable, table=True):
-    """Inbox: ids of events already applied, written in the same transaction as their effects."""
+    """Inbox: ids of events already applied, per network, written in the same transaction as their effects.
+
+    An event id is unique within its network only, so the key is (network id, event id).
+    """
 
     __tablename__ = "processed_events"
 
+    network_id: str = Field(primary_key=True, max_length=128)
     event_id: str = Field(primary_key=True, max_length=128)
     event_type: str = Field(max_length=64)
-    network_id: str = Field(max_length=128)
     processed_at: dt.datetime
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from typing import Any
 
 from verbund_schemas import (
@@ -44,22 +46,30 @@ OTHER_EMAIL = "other@example.org"
 COORDINATOR_EMAIL = "coord@example.org"
 
 
+def stated() -> dict[str, Any]:
+    """What a firm's or coordinator's system states itself on every inbound event: its id and time."""
+    return {"id": str(uuid.uuid4()), "time": dt.datetime(2027, 1, 4, 8, 0, tzinfo=dt.UTC)}
+
+
 def network(coordinator: Contact | None = None) -> NetworkConfigured:
     contact = coordinator or Contact(name="Clara Koordinatorin", email=COORDINATOR_EMAIL)
     return NetworkConfigured(
-        subject=NETWORK, data=NetworkConfiguredData(name="Kunststoffverbund Süd", coordinators=[contact])
+        **stated(), subject=NETWORK, data=NetworkConfiguredData(name="Kunststoffverbund Süd", coordinators=[contact])
     )
 
 
 def network_of(*coordinators: Contact) -> NetworkConfigured:
     """The network with several coordinators, e.g. one per language or channel."""
     return NetworkConfigured(
-        subject=NETWORK, data=NetworkConfiguredData(name="Kunststoffverbund Süd", coordinators=list(coordinators))
+        **stated(),
+        subject=NETWORK,
+        data=NetworkConfiguredData(name="Kunststoffverbund Süd", coordinators=list(coordinators)),
     )
 
 
 def firm(firm_id: str, name: str, contact: Contact | None, city: str = "Augsburg") -> FirmRegistered:
     return FirmRegistered(
+        **stated(),
         subject=NETWORK,
         data=FirmData(
             firm_id=firm_id,
@@ -84,6 +94,7 @@ def other_firm() -> FirmRegistered:
 
 def learner(contact: Contact | None = None, learner_id: str = LEARNER, name: str = "Lena Berger") -> LearnerRegistered:
     return LearnerRegistered(
+        **stated(),
         subject=NETWORK,
         data=LearnerData(
             learner_id=learner_id,
@@ -98,7 +109,7 @@ def learner(contact: Contact | None = None, learner_id: str = LEARNER, name: str
 
 
 def withdrawn(learner_id: str = LEARNER) -> LearnerWithdrawn:
-    return LearnerWithdrawn(subject=NETWORK, data=LearnerWithdrawnData(learner_id=learner_id))
+    return LearnerWithdrawn(**stated(), subject=NETWORK, data=LearnerWithdrawnData(learner_id=learner_id))
 
 
 def directory() -> list[Any]:

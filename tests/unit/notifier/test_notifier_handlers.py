@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import notifier_factories as f
+import pytest
 from faststream import TestApp
 from faststream.kafka import TestKafkaBroker
 from notifier_harness import deliveries
+from prometheus_client import REGISTRY
 from verbund_notifier.app import NotifierApp, asyncapi, build
 from verbund_notifier.settings import NotifierSettings
 from verbund_notifier.tables import Party
@@ -62,35 +65,79 @@ async def test_redelivered_event_produces_no_second_message(running: NotifierApp
     assert len(await deliveries(running)) == 3
 
 
-async def test_invalid_message_is_published_as_rejected_with_original_bytes_and_reason(
-    running: NotifierApp,
+def skipped(topic_name: str, cause: str) -> float:
+    return REGISTRY.get_sample_value("verbund_notifier_rejected_total", {"topic": topic_name, "cause": cause}) or 0.0
+
+
+async def test_a_message_it_cannot_read_is_counted_logged_by_position_and_skipped_never_published(
+    running: NotifierApp, mail_sink: MailSink, caplog: pytest.LogCaptureFixture
 ) -> None:
-    raw = b'{"type": "AssignmentMade", "subject": "N-PLAST", "data": {"learner_id": ""}}'
-    await send(running, "assignments", raw)
-    await send(running, "assignments", b"\xff not json")
-    calls = [as_json(c.args[0]) for c in running.rejected_publisher.mock.call_args_list]
-    assert len(calls) == 2
-    first = calls[0]["data"]
-    assert first["service"] == "notifier"
-    assert first["original_text"] == raw.decode()
-    assert first["original_type"] == "AssignmentMade"
-    assert "does not match its contract" in first["reason"]
-    assert any(e.startswith("data.") for e in first["errors"])
-    assert "not UTF-8" in calls[1]["data"]["reason"]
+    for event in f.directory():
+        await send(running, "inbound", event)
+    secret = "geheim-" + "x" * 500
+    raw = json.dumps({"type": "AssignmentMade", "id": "a-1", "subject": f.NETWORK, "data": {"learner_id": secret}})
+    before = skipped(topic("assignments"), "invalid")
+    with caplog.at_level(logging.WARNING, logger="verbund_notifier"):
+        await send(running, "assignments", raw.encode())
+        await send(running, "assignments", b"\xff not json")
+    assert skipped(topic("assignments"), "invalid") == before + 2
+    # Only the notifications publisher exists: the matcher publishes the rejection of a record, once.
+    assert [p.topic for p in running.broker.publishers] == [topic("notifications")]
+    lines = [r.getMessage() for r in caplog.records if "cannot read" in r.getMessage()]
+    assert len(lines) == 2 and "id a-1" in lines[0] and f"key {f.NETWORK}" in lines[0]
+    assert not any("geheim" in r.getMessage() for r in caplog.records)
+    # The consumer goes on with the next message.
+    await send(running, "assignments", f.made())
+    assert len(await mail_sink.until(3)) == 3
 
 
-async def test_inbound_types_the_notifier_does_not_read_are_ignored_not_rejected(running: NotifierApp) -> None:
+async def test_a_message_above_the_size_limit_is_skipped_unread(running: NotifierApp, mail_sink: MailSink) -> None:
+    for event in f.directory():
+        await send(running, "inbound", event)
+    huge = json.loads(encode_event(f.learner(learner_id="L-HUGE")))
+    huge["data"]["contact"]["email"] = "x" * 900_000 + "@example.org"
+    before = skipped(topic("inbound"), "too_large")
+    await send(running, "inbound", json.dumps(huge).encode())
+    assert skipped(topic("inbound"), "too_large") == before + 1
+    await send(running, "assignments", f.made())
+    assert len(await mail_sink.until(3)) == 3
+
+
+async def test_an_event_with_fields_from_a_newer_matcher_is_processed(
+    running: NotifierApp, mail_sink: MailSink
+) -> None:
+    for event in f.directory():
+        await send(running, "inbound", event)
+    newer = json.loads(encode_event(f.made()))
+    newer["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    newer["data"]["room"] = "Halle 3"
+    await send(running, "assignments", json.dumps(newer).encode())
+    assert len(await mail_sink.until(3)) == 3
+
+
+async def test_the_same_event_id_in_two_networks_is_applied_in_both(running: NotifierApp) -> None:
+    first = f.network()
+    second = first.model_copy(update={"subject": "N-OTHER"})
+    assert first.id == second.id
+    await send(running, "inbound", first)
+    await send(running, "inbound", second)
+    assert set(await running.notifier.service.networks()) >= {f.NETWORK, "N-OTHER"}
+
+
+async def test_inbound_types_the_notifier_does_not_read_are_ignored_not_counted(running: NotifierApp) -> None:
     offer = CapacityOffered(
+        **f.stated(),
         subject=f.NETWORK,
         data=CapacityOfferedData(
             offer_id="O-1", firm_id=f.HOST, module_id="M-CNC", first_week="2027-W01", last_week="2027-W20", max_seats=2
         ),
     )
+    before = skipped(topic("inbound"), "invalid")
     await send(running, "inbound", offer)
     broken = json.loads(encode_event(offer))
     broken["data"]["max_seats"] = 0
     await send(running, "inbound", json.dumps(broken).encode())
-    assert running.rejected_publisher.mock.call_count == 0
+    assert skipped(topic("inbound"), "invalid") == before
 
 
 async def test_english_speaking_learner_gets_english_message_with_english_calendar_summary(
@@ -120,7 +167,7 @@ async def test_shortfall_tells_coordinator_reason_competitors_and_suggestion(
     assert "Plätze belegt" in str(message["Subject"])
     body = text_body(message)
     assert "L-002, L-003" in body
-    assert "1 Platz/Plätze für M-LASER bei F-HOST, 2027-W20 bis 2027-W24" in body
+    assert "1 Platz für M-LASER bei F-HOST, 2027-W20 bis 2027-W24" in body
 
 
 async def test_withdrawn_learner_is_kept_until_cancellation_is_sent_then_deleted(
@@ -158,7 +205,6 @@ def test_asyncapi_document_shows_the_event_contracts_of_every_topic(settings: No
         "notifier:shortfalls",
         "notifier:directory",
         "notifier:notifications",
-        "notifier:rejected",
     }
     schemas = json.dumps(document["components"])
     for event_type in (
