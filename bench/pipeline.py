@@ -45,7 +45,14 @@ ORIGIN = "2031-W01"
 
 
 def _event(network: str, kind: str, data: dict[str, Any]) -> dict[str, Any]:
-    return {"type": kind, "id": str(uuid.uuid4()), "source": "bench", "subject": network, "data": data}
+    return {
+        "type": kind,
+        "id": str(uuid.uuid4()),
+        "time": "2030-11-04T08:00:00Z",
+        "source": "bench",
+        "subject": network,
+        "data": data,
+    }
 
 
 def network_setup(network: str) -> list[dict[str, Any]]:

@@ -108,7 +108,12 @@ def run_one(
             victim = max(held, key=lambda o: (o in elsewhere, held[o]))
         state.apply(
             CapacityWithdrawn.model_validate(
-                {"subject": state.network_id, "data": {"offer_id": victim, "reason": "benchmark"}}
+                {
+                    "id": f"bench-withdraw-{victim}",
+                    "time": dt.datetime.now(dt.UTC),
+                    "subject": state.network_id,
+                    "data": {"offer_id": victim, "reason": "benchmark"},
+                }
             )
         )
         before = problem

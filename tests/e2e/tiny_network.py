@@ -21,7 +21,13 @@ def learner_email(network: str) -> str:
 
 
 def _event(network: str, kind: str, data: dict[str, Any]) -> dict[str, Any]:
-    return {"type": kind, "subject": network, "id": f"{network}-{kind}-{uuid.uuid4().hex[:6]}", "data": data}
+    return {
+        "type": kind,
+        "subject": network,
+        "id": f"{network}-{kind}-{uuid.uuid4().hex[:6]}",
+        "time": "2027-01-04T08:00:00Z",
+        "data": data,
+    }
 
 
 def setup_records(network: str) -> list[dict[str, Any]]:

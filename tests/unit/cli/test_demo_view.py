@@ -34,7 +34,7 @@ def _assignment(learner: str, module: str, firm: str, start: str, end: str, vers
 
 
 def _event(kind: str, data: dict[str, Any]) -> Any:
-    return load_event({"type": kind, "subject": NET, "data": data})
+    return load_event({"type": kind, "id": f"{kind}-1", "time": "2027-01-04T08:00:00Z", "subject": NET, "data": data})
 
 
 def _render(picture: Picture, messages: list[EmailMessage]) -> str:

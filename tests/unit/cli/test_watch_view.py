@@ -35,7 +35,7 @@ ASSIGNMENT = {
 
 
 def _load(kind: str, data: dict[str, object]) -> object:
-    return load_event({"type": kind, "subject": "kunststoff-west", "time": AT, "data": data})
+    return load_event({"type": kind, "id": f"{kind}-1", "subject": "kunststoff-west", "time": AT, "data": data})
 
 
 def test_assignment_made_line_names_learner_module_firm_weeks_and_dates() -> None:

@@ -13,7 +13,7 @@ NAMES = {"firm_id": "F-AC", "firm_name": "Kunststofftechnik Aachen", "module_id"
 
 
 def _row(kind: str, data: dict[str, Any]) -> Any:
-    row = row_for(load_event({"type": kind, "subject": "kunststoff-west", "time": AT, "data": data}))
+    row = row_for(load_event({"type": kind, "id": f"{kind}-1", "subject": "kunststoff-west", "time": AT, "data": data}))
     assert row is not None
     return row
 

@@ -29,7 +29,9 @@ class Events:
         self.network = network
 
     def _make(self, cls: type[Envelope], data: dict[str, Any], subject: str | None = None) -> Envelope:
-        return cls.model_validate({"subject": subject or self.network, "data": data})
+        self._count = getattr(self, "_count", 0) + 1
+        stated = {"id": f"{self.network}-{self._count}", "time": "2027-01-04T08:00:00Z"}
+        return cls.model_validate({**stated, "subject": subject or self.network, "data": data})
 
     def network_configured(self, **data: Any) -> Envelope:
         return self._make(NetworkConfigured, {"name": "Verbund Test"} | data)
