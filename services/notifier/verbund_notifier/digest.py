@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 from verbund_schemas import week_monday, week_of
 
-from .messages import spans_shown
+from .messages import shortfall_facts, spans_shown
+from .names import names_of
 from .tables import AssignmentRecord, NetworkRecord, OpenDeficit, OpenShortfall
 
 # A digest names a deficit's first few spans; the message that announced it lists them all.
@@ -69,6 +70,9 @@ async def digest_context(session: AsyncSession, network: str, today: dt.date, we
         .scalars()
         .all()
     )
+    names = await names_of(
+        session, network, modules=[s.module_id for s in shortfalls], groups=[s.group_id for s in shortfalls]
+    )
     return {
         "network_id": network,
         "network_name": record.name if record else network,
@@ -91,10 +95,14 @@ async def digest_context(session: AsyncSession, network: str, today: dt.date, we
         "shortfalls": [
             {
                 "shortfall_id": s.shortfall_id,
-                "learner_name": s.learner_name,
-                "what": s.module_id or s.group_id,
-                "reason": s.reason,
-                "message": s.message,
+                **shortfall_facts(
+                    names,
+                    learner_name=s.learner_name,
+                    group_id=s.group_id,
+                    module_id=s.module_id,
+                    missing=s.missing,
+                    reason=s.reason,
+                ),
             }
             for s in shortfalls
         ],

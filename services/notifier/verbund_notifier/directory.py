@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 from verbund_schemas import (
     Contact,
+    CurriculumPublished,
     Envelope,
     FirmData,
     FirmLeft,
@@ -23,16 +24,18 @@ from verbund_schemas import (
     NetworkConfigured,
 )
 
-from .tables import AssignmentRecord, Delivery, NetworkRecord, Party
+from .tables import AssignmentRecord, CatalogName, Delivery, NetworkRecord, Party
 
 LEARNER = "learner"
 FIRM = "firm"
 COORDINATOR = "coordinator"
 
-# The inbound event types the directory reads; the others are the matcher's business.
+# The inbound event types the directory reads; the others are the matcher's business. Curricula are read
+# for the names of modules and groups only.
 DIRECTORY_EVENTS = frozenset(
     {
         "NetworkConfigured",
+        "CurriculumPublished",
         "FirmRegistered",
         "FirmUpdated",
         "FirmLeft",
@@ -88,6 +91,20 @@ async def apply(session: AsyncSession, event: Envelope, now: dt.datetime) -> Non
         await _upsert(session, _learner_party(network, event.data))
     elif isinstance(event, LearnerWithdrawn):
         await _mark_left(session, network, LEARNER, event.data.learner_id, now)
+    elif isinstance(event, CurriculumPublished):
+        await _keep_names(session, network, event)
+
+
+async def _keep_names(session: AsyncSession, network: str, event: CurriculumPublished) -> None:
+    """Module and group names of a curriculum; ids are shared by the network's curricula, the latest name wins."""
+    names = {("module", m.module_id): m.name for m in event.data.modules}
+    names.update({("group", g.group_id): g.name for g in event.data.groups})
+    for (kind, item_id), name in names.items():
+        existing = await session.get(CatalogName, (network, kind, item_id))
+        if existing is None:
+            session.add(CatalogName(network_id=network, kind=kind, item_id=item_id, name=name))
+        else:
+            existing.name = name
 
 
 async def _configure_network(session: AsyncSession, network: str, event: NetworkConfigured) -> None:

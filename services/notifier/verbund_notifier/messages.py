@@ -22,31 +22,12 @@ from verbund_schemas import (
 )
 
 from .directory import recipient_id
-from .ics import PhaseEntry, phase_calendar
+from .ics import Attendee, PhaseEntry, attachment_name, phase_calendar, sender_domain
+from .names import Names
 from .outbox import Outgoing
+from .reasons import reason_label, reason_sentence
 from .rendering import Renderer
 from .tables import AssignmentRecord, OpenDeficit, OpenShortfall, Party
-
-_REASON_LABELS = {
-    Language.DE: {
-        "no_offer": "kein Angebot im Zeitraum",
-        "eligibility": "nicht zugelassen",
-        "availability": "nicht genug freie Wochen",
-        "precedence": "Voraussetzung nicht planbar",
-        "contention": "Plätze belegt",
-        "firm_limit": "Grenze je Betrieb erreicht",
-        "min_seats": "Mindestgruppe nicht erreicht",
-    },
-    Language.EN: {
-        "no_offer": "no offer in the window",
-        "eligibility": "not eligible",
-        "availability": "not enough available weeks",
-        "precedence": "prerequisite cannot be placed",
-        "contention": "seats taken",
-        "firm_limit": "per-firm limit reached",
-        "min_seats": "minimum group not reached",
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -69,11 +50,21 @@ def address_of(party: Party) -> str | None:
     return party.webhook_url if party.channel == "webhook" else party.email
 
 
+def attendee_of(party: Party | None, name: str | None = None) -> Attendee | None:
+    """A calendar attendee for someone with an email address (a webhook-only contact has none)."""
+    if party is None or not party.email:
+        return None
+    return Attendee(name=name or party.contact_name or party.name, email=party.email)
+
+
 class Composer:
-    def __init__(self, renderer: Renderer, organizer: str, default_language: Language) -> None:
+    def __init__(
+        self, renderer: Renderer, organizer: str, default_language: Language, *, uid_domain: str | None = None
+    ) -> None:
         self._renderer = renderer
         self._organizer = organizer
         self._default = default_language
+        self._uid_domain = uid_domain or sender_domain(organizer)
 
     def _message(
         self,
@@ -98,6 +89,7 @@ class Composer:
                 cancelled=cancelled,
                 language=language,
                 organizer=self._organizer,
+                uid_domain=self._uid_domain,
                 stamp=now or dt.datetime.now(dt.UTC),
             )
         return Outgoing(
@@ -114,7 +106,7 @@ class Composer:
             html=rendered.html,
             calendar=ics,
             calendar_method=None if ics is None else ("CANCEL" if cancelled else "REQUEST"),
-            calendar_name=None if ics is None else f"verbund-{calendar.assignment_id if calendar else ''}.ics",
+            calendar_name=None if calendar is None else attachment_name(calendar.module_name, calendar.start_date),
             details=_json_safe(context),
         )
 
@@ -154,6 +146,8 @@ class Composer:
             "plan_version": data.plan_version,
         }
         cancelled = change == "cancelled"
+        # The learner and the host's training contact attend the phase; both calendars hold the same entry.
+        attendees = tuple(a for a in (attendee_of(learner, data.learner_name), attendee_of(host)) if a is not None)
         entry = PhaseEntry(
             assignment_id=data.assignment_id,
             module_name=data.module_name,
@@ -163,6 +157,7 @@ class Composer:
             location=context["firm_address"],
             description=f"{data.learner_name}: {data.module_name} ({data.start_week} – {data.end_week})",
             sequence=record.sequence,
+            attendees=attendees,
         )
         out: list[Outgoing | None] = []
         if learner is not None:
@@ -199,6 +194,8 @@ class Composer:
                 location=previous_host.address,
                 description=entry.description,
                 sequence=record.sequence,
+                # RFC 5546: a CANCEL names the attendees it removes; the learner stays, at the new host.
+                attendees=tuple(a for a in (attendee_of(previous_host),) if a is not None),
             )
             out.append(
                 self._message(source, previous_host, "host_firm_assignment", "host_left", old, old_entry, True, now)
@@ -221,40 +218,67 @@ class Composer:
             out.append(self._message(source, home, "home_firm_assignment", f"home_{change}", context, None))
         return [m for m in out if m is not None]
 
-    def shortfall(self, event: ShortfallDetected, coordinators: list[Party]) -> list[Outgoing]:
+    def shortfall(self, event: ShortfallDetected, coordinators: list[Party], names: Names) -> list[Outgoing]:
+        """Tell the coordinators what a learner misses and why, in their language, with names instead of ids."""
         data = event.data
-        common = {
-            **data.model_dump(mode="python"),
-            "what": data.module_id or data.group_id,
-            "suggestions": [s.model_dump() for s in data.suggestions],
+        facts = {
+            "shortfall_id": data.shortfall_id,
+            **shortfall_facts(
+                names,
+                learner_name=data.learner_name,
+                group_id=data.group_id,
+                module_id=data.module_id,
+                missing=data.missing,
+                reason=data.reason.value,
+            ),
+            "competing": [names.learner(i) for i in data.competing_learners],
+            "suggestions": [
+                {
+                    "seats": s.seats,
+                    "module_name": names.module(s.module_id),
+                    "firm_name": names.firm(s.firm_id) if s.firm_id else None,
+                    "first_week": s.first_week,
+                    "last_week": s.last_week,
+                }
+                for s in data.suggestions
+            ],
+            "plan_version": data.plan_version,
         }
         return self._to_each(
             Source(event.id, event.type, event.network_id),
             coordinators,
             "coordinator_shortfall",
             "shortfall",
-            lambda language: {**common, "reason_label": _REASON_LABELS[language][data.reason.value]},
+            lambda language: in_language(facts, language),
         )
 
     def shortfall_resolved(
-        self, event: ShortfallResolved, announced: OpenShortfall, coordinators: list[Party]
+        self,
+        event: ShortfallResolved,
+        announced: OpenShortfall,
+        coordinators: list[Party],
+        names: Names,
+        *,
+        learner_left: bool | None = False,
     ) -> list[Outgoing]:
-        """Tell the network's coordinators that an announced shortfall is met now, and what was missing.
+        """Tell the network's coordinators that an announced shortfall is met now (or gone with the learner).
 
         The event carries ids only; the learner's name, the reason and what was missing come from the
-        shortfall as it was announced.
+        shortfall as it was announced. `learner_left`: None when the directory no longer knows the learner,
+        so the message claims neither.
         """
         data = event.data
-        common = {
+        facts = {
             "shortfall_id": data.shortfall_id,
-            "learner_id": data.learner_id,
-            "learner_name": announced.learner_name,
-            "group_id": data.group_id,
-            "module_id": data.module_id,
-            "what": data.module_id or data.group_id,
-            "missing": announced.missing,
-            "detected_message": announced.message,
-            "message": data.message,
+            **shortfall_facts(
+                names,
+                learner_name=announced.learner_name,
+                group_id=data.group_id,
+                module_id=data.module_id,
+                missing=announced.missing,
+                reason=announced.reason,
+            ),
+            "learner_left": learner_left,
             "plan_version": data.plan_version,
         }
         return self._to_each(
@@ -262,11 +286,7 @@ class Composer:
             coordinators,
             "coordinator_shortfall_resolved",
             "shortfall_resolved",
-            # A reason stored by an older release may have no label any more: show it as it was.
-            lambda language: {
-                **common,
-                "reason_label": _REASON_LABELS[language].get(announced.reason, announced.reason),
-            },
+            lambda language: in_language(facts, language),
         )
 
     def seat_deficit(self, event: SeatDeficitDetected, coordinators: list[Party]) -> list[Outgoing]:
@@ -339,7 +359,14 @@ class Composer:
         return self._message(source, learner, "learner_reminder", "reminder", context)
 
     def digest(self, source: Source, coordinators: list[Party], context: dict[str, Any]) -> list[Outgoing]:
-        return self._to_each(source, coordinators, "coordinator_digest", "digest", lambda _language: context)
+        """The weekly digest; each open shortfall's reason in the coordinator's language."""
+        return self._to_each(
+            source,
+            coordinators,
+            "coordinator_digest",
+            "digest",
+            lambda language: {**context, "shortfalls": [in_language(s, language) for s in context["shortfalls"]]},
+        )
 
     def _to_each(
         self,
@@ -356,6 +383,39 @@ class Composer:
             if message is not None:
                 out.append(message)
         return out
+
+
+def shortfall_facts(
+    names: Names, *, learner_name: str, group_id: str, module_id: str | None, missing: int, reason: str
+) -> dict[str, Any]:
+    """A shortfall as messages show it: names for the group and module (ids kept for webhooks)."""
+    module_name = names.module(module_id) if module_id else None
+    group_name = names.group(group_id)
+    return {
+        "learner_name": learner_name,
+        "group_id": group_id,
+        "group_name": group_name,
+        "module_id": module_id,
+        "module_name": module_name,
+        "what": module_name or group_name,
+        "missing": missing,
+        "reason": reason,
+    }
+
+
+def in_language(facts: dict[str, Any], language: Language) -> dict[str, Any]:
+    """The shortfall's facts with its reason as a label and a sentence in this language."""
+    return {
+        **facts,
+        "reason_label": reason_label(facts["reason"], language),
+        "reason_text": reason_sentence(
+            facts["reason"],
+            language,
+            learner_name=facts["learner_name"],
+            group_name=facts["group_name"],
+            module_name=facts["module_name"],
+        ),
+    }
 
 
 def spans_shown(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -46,7 +46,7 @@ class Notifier:
         )
         self.service = NotifierService(
             self.sessions,
-            Composer(Renderer(), settings.smtp_from, settings.default_language),
+            Composer(Renderer(), settings.smtp_from, settings.default_language, uid_domain=settings.uid_domain),
             self.clock,
             reminders=self.scheduling,
             on_queued=self.worker.wake,

@@ -36,6 +36,7 @@ from .clock import Clock
 from .digest import digest_context
 from .directory import DIRECTORY_EVENTS, FIRM, LEARNER
 from .messages import Composer, Source
+from .names import names_of
 from .outbox import enqueue
 from .tables import AssignmentRecord, NetworkRecord, OpenDeficit, OpenShortfall, ProcessedEvent
 
@@ -292,7 +293,11 @@ class NotifierService:
             if existing is None:
                 return
             coordinators = await directory.coordinators(session, event.network_id)
-            for message in self._composer.shortfall_resolved(event, existing, coordinators):
+            names = await names_of(session, event.network_id, modules=[existing.module_id], groups=[existing.group_id])
+            # The matcher also resolves the shortfalls of a learner who withdrew; say so rather than "met".
+            learner = await directory.find(session, event.network_id, LEARNER, existing.learner_id)
+            left = None if learner is None else learner.left_at is not None
+            for message in self._composer.shortfall_resolved(event, existing, coordinators, names, learner_left=left):
                 await enqueue(session, message, now)
             await session.delete(existing)
             return
@@ -312,7 +317,16 @@ class NotifierService:
         else:
             for key, value in fields.items():
                 setattr(existing, key, value)
-        for message in self._composer.shortfall(event, await directory.coordinators(session, event.network_id)):
+        names = await names_of(
+            session,
+            event.network_id,
+            modules=[data.module_id, *(s.module_id for s in data.suggestions)],
+            groups=[data.group_id],
+            firms=[s.firm_id for s in data.suggestions],
+            learners=data.competing_learners,
+        )
+        coordinators = await directory.coordinators(session, event.network_id)
+        for message in self._composer.shortfall(event, coordinators, names):
             await enqueue(session, message, now)
 
     async def _seat_deficit(

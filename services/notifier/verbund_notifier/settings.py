@@ -11,6 +11,8 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from verbund_schemas import DEFAULT_MAX_EVENT_BYTES, Language
 
+from .ics import sender_domain, valid_domain
+
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DIGEST_RE = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)\s+([01]?\d|2[0-3]):([0-5]\d)$")
 
@@ -68,6 +70,10 @@ class NotifierSettings(BaseSettings):
     )
     smtp_timeout_seconds: float = Field(description="Seconds an SMTP conversation may take", default=30.0, gt=0)
     smtp_from: str = Field(default="Verbund <verbund@localhost>", description="Sender of every email")
+    calendar_uid_domain: str | None = Field(
+        default=None,
+        description="Domain of calendar entries' UIDs (assignment-id@domain); unset: the domain of VERBUND_SMTP_FROM",
+    )
 
     webhook_secret: SecretStr | None = Field(
         default=None, description="Shared secret for the X-Verbund-Signature HMAC-SHA256 header of webhooks"
@@ -150,6 +156,16 @@ class NotifierSettings(BaseSettings):
             )
         return value.strip().lower()
 
+    @field_validator("calendar_uid_domain")
+    @classmethod
+    def _uid_domain_is_a_domain(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            return valid_domain(value)
+        except ValueError as exc:
+            raise ValueError(f"VERBUND_CALENDAR_UID_DOMAIN: {exc}") from exc
+
     @field_validator("notifier_timezone")
     @classmethod
     def _timezone_exists(cls, value: str) -> str:
@@ -164,6 +180,11 @@ class NotifierSettings(BaseSettings):
     @cached_property
     def reminder_day_list(self) -> tuple[int, ...]:
         return tuple(sorted({int(p) for p in self.reminder_days.split(",") if p}, reverse=True))
+
+    @cached_property
+    def uid_domain(self) -> str:
+        """The domain after the '@' of every calendar UID."""
+        return self.calendar_uid_domain or sender_domain(self.smtp_from)
 
     @cached_property
     def timezone(self) -> ZoneInfo:

@@ -83,7 +83,7 @@ async def test_phase_made_changed_cancelled_reaches_everyone_with_calendar_updat
     entries = [calendar_parts(m)[0] for m in to_learner]
     assert [str(c["METHOD"]) for c in entries] == ["REQUEST", "REQUEST", "CANCEL"]
     assert [c.walk("VEVENT")[0]["SEQUENCE"] for c in entries] == [0, 1, 2]
-    assert {str(c.walk("VEVENT")[0]["UID"]) for c in entries} == {made.data.assignment_id}
+    assert {str(c.walk("VEVENT")[0]["UID"]) for c in entries} == {f"{made.data.assignment_id}@example.org"}
     assert entries[1].walk("VEVENT")[0].decoded("DTSTART") == dt.date(2027, 4, 5)
     assert str(entries[2].walk("VEVENT")[0]["STATUS"]) == "CANCELLED"
     assert "Bisher: Spritzguss Meier GmbH" in text_body(to_learner[1])
@@ -244,7 +244,7 @@ async def test_resolved_shortfall_is_announced_once_to_each_coordinator_in_their
         }
     )
     async with notifier_on_kafka(settings, Clock(START)) as app:
-        await publish(kafka_bootstrap, "inbound", coordinators)
+        await publish(kafka_bootstrap, "inbound", coordinators, f.learner())
         # One partition (the network is the key) keeps this order: the repeat of `resolved`, a new
         # ShortfallResolved for the same shortfall and one for a shortfall never announced come before
         # `other`, so once `other` is out they have all been consumed.

@@ -30,11 +30,13 @@ def entry(sequence: int = 0) -> PhaseEntry:
 
 def test_calendar_entry_is_all_day_from_start_monday_to_day_after_end_sunday() -> None:
     cal = Calendar.from_ical(
-        phase_calendar(entry(), cancelled=False, language=Language.DE, organizer="V <v@x.org>", stamp=STAMP)
+        phase_calendar(
+            entry(), cancelled=False, language=Language.DE, organizer="V <v@x.org>", uid_domain="x.org", stamp=STAMP
+        )
     )
     (event,) = cal.walk("VEVENT")
     assert cal["METHOD"] == "REQUEST"
-    assert str(event["UID"]) == "N-PLAST.L-001.M-CNC"
+    assert str(event["UID"]) == "N-PLAST.L-001.M-CNC@x.org"
     assert event.decoded("DTSTART") == dt.date(2027, 3, 8)
     assert event.decoded("DTEND") == dt.date(2027, 4, 5)
     assert str(event["SUMMARY"]) == "CNC-Fräsen bei Spritzguss Meier GmbH"
@@ -45,7 +47,9 @@ def test_calendar_entry_is_all_day_from_start_monday_to_day_after_end_sunday() -
 
 def test_cancelled_calendar_entry_has_method_cancel_status_cancelled_and_its_sequence() -> None:
     cal = Calendar.from_ical(
-        phase_calendar(entry(2), cancelled=True, language=Language.EN, organizer="v@x.org", stamp=STAMP)
+        phase_calendar(
+            entry(2), cancelled=True, language=Language.EN, organizer="v@x.org", uid_domain="x.org", stamp=STAMP
+        )
     )
     (event,) = cal.walk("VEVENT")
     assert cal["METHOD"] == "CANCEL"

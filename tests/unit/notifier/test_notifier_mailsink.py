@@ -24,6 +24,7 @@ async def test_sink_receives_over_smtp_stores_eml_and_describes_the_calendar_ent
         cancelled=False,
         language=Language.DE,
         organizer="verbund@example.org",
+        uid_domain="example.org",
         stamp=dt.datetime(2027, 1, 1, tzinfo=dt.UTC),
     )
     message.add_attachment(ics.encode(), maintype="text", subtype="calendar", filename="a.ics")

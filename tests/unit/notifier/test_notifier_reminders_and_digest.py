@@ -117,7 +117,7 @@ async def test_weekly_digest_lists_open_shortfalls_utilisation_and_phases_starti
         assert str(message["To"]) == f.COORDINATOR_EMAIL
         assert str(message["Subject"]).startswith("Wochenübersicht Kunststoffverbund Süd, 2027-W09: 1 offene")
         body = text_body(message)
-        assert "Lena Berger: M-LASER – Alle Plätze für Laserschweißen" in body
+        assert "Lena Berger: M-LASER – Plätze belegt. Die Plätze für M-LASER sind in den passenden Wochen" in body
         assert "Spritzguss Meier GmbH: 0 / 1 / 1 / 1" in body
         assert "8. März 2027: Lena Berger, CNC-Fräsen bei Spritzguss Meier GmbH" in body
         assert await app.notifier.service.send_digest(f.NETWORK) == 0  # same week: no second digest

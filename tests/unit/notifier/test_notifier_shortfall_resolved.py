@@ -6,6 +6,7 @@ import notifier_factories as f
 from notifier_harness import WebhookServer, deliveries, eventually
 from verbund_notifier.app import NotifierApp
 from verbund_notifier.messages import Composer
+from verbund_notifier.names import Names
 from verbund_notifier.rendering import Renderer
 from verbund_notifier.tables import OpenShortfall, Party
 from verbund_schemas import Channel, Contact, Envelope, Language, encode_event, topic
@@ -35,6 +36,7 @@ async def test_resolved_shortfall_tells_each_coordinator_in_their_language_and_c
     running: NotifierApp, mail_sink: MailSink, webhook_server: WebhookServer
 ) -> None:
     await send(running, "inbound", f.network_of(*coordinators(webhook_server.url)))
+    await send(running, "inbound", f.learner())
     await send(running, "shortfalls", f.shortfall())
     await mail_sink.until(2)
     resolved = f.resolved()
@@ -50,9 +52,10 @@ async def test_resolved_shortfall_tells_each_coordinator_in_their_language_and_c
     body = text_body(de)
     assert "Guten Tag Clara Koordinatorin" in body
     assert "Grund war: Plätze belegt" in body
-    assert "Alle Plätze für Laserschweißen sind in 2027-W20 bis 2027-W24 belegt." in body
+    assert "Die Plätze für M-LASER sind in den passenden Wochen von anderen Lernenden belegt." in body
     assert "Jetzt ist der Bedarf gedeckt." in body
-    assert "Spritzguss Meier bietet in 2027-W20 bis 2027-W24 einen weiteren Platz" in body
+    # The matcher's own sentences are not pasted into the coordinator's language.
+    assert "Alle Plätze für Laserschweißen" not in body and "Spritzguss Meier bietet" not in body
     assert "Planversion 2" in body
     html = de.get_body(preferencelist=("html",))
     assert html is not None and "Engpass für Lena Berger" in html.get_content()
@@ -135,7 +138,7 @@ def test_resolved_text_without_the_matchers_sentence_still_says_it_is_met_and_es
         language="en",
         channel="email",
     )
-    (message,) = composer.shortfall_resolved(event, announced, [coordinator])
+    (message,) = composer.shortfall_resolved(event, announced, [coordinator], Names())
     assert message.subject == "Shortfall resolved: <b>Lena</b> & Co – G-WAHL"
     assert "2 phases of group G-WAHL were missing." in message.text
     assert "The reason was: minimum group not reached" in message.text
