@@ -87,11 +87,12 @@ def create_job_store_engine(url: str) -> sa.Engine:
 
 
 def create_engine(url: str) -> AsyncEngine:
+    """The async engine; statement parameters stay out of error messages (they hold messages and addresses)."""
     url = async_url(url)
     if url.startswith("sqlite"):
         # Several writers (consumers, delivery worker) share the file: wait instead of failing.
-        return create_async_engine(url, connect_args={"timeout": 30})
-    return create_async_engine(url, pool_pre_ping=True)
+        return create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
