@@ -34,7 +34,7 @@ def _primary_key(columns: list[str]) -> None:
                 )
                 batch_op.create_primary_key('pk_inbox', columns)
         return
-    name = sa.inspect(bind).get_pk_constraint('inbox')['name']
+    name = sa.inspect(bind).get_pk_constraint('inbox')['name'] or 'inbox_pkey'
     op.alter_column('inbox', 'network_id', existing_type=sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False)
     op.drop_constraint(name, 'inbox', type_='primary')
     op.create_primary_key('pk_inbox', 'inbox', columns)
