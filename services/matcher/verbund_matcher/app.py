@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -19,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from verbund_schemas import AssignmentEvent, EventRejected, InboundEvent, ShortfallEvent, topic
 
-from .ops import metrics
-from .service.ingest import InboundLimits, Record, handle_batch
+from .service.ingest import BatchOutcome, InboundLimits, Record, handle_batch, reject_unprocessable
+from .service.parking import parked_message
+from .service.poison import InboundAttempts, ParkedRecord, RetryPolicy
 from .service.replan import PlannerSettings
 from .settings import MatcherSettings
 from .store.database import create_engine, session_factory
@@ -68,6 +69,8 @@ class Runtime:
     today: Callable[[], dt.date] = _today_utc
     on_committed: list[Callable[[], None]] = field(default_factory=list)
     cache: NetworkCache = field(default_factory=NetworkCache)
+    # Set by create_broker: parking needs the broker.
+    attempts: InboundAttempts | None = None
 
     @property
     def planner(self) -> PlannerSettings:
@@ -80,6 +83,19 @@ class Runtime:
             deterministic=s.solver_deterministic,
             solve_max_learners=s.replan_solve_max_learners,
         )
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        s = self.settings
+        return RetryPolicy(attempts=s.inbound_retry_attempts, backoff_seconds=s.inbound_retry_backoff_seconds)
+
+    async def handle(self, records: Sequence[Record]) -> BatchOutcome:
+        return await handle_batch(
+            self.sessions, records, today=self.today, planner=self.planner, cache=self.cache, limits=self.limits
+        )
+
+    async def reject(self, record: Record, failure: str) -> BatchOutcome:
+        return await reject_unprocessable(self.sessions, record, failure, max_event_bytes=self.settings.max_event_bytes)
 
     @property
     def limits(self) -> InboundLimits:
@@ -112,8 +128,9 @@ def inbound_router(runtime: Runtime) -> KafkaRouter:
         max_records=s.batch_max_records,
         batch_timeout_ms=s.batch_timeout_ms,
         auto_offset_reset=s.auto_offset_reset,
-        # Offsets are committed by the ack after the handler returned, i.e. after the database commit;
-        # on an exception the batch is nacked: the consumer seeks back and reads it again.
+        # Offsets are committed by the ack after the handler returned, i.e. after the database commit (or after
+        # the records were rejected or parked); only when even parking fails is the batch nacked: the consumer
+        # seeks back and reads it again.
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=_raw_values,
         title="inbound",
@@ -121,19 +138,14 @@ def inbound_router(runtime: Runtime) -> KafkaRouter:
     )
     async def on_inbound(events: InboundBatch, message: KafkaMessage) -> None:
         records = [Record(r.topic, r.partition, r.offset, r.key, r.value) for r in _records_of(message)]
+        assert runtime.attempts is not None, "create_broker() sets up the retries"
         try:
-            outcome = await handle_batch(
-                runtime.sessions,
-                records,
-                today=runtime.today,
-                planner=runtime.planner,
-                cache=runtime.cache,
-                limits=runtime.limits,
-            )
+            outcome = await runtime.attempts.run(records)
         except Exception:
-            metrics.BATCH_RETRIES.inc()
-            log.exception("batch of %d records rolled back; it will be read again", len(records))
-            await asyncio.sleep(1.0)  # do not spin on a database that is down
+            log.exception(
+                "batch of %d records could be neither handled nor parked; it will be read again", len(records)
+            )
+            await asyncio.sleep(1.0)  # do not spin on a broker and database that are both down
             raise
         for notify in runtime.on_committed:
             notify()
@@ -144,6 +156,7 @@ def inbound_router(runtime: Runtime) -> KafkaRouter:
                 "applied": outcome.applied,
                 "rejected": outcome.rejected,
                 "duplicates": outcome.duplicates,
+                "parked": outcome.parked,
                 "replanned": len(outcome.publications),
             },
         )
@@ -184,6 +197,13 @@ def create_broker(runtime: Runtime) -> KafkaBroker:
         acks="all",
     )
     broker.include_router(inbound_router(runtime))
+
+    async def park(parked: Sequence[ParkedRecord]) -> None:
+        for p in parked:
+            m = parked_message(p, service="matcher", max_event_bytes=s.max_event_bytes)
+            await broker.publish(m.value, topic=topic("parked"), key=m.key, headers=m.headers)
+
+    runtime.attempts = InboundAttempts(runtime.handle, runtime.reject, park, runtime.retry_policy)
     for router in outbound_routers():
         broker.include_router(router)
     return broker

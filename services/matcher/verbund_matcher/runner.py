@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -18,8 +18,9 @@ from .app import Runtime, _today_utc, create_app
 from .ops import metrics
 from .ops.collector import CollectorPolicy
 from .ops.health import HealthServer
+from .service.failures import describe
 from .service.maintenance import freeze_all, reoptimise_all
-from .service.relay import Relay
+from .service.relay import OutboxHealth, Relay, outbox_health
 from .service.retention import Pruned, prune
 from .settings import MatcherSettings
 from .store.database import create_engine, migrate, session_factory
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 
 # Readiness asks the cluster for its description; a broker gone for good answers nothing within this.
 _BROKER_PING_SECONDS = 3.0
+# Each part of readiness gets this long (a probe's own timeout is usually 5 s or more).
+_CHECK_SECONDS = 4.0
 
 
 @dataclass
@@ -68,18 +71,73 @@ class RunningMatcher:
         )
 
     async def ready(self) -> tuple[bool, str]:
-        try:
-            async with self.runtime.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-        except Exception as exc:
-            return False, f"database unreachable: {exc}"
+        """Whether this replica can do its work, part by part: a line each, "ok" or what is wrong.
+
+        Not ready while the database or the broker does not answer, the consumer is not running or is retrying
+        a failing batch, or the relay is stuck (the oldest unpublished outbox event is older than
+        VERBUND_READY_MAX_OUTBOX_AGE_SECONDS). Parked records are shown but do not make it unready: the replica
+        still does its work, and they wait for an operator (docs/decisions/0003-parking-failed-records.md).
+        Every check is live, so readiness comes back by itself once the fault is gone.
+        """
+        parts: dict[str, str | None] = {}
+        parts["database"] = await _checked(self._database_problem)
+        parts["kafka"] = await _checked(self._kafka_problem)
+        attempts = self.runtime.attempts
+        parts["inbound"] = (
+            f"batch failing, retrying: {attempts.failing}" if attempts is not None and attempts.failing else None
+        )
+        health: OutboxHealth | None = None
+        if parts["database"] is None:
+            try:
+                health = await asyncio.wait_for(outbox_health(self.runtime.sessions), timeout=_CHECK_SECONDS)
+            except Exception as exc:
+                parts["relay"] = f"outbox unreadable: {describe(exc)}"
+        if health is not None:
+            parts["relay"] = self._relay_problem(health)
+        elif "relay" not in parts:
+            parts["relay"] = "unknown while the database does not answer"
+        ok = all(problem is None for problem in parts.values())
+        lines = [f"{'ready' if ok else 'not ready'} partitions={self.assigned_partitions()}"]
+        lines += [f"{name}: {'ok' if problem is None else problem}" for name, problem in parts.items()]
+        if health is not None and health.unsent:
+            lines.append(f"outbox: {health.unsent} unsent, oldest {health.oldest_unsent_seconds:.0f} s")
+        parked_inbound = attempts.parked if attempts is not None else 0
+        if (health is not None and health.parked) or parked_inbound:
+            lines.append(
+                f"parked: {health.parked if health else '?'} outbox events, {parked_inbound} inbound records "
+                "parked by this replica since it started; see `verbund parked list`"
+            )
+        return ok, "\n".join(lines)
+
+    async def _database_problem(self) -> str | None:
+        async with self.runtime.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return None
+
+    async def _kafka_problem(self) -> str | None:
         subscribers = list(self.broker.subscribers)
         if not subscribers or not all(getattr(s, "running", False) for s in subscribers):
-            return False, "kafka consumer not running"
+            return "kafka consumer not running"
         # The consumers keep "running" while they retry a lost broker: ask the cluster itself.
         if not await self.broker.ping(timeout=_BROKER_PING_SECONDS):
-            return False, f"kafka broker unreachable at {self.settings.kafka_bootstrap_servers}"
-        return True, f"ready partitions={self.assigned_partitions()}"
+            return f"kafka broker unreachable at {self.settings.kafka_bootstrap_servers}"
+        return None
+
+    def _relay_problem(self, health: OutboxHealth) -> str | None:
+        if not self.relay.running:
+            return "outbox relay not running"
+        limit = self.settings.ready_max_outbox_age_seconds
+        if health.oldest_unsent_seconds > limit:
+            why = f"; last failure: {self.relay.last_failure}" if self.relay.last_failure else ""
+            return (
+                f"stuck: {health.unsent} outbox events unsent, the oldest for {health.oldest_unsent_seconds:.0f} s "
+                f"(more than {limit:g} s){why}"
+            )
+        return None
+
+    async def refresh_gauges(self) -> None:
+        """Outbox gauges from the table, before each scrape: true even while the relay is stuck."""
+        await outbox_health(self.runtime.sessions)
 
     async def until_consuming(self, timeout: float = 60.0) -> None:  # noqa: ASYNC109
         """Wait until this replica holds partitions and knows where it reads from in each.
@@ -105,6 +163,16 @@ class RunningMatcher:
             if consumer is not None:
                 total += len(consumer.assignment())
         return total
+
+
+async def _checked(check: Callable[[], Awaitable[str | None]]) -> str | None:
+    """A check's problem, or what went wrong asking (a hung database must not hang the probe)."""
+    try:
+        return await asyncio.wait_for(check(), timeout=_CHECK_SECONDS)
+    except TimeoutError:
+        return f"no answer within {_CHECK_SECONDS:g} s"
+    except Exception as exc:
+        return f"unreachable: {describe(exc)}"
 
 
 async def _consumer_lag(broker: KafkaBroker) -> int:
@@ -154,6 +222,8 @@ async def run_matcher(
         batch_size=settings.relay_batch_size,
         poll_seconds=settings.relay_poll_seconds,
         client_id=f"{settings.client_id}-relay",
+        max_attempts=settings.relay_max_attempts,
+        max_request_size=settings.relay_max_request_size,
     )
     runtime.on_committed.append(relay.wake)
     if settings.gc_full_collect_seconds > 0:
@@ -197,7 +267,9 @@ async def run_matcher(
         coalesce=True,
     )
     if settings.health_port:
-        matcher.health = HealthServer(settings.health_host, settings.health_port, matcher.ready)
+        matcher.health = HealthServer(
+            settings.health_host, settings.health_port, matcher.ready, before_metrics=matcher.refresh_gauges
+        )
         await matcher.health.start()
     lag_task: asyncio.Task[None] | None = None
     try:

@@ -78,6 +78,32 @@ class MatcherSettings(BaseSettings):
     outbox_retention_days: float = Field(default=7.0, gt=0, description="Days published outbox rows are kept")
     relay_batch_size: int = Field(default=500, ge=1, description="Most outbox rows published per round")
     relay_poll_seconds: float = Field(default=0.5, gt=0, description="Outbox poll interval when idle")
+    relay_max_attempts: int = Field(
+        default=3,
+        ge=1,
+        description="Times Kafka may refuse one outbox event (too large, a topic that rejects it) before it is "
+        "parked and the events after it go on; a broker that is down counts no attempt",
+    )
+    relay_max_request_size: int = Field(
+        default=1048576, ge=1024, description="Largest request the relay's producer sends, in bytes"
+    )
+    inbound_retry_attempts: int = Field(
+        default=5,
+        ge=1,
+        description="Times an inbound batch is tried when the database or broker fails (or a timeout, or a "
+        "conflict) before its records are parked on the parked topic and the consumer goes on",
+    )
+    inbound_retry_backoff_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="Pause before the second try of a failed inbound batch; doubled for each further try, "
+        "at most 30 s (keep the sum under the consumer's max poll interval, 300 s)",
+    )
+    ready_max_outbox_age_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="/readyz fails while the oldest unpublished outbox event is older than this (a stuck relay)",
+    )
     health_port: int = Field(default=8081, ge=0, le=65535, description="Port of /healthz, /readyz, /metrics (0: off)")
     health_host: str = Field(default="127.0.0.1", description="Address the health endpoint binds to")
     shutdown_grace_seconds: float = Field(default=30.0, gt=0, description="How long SIGTERM waits for a batch")

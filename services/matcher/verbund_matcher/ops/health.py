@@ -14,10 +14,14 @@ ReadinessCheck = Callable[[], Awaitable[tuple[bool, str]]]
 
 
 class HealthServer:
-    """Liveness: the event loop answers. Readiness: `ready()` says the broker and database are usable."""
+    """Liveness: the event loop answers. Readiness: `ready()` says whether the matcher can do its work."""
 
-    def __init__(self, host: str, port: int, ready: ReadinessCheck) -> None:
+    def __init__(
+        self, host: str, port: int, ready: ReadinessCheck, before_metrics: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
         self._host, self._port, self._ready = host, port, ready
+        # Runs before each scrape, so gauges read from the database are as of the scrape.
+        self._before_metrics = before_metrics
         self._server: asyncio.Server | None = None
 
     @property
@@ -49,6 +53,12 @@ class HealthServer:
                 ok, detail = await self._ready()
                 status, ctype, body = (200 if ok else 503), "text/plain; charset=utf-8", (detail + "\n").encode()
             elif path == "/metrics":
+                if self._before_metrics is not None:
+                    try:
+                        await asyncio.wait_for(self._before_metrics(), timeout=5)
+                    except Exception:
+                        # Counters are still worth serving when the database cannot be read.
+                        log.warning("could not refresh the outbox gauges before a scrape", exc_info=True)
                 status, ctype, body = 200, CONTENT_TYPE_LATEST, generate_latest()
             else:
                 status, ctype, body = 404, "text/plain; charset=utf-8", b"not found: try /healthz, /readyz, /metrics\n"

@@ -10,7 +10,8 @@ EVENTS_REJECTED = Counter(
 )
 BATCHES = Counter("verbund_matcher_batches_total", "Inbound batches committed")
 BATCH_RETRIES = Counter(
-    "verbund_matcher_batch_retries_total", "Batches rolled back and retried (conflict or database error)"
+    "verbund_matcher_batch_retries_total",
+    "Inbound batches rolled back and tried again (database or broker away, timeout, conflict)",
 )
 REPLANS = Counter("verbund_matcher_replans_total", "Replans of a network, by mode and result", ["mode", "result"])
 PLANNING_SECONDS = Histogram(
@@ -20,5 +21,27 @@ PLANNING_SECONDS = Histogram(
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
 )
 OUTBOX_PUBLISHED = Counter("verbund_matcher_outbox_published_total", "Outbox events published to Kafka")
-OUTBOX_LAG = Gauge("verbund_matcher_outbox_lag", "Outbox events committed but not yet published")
+OUTBOX_LAG = Gauge(
+    "verbund_matcher_outbox_lag", "Outbox events committed but not yet published (parked ones not counted)"
+)
+OUTBOX_OLDEST_UNSENT = Gauge(
+    "verbund_matcher_outbox_oldest_unsent_seconds", "Age of the oldest outbox event not yet published (0: none)"
+)
+OUTBOX_PARKED = Gauge(
+    "verbund_matcher_outbox_parked", "Outbox events Kafka refused, parked until an operator replays them"
+)
+OUTBOX_PARKED_TOTAL = Counter("verbund_matcher_outbox_parkings_total", "Outbox events this process parked")
+RELAY_FAILURES = Counter(
+    "verbund_matcher_relay_failures_total",
+    "Failed relay sends and rounds: broker (unreachable, retried), refused (a row Kafka will not take), database",
+    ["kind"],
+)
+INBOUND_PARKED = Counter(
+    "verbund_matcher_inbound_parked_total",
+    "Inbound records parked on the parked topic after the retries ran out",
+)
+INBOUND_UNPROCESSABLE = Counter(
+    "verbund_matcher_inbound_unprocessable_total",
+    "Inbound records the matcher failed on by itself (not the database): rejected once, then skipped",
+)
 CONSUMER_LAG = Gauge("verbund_matcher_consumer_lag", "Inbound records not yet consumed, over assigned partitions")

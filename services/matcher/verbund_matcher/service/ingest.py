@@ -83,8 +83,18 @@ class BatchOutcome:
     applied: int = 0
     rejected: int = 0
     duplicates: int = 0
+    parked: int = 0
     causes: list[str] = field(default_factory=list)
     publications: dict[str, Publication] = field(default_factory=dict)
+
+    def add(self, other: BatchOutcome) -> None:
+        """Fold in the outcome of part of the batch (handled on its own after a failure)."""
+        self.applied += other.applied
+        self.rejected += other.rejected
+        self.duplicates += other.duplicates
+        self.parked += other.parked
+        self.causes.extend(other.causes)
+        self.publications.update(other.publications)
 
 
 @dataclass(frozen=True)
@@ -293,3 +303,55 @@ async def _apply(
             if loaded.read_version == read_version:
                 bump_version(session, loaded)
     return outcome, list(networks.values())
+
+
+async def reject_unprocessable(
+    sessions: async_sessionmaker[AsyncSession], record: Record, failure: str, *, max_event_bytes: int
+) -> BatchOutcome:
+    """Reject one record the matcher failed on by itself (not the database): once, so the consumer goes on.
+
+    Nothing of the record is applied. It is remembered by its position, like every rejection, so the same event
+    sent again (after the fault is fixed) still applies.
+    """
+    try:
+        d = _decode(record, max_event_bytes)
+    except Exception:
+        d = _Decoded(record, record.fallback_id)  # the failure may be in decoding itself
+    outcome = BatchOutcome()
+    async with sessions() as session, session.begin():
+        keys = [k for k in (d.applied_key, d.rejected_key) if k is not None]
+        found = await session.exec(
+            select(InboxRow.network_id, InboxRow.message_id).where(
+                col(InboxRow.message_id).in_([message_id for _, message_id in keys])
+            )
+        )
+        if set(found.all()) & set(keys):
+            outcome.duplicates += 1
+            return outcome
+        network_id = d.event.subject if d.event is not None else _usable_network_id(record.key_text)
+        reason = (
+            f"the matcher failed on this event ({failure}) and did not apply it; nothing is wrong with the event "
+            "as far as the contract goes: report it with its id, and send it again once the matcher is fixed"
+        )
+        enqueue(session, _rejection(d, reason, [], network_id), "rejected")
+        network, message_id = d.rejected_key
+        await (await session.connection()).execute(
+            insert(table_of(InboxRow)),
+            [
+                {
+                    "message_id": message_id,
+                    "network_id": network,
+                    "topic": record.topic,
+                    "partition": record.partition,
+                    "offset": record.offset,
+                    "outcome": "rejected",
+                    "handled_at": dt.datetime.now(dt.UTC),
+                }
+            ],
+        )
+    outcome.rejected += 1
+    outcome.causes.append("unprocessable")
+    metrics.EVENTS_CONSUMED.labels(outcome="rejected").inc()
+    metrics.EVENTS_REJECTED.labels(cause="unprocessable").inc()
+    metrics.INBOUND_UNPROCESSABLE.inc()
+    return outcome

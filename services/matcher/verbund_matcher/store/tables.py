@@ -142,7 +142,12 @@ UNSCOPED = ""
 
 
 class OutboxRow(SQLModel, table=True):
-    """An event to publish; its id is fixed here, so a re-publish after a crash carries the same id."""
+    """An event to publish; its id is fixed here, so a re-publish after a crash carries the same id.
+
+    A row Kafka refuses for a reason that will not go away (too large, a topic that rejects it) is tried
+    `attempts` times, then parked: `parked_at` and `park_reason` set, skipped by the relay until an operator
+    replays it (`verbund parked replay`). A broker that is down counts no attempts: that is not the row's fault.
+    """
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_unsent", "sent_at", "seq"),)
@@ -155,6 +160,9 @@ class OutboxRow(SQLModel, table=True):
     payload: str = Field(sa_column=Column(Text, nullable=False))
     created_at: dt.datetime = Field(default_factory=_now, sa_column=Column(DateTime(timezone=True)))
     sent_at: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=500)
+    parked_at: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
 
 class RelayLeaseRow(SQLModel, table=True):
