@@ -1,10 +1,11 @@
-"""The `verbund` command: stack, publish, watch, plan, demo."""
+"""The `verbund` command: stack, publish, watch, plan, demo, parked."""
 
 from __future__ import annotations
 
 import typer
 
 from .demo_cli import demo_command
+from .parked import parked_app
 from .plan_cli import EXIT_CODES_HELP, plan_command
 from .publish import publish_command
 from .stack.cli import stack_app
@@ -23,3 +24,4 @@ app.command("publish")(publish_command)
 app.command("watch")(watch_command)
 app.add_typer(stack_app, name="stack")
 app.command("demo")(demo_command)
+app.add_typer(parked_app, name="parked")

@@ -92,6 +92,17 @@ class ForcedNetwork:
         self.final = dict(registered)
         return events
 
+    def registered(self, learners: int = 2) -> list[dict[str, Any]]:
+        """Setup and `learners` registrations: a plan with assignments, whatever the network's id (a random
+        stream may withdraw everyone it registered, and then nothing is published)."""
+        events = self.setup()
+        self.final = {}
+        for i in range(learners):
+            learner = f"L{i:04d}"
+            self.final[learner] = 3 * i
+            events.append(self._event("LearnerRegistered", _learner(self.network_id, learner, 3 * i)))
+        return events
+
     def expected(self) -> dict[str, tuple[str, str]]:
         """Final plan: assignment id -> (firm, start week)."""
         out = {}

@@ -60,7 +60,7 @@ async def test_a_row_kafka_refuses_is_parked_with_its_reason_and_the_rows_after_
     kafka_bootstrap: str, database_url: str
 ) -> None:
     n = ForcedNetwork(f"park-{uuid.uuid4().hex[:8]}")
-    events = n.stream(12)
+    events = n.registered(3)
     engine = create_engine(database_url)
     await migrate(engine)
     big = rejection(n.network_id)
@@ -119,7 +119,7 @@ async def test_a_row_kafka_refuses_is_parked_with_its_reason_and_the_rows_after_
     assert "parked: 1 outbox events" in ready.text
     assert gauge(metrics, "verbund_matcher_outbox_parked") == 1.0
     assert gauge(metrics, "verbund_matcher_outbox_lag") == 0.0
-    assert 'verbund_matcher_relay_failures_total{kind="refused"} 2.0' in metrics
+    assert gauge(metrics, re.escape('verbund_matcher_relay_failures_total{kind="refused"}')) >= 2
 
 
 async def test_a_relay_held_up_makes_readiness_fail_with_the_unsent_rows_and_it_recovers_by_itself(
@@ -138,7 +138,7 @@ async def test_a_relay_held_up_makes_readiness_fail_with_the_unsent_rows_and_it_
             transaction = await conn.begin()
             await conn.execute(text("SELECT * FROM relay_lease WHERE id = 1 FOR UPDATE"))
             try:
-                await produce_events(kafka_bootstrap, n.stream(8))
+                await produce_events(kafka_bootstrap, n.registered())
 
                 async def not_ready() -> bool:
                     return (await http.get("/readyz")).status_code == 503
