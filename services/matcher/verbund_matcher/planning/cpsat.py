@@ -23,6 +23,10 @@ from .validator import learner_sat
 
 # Beyond this many start literals the model alone needs gigabytes; LNS is the tool for such networks.
 MAX_LITERALS = 300_000
+# Work a call counts besides CP-SAT's own deterministic time, which leaves out building the model in Python:
+# per start literal and per call, about what they cost in seconds on a 2-core machine (tight-160, 160 steps).
+BUILD_WORK_PER_LITERAL = 4e-5
+CALL_WORK = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +136,9 @@ def solve_cpsat(
         if n_options > MAX_LITERALS or (deterministic is None and perf_counter() - began > 0.8 * time_limit):
             # Too big to build, let alone solve, in the budget: hand back the hint instead of running over.
             kept = tuple(a for a in hint if free is None or a.learner_id in free)
-            return CpResult(kept, "model_too_large", False, None, n_options)
+            return CpResult(
+                kept, "model_too_large", False, None, n_options, CALL_WORK + BUILD_WORK_PER_LITERAL * n_options
+            )
         for o in options:
             for w in range(o.start, o.start + o.duration):
                 cells.setdefault((o.firm, o.module, w), []).append(o.var)
@@ -216,7 +222,7 @@ def solve_cpsat(
     solver.parameters.fix_variables_to_their_hinted_value = fix_to_hint
     code = solver.solve(m.model)
     status = solver.status_name(code).lower()
-    work = solver.deterministic_time
+    work = solver.deterministic_time + CALL_WORK + BUILD_WORK_PER_LITERAL * n_options
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         kept = tuple(a for a in hint if free is None or a.learner_id in free)
         return CpResult(kept, status, False, None, n_options, work)

@@ -218,8 +218,25 @@ def _pick_target(
     if not options:
         return None
     module = rng.choice(options)
-    firm = rng.choice(sc.firms(table, module))
     learner = sc.learner
+    # Around a week the learner has free and could spend on the module somewhere: that is where room is needed.
+    duration = current.problem.modules[module].duration
+    busy = {
+        w
+        for a in current.by_learner[sid]
+        for w in range(a.start, a.start + current.problem.modules[a.module_id].duration)
+    }
+    places = [
+        (firm, week)
+        for firm in sc.firms(table, module)
+        for lo, hi in sc.start_ranges(table, module, firm, duration)
+        for week in range(lo, hi + duration)
+        if week not in busy
+    ]
+    if places:
+        firm, week = rng.choice(places)
+        return module, firm, week, sid
+    firm = rng.choice(sc.firms(table, module))
     return module, firm, rng.randint(learner.first_week, learner.last_week), sid
 
 

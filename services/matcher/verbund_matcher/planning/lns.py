@@ -16,7 +16,7 @@ from .validator import learner_sat
 
 # Work a ruin-and-recreate step counts per learner it re-plans in deterministic mode: about what such a step
 # costs in seconds on a 2-core machine, so a deterministic budget lasts roughly as long as the same wall budget.
-RECREATE_WORK = 0.002
+RECREATE_WORK = 0.005
 
 
 @dataclass(slots=True)
