@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -12,9 +12,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..domain.problem_builder import Placement, build_problem, week_label
+from ..ops import metrics
+from ..planning.model import Plan
 from ..store.networks import StaleNetwork, bump_version, load_network
 from ..store.tables import NetworkRow, PublishedAssignmentRow
-from .replan import PlannerSettings, Publication, replan
+from .replan import PlanInputs, PlannerSettings, Publication, propose, read_inputs, read_published_plan, stage_plan
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +26,13 @@ async def network_ids(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
         return list((await session.exec(select(NetworkRow.network_id).order_by(col(NetworkRow.network_id)))).all())
 
 
+Propose = Callable[[PlanInputs, PlannerSettings], Awaitable[Plan | None]]
+
+
+async def _full_proposal(inputs: PlanInputs, planner: PlannerSettings) -> Plan | None:
+    return await propose(inputs, mode="full", settings=planner)
+
+
 async def reoptimise_network(
     sessions: async_sessionmaker[AsyncSession],
     network_id: str,
@@ -31,25 +40,50 @@ async def reoptimise_network(
     today: dt.date,
     planner: PlannerSettings,
     min_interval: dt.timedelta = dt.timedelta(0),
+    proposal: Propose = _full_proposal,
 ) -> Publication | None:
     """Solve the network afresh, warm-started from its published plan; publish only if it is better.
 
     "Better" is the planner's objective, which already charges change_penalty for every published
     assignment that moves, so a new plan wins only when its gain outweighs the disruption.
+
+    The solve (up to VERBUND_FULL_REOPTIMISE_TIME_LIMIT) runs with no transaction open and no lock held, so the
+    network's events are applied meanwhile. The result is written under the lock only if the network's version is
+    still the one it was planned from; otherwise it is discarded (StaleNetwork) and the next round plans again.
     """
     async with sessions() as session, session.begin():
         loaded = await load_network(session, network_id, create=False)
         if loaded is None or (loaded.state.config is None and not loaded.state.learners):
             return None
         now = dt.datetime.now(dt.UTC)
-        last = loaded.row.last_full_at
-        if last is not None and last.tzinfo is None:
-            last = last.replace(tzinfo=dt.UTC)
-        if last is not None and now - last < min_interval:
+        if _recent(loaded.row.last_full_at, now, min_interval):
             return None  # another replica did it a moment ago
-        publication = await replan(session, loaded, today=today, mode="full", settings=planner)
-        bump_version(session, loaded, last_full_at=now)
+        inputs = await read_inputs(session, loaded, today=today)
+
+    plan = await proposal(inputs, planner)
+
+    async with sessions() as session, session.begin():
+        current = await load_network(session, network_id, create=False)
+        if current is None or current.read_version != inputs.read_version:
+            metrics.REPLANS.labels(mode="full", result="stale").inc()
+            raise StaleNetwork(f"network {network_id!r} changed while it was re-optimised; the result is discarded")
+        publication = None
+        if plan is not None:
+            # The same version: the problem solved is still the network's; the published plan is read again only
+            # because this transaction writes it.
+            published, shortfalls, deficits = await read_published_plan(session, current)
+            inputs = PlanInputs(inputs.problem, published, shortfalls, deficits, current.read_version)
+            publication = await stage_plan(session, current, inputs, plan, mode="full")
+        bump_version(session, current, last_full_at=now)
     return publication
+
+
+def _recent(last: dt.datetime | None, now: dt.datetime, min_interval: dt.timedelta) -> bool:
+    if last is None or min_interval <= dt.timedelta(0):
+        return False
+    if last.tzinfo is None:
+        last = last.replace(tzinfo=dt.UTC)
+    return now - last < min_interval
 
 
 async def reoptimise_all(

@@ -151,8 +151,10 @@ async def _run_planner(
 ) -> Plan:
     # CP-SAT holds no GIL while it searches: solves run in a thread, so heartbeats and the relay go on.
     if mode == "repair":
-        # The repair is quick pure Python: a thread would only add hand-overs (it holds the GIL anyway).
-        plan = planning.repair(problem, last=_LAST_PLANS.get(problem.network_id))
+        # The repair is pure Python and holds the GIL, but in a thread the interpreter still hands the loop a
+        # turn every few milliseconds: a repair of a big network (seconds at 1,000 learners) no longer stalls
+        # heartbeats, the relay and the health endpoint for its whole length.
+        plan = await asyncio.to_thread(planning.repair, problem, last=_LAST_PLANS.get(problem.network_id))
         if not plan.shortfalls or not solve_may_help(plan, problem, unmet_before, changes, settings):
             return plan
         # The repair left open a requirement that moving others might meet: a bounded solve, warm-started
@@ -171,19 +173,27 @@ async def _run_planner(
     return solved if plan is None else better(plan, solved)
 
 
-async def replan(
-    session: AsyncSession,
-    loaded: LoadedNetwork,
-    *,
-    today: dt.date,
-    mode: Mode,
-    changes: Sequence[Change] = (),
-    settings: PlannerSettings = PlannerSettings(),
-) -> Publication | None:
-    """Plan the network and stage the difference; None when the published plan stays as it is."""
-    network_id = loaded.state.network_id
+@dataclass
+class PlanInputs:
+    """What a replan reads from the database: the problem, and the published plan it is compared with."""
+
+    problem: Problem
+    published: dict[str, PublishedAssignment]
+    shortfalls: dict[str, dict[str, Any]]
+    deficits: dict[str, dict[str, Any]]
+    read_version: int  # the network's version when they were read
+
+
+async def read_published_plan(
+    session: AsyncSession, loaded: LoadedNetwork
+) -> tuple[dict[str, PublishedAssignment], dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The network's published assignments, shortfall payloads and seat deficit payloads, each by id."""
     published, stored_shortfalls = await read_published(session, loaded)
-    stored_deficits = await _published_deficits(session, loaded)
+    return published, stored_shortfalls, await _published_deficits(session, loaded)
+
+
+async def read_inputs(session: AsyncSession, loaded: LoadedNetwork, *, today: dt.date) -> PlanInputs:
+    published, stored_shortfalls, stored_deficits = await read_published_plan(session, loaded)
     problem = build_problem(
         loaded.state,
         today=today,
@@ -191,19 +201,31 @@ async def replan(
         memo=loaded.problem_memo,
         previous_version=loaded.published_version,
     )
-    unmet_before = {(p["learner_id"], p["group_id"]) for p in stored_shortfalls.values()}
+    return PlanInputs(problem, published, stored_shortfalls, stored_deficits, loaded.read_version)
+
+
+async def propose(
+    inputs: PlanInputs, *, mode: Mode, changes: Sequence[Change] = (), settings: PlannerSettings = PlannerSettings()
+) -> Plan | None:
+    """Plan without touching the database (no transaction needs to be open); None when the published plan stays.
+
+    A full re-optimisation proposes a plan only if it beats the published one (unfilled minimums, then unmet
+    requirements, then the objective, which charges change_penalty for every move).
+    """
+    problem = inputs.problem
+    unmet_before = {(p["learner_id"], p["group_id"]) for p in inputs.shortfalls.values()}
     started = time.perf_counter()
     try:
         plan = await _run_planner(problem, mode, settings, unmet_before=unmet_before, changes=changes)
     except Exception:
         # A planner failure must not stop ingestion: the state is kept and the next replan tries again.
         metrics.REPLANS.labels(mode=mode, result="error").inc()
-        log.exception("planning network %s failed; keeping the published plan", network_id)
+        log.exception("planning network %s failed; keeping the published plan", problem.network_id)
         return None
     finally:
         metrics.PLANNING_SECONDS.labels(mode=mode).observe(time.perf_counter() - started)
 
-    if mode == "full" and published:
+    if mode == "full" and inputs.published:
         current_objective = _objective_of(await asyncio.to_thread(planning.evaluate, problem, problem.previous))
         current_missing = missing(await asyncio.to_thread(planning.explain, problem, problem.previous))
         current_short = planning.missing_seats(
@@ -213,13 +235,54 @@ async def replan(
         if new_key >= (current_short, current_missing, -current_objective):
             metrics.REPLANS.labels(mode=mode, result="kept").inc()
             return None
+    return plan
 
-    _remember(network_id, problem, plan)
+
+async def stage_plan(
+    session: AsyncSession,
+    loaded: LoadedNetwork,
+    inputs: PlanInputs,
+    plan: Plan,
+    *,
+    mode: Mode,
+    changes: Sequence[Change] = (),
+) -> Publication | None:
+    """Write `plan` as the network's published plan and stage its events, in the caller's transaction."""
+    _remember(loaded.state.network_id, inputs.problem, plan)
     publication = await _stage(
-        session, loaded, problem, plan, published, stored_shortfalls, changes, mode, stored_deficits=stored_deficits
+        session,
+        loaded,
+        inputs.problem,
+        plan,
+        inputs.published,
+        inputs.shortfalls,
+        changes,
+        mode,
+        stored_deficits=inputs.deficits,
     )
     metrics.REPLANS.labels(mode=mode, result="published" if publication else "unchanged").inc()
     return publication
+
+
+async def replan(
+    session: AsyncSession,
+    loaded: LoadedNetwork,
+    *,
+    today: dt.date,
+    mode: Mode,
+    changes: Sequence[Change] = (),
+    settings: PlannerSettings = PlannerSettings(),
+) -> Publication | None:
+    """Plan the network and stage the difference, all in the caller's transaction (the batch's repair).
+
+    None when the published plan stays as it is. The full re-optimisation does not hold a transaction through
+    its solve: see maintenance.reoptimise_network.
+    """
+    inputs = await read_inputs(session, loaded, today=today)
+    plan = await propose(inputs, mode=mode, changes=changes, settings=settings)
+    if plan is None:
+        return None
+    return await stage_plan(session, loaded, inputs, plan, mode=mode, changes=changes)
 
 
 async def _stage(
