@@ -22,6 +22,7 @@ from verbund_schemas import (
 )
 
 from .clock import Clock
+from .poison import ConsumeAttempts
 from .runtime import Notifier
 from .service import Origin
 from .settings import NotifierSettings
@@ -106,13 +107,30 @@ def build(settings: NotifierSettings | None = None, clock: Clock | None = None) 
     # publishes the one rejection of an inbound record (docs/matcher.md, "Rejected input").
     notifier = Notifier(settings, publish_log, clock=clock)
     service = notifier.service
+
+    async def park(key: bytes | None, value: bytes, headers: dict[str, str]) -> None:
+        await broker.publish(value, topic=topic("parked"), key=key, headers=headers)
+
+    attempts = ConsumeAttempts(
+        park,
+        attempts=settings.notifier_consume_retry_attempts,
+        backoff_seconds=settings.notifier_consume_retry_backoff_seconds,
+        max_event_bytes=settings.max_event_bytes,
+    )
+    notifier.consume_attempts = attempts
+
+    async def handled(family: str, msg: KafkaMessage) -> None:
+        # Only when even parking fails (the broker away too) does this raise: the message is then read again.
+        origin = origin_of(msg)
+        await attempts.run(msg.body, origin, lambda: service.handle(family, msg.body, origin))
+
     group = settings.notifier_group_id
 
     def subscribe(
         router: KafkaRouter, role: str, title: str, description: str
     ) -> Callable[[Callable[..., Awaitable[None]]], object]:
-        # Offsets are committed only after the handler returned, i.e. after the database commit;
-        # an exception (database away) rewinds to the message so it is consumed again.
+        # Offsets are committed only after the handler returned, i.e. after the database commit, or after the
+        # message was skipped or parked; an exception (database and broker away) rewinds to it.
         decorator: Callable[[Callable[..., Awaitable[None]]], object] = router.subscriber(
             topic(role),
             group_id=f"{group}.{role}",
@@ -132,7 +150,7 @@ def build(settings: NotifierSettings | None = None, clock: Clock | None = None) 
         "Tells learners, host firms and home firms about made, changed and cancelled phases (.ics attached).",
     )
     async def on_assignment(body: AssignmentPayload, msg: KafkaMessage) -> None:
-        await service.handle("assignments", msg.body, origin_of(msg))
+        await handled("assignments", msg)
 
     shortfalls = KafkaRouter()
 
@@ -144,7 +162,7 @@ def build(settings: NotifierSettings | None = None, clock: Clock | None = None) 
         "ones for the digest.",
     )
     async def on_shortfall(body: ShortfallPayload, msg: KafkaMessage) -> None:
-        await service.handle("shortfalls", msg.body, origin_of(msg))
+        await handled("shortfalls", msg)
 
     directory = KafkaRouter()
 
@@ -155,7 +173,7 @@ def build(settings: NotifierSettings | None = None, clock: Clock | None = None) 
         "Keeps the contact directory: coordinators, firms' training contacts, learners (other types ignored).",
     )
     async def on_inbound(body: InboundPayload, msg: KafkaMessage) -> None:
-        await service.handle("inbound", msg.body, origin_of(msg))
+        await handled("inbound", msg)
 
     for router in (assignments, shortfalls, directory):
         broker.include_router(router)

@@ -14,6 +14,7 @@ from .clock import Clock
 from .delivery import DeliveryWorker
 from .health import Check, HealthEndpoint, readiness
 from .messages import Composer
+from .poison import ConsumeAttempts
 from .rendering import Renderer
 from .retention import Pruned, prune
 from .scheduling import Scheduling
@@ -59,10 +60,13 @@ class Notifier:
         # Set by the app once it has a broker: None when every Kafka subscriber is consuming and the cluster
         # answers, else what is wrong.
         self.kafka_problem: Check = _no_broker_yet
+        # Set by the app: retries and parking of consumed events.
+        self.consume_attempts: ConsumeAttempts | None = None
         self.checks: dict[str, Check] = {
             "database": self._database_problem,
             "kafka": lambda: self.kafka_problem(),
             "scheduler": self._scheduler_problem,
+            "consuming": self._consuming_problem,
         }
         self.health: HealthEndpoint | None = None
         if settings.health_port:
@@ -97,6 +101,10 @@ class Notifier:
         async with self.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
         return None
+
+    async def _consuming_problem(self) -> str | None:
+        failing = self.consume_attempts.failing if self.consume_attempts is not None else None
+        return f"an event keeps failing, retrying: {failing}" if failing else None
 
     async def _scheduler_problem(self) -> str | None:
         return None if self.scheduling.running else "reminder and digest scheduler not running"

@@ -105,6 +105,17 @@ class NotifierSettings(BaseSettings):
         description="How often the delivery worker looks for pending messages when idle", default=1.0, gt=0
     )
     delivery_batch_size: int = Field(description="Most messages one delivery round sends", default=50, ge=1)
+    notifier_consume_retry_attempts: int = Field(
+        default=5,
+        ge=1,
+        description="Times a consumed event is tried when the database fails (or a timeout) before it is parked "
+        "on the parked topic and the consumer goes on",
+    )
+    notifier_consume_retry_backoff_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="Pause before the second try of a consumed event; doubled for each further try, at most 30 s",
+    )
 
     # Its own variable, not the matcher's VERBUND_INBOX_RETENTION_DAYS: the notifier reads topics kept for a
     # year, so one value set for both services in a shared config map would be wrong for one of them.

@@ -45,7 +45,12 @@ async def test_readyz_turns_200_once_consuming_metrics_count_deliveries_and_prun
             return (await http_get(port, "/readyz"))[0] == 200
 
         await eventually(ready, within=30, what="/readyz answering 200")
-        assert (await http_get(port, "/readyz"))[1].splitlines() == ["database: ok", "kafka: ok", "scheduler: ok"]
+        assert (await http_get(port, "/readyz"))[1].splitlines() == [
+            "database: ok",
+            "kafka: ok",
+            "scheduler: ok",
+            "consuming: ok",
+        ]
 
         await publish(kafka_bootstrap, "inbound", *f.directory())
         await publish(kafka_bootstrap, "assignments", f.made())

@@ -39,7 +39,7 @@ async def test_health_endpoint_is_live_ready_and_serves_delivery_metrics_by_chan
         assert await http_get(port, "/healthz") == (200, "ok\n")
         status, body = await http_get(port, "/readyz")
         assert status == 200, body
-        assert body.splitlines() == ["database: ok", "kafka: ok", "scheduler: ok"]
+        assert body.splitlines() == ["database: ok", "kafka: ok", "scheduler: ok", "consuming: ok"]
 
         for event in (f.network(), *f.directory()):
             await send(app, "inbound", event)
