@@ -6,10 +6,15 @@ open ones are ended), as when a server is restarted or fails over.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
+import os
 import re
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -43,6 +48,13 @@ async def accepting_connections(admin_url: str, database: str, accepting: bool) 
         await engine.dispose()
 
 
+async def verbund(*args: str) -> subprocess.CompletedProcess[str]:
+    """The `verbund` command of this virtualenv, as an operator runs it."""
+    cli = str(Path(sys.executable).with_name("verbund"))
+    env = {**os.environ, "COLUMNS": "250"}
+    return await asyncio.to_thread(subprocess.run, [cli, *args], capture_output=True, text=True, env=env, timeout=120)
+
+
 def counter(metrics: str, name: str) -> float:
     found = re.search(rf"^{re.escape(name)} (\S+)$", metrics, re.MULTILINE)
     return float(found.group(1)) if found else 0.0
@@ -57,7 +69,8 @@ async def plan_of(bootstrap: str, network: ForcedNetwork) -> dict[str, tuple[str
         ),
         timeout=90,
     )
-    return fold(deduplicated(events_of(records, {network.network_id})))[network.network_id]
+    plan: dict[str, tuple[str, str]] = fold(deduplicated(events_of(records, {network.network_id})))[network.network_id]
+    return plan
 
 
 async def test_records_failing_on_a_database_that_went_away_are_retried_parked_and_replayed_once(
@@ -130,6 +143,12 @@ async def test_records_failing_on_a_database_that_went_away_are_retried_parked_a
     assert counter(metrics, "verbund_matcher_inbound_parked_total") >= 8
     assert counter(metrics, "verbund_matcher_batch_retries_total") >= 2
     assert ready.status_code == 200, ready.text
+
+    listing = await verbund("parked", "list", "--bootstrap", kafka_bootstrap)
+    assert listing.returncode == 0, listing.stderr
+    assert all(e.id in listing.stdout for e in ours) and parked_net.network_id in listing.stdout
+    unsaid = await verbund("parked", "replay", "--bootstrap", kafka_bootstrap)
+    assert unsaid.returncode == 2 and "--id ID" in unsaid.stderr
 
     check = create_async_engine(fresh_postgres_url)
     try:
