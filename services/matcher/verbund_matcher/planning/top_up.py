@@ -106,7 +106,7 @@ def _best_addition(
             (placed[d].start for d, r in curriculum.precedence if r == m and d in placed),
             default=learner.last_week + 1,
         )
-        for firm in scope.firms(table, m):
+        for firm in _firms_to_try(table, scope, m):
             if limit is not None and len(at_firm.get(firm, ())) >= limit:
                 continue
             gain = w.module * learner.module_pref.get(m, 0) + w.firm * learner.firm_pref.get(firm, 0)
@@ -129,6 +129,21 @@ def _best_addition(
                 if not has_minimum:
                     break  # without a minimum to fill, a later start here only ranks lower
     return None if best is None else best[1]
+
+
+# Firms per module a learner's gap is tried at: where hundreds offer a module (10,000 learners × 1,000 firms),
+# trying each of them for every gap takes longer than the whole solve. Firms whose offers have a minimum come
+# first (a seat there can fill a deficit), then the learner's preferred ones.
+FIRMS_PER_MODULE = 12
+
+
+def _firms_to_try(table: SeatTable, scope: LearnerScope, module: str) -> tuple[str, ...]:
+    firms = scope.firms(table, module)
+    if len(firms) <= FIRMS_PER_MODULE:
+        return firms
+    pref = scope.learner.firm_pref
+    ranked = sorted(firms, key=lambda f: ((f, module) not in table.min_seats, -pref.get(f, 0), f))
+    return tuple(ranked[:FIRMS_PER_MODULE])
 
 
 def _free_starts(
