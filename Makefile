@@ -7,12 +7,13 @@ STAMP := $(VENV)/.installed
 MEMBERS := -e ./schemas -e ./services/matcher -e ./services/notifier -e '.[dev]'
 PYTEST_ARGS ?=
 
-.PHONY: help venv bytecode tools jars demo test test-unit lint docs stack-up stack-down clean
+.PHONY: help venv bytecode tools jars demo test test-unit chaos lint docs stack-up stack-down clean
 
 help:
 	@echo "make demo        run the plastics-network demo on the embedded defaults (local Kafka, SQLite, SMTP sink)"
 	@echo "make test        install everything needed and run unit, integration and end-to-end tests (a skip fails)"
 	@echo "make test-unit   the unit tests only: no broker, no database"
+	@echo "make chaos       faults under load, long variants (about 20 min): prints the fault table"
 	@echo "make lint        ruff + mypy"
 	@echo "make docs        regenerate JSON Schema and AsyncAPI documents"
 	@echo "make stack-up    start the local Kafka broker (and PostgreSQL with STACK_ARGS=--postgres)"
@@ -52,6 +53,10 @@ test: venv bytecode tools jars
 
 test-unit: venv bytecode
 	@$(BIN)/python -m pytest -q -ra tests/unit $(PYTEST_ARGS)
+
+# Kills the services, a broker and a PostgreSQL server of its own while records flow; CHAOS_ARGS="--help" lists options.
+chaos: venv bytecode tools jars
+	@$(BIN)/python bench/chaos.py $(CHAOS_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -22,7 +22,7 @@ CHANGE_IDS = uuid.UUID("0f6f3a52-93a4-4c4e-8d8e-3f3c8f1b6a10")
 # Networks by generator name; a name may appear more than once (the copies get network ids of their own).
 SHORT_MIX = ("plastics", "tiny", "tiny")
 SHORT_SEED = 11
-LONG_MIX = ("plastics", "nursing", "it", "s80", "s160", "tight-40-12-3-12-1", "tiny", "tiny", "tiny", "tiny")
+LONG_MIX = ("plastics", "nursing", "it", "s80", "tiny", "tiny")
 
 
 @dataclass(frozen=True)

@@ -426,7 +426,10 @@ async def run_under_fault(
             delay = t0 + share * produce_seconds - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
+            idle = producing.done()
             window = await fault.inject(pipeline, rng)
+            if idle:
+                window.detail = ", ".join(filter(None, [window.detail, "after the last record was sent"]))
             caught = await until_caught_up(pipeline, progress, window.ended_at, settings.drain_timeout)
             window.matcher_recovery, window.recovery = caught.matcher, caught.pipeline
             report.windows.append(window)
