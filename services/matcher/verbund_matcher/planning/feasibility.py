@@ -90,16 +90,18 @@ def reach_feasibility(
     stats = FeasibilityStats(start_deficit=deficit())
     stats.history.append((0.0, *stats.start_deficit))
     size = 12
+    # A phase that gains nothing over a fifth of its budget has stalled (a network far beyond its capacity,
+    # say): the improving search, which also ranks plans by their deficit, gets the time instead.
+    checkpoint, at_checkpoint = budget.seconds / 5, deficit()
     while deficit() != (0, 0):
-        if budget.deterministic:
-            if stats.work >= budget.seconds:
+        spent = stats.work if budget.deterministic else perf_counter() - began
+        if budget.seconds - spent < (0.01 if budget.deterministic else 0.1):
+            break
+        step = min(budget.step, budget.seconds - spent)
+        if spent >= checkpoint:
+            if deficit() >= at_checkpoint:
                 break
-            step = min(budget.step, budget.seconds - stats.work)
-        else:
-            left = budget.seconds - (perf_counter() - began)
-            if left < 0.1:
-                break
-            step = min(budget.step, left)
+            checkpoint, at_checkpoint = spent + budget.seconds / 5, deficit()
         target_cell = _pick_target(current, table, attendable, required, reachable, scope, rng)
         if target_cell is None:
             break

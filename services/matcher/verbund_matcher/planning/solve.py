@@ -19,6 +19,8 @@ STRATEGIES = ("auto", "construct", "cpsat", "lns")
 # LNS finds better plans in the same time (10 s, 2 workers: plastics with 24k literals 156 against 124, s40 768
 # against 762, nursing a tie); below it CP-SAT can also prove optimality.
 MONOLITHIC_OPTIONS = 10_000
+# Seconds (or work) per learner kept back from the search for top-up, explanations and the plan itself.
+ASSEMBLY_PER_LEARNER = 0.003
 
 
 def model_size(problem: Problem, table: SeatTable | None = None) -> int:
@@ -82,8 +84,8 @@ def solve(
         table=table,
     )
     work += reached.work
-    # Leave time to explain and assemble the plan.
-    budget = max(0.1, left() * 0.95)
+    # Leave time to top up, explain and assemble the plan: a few milliseconds per learner on big networks.
+    budget = max(0.1, left() * 0.95 - min(left() * 0.3, ASSEMBLY_PER_LEARNER * len(problem.learners)))
     if strategy == "cpsat":
         from .cpsat import solve_cpsat  # OR-Tools loads in ~2 s: only when a solve needs it
 
