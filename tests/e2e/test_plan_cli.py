@@ -184,7 +184,13 @@ def test_a_started_assignment_whose_seats_were_withdrawn_is_an_undeclared_violat
     network, events = one_learner_network(tmp_path, "frozen")
     first = tmp_path / "first.json"
     assert verbund("plan", events, "--solver", "construct", "--today", TODAY, "-o", first).returncode == 0
-    withdrawn = {"type": "CapacityWithdrawn", "subject": network, "id": f"{network}-w", "data": {"offer_id": "O-1"}}
+    withdrawn = {
+        "type": "CapacityWithdrawn",
+        "subject": network,
+        "id": f"{network}-w",
+        "time": "2031-01-19T08:00:00Z",
+        "data": {"offer_id": "O-1"},
+    }
     records = [json.loads(line) for line in events.read_text(encoding="utf-8").splitlines()]
     later = write_events(tmp_path / "withdrawn.jsonl", [*records, withdrawn])
     out = tmp_path / "plan.json"
@@ -262,6 +268,7 @@ def test_rejected_events_name_their_line_and_the_rest_is_planned(tmp_path: Path)
         "type": "CapacityOffered",
         "subject": "synthetic-8",
         "id": "stray-offer",
+        "time": "2026-11-02T08:00:00Z",
         "data": {
             "offer_id": "o-stray",
             "firm_id": "f9999",
