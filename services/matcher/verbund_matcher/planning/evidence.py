@@ -23,6 +23,9 @@ stage rule            an option breaks it when
 
 The *reach* of the module is the highest stage any of its options gets to (0 when it has no option at all).
 An option of reach 8 is free: the plan could take it without breaking any rule, so no reason is true for it.
+The checks work the reach out on ranges of starts, rule by rule and firm counts per start week (`reach`), and
+stop at the first stage some option gets to; `funnel` lists the same options one by one, and the property tests
+hold both to the same answer.
 
 **What each reason claims** (module = the shortfall's `module_id`):
 
@@ -132,7 +135,12 @@ class Funnel:
         return [o for o in self.options if o.stage == stage]
 
     def describe(self) -> str:
-        return _STAGE_WORDS[self.reach]
+        return describe(self.reach)
+
+
+def describe(reach: int) -> str:
+    """What a module's reach says about the learner's options, in words."""
+    return _STAGE_WORDS[reach]
 
 
 @dataclass(slots=True)
@@ -148,6 +156,8 @@ class Evidence:
     _by_cell: dict[tuple[str, str], list[Assignment]] | None = None
     _held: dict[tuple[str, str], dict[int, list[str]]] = field(default_factory=dict)  # week -> holders
     _learners: dict[str, Learner] | None = None
+    _standings: dict[str, _Standing] = field(default_factory=dict)  # learner -> what the plan gives it
+    _starts_of: dict[str, _Starts] = field(default_factory=dict)  # module -> option starts per firm
 
     # ---- facts straight from the problem and the plan -------------------------------------------------
 
@@ -245,48 +255,29 @@ class Evidence:
 
     def funnel(self, learner: Learner, module: str, extra: SeatSuggestion | None = None) -> Funnel:
         """Every option of the learner for the module; `extra` adds a suggested offer first."""
+        return self._funnel(learner, module, extra)
+
+    def _funnel(
+        self, learner: Learner, module: str, extra: SeatSuggestion | None, only: Collection[str] | None = None
+    ) -> Funnel:
+        """The options of `funnel`, at the firms in `only` when given."""
         problem = self.problem
         duration = problem.modules[module].duration
-        own = self.own(learner.id)
-        curriculum = self._curriculum(learner)
-        busy = {w for a in own for w in self._weeks_of(a)}
-        placed = {a.module_id: a for a in own}
-        # Precedence: the earliest start once every required module has ended; None when one is not planned.
-        after: int | None = learner.first_week
-        for dependent, requires in curriculum.precedence if curriculum else ():
-            if dependent != module:
-                continue
-            before = placed.get(requires)
-            if before is None or requires not in problem.modules or after is None:
-                after = None
-                break
-            after = max(after, before.start + problem.modules[requires].duration)
-        # A planned module that requires this one must start after it ends (only a plan that already breaks
-        # precedence has one).
-        until = min(
-            (placed[d].start for d, r in curriculum.precedence if r == module and d in placed) if curriculum else (),
-            default=learner.last_week + 1,
-        )
-        at_firm: dict[str, set[str]] = {}
-        for a in own:
-            at_firm.setdefault(a.firm_id, set()).add(a.module_id)
+        standing = self._standing(learner)
+        after, until = self._order(learner, module, standing.placed)
         limit = problem.settings.max_modules_per_firm
-        extra_firm = None
-        if extra is not None and extra.module_id == module:
-            extra_firm = extra.firm_id if extra.firm_id is not None else NEW_FIRM
+        extra_firm = _extra_firm(module, extra)
         firms = sorted({o.firm_id for o in self.offers(module)} | ({extra_firm} if extra_firm else set()))
         # Counts of unavailable and busy weeks before each week of the window, to test a start in one step.
         first, last = learner.first_week, learner.last_week
-        unavailable = _before(first, last, learner.unavailable)
-        taken = _before(first, last, busy)
+        unavailable, taken = standing.unavailable, standing.taken
         options: list[Option] = []
         for firm in firms:
-            seats = dict(self.seats(firm, module)) if firm != NEW_FIRM else {}
-            if extra is not None and firm == extra_firm:
-                for w in range(extra.first_week, extra.last_week + 1):
-                    seats[w] = seats.get(w, 0) + extra.seats
+            if only is not None and firm not in only:
+                continue
+            seats = self._seats_with(firm, module, extra if firm == extra_firm else None)
             excluded = firm in learner.excluded_firms or (firm, module) in learner.excluded_firm_modules
-            at_limit = limit is not None and len(at_firm.get(firm, ())) >= limit
+            at_limit = limit is not None and len(standing.at_firm.get(firm, ())) >= limit
             # Starts whose every week has a seat offered, inside the window.
             offered = 0
             for end in range(first, last + 1):
@@ -316,6 +307,134 @@ class Evidence:
                 options.append(Option(firm, start, stage))
         return Funnel(module, tuple(options))
 
+    def reach(self, learner: Learner, module: str, extra: SeatSuggestion | None = None) -> int:
+        """The reach of `funnel(learner, module, extra)`, worked out on ranges of starts per rule instead of
+        option by option, and stopping at the highest stage some option gets to."""
+        if self.problem.modules[module].duration < 1:
+            return self._funnel(learner, module, extra).reach
+        rules = self._rules(learner, module, extra)
+        checks: tuple[tuple[int, list[Range], frozenset[str], bool], ...] = (
+            (FREE, rules.free, rules.blocked, True),
+            (SEATS, rules.free, rules.blocked, False),
+            (OWN_TIME, rules.ordered, rules.blocked, False),
+            (FIRM_LIMIT, rules.ordered, rules.excluded, False),
+            (PRECEDENCE, rules.available, rules.excluded, False),
+            (AVAILABILITY, rules.window, rules.excluded, False),
+            (ELIGIBILITY, rules.window, frozenset(), False),
+        )
+        # Each rule narrows the one below it: the first stage some option gets to is the reach.
+        return next((stage for stage, starts, blocked, free in checks if rules.any(starts, blocked, free)), NO_OPTION)
+
+    def _rules(self, learner: Learner, module: str, extra: SeatSuggestion | None) -> _Rules:
+        problem = self.problem
+        duration = problem.modules[module].duration
+        standing = self._standing(learner)
+        after, until = self._order(learner, module, standing.placed)
+        starts = self._starts(module)
+        extra_firm = _extra_firm(module, extra)
+        extra_starts: tuple[tuple[Range, ...], tuple[Range, ...]] = ((), ())
+        if extra_firm is not None:
+            seats = self._seats_with(extra_firm, module, extra)
+            extra_starts = (
+                _start_ranges((w for w, n in seats.items() if n > 0), duration),
+                _start_ranges((w for w, n in seats.items() if n > len(self.holders(extra_firm, module, w))), duration),
+            )
+        offering = set(starts.offered) | ({extra_firm} if extra_firm else set())
+        excluded = {f for f in learner.excluded_firms if f in offering}
+        excluded.update(f for f, m in learner.excluded_firm_modules if m == module and f in offering)
+        limit = problem.settings.max_modules_per_firm
+        blocked = set(excluded)
+        if limit is not None:
+            blocked.update(f for f, ms in standing.at_firm.items() if len(ms) >= limit and f in offering)
+        first, last = learner.first_week, learner.last_week
+        window = [(first, last - duration + 1)] if last - duration + 1 >= first else []
+        available = _start_ranges_of_runs(standing.available, duration)
+        order = [(after, until - duration)] if after is not None and after <= until - duration else []
+        return _Rules(
+            starts=starts,
+            window=window,
+            available=available,
+            ordered=_intersect(available, order),
+            free=_intersect(_start_ranges_of_runs(standing.free, duration), order),
+            excluded=frozenset(excluded),
+            blocked=frozenset(blocked),
+            extra_firm=extra_firm,
+            extra_offered=extra_starts[0],
+            extra_open=extra_starts[1],
+        )
+
+    def _order(self, learner: Learner, module: str, placed: Mapping[str, Assignment]) -> tuple[int | None, int]:
+        """Precedence for a start: the earliest once every required module has ended (None when one is not
+        planned), and the week before which it must end for the planned modules that require it."""
+        problem = self.problem
+        curriculum = self._curriculum(learner)
+        after: int | None = learner.first_week
+        for dependent, requires in curriculum.precedence if curriculum else ():
+            if dependent != module:
+                continue
+            before = placed.get(requires)
+            if before is None or requires not in problem.modules or after is None:
+                after = None
+                break
+            after = max(after, before.start + problem.modules[requires].duration)
+        # A planned module that requires this one must start after it ends (only a plan that already breaks
+        # precedence has one).
+        until = min(
+            (placed[d].start for d, r in curriculum.precedence if r == module and d in placed) if curriculum else (),
+            default=learner.last_week + 1,
+        )
+        return after, until
+
+    def _standing(self, learner: Learner) -> _Standing:
+        """What the plan gives the learner, worked out once per learner."""
+        standing = self._standings.get(learner.id)
+        if standing is not None and standing.learner is learner:
+            return standing
+        own = self.own(learner.id)
+        busy = {w for a in own for w in self._weeks_of(a)}
+        at_firm: dict[str, set[str]] = {}
+        for a in own:
+            at_firm.setdefault(a.firm_id, set()).add(a.module_id)
+        first, last = learner.first_week, learner.last_week
+        available = [w for w in range(first, last + 1) if w not in learner.unavailable]
+        standing = _Standing(
+            learner=learner,
+            placed={a.module_id: a for a in own},
+            at_firm=at_firm,
+            available=_runs(available),
+            free=_runs(w for w in available if w not in busy),
+            unavailable=_before(first, last, learner.unavailable),
+            taken=_before(first, last, busy),
+        )
+        self._standings[learner.id] = standing
+        return standing
+
+    def _starts(self, module: str) -> _Starts:
+        """The option starts of every firm offering the module; they do not depend on the learner."""
+        starts = self._starts_of.get(module)
+        if starts is None:
+            duration = self.problem.modules[module].duration
+            offered: dict[str, tuple[Range, ...]] = {}
+            unheld: dict[str, tuple[Range, ...]] = {}
+            for firm in sorted({o.firm_id for o in self.offers(module)}):
+                seats = self.seats(firm, module)
+                offered[firm] = _start_ranges((w for w, n in seats.items() if n > 0), duration)
+                unheld[firm] = _start_ranges(
+                    (w for w, n in seats.items() if n > len(self.holders(firm, module, w))), duration
+                )
+            starts = _Starts(offered, unheld, _Tally.of(offered.values()), _Tally.of(unheld.values()))
+            self._starts_of[module] = starts
+        return starts
+
+    def _seats_with(self, firm: str, module: str, extra: SeatSuggestion | None) -> dict[int, int]:
+        """Seats per week at firm for module, with the suggested ones added when `extra` is given."""
+        if extra is None:
+            return self.seats(firm, module) if firm != NEW_FIRM else {}
+        seats = dict(self.seats(firm, module)) if firm != NEW_FIRM else {}
+        for w in range(extra.first_week, extra.last_week + 1):
+            seats[w] = seats.get(w, 0) + extra.seats
+        return seats
+
     def needed_blockers(self, learner: Learner, funnel: Funnel) -> list[Assignment]:
         """The learner's own assignments that overlap an option of stage OWN_TIME and that a minimum group
         needs: in some week of theirs the firm and module holds no more learners than its minimum."""
@@ -324,14 +443,35 @@ class Evidence:
         return [
             a
             for a in self.own(learner.id)
-            if a.module_id in self.problem.modules
-            and any(w in weeks for w in self._weeks_of(a))
-            and any(
-                (minimum := self.minimum(a.firm_id, a.module_id, w)) > 0
-                and len(self.holders(a.firm_id, a.module_id, w)) <= minimum
-                for w in self._weeks_of(a)
-            )
+            if a.module_id in self.problem.modules and any(w in weeks for w in self._weeks_of(a)) and self._needs(a)
         ]
+
+    def _needs(self, a: Assignment) -> bool:
+        """A minimum group needs the assignment: in some week of it the firm and module holds no more learners
+        than its minimum."""
+        return any(
+            (minimum := self.minimum(a.firm_id, a.module_id, w)) > 0
+            and len(self.holders(a.firm_id, a.module_id, w)) <= minimum
+            for w in self._weeks_of(a)
+        )
+
+    def _has_needed_blocker(self, learner: Learner, module: str) -> bool:
+        """Whether `needed_blockers` of the learner's funnel for the module is not empty, without the funnel:
+        an option overlapping one of the learner's planned weeks and keeping the rules before own time is
+        an option of stage OWN_TIME."""
+        duration = self.problem.modules[module].duration
+        if duration < 1:
+            return bool(self.needed_blockers(learner, self._funnel(learner, module, None)))
+        rules: _Rules | None = None
+        for a in self.own(learner.id):
+            weeks = self._weeks_of(a)
+            if a.module_id not in self.problem.modules or not weeks or not self._needs(a):
+                continue
+            rules = rules if rules is not None else self._rules(learner, module, None)
+            overlapping = _intersect(rules.ordered, [(weeks[0] - duration + 1, weeks[-1])])
+            if rules.any(overlapping, rules.blocked, False):
+                return True
+        return False
 
     # ---- the checks ------------------------------------------------------------------------------------
 
@@ -361,30 +501,31 @@ class Evidence:
         if sf.module_id not in open_modules:
             false.append(f"{where}: module {sf.module_id} is not an open module of the group for the learner")
             return false
-        funnel = self.funnel(learner, sf.module_id)
-        reach = funnel.reach
+        reach = self.reach(learner, sf.module_id)
         if reach not in REACH[sf.reason]:
-            false.append(f"{where}: for {sf.module_id} the truth is that {funnel.describe()}")
-        elif sf.reason is ShortfallReason.MIN_SEATS and not self.needed_blockers(learner, funnel):
+            false.append(f"{where}: for {sf.module_id} the truth is that {describe(reach)}")
+        elif sf.reason is ShortfallReason.MIN_SEATS and not self._has_needed_blocker(learner, sf.module_id):
             false.append(
                 f"{where}: none of the learner's modules overlapping {sf.module_id} is needed by a minimum group"
             )
         if sf.reason is ShortfallReason.CONTENTION:
-            false.extend(self._competitors(where, sf, funnel))
+            false.extend(self._competitors(where, sf, learner, sf.module_id))
             if not sf.suggestions:
                 false.append(f"{where}: names no capacity that would resolve it")
         false.extend(self._suggestions(where, learner, sf, open_modules))
         return false
 
-    def _competitors(self, where: str, sf: Shortfall, funnel: Funnel) -> list[str]:
+    def _competitors(self, where: str, sf: Shortfall, learner: Learner, module: str) -> list[str]:
         if not sf.competing_learners:
             return [f"{where}: names no competing learner"]
+        # A named learner can only be a holder where it has the module: only those firms' options matter.
+        firms = {a.firm_id for c in sf.competing_learners for a in self.own(c) if a.module_id == module}
         needed: set[str] = set()
-        for o in funnel.at(SEATS):
+        for o in self._funnel(learner, module, None, only=firms).at(SEATS) if firms else ():
             for w in o.full_weeks:
-                needed.update(self.holders(o.firm_id, funnel.module_id, w))
+                needed.update(self.holders(o.firm_id, module, w))
         return [
-            f"{where}: {c} holds no seat of {funnel.module_id} in a full week the learner could otherwise take"
+            f"{where}: {c} holds no seat of {module} in a full week the learner could otherwise take"
             for c in sf.competing_learners
             if c not in needed or c == sf.learner_id
         ]
@@ -396,7 +537,7 @@ class Evidence:
             what = f"{s.seats} seat(s) of {s.module_id} at {firm} in weeks {s.first_week}..{s.last_week}"
             if s.seats <= 0 or s.first_week > s.last_week or s.module_id not in open_modules:
                 false.append(f"{where}: suggestion {what} cannot help: not an open module or no seats")
-            elif self.funnel(learner, s.module_id, extra=s).reach != FREE:
+            elif self.reach(learner, s.module_id, extra=s) != FREE:
                 false.append(f"{where}: suggestion {what} would still leave the learner without a free option")
         return false
 
@@ -413,6 +554,139 @@ class Evidence:
         if held >= minimum:
             false.append(f"{where}: the plan has {held} learner(s), not below the minimum {minimum}")
         return false
+
+
+Range = tuple[int, int]  # first and last week, both included
+
+
+@dataclass(frozen=True, slots=True)
+class _Standing:
+    """What the plan gives one learner, as the rules of an option read it."""
+
+    learner: Learner
+    placed: dict[str, Assignment]  # module -> the learner's assignment of it
+    at_firm: dict[str, set[str]]  # firm -> the learner's modules there
+    available: list[Range]  # runs of weeks inside the window the learner is available
+    free: list[Range]  # the same, less the weeks of the learner's planned modules
+    unavailable: list[int]  # _before counts of unavailable weeks
+    taken: list[int]  # _before counts of weeks of the learner's planned modules
+
+
+@dataclass(frozen=True, slots=True)
+class _Tally:
+    """How many firms have an option starting in each week, to count options over a range in one step."""
+
+    first: int
+    prefix: list[int]  # prefix[i] = options starting in first .. first + i - 1
+
+    @staticmethod
+    def of(per_firm: Iterable[Sequence[Range]]) -> _Tally:
+        ranges = [r for rs in per_firm for r in rs]
+        if not ranges:
+            return _Tally(0, [0])
+        first = min(lo for lo, _ in ranges)
+        steps = [0] * (max(hi for _, hi in ranges) - first + 2)
+        for lo, hi in ranges:
+            steps[lo - first] += 1
+            steps[hi - first + 1] -= 1
+        prefix, running, total = [0], 0, 0
+        for step in steps[:-1]:
+            running += step
+            total += running
+            prefix.append(total)
+        return _Tally(first, prefix)
+
+    def count(self, lo: int, hi: int) -> int:
+        i, j = max(lo - self.first, 0), min(hi - self.first + 1, len(self.prefix) - 1)
+        return self.prefix[j] - self.prefix[i] if j > i else 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Starts:
+    """The option starts of one module per offering firm, as ranges: with a seat offered in every week
+    (`offered`), and with a seat not held by the plan in every week (`open`)."""
+
+    offered: dict[str, tuple[Range, ...]]
+    open: dict[str, tuple[Range, ...]]
+    offered_tally: _Tally
+    open_tally: _Tally
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    """One learner's rules for one module's options as ranges of starts: each narrows the one before."""
+
+    starts: _Starts
+    window: list[Range]  # inside the window
+    available: list[Range]  # and on available weeks
+    ordered: list[Range]  # and keeping precedence
+    free: list[Range]  # and clear of the learner's planned weeks
+    excluded: frozenset[str]  # firms offering the module the learner may not attend for it
+    blocked: frozenset[str]  # those and the firms where the learner is at the per-firm limit
+    extra_firm: str | None  # a suggestion's firm, whose starts are the two below instead of the offers'
+    extra_offered: tuple[Range, ...]
+    extra_open: tuple[Range, ...]
+
+    def any(self, ranges: Sequence[Range], blocked: Collection[str], unheld: bool) -> bool:
+        """Whether some firm not in `blocked` has an option (one with a seat not held in every week, when
+        `unheld`) starting in `ranges`."""
+        if not ranges:
+            return False
+        if self.extra_firm is not None:
+            if self.extra_firm not in blocked and _overlap(self.extra_open if unheld else self.extra_offered, ranges):
+                return True
+            blocked = {*blocked, self.extra_firm}
+        per_firm = self.starts.open if unheld else self.starts.offered
+        tally = self.starts.open_tally if unheld else self.starts.offered_tally
+        options = sum(tally.count(lo, hi) for lo, hi in ranges)
+        options -= sum(_overlap(per_firm[f], ranges) for f in blocked if f in per_firm)
+        return options > 0
+
+
+def _extra_firm(module: str, extra: SeatSuggestion | None) -> str | None:
+    if extra is None or extra.module_id != module:
+        return None
+    return extra.firm_id if extra.firm_id is not None else NEW_FIRM
+
+
+def _runs(weeks: Iterable[int]) -> list[Range]:
+    """Maximal runs of consecutive weeks."""
+    runs: list[Range] = []
+    for w in sorted(weeks):
+        if runs and runs[-1][1] == w - 1:
+            runs[-1] = (runs[-1][0], w)
+        else:
+            runs.append((w, w))
+    return runs
+
+
+def _start_ranges_of_runs(runs: Iterable[Range], duration: int) -> list[Range]:
+    """Starts of `duration` consecutive weeks inside the runs."""
+    return [(lo, hi - duration + 1) for lo, hi in runs if hi - lo + 1 >= duration]
+
+
+def _start_ranges(weeks: Iterable[int], duration: int) -> tuple[Range, ...]:
+    return tuple(_start_ranges_of_runs(_runs(weeks), duration))
+
+
+def _intersect(a: Sequence[Range], b: Sequence[Range]) -> list[Range]:
+    """The weeks in both, as ranges (each side sorted and disjoint)."""
+    out: list[Range] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        lo, hi = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if lo <= hi:
+            out.append((lo, hi))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def _overlap(a: Sequence[Range], b: Sequence[Range]) -> int:
+    """How many weeks lie in both."""
+    return sum(hi - lo + 1 for lo, hi in _intersect(a, b))
 
 
 def _before(first: int, last: int, weeks: Collection[int]) -> list[int]:

@@ -20,7 +20,7 @@ from .model import (
     same_frame,
 )
 from .scope import LearnerScope, learner_scope
-from .seats import SeatTable, occupancy, seat_table
+from .seats import SeatTable, occupancy, seat_table, week_runs
 from .weeks import span_label
 
 # When several modules could fill a gap, report the one closest to being placeable.
@@ -72,6 +72,7 @@ def explain(
         ledger = SeatLedger(table, problem.modules)
         ledger.take(a for a in assignments if a.module_id in problem.modules)
     holders = _Holders(problem, assignments)
+    vacancies = _Vacancies(table, ledger)
     evidence = proof.Evidence(problem, assignments)
     by_learner: dict[str, list[Assignment]] = {}
     for a in assignments:
@@ -84,7 +85,7 @@ def explain(
         if not _has_gap(problem, learner, own):
             continue
         scope = scopes[learner.id] if scopes is not None and learner.id in scopes else learner_scope(problem, learner)
-        shortfalls.extend(_explain_learner(problem, table, ledger, holders, evidence, scope, own))
+        shortfalls.extend(_explain_learner(problem, table, ledger, holders, vacancies, evidence, scope, own))
     return tuple(shortfalls)
 
 
@@ -186,6 +187,7 @@ def _explain_learner(
     table: SeatTable,
     ledger: SeatLedger,
     holders: _Holders,
+    vacancies: _Vacancies,
     evidence: proof.Evidence,
     scope: LearnerScope,
     own: Sequence[Assignment],
@@ -228,7 +230,7 @@ def _explain_learner(
                 )
             )
             continue
-        diagnoses = [_diagnose(problem, table, ledger, holders, scope, own, m) for m in open_modules]
+        diagnoses = [_diagnose(problem, table, ledger, holders, vacancies, scope, own, m) for m in open_modules]
         lead = f"{_who(learner)} misses {missing} module(s) of group {group.id}. "
         ranked = sorted(diagnoses, key=lambda d: (d.free, _RANK[d.reason], d.weight, d.module_id))
         chosen = next(
@@ -286,18 +288,19 @@ def _proven(
 ) -> Shortfall | None:
     """The shortfall re-diagnosed from the evidence itself, for when no diagnosis above held up; None when
     every open module has a free option."""
-    funnels = [evidence.funnel(learner, m) for m in open_modules]
-    known = [f for f in funnels if f.reach != proof.FREE]
+    reach = {m: evidence.reach(learner, m) for m in open_modules}
+    known = [m for m in open_modules if reach[m] != proof.FREE]
     if not known:
         return None
-    best = min(known, key=lambda f: (_RANK[_REASON_OF_REACH[f.reach]], f.module_id))
-    reason = _REASON_OF_REACH[best.reach]
-    module = best.module_id
+    module = min(known, key=lambda m: (_RANK[_REASON_OF_REACH[reach[m]]], m))
+    reason = _REASON_OF_REACH[reach[module]]
     name = _module_name(problem, module)
     competing: tuple[str, ...] = ()
     suggestions: tuple[SeatSuggestion, ...] = ()
     if reason is ShortfallReason.CONTENTION:
-        option = min(best.at(proof.SEATS), key=lambda o: (len(o.full_weeks), o.firm_id, o.start))
+        # Only the module reported needs its options one by one: the seat to suggest is the best of them.
+        seats_reached = evidence.funnel(learner, module).at(proof.SEATS)
+        option = min(seats_reached, key=lambda o: (len(o.full_weeks), o.firm_id, o.start))
         duration = problem.modules[module].duration
         held = {w: evidence.holders(option.firm_id, module, w) for w in option.full_weeks}
         seats = evidence.seats(option.firm_id, module)
@@ -311,7 +314,7 @@ def _proven(
             f"{more} more seat(s) there would resolve it."
         )
     else:
-        message = f"{name} cannot be placed: {best.describe()}."
+        message = f"{name} cannot be placed: {proof.describe(reach[module])}."
     sf = Shortfall(
         learner_id=learner.id,
         group_id=group_id,
@@ -434,11 +437,180 @@ class _Holders:
         return weeks.get(week, [])
 
 
+Range = tuple[int, int]  # first and last week, both included
+
+
+class _Counts:
+    """The starts of one module's options per offering firm, as ranges: with a seat offered in every week,
+    and with a seat free in every week; and how many firms have one starting in each week, so that whether
+    any firm but a few has an option in some ranges of starts takes a step per range, not per firm."""
+
+    def __init__(self, offered: dict[str, list[Range]], unheld: dict[str, list[Range]]) -> None:
+        self._offered = offered
+        self._unheld = unheld
+        self._offered_total = _running_total(offered.values())
+        self._unheld_total = _running_total(unheld.values())
+
+    def offered(self, starts: Sequence[Range], blocked: Collection[str]) -> bool:
+        """Whether a firm not in `blocked` offers a seat in every week of a start in `starts`."""
+        return _any_but(self._offered, self._offered_total, starts, blocked)
+
+    def unheld(self, starts: Sequence[Range], blocked: Collection[str]) -> bool:
+        """Whether a firm not in `blocked` has a seat free in every week of a start in `starts`."""
+        return _any_but(self._unheld, self._unheld_total, starts, blocked)
+
+    def offered_at(self, firm: str, starts: Sequence[Range]) -> list[Range]:
+        return _intersect(self._offered.get(firm, ()), starts)
+
+    def unheld_at(self, firm: str, starts: Sequence[Range]) -> list[Range]:
+        return _intersect(self._unheld.get(firm, ()), starts)
+
+
+def _running_total(per_firm: Iterable[Sequence[Range]]) -> tuple[int, list[int]]:
+    """(first, totals): totals[i] = how many (firm, start) pairs start before week first + i."""
+    ranges = [r for rs in per_firm for r in rs]
+    if not ranges:
+        return 0, [0]
+    first = min(lo for lo, _ in ranges)
+    steps = [0] * (max(hi for _, hi in ranges) - first + 2)
+    for lo, hi in ranges:
+        steps[lo - first] += 1
+        steps[hi - first + 1] -= 1
+    totals, firms, total = [0], 0, 0
+    for step in steps[:-1]:
+        firms += step
+        total += firms
+        totals.append(total)
+    return first, totals
+
+
+def _any_but(
+    per_firm: Mapping[str, Sequence[Range]],
+    totals: tuple[int, list[int]],
+    starts: Sequence[Range],
+    blocked: Collection[str],
+) -> bool:
+    first, counts = totals
+    found = 0
+    for lo, hi in starts:
+        i, j = max(lo - first, 0), min(hi - first + 1, len(counts) - 1)
+        if j > i:
+            found += counts[j] - counts[i]
+    if found:
+        found -= sum(_overlap(per_firm[f], starts) for f in blocked if f in per_firm)
+    return found > 0
+
+
+def _overlap(a: Sequence[Range], b: Sequence[Range]) -> int:
+    return sum(hi - lo + 1 for lo, hi in _intersect(a, b))
+
+
+class _Vacancies:
+    """Where the ledger leaves a seat free, per firm x module: the starts with a free seat in every week, and
+    the full weeks counted up to each week. Worked out once per firm x module, only when an explanation asks."""
+
+    def __init__(self, table: SeatTable, ledger: SeatLedger) -> None:
+        self._table = table
+        self._ledger = ledger
+        self._open: dict[tuple[str, str, int], list[Range]] = {}
+        self._full: dict[tuple[str, str], tuple[int, list[int]]] = {}
+        self._modules: dict[tuple[str, int], _Counts] = {}
+
+    def module(self, module: str, duration: int) -> _Counts:
+        counts = self._modules.get((module, duration))
+        if counts is None:
+            firms = self._table.firms_for.get(module, ())
+            offered = {
+                f: [
+                    (lo, hi - duration + 1) for lo, hi in self._table.offered_runs(f, module) if hi - lo + 1 >= duration
+                ]
+                for f in firms
+            }
+            counts = _Counts(offered, {f: self.open_starts(f, module, duration) for f in firms})
+            self._modules[(module, duration)] = counts
+        return counts
+
+    def open_starts(self, firm: str, module: str, duration: int) -> list[Range]:
+        key = (firm, module, duration)
+        starts = self._open.get(key)
+        if starts is None:
+            weeks = self._table.max_seats.get((firm, module), {})
+            free = week_runs(w for w in weeks if self._ledger.free(firm, module, w) > 0)
+            starts = [(lo, hi - duration + 1) for lo, hi in free if hi - lo + 1 >= duration]
+            self._open[key] = starts
+        return starts
+
+    def full_weeks(self, firm: str, module: str, start: int, duration: int) -> int:
+        """How many weeks of start .. start + duration - 1 have no free seat."""
+        cell = self._full.get((firm, module))
+        if cell is None:
+            weeks = self._table.max_seats.get((firm, module), {})
+            first, last = (min(weeks), max(weeks)) if weeks else (0, -1)
+            counts = [0]
+            for w in range(first, last + 1):
+                counts.append(counts[-1] + (self._ledger.free(firm, module, w) <= 0))
+            cell = (first, counts)
+            self._full[(firm, module)] = cell
+        first, counts = cell
+        i, j = start - first, start - first + duration
+        if i < 0 or j >= len(counts):  # weeks without an offer have no seat at all
+            return sum(1 for w in range(start, start + duration) if self._ledger.free(firm, module, w) <= 0)
+        return counts[j] - counts[i]
+
+
+def _clear_starts(busy: Collection[int], duration: int, after: int, last: int) -> list[Range]:
+    """Starts from `after` to `last` whose `duration` weeks miss every week in `busy`."""
+    starts: list[Range] = []
+    lo = after
+    for w in sorted(b for b in busy if b >= after):
+        if w - duration >= lo:
+            starts.append((lo, w - duration))
+        lo = max(lo, w + 1)
+    if last >= lo:
+        starts.append((lo, last))
+    return starts
+
+
+def _widened(runs: Sequence[Range], duration: int) -> list[Range]:
+    """The starts of `duration` weeks that overlap the runs of weeks, as disjoint ranges."""
+    starts: list[Range] = []
+    for lo, hi in runs:
+        if starts and lo - duration + 1 <= starts[-1][1] + 1:
+            starts[-1] = (starts[-1][0], hi)
+        else:
+            starts.append((lo - duration + 1, hi))
+    return starts
+
+
+def _weeks_held(busy: Mapping[int, Assignment]) -> dict[Assignment, list[Range]]:
+    """The runs of weeks each assignment holds in `busy`."""
+    weeks: dict[Assignment, list[int]] = {}
+    for w, a in busy.items():
+        weeks.setdefault(a, []).append(w)
+    return {a: week_runs(ws) for a, ws in weeks.items()}
+
+
+def _intersect(a: Sequence[Range], b: Sequence[Range]) -> list[Range]:
+    """The weeks in both, as ranges (each side sorted and disjoint)."""
+    out: list[Range] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        lo, hi = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if lo <= hi:
+            out.append((lo, hi))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
 def _diagnose(
     problem: Problem,
     table: SeatTable,
     ledger: SeatLedger,
     holders: _Holders,
+    vacancies: _Vacancies,
     scope: LearnerScope,
     own: Sequence[Assignment],
     module: str,
@@ -461,23 +633,22 @@ def _diagnose(
             break
         after = max(after, placed.start + problem.modules[requires].duration)
     fit = _free_fit(scope, busy, duration, after)
-    in_window = [
-        f
-        for f in offering
-        if any(
-            min(hi, learner.last_week) - max(lo, learner.first_week) + 1 >= duration
-            for lo, hi in table.offered_runs(f, module)
-        )
-    ]
-    if not in_window:
+    # Options are counted over all offering firms on ranges of starts (see _Vacancies); firms are listed one by
+    # one only for what a sentence names.
+    counts = vacancies.module(module, duration)
+    last_start = learner.last_week - duration + 1
+    in_window_starts = [(learner.first_week, last_start)] if last_start >= learner.first_week else []
+    if not counts.offered(in_window_starts, ()):
         return _Diagnosis(
             ShortfallReason.NO_OFFER,
             f"No firm offers {name} for {duration} consecutive week(s) inside the training window {window}.",
             module,
             suggestions=_suggest(module, fit, duration, None),
         )
-    eligible = [f for f in in_window if scope.eligible(f, module)]
-    if not eligible:
+    # The firms the learner may not attend for the module (scope.eligible, for all of them at once).
+    excluded = {*learner.excluded_firms, *(f for f, m in learner.excluded_firm_modules if m == module)}
+    if not counts.offered(in_window_starts, excluded):
+        in_window = [f for f in offering if counts.offered_at(f, in_window_starts)]
         return _Diagnosis(
             ShortfallReason.ELIGIBILITY,
             f"{name} is offered in the window only at {_firm_list(problem, in_window)}, where {who} may not "
@@ -485,8 +656,9 @@ def _diagnose(
             module,
             suggestions=_suggest(module, fit, duration, None),
         )
-    ranges = {f: scope.start_ranges(table, module, f, duration) for f in eligible}
-    if not any(ranges.values()):
+    available = [(lo, hi - duration + 1) for lo, hi in scope.available_runs if hi - lo + 1 >= duration]
+    if not counts.offered(available, excluded):
+        eligible = [f for f in offering if f not in excluded and counts.offered_at(f, in_window_starts)]
         blocked = sorted(w for w in learner.unavailable if learner.first_week <= w <= learner.last_week)
         return _Diagnosis(
             ShortfallReason.AVAILABILITY,
@@ -502,7 +674,9 @@ def _diagnose(
             f"{name} requires {_module_name(problem, missing)} first, which is not planned for {who}.",
             module,
         )
-    if all(hi < after for rs in ranges.values() for _, hi in rs):
+    # The learner's starts after the prerequisites: only firms with one of them can take the module.
+    starts = _intersect(available, [(after, last_start)])
+    if not counts.offered(starts, excluded):
         return _Diagnosis(
             ShortfallReason.PRECEDENCE,
             f"{name} can only start after its prerequisites end ({span_label(origin, after, after)}), "
@@ -510,15 +684,15 @@ def _diagnose(
             module,
             suggestions=_suggest(module, fit, duration, None),
         )
-    # Only firms with a start after the prerequisites count: the others cannot take the module anyway.
-    eligible = [f for f in eligible if any(hi >= after for _, hi in ranges[f])]
     limit = problem.settings.max_modules_per_firm
+    blocked_firms = set(excluded)
     if limit is not None:
         per_firm: dict[str, set[str]] = {}
         for a in own:
             per_firm.setdefault(a.firm_id, set()).add(a.module_id)
-        open_firms = [f for f in eligible if len(per_firm.get(f, ())) < limit]
-        if not open_firms:
+        blocked_firms.update(f for f, ms in per_firm.items() if len(ms) >= limit)
+        if not counts.offered(starts, blocked_firms):
+            eligible = [f for f in offering if f not in excluded and counts.offered_at(f, starts)]
             return _Diagnosis(
                 ShortfallReason.FIRM_LIMIT,
                 f"{who} already does {limit} module(s) at each firm offering {name} "
@@ -526,32 +700,42 @@ def _diagnose(
                 module,
                 suggestions=_suggest(module, fit, duration, None),
             )
-        eligible = open_firms
-    best_full: tuple[str, int, list[int]] | None = None
-    time_blockers: set[Assignment] = set()
-    for firm in eligible:
-        for lo, hi in ranges[firm]:
-            for s in range(max(lo, after), hi + 1):
-                weeks = range(s, s + duration)
-                clash = [busy[w] for w in weeks if w in busy]
-                if clash:
-                    time_blockers.update(clash)
-                    continue
-                full = [w for w in weeks if ledger.free(firm, module, w) <= 0]
-                if not full:
-                    return _Diagnosis(
-                        ShortfallReason.CONTENTION,
-                        f"A seat for {name} is free at {_firm_name(problem, firm)} in "
-                        f"{span_label(origin, s, s + duration - 1)}, but the plan leaves it unused; "
-                        "planning again places it.",
-                        module,
-                        free=True,
-                    )
-                # Fewest full weeks first; the sentence is written only for the option finally reported.
-                if best_full is None or len(full) < len(best_full[2]):
-                    best_full = (firm, s, full)
+    # Of those, the starts clear of the learner's planned weeks; the others clash with its own modules.
+    candidates = _intersect(starts, _clear_starts(busy, duration, after, last_start))
+    if counts.unheld(candidates, blocked_firms):
+        # The first start with a free seat in every week, firm by firm, is reported.
+        for firm in offering:
+            free_starts = counts.unheld_at(firm, candidates) if firm not in blocked_firms else []
+            if free_starts:
+                s = free_starts[0][0]
+                return _Diagnosis(
+                    ShortfallReason.CONTENTION,
+                    f"A seat for {name} is free at {_firm_name(problem, firm)} in "
+                    f"{span_label(origin, s, s + duration - 1)}, but the plan leaves it unused; "
+                    "planning again places it.",
+                    module,
+                    free=True,
+                )
+    # Fewest full weeks first, the first such start firm by firm; none has fewer than one.
+    best_full: tuple[str, int, int] | None = None
+    if counts.offered(candidates, blocked_firms):
+        for firm in offering:
+            if firm in blocked_firms:
+                continue
+            for lo, hi in counts.offered_at(firm, candidates):
+                for s in range(lo, hi + 1):
+                    count = vacancies.full_weeks(firm, module, s, duration)
+                    if best_full is None or count < best_full[2]:
+                        best_full = (firm, s, count)
+                        if count <= 1:
+                            break
+                if best_full is not None and best_full[2] <= 1:
+                    break
+            if best_full is not None and best_full[2] <= 1:
+                break
     if best_full is not None:
-        firm, s, full = best_full
+        firm, s, _ = best_full
+        full = [w for w in range(s, s + duration) if ledger.free(firm, module, w) <= 0]
         competing = sorted({c for w in full for c in holders.get(firm, module, w)})
         # Over-booked weeks (a frozen assignment kept past a shrunk offer) need more than one seat.
         more = max(1, max(1 - ledger.free(firm, module, w) for w in full))
@@ -565,6 +749,12 @@ def _diagnose(
             suggestions=(SeatSuggestion(module, s, s + duration - 1, more, firm),),
             weight=len(full),
         )
+    # Every start clashes with the learner's own modules: those it clashes with took the time.
+    time_blockers = {
+        a
+        for a, weeks in _weeks_held(busy).items()
+        if counts.offered(_intersect(starts, _widened(weeks, duration)), blocked_firms)
+    }
     needed = [
         a
         for a in time_blockers
