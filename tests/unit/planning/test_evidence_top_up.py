@@ -6,11 +6,14 @@ import random
 import time
 
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from verbund_matcher.planning import Assignment, Problem, Shortfall, ShortfallReason, explain, validate
 from verbund_matcher.planning.construct import construct
 from verbund_matcher.planning.evidence import false_claims
 from verbund_matcher.planning.outcome import make_plan
-from verbund_matcher.planning.top_up import top_up
+from verbund_matcher.planning.scope import learner_scope
+from verbund_matcher.planning.seats import seat_table
+from verbund_matcher.planning.top_up import FIRMS_PER_MODULE, _FirmRanking, top_up
 
 from .networks import learner, network
 from .strategies import small_problems
@@ -118,3 +121,25 @@ def test_a_module_that_only_fits_after_the_module_requiring_it_is_re_diagnosed_a
     assert (sf.group_id, sf.reason) == ("first", R.PRECEDENCE)
     assert false_claims(problem, plan, sf) == []
     assert top_up(problem, plan) == plan
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**16), firms=st.integers(1, 60))
+def test_the_firms_tried_for_a_gap_are_the_first_ones_ranked_by_minimum_preference_and_id(
+    seed: int, firms: int
+) -> None:
+    rng = random.Random(seed)
+    ids = [f"F{i:02}" for i in range(firms)]
+    offers = [(f, "A", 0, 9, 1, 1 if rng.random() < 0.3 else 0) for f in ids]
+    s1 = learner(
+        "s1",
+        firm_pref={f: rng.choice([-2, -1, 1, 3]) for f in rng.sample(ids, rng.randint(0, min(firms, 20)))},
+        excluded_firms=frozenset(rng.sample(ids, rng.randint(0, min(firms, 5)))),
+        excluded_firm_modules=frozenset((f, "A") for f in rng.sample(ids, rng.randint(0, min(firms, 5)))),
+    )
+    problem = network(modules={"A": 2}, offers=offers, learners=[s1])
+    table = seat_table(problem.offers)
+    scope = learner_scope(problem, s1)
+    eligible = [f for f in ids if scope.eligible(f, "A")]
+    ranked = sorted(eligible, key=lambda f: ((f, "A") not in table.min_seats, -s1.firm_pref.get(f, 0), f))
+    assert set(_FirmRanking(table).to_try(scope, "A")) == set(ranked[:FIRMS_PER_MODULE])

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from bisect import bisect_left
+from collections.abc import Collection, Sequence
 
 from .ledger import SeatLedger
 from .model import Assignment, Learner, Problem
 from .scope import LearnerScope, learner_scope
-from .seats import SeatTable, seat_table
+from .seats import SeatTable, seat_table, week_runs
 
 
 def top_up(problem: Problem, assignments: Sequence[Assignment], table: SeatTable | None = None) -> list[Assignment]:
@@ -32,17 +33,20 @@ def top_up(problem: Problem, assignments: Sequence[Assignment], table: SeatTable
     by_learner: dict[str, list[Assignment]] = {}
     for a in assignments:
         by_learner.setdefault(a.learner_id, []).append(a)
+    openings = _Openings(table, ledger)
+    ranking = _FirmRanking(table)
     added: list[Assignment] = []
     for learner in problem.learners:
         own = by_learner.setdefault(learner.id, [])
         scope: LearnerScope | None = None
+        firms: dict[str, tuple[str, ...]] = {}  # module -> the firms tried for it, for this learner
         while _short_groups(problem, learner, own):
             scope = scope if scope is not None else learner_scope(problem, learner)
-            placed = _best_addition(problem, table, ledger, scope, own)
+            placed = _best_addition(problem, table, openings, ranking, scope, own, firms)
             if placed is None:
                 break
             own.append(placed)
-            ledger.take([placed])
+            openings.take(placed)
             added.append(placed)
     return [*assignments, *added]
 
@@ -61,7 +65,13 @@ def _short_groups(problem: Problem, learner: Learner, own: Sequence[Assignment])
 
 
 def _best_addition(
-    problem: Problem, table: SeatTable, ledger: SeatLedger, scope: LearnerScope, own: Sequence[Assignment]
+    problem: Problem,
+    table: SeatTable,
+    openings: _Openings,
+    ranking: _FirmRanking,
+    scope: LearnerScope,
+    own: Sequence[Assignment],
+    firms_tried: dict[str, tuple[str, ...]],
 ) -> Assignment | None:
     learner = scope.learner
     curriculum = problem.curricula[learner.curriculum_id]
@@ -106,28 +116,36 @@ def _best_addition(
             (placed[d].start for d, r in curriculum.precedence if r == m and d in placed),
             default=learner.last_week + 1,
         )
-        for firm in _firms_to_try(table, scope, m):
+        if m not in firms_tried:
+            firms_tried[m] = ranking.to_try(scope, m)
+        # Starts after the prerequisites, before the modules requiring m, clear of the learner's planned weeks.
+        allowed = _within([(not_before, not_after - duration)], _clear_starts(busy, duration, not_before))
+        for firm in firms_tried[m]:
             if limit is not None and len(at_firm.get(firm, ())) >= limit:
                 continue
             gain = w.module * learner.module_pref.get(m, 0) + w.firm * learner.firm_pref.get(firm, 0)
-            has_minimum = (firm, m) in table.min_seats
-            ranges = scope.start_ranges(table, m, firm, duration)
-            for s in _free_starts(ledger, busy, firm, m, duration, ranges, not_before, not_after - duration):
-                value = gain + modules[m].priority
-                # A prerequisite goes early, to leave its dependent room; others by preference.
-                first = m in wanted_first
-                key = (
-                    -ledger.deficit_weeks(firm, m, s, duration),
-                    0 if first else 1,
-                    s if first else -value,
-                    -value if first else s,
-                    m,
-                    firm,
-                )
-                if best is None or key < best[0]:
-                    best = (key, Assignment(learner.id, m, firm, s))
-                if not has_minimum:
-                    break  # without a minimum to fill, a later start here only ranks lower
+            # Where seats are free first: it rules most firms out before the learner's own ranges are needed.
+            starts = _within(allowed, openings.free_starts(firm, m, duration))
+            if starts:
+                starts = _within(starts, scope.start_ranges(table, m, firm, duration))
+            if not starts:
+                continue
+            # The start filling most weeks below a minimum, the earliest of those, ranks first here; without a
+            # minimum to fill that is the first start.
+            s, deficit = openings.most_below_minimum(firm, m, duration, starts)
+            value = gain + modules[m].priority
+            # A prerequisite goes early, to leave its dependent room; others by preference.
+            first = m in wanted_first
+            key = (
+                -deficit,
+                0 if first else 1,
+                s if first else -value,
+                -value if first else s,
+                m,
+                firm,
+            )
+            if best is None or key < best[0]:
+                best = (key, Assignment(learner.id, m, firm, s))
     return None if best is None else best[1]
 
 
@@ -137,37 +155,129 @@ def _best_addition(
 FIRMS_PER_MODULE = 12
 
 
-def _firms_to_try(table: SeatTable, scope: LearnerScope, module: str) -> tuple[str, ...]:
-    firms = scope.firms(table, module)
-    if len(firms) <= FIRMS_PER_MODULE:
-        return firms
-    pref = scope.learner.firm_pref
-    ranked = sorted(firms, key=lambda f: ((f, module) not in table.min_seats, -pref.get(f, 0), f))
-    return tuple(ranked[:FIRMS_PER_MODULE])
+class _FirmRanking:
+    """The firms a learner's gap in a module is tried at (FIRMS_PER_MODULE of them where more offer it)."""
+
+    def __init__(self, table: SeatTable) -> None:
+        self._table = table
+        self._modules: dict[str, tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]] = {}
+
+    def to_try(self, scope: LearnerScope, module: str) -> tuple[str, ...]:
+        """The eligible firms offering the module, ranked by minimum first, then preference, then id: the first
+        FIRMS_PER_MODULE of them, in any order."""
+        table = self._table
+        offering = table.firms_for.get(module, ())
+        if len(offering) <= FIRMS_PER_MODULE:
+            return scope.firms(table, module)
+        known = self._modules.get(module)
+        if known is None:
+            with_minimum = tuple(f for f in offering if (f, module) in table.min_seats)
+            without = tuple(f for f in offering if (f, module) not in table.min_seats)
+            known = (frozenset(offering), with_minimum, without)
+            self._modules[module] = known
+        firms, with_minimum, without = known
+        pref = scope.learner.firm_pref
+        # The first ones ranked are among the preferred (or disliked) firms and, of each minimum class, the
+        # first FIRMS_PER_MODULE of the others by id: only those are ranked, not every firm offering the module.
+        ranked = [f for f, p in pref.items() if p != 0 and f in firms and scope.eligible(f, module)]
+        for cls in (with_minimum, without):
+            taken = 0
+            for f in cls:
+                if taken >= FIRMS_PER_MODULE:
+                    break
+                if not pref.get(f, 0) and scope.eligible(f, module):
+                    ranked.append(f)
+                    taken += 1
+        ranked.sort(key=lambda f: ((f, module) not in table.min_seats, -pref.get(f, 0), f))
+        return tuple(ranked[:FIRMS_PER_MODULE])
 
 
-def _free_starts(
-    ledger: SeatLedger,
-    busy: Collection[int],
-    firm: str,
-    module: str,
-    duration: int,
-    ranges: Iterable[tuple[int, int]],
-    not_before: int,
-    not_after: int,
-) -> Iterator[int]:
-    """Starts in `ranges` from not_before to not_after, in order, with a free seat in every week and none of
-    the learner's weeks taken."""
-    for lo, hi in ranges:
-        s = max(lo, not_before)
-        last = min(hi, not_after)
-        while s <= last:
-            found = ledger.earliest(firm, module, duration, [(s, last)], s)
-            if found is None:
+Range = tuple[int, int]  # first and last week, both included
+
+
+class _Openings:
+    """Per firm x module, the starts with a free seat in every week and the weeks still below the minimum, as
+    the seats stand while top_up fills them; worked out when first asked and again after a placement there."""
+
+    def __init__(self, table: SeatTable, ledger: SeatLedger) -> None:
+        self._table = table
+        self._ledger = ledger
+        self._free: dict[tuple[str, str], tuple[int, list[Range]]] = {}  # cell -> (duration, starts)
+        self._below: dict[tuple[str, str], tuple[int, list[int]]] = {}
+
+    def take(self, placed: Assignment) -> None:
+        self._ledger.take([placed])
+        cell = (placed.firm_id, placed.module_id)
+        self._below.pop(cell, None)
+        self._free.pop(cell, None)
+
+    def free_starts(self, firm: str, module: str, duration: int) -> list[Range]:
+        cached = self._free.get((firm, module))
+        if cached is not None and cached[0] == duration:
+            return cached[1]
+        held = self._ledger.used.get((firm, module), {})
+        weeks = [w for w, seats in self._table.max_seats.get((firm, module), {}).items() if seats - held.get(w, 0) > 0]
+        starts = [(lo, hi - duration + 1) for lo, hi in week_runs(weeks) if hi - lo + 1 >= duration]
+        self._free[(firm, module)] = (duration, starts)
+        return starts
+
+    def most_below_minimum(self, firm: str, module: str, duration: int, starts: Sequence[Range]) -> tuple[int, int]:
+        """The start in `starts` with the most weeks below the minimum (ledger.deficit_weeks), the earliest
+        of those, and that number."""
+        minimum = self._table.min_seats.get((firm, module))
+        if not minimum:
+            return starts[0][0], 0
+        cell = self._below.get((firm, module))
+        if cell is None:
+            first, last = min(minimum), max(minimum)
+            held = self._ledger.used.get((firm, module), {})
+            counts = [0]
+            for w in range(first, last + 1):
+                counts.append(counts[-1] + (held.get(w, 0) < minimum.get(w, 0)))
+            cell = (first, counts)
+            self._below[(firm, module)] = cell
+        first, counts = cell
+        top = len(counts) - 1
+        best_start, most = starts[0][0], -1
+        for lo, hi in starts:
+            for s in range(lo, hi + 1):
+                below = counts[min(max(s + duration - first, 0), top)] - counts[min(max(s - first, 0), top)]
+                if below > most:
+                    best_start, most = s, below
+                    if most == duration:
+                        return best_start, most
+        return best_start, most
+
+
+def _clear_starts(busy: Collection[int], duration: int, after: int) -> list[Range]:
+    """Starts from `after` on whose `duration` weeks miss every week in `busy` (the last range is open)."""
+    starts: list[Range] = []
+    lo = after
+    for w in sorted(b for b in busy if b >= after):
+        if w - duration >= lo:
+            starts.append((lo, w - duration))
+        lo = max(lo, w + 1)
+    starts.append((lo, _NO_END))
+    return starts
+
+
+_NO_END = 1 << 30  # beyond every week
+
+
+def _within(few: Sequence[Range], many: Sequence[Range]) -> list[Range]:
+    """The weeks in both, as ranges (each side sorted and disjoint), looking up only the part of `many` that
+    each range of `few` meets."""
+    out: list[Range] = []
+    for lo, hi in few:
+        j = bisect_left(many, (lo, lo))
+        if j > 0 and many[j - 1][1] >= lo:
+            j -= 1
+        while j < len(many):
+            first, last = many[j]
+            if first > hi:
                 break
-            clash = [w for w in range(found, found + duration) if w in busy]
-            if clash:
-                s = clash[-1] + 1
-                continue
-            yield found
-            s = found + 1
+            first, last = first if first > lo else lo, last if last < hi else hi
+            if first <= last:
+                out.append((first, last))
+            j += 1
+    return out
