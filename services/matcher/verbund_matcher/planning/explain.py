@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -460,10 +461,10 @@ class _Counts:
         return _any_but(self._unheld, self._unheld_total, starts, blocked)
 
     def offered_at(self, firm: str, starts: Sequence[Range]) -> list[Range]:
-        return _intersect(self._offered.get(firm, ()), starts)
+        return _within(starts, self._offered.get(firm, ()))
 
     def unheld_at(self, firm: str, starts: Sequence[Range]) -> list[Range]:
-        return _intersect(self._unheld.get(firm, ()), starts)
+        return _within(starts, self._unheld.get(firm, ()))
 
 
 def _running_total(per_firm: Iterable[Sequence[Range]]) -> tuple[int, list[int]]:
@@ -605,6 +606,25 @@ def _intersect(a: Sequence[Range], b: Sequence[Range]) -> list[Range]:
     return out
 
 
+def _within(few: Sequence[Range], many: Sequence[Range]) -> list[Range]:
+    """The weeks in both, as ranges (each side sorted and disjoint), looking up only the part of `many` that
+    each range of `few` meets."""
+    out: list[Range] = []
+    for lo, hi in few:
+        j = bisect_left(many, (lo, lo))
+        if j > 0 and many[j - 1][1] >= lo:
+            j -= 1
+        while j < len(many):
+            first, last = many[j]
+            if first > hi:
+                break
+            first, last = first if first > lo else lo, last if last < hi else hi
+            if first <= last:
+                out.append((first, last))
+            j += 1
+    return out
+
+
 def _diagnose(
     problem: Problem,
     table: SeatTable,
@@ -619,7 +639,6 @@ def _diagnose(
     origin = problem.origin
     duration = problem.modules[module].duration
     name = _module_name(problem, module)
-    window = span_label(origin, learner.first_week, learner.last_week)
     who = _who(learner)
     offering = table.firms_for.get(module, ())
     busy = {w: a for a in own for w in range(a.start, a.start + problem.modules[a.module_id].duration)}
@@ -641,7 +660,8 @@ def _diagnose(
     if not counts.offered(in_window_starts, ()):
         return _Diagnosis(
             ShortfallReason.NO_OFFER,
-            f"No firm offers {name} for {duration} consecutive week(s) inside the training window {window}.",
+            f"No firm offers {name} for {duration} consecutive week(s) inside the training window "
+            f"{_window(problem, learner)}.",
             module,
             suggestions=_suggest(module, fit, duration, None),
         )
@@ -680,7 +700,7 @@ def _diagnose(
         return _Diagnosis(
             ShortfallReason.PRECEDENCE,
             f"{name} can only start after its prerequisites end ({span_label(origin, after, after)}), "
-            f"and no offer for it starts that late inside the window {window}.",
+            f"and no offer for it starts that late inside the window {_window(problem, learner)}.",
             module,
             suggestions=_suggest(module, fit, duration, None),
         )
@@ -777,12 +797,16 @@ def _diagnose(
         )
     return _Diagnosis(
         ShortfallReason.AVAILABILITY,
-        f"{who}'s window {window} has no {duration} free week(s) left for {name} next to the other planned "
-        "modules while a firm offers it.",
+        f"{who}'s window {_window(problem, learner)} has no {duration} free week(s) left for {name} next to the "
+        "other planned modules while a firm offers it.",
         module,
         suggestions=_suggest(module, fit, duration, None),
         weight=1,
     )
+
+
+def _window(problem: Problem, learner: Learner) -> str:
+    return span_label(problem.origin, learner.first_week, learner.last_week)
 
 
 def _free_fit(scope: LearnerScope, busy: Collection[int], duration: int, not_before: int | None) -> int | None:
