@@ -339,13 +339,17 @@ class Evidence:
                 _start_ranges((w for w, n in seats.items() if n > 0), duration),
                 _start_ranges((w for w, n in seats.items() if n > len(self.holders(extra_firm, module, w))), duration),
             )
-        offering = set(starts.offered) | ({extra_firm} if extra_firm else set())
-        excluded = {f for f in learner.excluded_firms if f in offering}
-        excluded.update(f for f, m in learner.excluded_firm_modules if m == module and f in offering)
+        # Only firms with options matter: the learner's own lists are short, the firms offering a module many.
+        excluded = {f for f in learner.excluded_firms if f in starts.offered or f == extra_firm}
+        excluded.update(
+            f for f, m in learner.excluded_firm_modules if m == module and (f in starts.offered or f == extra_firm)
+        )
         limit = problem.settings.max_modules_per_firm
         blocked = set(excluded)
         if limit is not None:
-            blocked.update(f for f, ms in standing.at_firm.items() if len(ms) >= limit and f in offering)
+            blocked.update(
+                f for f, ms in standing.at_firm.items() if len(ms) >= limit and (f in starts.offered or f == extra_firm)
+            )
         first, last = learner.first_week, learner.last_week
         window = [(first, last - duration + 1)] if last - duration + 1 >= first else []
         available = _start_ranges_of_runs(standing.available, duration)
