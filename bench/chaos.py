@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import signal
 import sys
 import tempfile
 import time
@@ -56,12 +57,13 @@ def schedule(count: int, rng: random.Random) -> tuple[float, ...]:
 
 def findings(report: RunReport, reference: RunReport) -> list[str]:
     verdict = report.verdict
-    notifier_kills = sum(1 for w in report.windows if w.fault == KillNotifier.name)
+    # A notifier killed, or its database gone, between sending a mail and recording it sends that one again
+    # (under the same Message-ID).
+    interrupted = sum(1 for w in report.windows if w.fault in (KillNotifier.name, StopPostgres.name))
     found = [*report.problems, *(f"lost: {line}" for line in verdict.lost)]
     found += [f"duplicated: {line}" for line in verdict.duplicated]
-    # A notifier killed between sending a mail and recording it sends that one again (same Message-ID).
-    if verdict.mail_repeats > notifier_kills:
-        found.append(f"{verdict.mail_repeats} mails arrived twice, after {notifier_kills} notifier kills")
+    if verdict.mail_repeats > interrupted:
+        found.append(f"{verdict.mail_repeats} mails arrived twice, after {interrupted} notifier or database faults")
     if report is not reference:
         found += [f"differs from the fault-free run: {line}" for line in differences(verdict, reference.verdict)]
     return found
@@ -89,6 +91,12 @@ def describe(report: RunReport, reference: RunReport) -> list[str]:
 
 
 async def run(args: argparse.Namespace, logs: Path) -> list[RunReport]:
+    # SIGTERM (and SIGINT, which a shell's background job ignores) stop the run with its clean-up: services,
+    # broker and server are stopped, not left behind.
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(stop_signal, main_task.cancel)
     mix = SHORT_MIX if args.short else LONG_MIX
     fault_input = build_input(mix, seed=args.seed, copies=args.copies, firm_contacts=not args.short)
     print(

@@ -267,15 +267,21 @@ async def matcher_behind(pipeline: Pipeline, progress: Progress, since: dt.datet
     return f"{unsent} outbox rows unpublished" if unsent else None
 
 
-async def notifier_behind(pipeline: Pipeline, progress: Progress) -> str | None:
-    """What the notifier has not yet read of what is on its topics now, or not mailed of what it read."""
-    published_by = dt.datetime.now(dt.UTC)
+async def notifier_behind(
+    pipeline: Pipeline, progress: Progress, ends: dict[str, dict[int, int]], read_by: list[dt.datetime]
+) -> str | None:
+    """What the notifier has not yet read of its topics up to `ends`, or not mailed of what it read by then.
+
+    `read_by` holds the moment it was first found to have read that far (filled in here): mail it composed
+    until then must have been sent; later mail belongs to later records.
+    """
     group = pipeline.notifier_group
-    for role in ("assignments", "shortfalls", "inbound"):
-        topic = pipeline.topic(role)
-        if not await progress.reached(f"{group}.{role}", topic, await progress.ends(topic)):
-            return f"the notifier has not committed every record of {role}"
-    pending = await pipeline.pending_mail_before(published_by)
+    if not read_by:
+        for role, up_to in ends.items():
+            if not await progress.reached(f"{group}.{role}", pipeline.topic(role), up_to):
+                return f"the notifier has not read every record of {role}"
+        read_by.append(dt.datetime.now(dt.UTC))
+    pending = await pipeline.pending_mail_before(read_by[0])
     return f"{pending} mails pending" if pending else None
 
 
@@ -297,6 +303,9 @@ async def until_caught_up(
 ) -> CatchUp:
     start = time.monotonic()
     found = CatchUp(missing="not checked")
+    # What the matcher had published when it caught up is what the notifier must then catch up with.
+    ends: dict[str, dict[int, int]] = {}
+    read_by: list[dt.datetime] = []
     while time.monotonic() - start < timeout:
         missing: str | None
         try:
@@ -304,9 +313,11 @@ async def until_caught_up(
             if found.matcher is None:
                 missing = await matcher_behind(pipeline, progress, since)
                 if missing is None:
+                    for role in ("assignments", "shortfalls", "inbound"):
+                        ends[role] = await progress.ends(pipeline.topic(role))
                     found.matcher = time.monotonic() - start
             if found.matcher is not None:
-                missing = await notifier_behind(pipeline, progress)
+                missing = await notifier_behind(pipeline, progress, ends, read_by)
                 if missing is None:
                     found.pipeline, found.missing = time.monotonic() - start, ""
                     return found
@@ -412,6 +423,7 @@ async def run_under_fault(
         report.phases[name] = now - lap
         lap = now
 
+    producing: asyncio.Task[int] | None = None
     try:
         await pipeline.open()
         phase("start")
@@ -456,6 +468,8 @@ async def run_under_fault(
         phase("check")
         report.seconds = time.monotonic() - begin
     finally:
+        if producing is not None and not producing.done():
+            producing.cancel()
         await progress.close()
         await pipeline.close()
     return report

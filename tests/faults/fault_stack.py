@@ -238,9 +238,12 @@ def notifier_env(
         # The delivery lease is 2 x this + 30 s: a mail claimed when the notifier is killed waits that long.
         "VERBUND_SMTP_TIMEOUT_SECONDS": "5",
         "VERBUND_WEBHOOK_TIMEOUT_SECONDS": "5",
-        # Each assignment event of a learner whose withdrawal the notifier read first waits this long for a
-        # contact that will not come, holding up its partition; at the default 30 s such stalls, dozens per run,
-        # would take most of it. Registrations still overtake assignments by far less than this.
+        # How long an assignment waits for its learner's registration. Every assignment event of a learner whose
+        # withdrawal the notifier read first waits it out in full, holding up its partition: at the default 30 s
+        # (and still at 10 s) that alone keeps a fault-free run from draining for minutes. The price of 1 s:
+        # after a notifier restart its groups join one by one, and an assignment that overtakes its
+        # registration by more than this is applied without the learner, who is then never told (both in
+        # docs/benchmarks.md, Faults under load).
         "VERBUND_DIRECTORY_WAIT_SECONDS": "1",
         "VERBUND_DELIVERY_POLL_SECONDS": "0.2",
         "VERBUND_RETRY_BASE_SECONDS": "0.5",

@@ -91,7 +91,9 @@ async def test_kill_9_of_the_broker_and_a_restart_under_load_lose_and_double_not
     judge(await alone(KillBroker(), "broker", fault_stack, short_input, fault_logs), fault_free)
 
 
-async def test_postgres_stopped_immediately_and_restarted_under_load_loses_and_doubles_nothing(
+async def test_postgres_stopped_immediately_and_restarted_under_load_loses_nothing_and_repeats_at_most_one_mail(
     fault_stack: FaultStack, short_input: FaultInput, fault_logs: Path, fault_free: RunReport
 ) -> None:
-    judge(await alone(StopPostgres(), "postgres", fault_stack, short_input, fault_logs), fault_free)
+    # A mail sent while the server is away cannot be recorded as sent: it goes again, under the same Message-ID.
+    report = await alone(StopPostgres(), "postgres", fault_stack, short_input, fault_logs)
+    judge(report, fault_free, allowed_mail_repeats=1)
