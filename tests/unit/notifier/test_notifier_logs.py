@@ -107,7 +107,8 @@ def test_the_notifier_process_honours_verbund_log_json_and_writes_no_colour_code
     assert lines, "the notifier logged nothing"
     (said,) = [line for line in lines if "cannot reach Kafka at 127.0.0.1:1" in line]
     if json_lines:
-        records = [json.loads(line) for line in lines]
+        # Every line is one JSON object (json.loads raises on anything else).
+        assert all(isinstance(json.loads(line), dict) for line in lines)
         assert json.loads(said)["level"] == "error" and json.loads(said)["logger"] == "verbund_notifier"
     else:
         assert all(not line.startswith("{") for line in lines), lines
