@@ -73,6 +73,7 @@ from .model import (
     Shortfall,
     ShortfallReason,
 )
+from .seats import Range, intersect_ranges
 
 # Stands for "any firm" in a suggestion that names none: a firm nobody is excluded from and nobody attends.
 NEW_FIRM = "\x00new firm"
@@ -358,8 +359,8 @@ class Evidence:
             starts=starts,
             window=window,
             available=available,
-            ordered=_intersect(available, order),
-            free=_intersect(_start_ranges_of_runs(standing.free, duration), order),
+            ordered=intersect_ranges(available, order),
+            free=intersect_ranges(_start_ranges_of_runs(standing.free, duration), order),
             excluded=frozenset(excluded),
             blocked=frozenset(blocked),
             extra_firm=extra_firm,
@@ -472,7 +473,7 @@ class Evidence:
             if a.module_id not in self.problem.modules or not weeks or not self._needs(a):
                 continue
             rules = rules if rules is not None else self._rules(learner, module, None)
-            overlapping = _intersect(rules.ordered, [(weeks[0] - duration + 1, weeks[-1])])
+            overlapping = intersect_ranges(rules.ordered, [(weeks[0] - duration + 1, weeks[-1])])
             if rules.any(overlapping, rules.blocked, False):
                 return True
         return False
@@ -558,9 +559,6 @@ class Evidence:
         if held >= minimum:
             false.append(f"{where}: the plan has {held} learner(s), not below the minimum {minimum}")
         return false
-
-
-Range = tuple[int, int]  # first and last week, both included
 
 
 @dataclass(frozen=True, slots=True)
@@ -673,24 +671,9 @@ def _start_ranges(weeks: Iterable[int], duration: int) -> tuple[Range, ...]:
     return tuple(_start_ranges_of_runs(_runs(weeks), duration))
 
 
-def _intersect(a: Sequence[Range], b: Sequence[Range]) -> list[Range]:
-    """The weeks in both, as ranges (each side sorted and disjoint)."""
-    out: list[Range] = []
-    i = j = 0
-    while i < len(a) and j < len(b):
-        lo, hi = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
-        if lo <= hi:
-            out.append((lo, hi))
-        if a[i][1] < b[j][1]:
-            i += 1
-        else:
-            j += 1
-    return out
-
-
 def _overlap(a: Sequence[Range], b: Sequence[Range]) -> int:
     """How many weeks lie in both."""
-    return sum(hi - lo + 1 for lo, hi in _intersect(a, b))
+    return sum(hi - lo + 1 for lo, hi in intersect_ranges(a, b))
 
 
 def _before(first: int, last: int, weeks: Collection[int]) -> list[int]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,16 @@ from .model import (
     same_frame,
 )
 from .scope import LearnerScope, learner_scope
-from .seats import SeatTable, occupancy, seat_table, week_runs
+from .seats import (
+    Range,
+    SeatTable,
+    clear_starts,
+    intersect_ranges,
+    occupancy,
+    ranges_within,
+    seat_table,
+    week_runs,
+)
 from .weeks import span_label
 
 # When several modules could fill a gap, report the one closest to being placeable.
@@ -438,9 +446,6 @@ class _Holders:
         return weeks.get(week, [])
 
 
-Range = tuple[int, int]  # first and last week, both included
-
-
 class _Counts:
     """The starts of one module's options per offering firm, as ranges: with a seat offered in every week,
     and with a seat free in every week; and how many firms have one starting in each week, so that whether
@@ -461,10 +466,10 @@ class _Counts:
         return _any_but(self._unheld, self._unheld_total, starts, blocked)
 
     def offered_at(self, firm: str, starts: Sequence[Range]) -> list[Range]:
-        return _within(starts, self._offered.get(firm, ()))
+        return ranges_within(starts, self._offered.get(firm, ()))
 
     def unheld_at(self, firm: str, starts: Sequence[Range]) -> list[Range]:
-        return _within(starts, self._unheld.get(firm, ()))
+        return ranges_within(starts, self._unheld.get(firm, ()))
 
 
 def _running_total(per_firm: Iterable[Sequence[Range]]) -> tuple[int, list[int]]:
@@ -503,7 +508,7 @@ def _any_but(
 
 
 def _overlap(a: Sequence[Range], b: Sequence[Range]) -> int:
-    return sum(hi - lo + 1 for lo, hi in _intersect(a, b))
+    return sum(hi - lo + 1 for lo, hi in intersect_ranges(a, b))
 
 
 class _Vacancies:
@@ -559,19 +564,6 @@ class _Vacancies:
         return counts[j] - counts[i]
 
 
-def _clear_starts(busy: Collection[int], duration: int, after: int, last: int) -> list[Range]:
-    """Starts from `after` to `last` whose `duration` weeks miss every week in `busy`."""
-    starts: list[Range] = []
-    lo = after
-    for w in sorted(b for b in busy if b >= after):
-        if w - duration >= lo:
-            starts.append((lo, w - duration))
-        lo = max(lo, w + 1)
-    if last >= lo:
-        starts.append((lo, last))
-    return starts
-
-
 def _widened(runs: Sequence[Range], duration: int) -> list[Range]:
     """The starts of `duration` weeks that overlap the runs of weeks, as disjoint ranges."""
     starts: list[Range] = []
@@ -589,40 +581,6 @@ def _weeks_held(busy: Mapping[int, Assignment]) -> dict[Assignment, list[Range]]
     for w, a in busy.items():
         weeks.setdefault(a, []).append(w)
     return {a: week_runs(ws) for a, ws in weeks.items()}
-
-
-def _intersect(a: Sequence[Range], b: Sequence[Range]) -> list[Range]:
-    """The weeks in both, as ranges (each side sorted and disjoint)."""
-    out: list[Range] = []
-    i = j = 0
-    while i < len(a) and j < len(b):
-        lo, hi = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
-        if lo <= hi:
-            out.append((lo, hi))
-        if a[i][1] < b[j][1]:
-            i += 1
-        else:
-            j += 1
-    return out
-
-
-def _within(few: Sequence[Range], many: Sequence[Range]) -> list[Range]:
-    """The weeks in both, as ranges (each side sorted and disjoint), looking up only the part of `many` that
-    each range of `few` meets."""
-    out: list[Range] = []
-    for lo, hi in few:
-        j = bisect_left(many, (lo, lo))
-        if j > 0 and many[j - 1][1] >= lo:
-            j -= 1
-        while j < len(many):
-            first, last = many[j]
-            if first > hi:
-                break
-            first, last = first if first > lo else lo, last if last < hi else hi
-            if first <= last:
-                out.append((first, last))
-            j += 1
-    return out
 
 
 def _diagnose(
@@ -695,7 +653,7 @@ def _diagnose(
             module,
         )
     # The learner's starts after the prerequisites: only firms with one of them can take the module.
-    starts = _intersect(available, [(after, last_start)])
+    starts = intersect_ranges(available, [(after, last_start)])
     if not counts.offered(starts, excluded):
         return _Diagnosis(
             ShortfallReason.PRECEDENCE,
@@ -721,7 +679,7 @@ def _diagnose(
                 suggestions=_suggest(module, fit, duration, None),
             )
     # Of those, the starts clear of the learner's planned weeks; the others clash with its own modules.
-    candidates = _intersect(starts, _clear_starts(busy, duration, after, last_start))
+    candidates = intersect_ranges(starts, clear_starts(busy, duration, after, last_start))
     if counts.unheld(candidates, blocked_firms):
         # The first start with a free seat in every week, firm by firm, is reported.
         for firm in offering:
@@ -773,7 +731,7 @@ def _diagnose(
     time_blockers = {
         a
         for a, weeks in _weeks_held(busy).items()
-        if counts.offered(_intersect(starts, _widened(weeks, duration)), blocked_firms)
+        if counts.offered(intersect_ranges(starts, _widened(weeks, duration)), blocked_firms)
     }
     needed = [
         a

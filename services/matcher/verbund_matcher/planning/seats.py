@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .model import Assignment, Module, Offer
 
 Cell = tuple[str, str]  # (firm id, module id)
+Range = tuple[int, int]  # first and last week, both included
 
 
 @dataclass(slots=True)
@@ -75,3 +77,50 @@ def occupancy(assignments: Iterable[Assignment], modules: Mapping[str, Module]) 
         for w in range(a.start, a.start + module.duration):
             weeks[w] = weeks.get(w, 0) + 1
     return used
+
+
+def intersect_ranges(a: Sequence[Range], b: Sequence[Range]) -> list[Range]:
+    """The weeks in both, as ranges (each side sorted and disjoint)."""
+    out: list[Range] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        lo, hi = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if lo <= hi:
+            out.append((lo, hi))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def ranges_within(few: Sequence[Range], many: Sequence[Range]) -> list[Range]:
+    """The weeks in both, as ranges (each side sorted and disjoint), looking up only the part of `many` that
+    each range of `few` meets."""
+    out: list[Range] = []
+    for lo, hi in few:
+        j = bisect_left(many, (lo, lo))
+        if j > 0 and many[j - 1][1] >= lo:
+            j -= 1
+        while j < len(many):
+            first, last = many[j]
+            if first > hi:
+                break
+            first, last = first if first > lo else lo, last if last < hi else hi
+            if first <= last:
+                out.append((first, last))
+            j += 1
+    return out
+
+
+def clear_starts(busy: Collection[int], duration: int, after: int, last: int) -> list[Range]:
+    """Starts from `after` to `last` whose `duration` weeks miss every week in `busy`."""
+    starts: list[Range] = []
+    lo = after
+    for w in sorted(b for b in busy if b >= after):
+        if w - duration >= lo:
+            starts.append((lo, w - duration))
+        lo = max(lo, w + 1)
+    if last >= lo:
+        starts.append((lo, last))
+    return starts

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 
 from .ledger import SeatLedger
 from .model import Assignment, Learner, Problem
 from .scope import LearnerScope, learner_scope
-from .seats import SeatTable, seat_table, week_runs
+from .seats import Range, SeatTable, clear_starts, ranges_within, seat_table, week_runs
 
 
 def top_up(problem: Problem, assignments: Sequence[Assignment], table: SeatTable | None = None) -> list[Assignment]:
@@ -119,15 +118,15 @@ def _best_addition(
         if m not in firms_tried:
             firms_tried[m] = ranking.to_try(scope, m)
         # Starts after the prerequisites, before the modules requiring m, clear of the learner's planned weeks.
-        allowed = _within([(not_before, not_after - duration)], _clear_starts(busy, duration, not_before))
+        allowed = ranges_within([(not_before, not_after - duration)], clear_starts(busy, duration, not_before, _NO_END))
         for firm in firms_tried[m]:
             if limit is not None and len(at_firm.get(firm, ())) >= limit:
                 continue
             gain = w.module * learner.module_pref.get(m, 0) + w.firm * learner.firm_pref.get(firm, 0)
             # Where seats are free first: it rules most firms out before the learner's own ranges are needed.
-            starts = _within(allowed, openings.free_starts(firm, m, duration))
+            starts = ranges_within(allowed, openings.free_starts(firm, m, duration))
             if starts:
-                starts = _within(starts, scope.start_ranges(table, m, firm, duration))
+                starts = ranges_within(starts, scope.start_ranges(table, m, firm, duration))
             if not starts:
                 continue
             # The start filling most weeks below a minimum, the earliest of those, ranks first here; without a
@@ -192,9 +191,6 @@ class _FirmRanking:
         return tuple(ranked[:FIRMS_PER_MODULE])
 
 
-Range = tuple[int, int]  # first and last week, both included
-
-
 class _Openings:
     """Per firm x module, the starts with a free seat in every week and the weeks still below the minimum, as
     the seats stand while top_up fills them; worked out when first asked and again after a placement there."""
@@ -249,35 +245,4 @@ class _Openings:
         return best_start, most
 
 
-def _clear_starts(busy: Collection[int], duration: int, after: int) -> list[Range]:
-    """Starts from `after` on whose `duration` weeks miss every week in `busy` (the last range is open)."""
-    starts: list[Range] = []
-    lo = after
-    for w in sorted(b for b in busy if b >= after):
-        if w - duration >= lo:
-            starts.append((lo, w - duration))
-        lo = max(lo, w + 1)
-    starts.append((lo, _NO_END))
-    return starts
-
-
 _NO_END = 1 << 30  # beyond every week
-
-
-def _within(few: Sequence[Range], many: Sequence[Range]) -> list[Range]:
-    """The weeks in both, as ranges (each side sorted and disjoint), looking up only the part of `many` that
-    each range of `few` meets."""
-    out: list[Range] = []
-    for lo, hi in few:
-        j = bisect_left(many, (lo, lo))
-        if j > 0 and many[j - 1][1] >= lo:
-            j -= 1
-        while j < len(many):
-            first, last = many[j]
-            if first > hi:
-                break
-            first, last = first if first > lo else lo, last if last < hi else hi
-            if first <= last:
-                out.append((first, last))
-            j += 1
-    return out
