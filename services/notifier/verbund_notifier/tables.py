@@ -164,3 +164,38 @@ class CatalogName(NotifierTable, table=True):
     kind: str = Field(primary_key=True, max_length=16)  # module | group
     item_id: str = Field(primary_key=True, max_length=128)
     name: str = Field(max_length=200)
+
+
+class HeldEvent(NotifierTable, table=True):
+    """An assignment or shortfall event that came before whom it concerns was registered here.
+
+    The assignments and shortfalls topics are consumed apart from the inbound topic, so after a restart or a
+    rebalance an assignment can arrive before its learner's registration. It is kept here, in arrival order,
+    and applied as soon as the directory knows every party it names (or knows they left).
+    """
+
+    __tablename__ = "held_events"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    network_id: str = Field(index=True, max_length=128)
+    event_id: str = Field(max_length=128)
+    event_type: str = Field(max_length=64)
+    # The assignment, shortfall or deficit the event is about: a later event about it waits behind this one.
+    subject_key: str = Field(index=True, max_length=200)
+    body: str = Field(sa_type=Text)  # the event as consumed, re-read when it is applied
+    held_at: dt.datetime
+
+
+class DepartedParty(NotifierTable, table=True):
+    """Ids only of a learner who withdrew or a firm that left, once their contact was deleted.
+
+    An assignment about them that arrives later is applied without waiting for a registration that will not
+    come; a new registration under the same id removes the row.
+    """
+
+    __tablename__ = "departed_parties"
+
+    network_id: str = Field(primary_key=True, max_length=128)
+    role: str = Field(primary_key=True, max_length=16)
+    party_id: str = Field(primary_key=True, max_length=128)
+    left_at: dt.datetime
