@@ -22,7 +22,8 @@ from verbund_schemas import AssignmentEvent, EventRejected, InboundEvent, Shortf
 from .service.ingest import BatchOutcome, InboundLimits, Record, handle_batch, reject_unprocessable
 from .service.parking import parked_message
 from .service.poison import InboundAttempts, ParkedRecord, RetryPolicy
-from .service.replan import PlannerSettings
+from .service.replan import Planner, PlannerSettings
+from .service.stale_plans import PlanRetry
 from .settings import MatcherSettings
 from .store.database import create_engine, session_factory
 from .store.networks import NetworkCache
@@ -71,6 +72,8 @@ class Runtime:
     cache: NetworkCache = field(default_factory=NetworkCache)
     # Set by create_broker: parking needs the broker.
     attempts: InboundAttempts | None = None
+    # What plans: the pure planner, unless run_matcher is handed another one.
+    planning: Planner = field(default_factory=Planner)
 
     @property
     def planner(self) -> PlannerSettings:
@@ -82,7 +85,13 @@ class Runtime:
             seed=s.solver_seed,
             deterministic=s.solver_deterministic,
             solve_max_learners=s.replan_solve_max_learners,
+            planner=self.planning,
         )
+
+    @property
+    def plan_retry(self) -> PlanRetry:
+        s = self.settings
+        return PlanRetry(base_seconds=s.plan_retry_base_seconds, max_seconds=s.plan_retry_max_seconds)
 
     @property
     def retry_policy(self) -> RetryPolicy:

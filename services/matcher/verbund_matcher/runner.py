@@ -19,9 +19,11 @@ from .ops import metrics
 from .ops.collector import CollectorPolicy
 from .ops.health import HealthServer
 from .service.failures import describe
-from .service.maintenance import freeze_all, reoptimise_all
+from .service.maintenance import freeze_all, reoptimise_all, retry_stale_plans
 from .service.relay import OutboxHealth, Relay, outbox_health
+from .service.replan import Planner
 from .service.retention import Pruned, prune
+from .service.stale_plans import StalePlan, read_stale_plans, readiness_lines
 from .settings import MatcherSettings
 from .store.database import create_engine, migrate, session_factory
 
@@ -56,6 +58,17 @@ class RunningMatcher:
         )
         return published
 
+    async def retry_stale_plans_now(self) -> int:
+        """Plan again the stale networks whose backoff has run out (the scheduler looks every
+        VERBUND_PLAN_RETRY_BASE_SECONDS); the number whose plan follows their state again."""
+        return await retry_stale_plans(
+            self.runtime.sessions,
+            today=self.runtime.today,
+            planner=self.runtime.planner,
+            retry=self.runtime.plan_retry,
+            on_published=self.relay.wake,
+        )
+
     async def freeze_now(self) -> int:
         """Run the daily freeze now."""
         return await freeze_all(self.runtime.sessions, today=self.runtime.today)
@@ -77,6 +90,8 @@ class RunningMatcher:
         a failing batch, or the relay is stuck (the oldest unpublished outbox event is older than
         VERBUND_READY_MAX_OUTBOX_AGE_SECONDS). Parked records are shown but do not make it unready: the replica
         still does its work, and they wait for an operator (docs/decisions/0003-parking-failed-records.md).
+        Stale plans (planning failed; retried with backoff) are shown one line per network and do not make it
+        unready either: consuming must go on, and the published plan is the last good one, not a wrong one.
         Every check is live, so readiness comes back by itself once the fault is gone.
         """
         parts: dict[str, str | None] = {}
@@ -87,11 +102,16 @@ class RunningMatcher:
             f"batch failing, retrying: {attempts.failing}" if attempts is not None and attempts.failing else None
         )
         health: OutboxHealth | None = None
+        stale: list[StalePlan] | str = []
         if parts["database"] is None:
             try:
                 health = await asyncio.wait_for(outbox_health(self.runtime.sessions), timeout=_CHECK_SECONDS)
             except Exception as exc:
                 parts["relay"] = f"outbox unreadable: {describe(exc)}"
+            try:
+                stale = await asyncio.wait_for(read_stale_plans(self.runtime.sessions), timeout=_CHECK_SECONDS)
+            except Exception as exc:
+                stale = f"plan stale: unknown, the networks could not be read: {describe(exc)}"
         if health is not None:
             parts["relay"] = self._relay_problem(health)
         elif "relay" not in parts:
@@ -107,6 +127,10 @@ class RunningMatcher:
                 f"parked: {health.parked if health else '?'} outbox events, {parked_inbound} inbound records "
                 "parked by this replica since it started; see `verbund parked list`"
             )
+        if isinstance(stale, str):
+            lines.append(stale)
+        else:
+            lines += readiness_lines(stale, now=dt.datetime.now(dt.UTC), retry=self.runtime.plan_retry)
         return ok, "\n".join(lines)
 
     async def _database_problem(self) -> str | None:
@@ -136,8 +160,10 @@ class RunningMatcher:
         return None
 
     async def refresh_gauges(self) -> None:
-        """Outbox gauges from the table, before each scrape: true even while the relay is stuck."""
+        """Outbox and stale-plan gauges from the tables, before each scrape: true even while the relay is stuck,
+        and whichever replica marked a network."""
         await outbox_health(self.runtime.sessions)
+        await read_stale_plans(self.runtime.sessions)
 
     async def until_consuming(self, timeout: float = 60.0) -> None:  # noqa: ASYNC109
         """Wait until this replica holds partitions and knows where it reads from in each.
@@ -205,16 +231,23 @@ async def run_matcher(
     settings: MatcherSettings | None = None,
     *,
     today: Callable[[], dt.date] | None = None,
+    planning: Planner | None = None,
 ) -> AsyncIterator[RunningMatcher]:
     """Start a matcher in this event loop; on exit finish the batch in hand, publish the outbox, close.
 
-    `today` replaces the clock for planning and freezing (tests and demos pin it).
+    `today` replaces the clock for planning and freezing (tests and demos pin it); `planning` the planner.
     """
     settings = settings or MatcherSettings()
     engine = create_engine(settings.database_url)
     if settings.migrate:
         await migrate(engine)
-    runtime = Runtime(settings=settings, engine=engine, sessions=session_factory(engine), today=today or _today_utc)
+    runtime = Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=session_factory(engine),
+        today=today or _today_utc,
+        planning=planning or Planner(),
+    )
     app, broker = create_app(runtime)
     relay = Relay(
         runtime.sessions,
@@ -248,6 +281,14 @@ async def run_matcher(
             max_instances=1,
             coalesce=True,
         )
+    scheduler.add_job(
+        matcher.retry_stale_plans_now,
+        "interval",
+        seconds=settings.plan_retry_base_seconds,
+        id="stale-plan-retry",
+        max_instances=1,
+        coalesce=True,
+    )
     scheduler.add_job(
         freeze_all,
         "cron",

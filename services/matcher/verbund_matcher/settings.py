@@ -67,6 +67,15 @@ class MatcherSettings(BaseSettings):
         description="Solve budgets in deterministic work, not seconds: the same events in the same batches give the"
         " same plans on any machine load (wall time per solve then varies)",
     )
+    plan_retry_base_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="When planning a network fails, its published plan is marked stale and planned again after "
+        "this many seconds (also how often stale plans are looked for); doubled after each further failure",
+    )
+    plan_retry_max_seconds: float = Field(
+        default=1800.0, gt=0, description="Longest pause between two tries of planning a network whose plan is stale"
+    )
     freeze_hour_utc: int = Field(
         default=2, ge=0, le=23, description="Hour (UTC) of the daily freeze job (and of pruning old rows)"
     )

@@ -14,6 +14,18 @@ BATCH_RETRIES = Counter(
     "Inbound batches rolled back and tried again (database or broker away, timeout, conflict)",
 )
 REPLANS = Counter("verbund_matcher_replans_total", "Replans of a network, by mode and result", ["mode", "result"])
+PLAN_FAILURES = Counter(
+    "verbund_matcher_plan_failures_total",
+    "Plannings of a network that raised: repair (after a batch, or a retry of a stale plan) or full",
+    ["mode"],
+)
+STALE_PLANS = Gauge(
+    "verbund_matcher_stale_plans",
+    "Networks whose published plan is stale: planning failed after their state changed; retried until it succeeds",
+)
+STALE_PLAN_OLDEST = Gauge(
+    "verbund_matcher_stale_plan_oldest_seconds", "How long the longest stale published plan has been stale (0: none)"
+)
 PLANNING_SECONDS = Histogram(
     "verbund_matcher_planning_seconds",
     "Wall time of one replan of one network",

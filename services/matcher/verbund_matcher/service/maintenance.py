@@ -1,4 +1,4 @@
-"""Scheduled work on every network: periodic full re-optimisation, and the daily freeze of started assignments."""
+"""Scheduled work on every network: full re-optimisation, retries of stale plans, the daily freeze of started work."""
 
 from __future__ import annotations
 
@@ -16,7 +16,17 @@ from ..ops import metrics
 from ..planning.model import Plan
 from ..store.networks import StaleNetwork, bump_version, load_network
 from ..store.tables import NetworkRow, PublishedAssignmentRow
-from .replan import PlanInputs, PlannerSettings, Publication, propose, read_inputs, read_published_plan, stage_plan
+from .replan import (
+    PlanInputs,
+    PlannerSettings,
+    PlanningFailed,
+    Publication,
+    propose,
+    read_inputs,
+    read_published_plan,
+    stage_plan,
+)
+from .stale_plans import PlanRetry, mark_stale, read_stale_plans
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +40,12 @@ Propose = Callable[[PlanInputs, PlannerSettings], Awaitable[Plan | None]]
 
 
 async def _full_proposal(inputs: PlanInputs, planner: PlannerSettings) -> Plan | None:
-    return await propose(inputs, mode="full", settings=planner)
+    try:
+        return await propose(inputs, mode="full", settings=planner)
+    except PlanningFailed:
+        # Logged and counted by propose. The published plan is not stale for it: the batches' repairs made it
+        # from the current state; it only misses the improvement, which the next round tries again.
+        return None
 
 
 async def reoptimise_network(
@@ -72,7 +87,9 @@ async def reoptimise_network(
             # The same version: the problem solved is still the network's; the published plan is read again only
             # because this transaction writes it.
             published, shortfalls, deficits = await read_published_plan(session, current)
-            inputs = PlanInputs(inputs.problem, published, shortfalls, deficits, current.read_version)
+            inputs = PlanInputs(
+                inputs.problem, published, shortfalls, deficits, current.read_version, inputs.plan_version
+            )
             publication = await stage_plan(session, current, inputs, plan, mode="full")
         bump_version(session, current, last_full_at=now)
     return publication
@@ -105,6 +122,73 @@ async def reoptimise_all(
         except StaleNetwork:
             log.info("network %s changed during its re-optimisation; the next round tries again", network_id)
     return published
+
+
+async def retry_stale_plan(
+    sessions: async_sessionmaker[AsyncSession], network_id: str, *, today: dt.date, planner: PlannerSettings
+) -> bool:
+    """Plan a network whose planning failed again, as a batch would (repair, then a bounded solve if it helps).
+
+    Like the re-optimisation, the planning runs with no transaction open; its result is written only if the
+    network did not change meanwhile (else StaleNetwork: the batch that changed it planned it, or marked it
+    again). Success stages the difference for publishing and clears the mark (True); another failure counts
+    one more try, and the next try waits twice as long (False).
+    """
+    async with sessions() as session, session.begin():
+        loaded = await load_network(session, network_id, create=False)
+        if loaded is None or loaded.row.plan_stale_since is None:
+            return True  # planned meanwhile: by a batch, or by another replica's retry
+        inputs = await read_inputs(session, loaded, today=today)
+
+    failure: PlanningFailed | None = None
+    try:
+        plan = await propose(inputs, mode="repair", settings=planner)
+    except PlanningFailed as failed:
+        plan, failure = None, failed
+
+    async with sessions() as session, session.begin():
+        current = await load_network(session, network_id, create=False)
+        if current is None or current.read_version != inputs.read_version:
+            raise StaleNetwork(
+                f"network {network_id!r} changed while its stale plan was retried; the result is discarded"
+            )
+        if plan is None:
+            mark_stale(current, failure.error_type if failure else "unknown", dt.datetime.now(dt.UTC))
+            bump_version(session, current)
+            return False
+        published, shortfalls, deficits = await read_published_plan(session, current)
+        inputs = PlanInputs(inputs.problem, published, shortfalls, deficits, current.read_version, inputs.plan_version)
+        await stage_plan(session, current, inputs, plan, mode="repair")
+    return True
+
+
+async def retry_stale_plans(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    today: Callable[[], dt.date],
+    planner: PlannerSettings,
+    retry: PlanRetry,
+    on_published: Callable[[], None] = lambda: None,
+) -> int:
+    """Plan again every stale network whose backoff has run out; the number of plans that went current again.
+
+    Every replica runs this; a network two of them retry at once is written by the first, the second's result
+    is discarded (StaleNetwork).
+    """
+    current = 0
+    now = dt.datetime.now(dt.UTC)
+    for stale in await read_stale_plans(sessions):
+        if not stale.due(now, retry):
+            continue
+        try:
+            if await retry_stale_plan(sessions, stale.network_id, today=today(), planner=planner):
+                current += 1
+                on_published()
+        except StaleNetwork:
+            log.info("network %s changed while its stale plan was retried; its batch planned it", stale.network_id)
+    if current:
+        await read_stale_plans(sessions)  # the gauges follow at once, not only at the next scrape
+    return current
 
 
 async def freeze_network(sessions: async_sessionmaker[AsyncSession], network_id: str, *, today: dt.date) -> int:

@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import logging
 import time
+import traceback
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -46,10 +47,29 @@ from ..store.tables import PublishedAssignmentRow, PublishedDeficitRow, Publishe
 from . import deficits as seat_deficits
 from .identities import assignment_id, shortfall_id
 from .outbox import SOURCE, enqueue
+from .stale_plans import clear_stale, mark_stale
 
 log = logging.getLogger(__name__)
 
 Mode = Literal["repair", "full"]
+
+
+@dataclass(frozen=True)
+class Planner:
+    """The planner's entry points the matcher calls; the pure planner unless a deployment or a test hands in
+    another (a planner that raises shows how the matcher copes with a failed planning)."""
+
+    repair: Callable[..., Plan] = planning.repair
+    solve: Callable[..., Plan] = planning.solve
+
+
+class PlanningFailed(Exception):
+    """The planner raised for a network; the published plan stays as it is (logged and counted by `propose`)."""
+
+    def __init__(self, network_id: str, error_type: str) -> None:
+        super().__init__(f"planning network {network_id!r} failed: {error_type}")
+        self.network_id = network_id
+        self.error_type = error_type
 
 
 @dataclass(frozen=True)
@@ -62,6 +82,7 @@ class PlannerSettings:
     deterministic: bool = False
     # Above this many learners a batch never waits for a solve: the periodic re-optimisation has the time.
     solve_max_learners: int = 200
+    planner: Planner = Planner()
 
 
 # Unmet requirements another arrangement of the other learners could meet: seats held by others, or a
@@ -154,7 +175,7 @@ async def _run_planner(
         # The repair is pure Python and holds the GIL, but in a thread the interpreter still hands the loop a
         # turn every few milliseconds: a repair of a big network (seconds at 1,000 learners) no longer stalls
         # heartbeats, the relay and the health endpoint for its whole length.
-        plan = await asyncio.to_thread(planning.repair, problem, last=_LAST_PLANS.get(problem.network_id))
+        plan = await asyncio.to_thread(settings.planner.repair, problem, last=_LAST_PLANS.get(problem.network_id))
         if not plan.shortfalls or not solve_may_help(plan, problem, unmet_before, changes, settings):
             return plan
         # The repair left open a requirement that moving others might meet: a bounded solve, warm-started
@@ -163,7 +184,7 @@ async def _run_planner(
     else:
         plan, time_limit = None, settings.full_time_limit
     solved = await asyncio.to_thread(
-        planning.solve,
+        settings.planner.solve,
         problem,
         time_limit=time_limit,
         workers=settings.workers,
@@ -182,6 +203,7 @@ class PlanInputs:
     shortfalls: dict[str, dict[str, Any]]
     deficits: dict[str, dict[str, Any]]
     read_version: int  # the network's version when they were read
+    plan_version: int = 0  # the published plan's version
 
 
 async def read_published_plan(
@@ -201,7 +223,9 @@ async def read_inputs(session: AsyncSession, loaded: LoadedNetwork, *, today: dt
         memo=loaded.problem_memo,
         previous_version=loaded.published_version,
     )
-    return PlanInputs(problem, published, stored_shortfalls, stored_deficits, loaded.read_version)
+    return PlanInputs(
+        problem, published, stored_shortfalls, stored_deficits, loaded.read_version, loaded.row.plan_version
+    )
 
 
 async def propose(
@@ -211,30 +235,47 @@ async def propose(
 
     A full re-optimisation proposes a plan only if it beats the published one (unfilled minimums, then unmet
     requirements, then the objective, which charges change_penalty for every move).
+
+    Raises PlanningFailed when the planner raises (a bug, a model the solver rejects): the failure is logged
+    with ids only and counted here; the caller decides what the published plan is then (after a batch: stale).
     """
     problem = inputs.problem
     unmet_before = {(p["learner_id"], p["group_id"]) for p in inputs.shortfalls.values()}
     started = time.perf_counter()
     try:
         plan = await _run_planner(problem, mode, settings, unmet_before=unmet_before, changes=changes)
-    except Exception:
-        # A planner failure must not stop ingestion: the state is kept and the next replan tries again.
+        if mode == "full" and inputs.published:
+            current_objective = _objective_of(await asyncio.to_thread(planning.evaluate, problem, problem.previous))
+            current_missing = missing(await asyncio.to_thread(planning.explain, problem, problem.previous))
+            current_short = planning.missing_seats(
+                await asyncio.to_thread(planning.seat_deficits, problem, problem.previous)
+            )
+            new_key = (planning.missing_seats(plan.deficits), missing(plan.shortfalls), -plan.objective)
+            if new_key >= (current_short, current_missing, -current_objective):
+                metrics.REPLANS.labels(mode=mode, result="kept").inc()
+                return None
+    except Exception as exc:
         metrics.REPLANS.labels(mode=mode, result="error").inc()
-        log.exception("planning network %s failed; keeping the published plan", problem.network_id)
-        return None
+        metrics.PLAN_FAILURES.labels(mode=mode).inc()
+        error_type = type(exc).__name__
+        # Ids and code locations only: an exception's message may quote the network's data (names, contacts).
+        log.error(
+            "planning network %s failed (%s, %s); its published plan version %d stays",
+            problem.network_id,
+            mode,
+            error_type,
+            inputs.plan_version,
+            extra={
+                "network_id": problem.network_id,
+                "plan_version": inputs.plan_version,
+                "mode": mode,
+                "error_type": error_type,
+                "stack": "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__))),
+            },
+        )
+        raise PlanningFailed(problem.network_id, error_type) from exc
     finally:
         metrics.PLANNING_SECONDS.labels(mode=mode).observe(time.perf_counter() - started)
-
-    if mode == "full" and inputs.published:
-        current_objective = _objective_of(await asyncio.to_thread(planning.evaluate, problem, problem.previous))
-        current_missing = missing(await asyncio.to_thread(planning.explain, problem, problem.previous))
-        current_short = planning.missing_seats(
-            await asyncio.to_thread(planning.seat_deficits, problem, problem.previous)
-        )
-        new_key = (planning.missing_seats(plan.deficits), missing(plan.shortfalls), -plan.objective)
-        if new_key >= (current_short, current_missing, -current_objective):
-            metrics.REPLANS.labels(mode=mode, result="kept").inc()
-            return None
     return plan
 
 
@@ -247,8 +288,12 @@ async def stage_plan(
     mode: Mode,
     changes: Sequence[Change] = (),
 ) -> Publication | None:
-    """Write `plan` as the network's published plan and stage its events, in the caller's transaction."""
+    """Write `plan` as the network's published plan and stage its events, in the caller's transaction.
+
+    The plan is one of the network's current state, so a stale mark goes with the same version bump.
+    """
     _remember(loaded.state.network_id, inputs.problem, plan)
+    clear_stale(loaded)
     publication = await _stage(
         session,
         loaded,
@@ -275,11 +320,17 @@ async def replan(
 ) -> Publication | None:
     """Plan the network and stage the difference, all in the caller's transaction (the batch's repair).
 
-    None when the published plan stays as it is. The full re-optimisation does not hold a transaction through
-    its solve: see maintenance.reoptimise_network.
+    None when the published plan stays as it is. When planning fails, the batch's state changes still commit
+    (ingestion must go on) and the network is marked stale in the same transaction, so that the scheduled retry
+    (maintenance.retry_stale_plans), the next batch, a restart or another replica plans it again. The full
+    re-optimisation does not hold a transaction through its solve: see maintenance.reoptimise_network.
     """
     inputs = await read_inputs(session, loaded, today=today)
-    plan = await propose(inputs, mode=mode, changes=changes, settings=settings)
+    try:
+        plan = await propose(inputs, mode=mode, changes=changes, settings=settings)
+    except PlanningFailed as failed:
+        mark_stale(loaded, failed.error_type, dt.datetime.now(dt.UTC))
+        return None
     if plan is None:
         return None
     return await stage_plan(session, loaded, inputs, plan, mode=mode, changes=changes)

@@ -34,6 +34,12 @@ class NetworkRow(SQLModel, table=True):
     bound: int | None = None
     solver: str = ""
     last_full_at: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    # Set when planning failed after the network's state changed: the published plan is stale from then on,
+    # until a replan succeeds (service/stale_plans.py). Kept here so a restart or another replica sees it.
+    plan_stale_since: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    plan_failed_at: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    plan_failures: int = 0  # failed tries since the plan went stale; the retry's backoff grows with it
+    plan_error: str | None = Field(default=None, max_length=128)  # the last failure's exception type, no message
     updated_at: dt.datetime = Field(default_factory=_now, sa_column=Column(DateTime(timezone=True)))
 
 
