@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from prometheus_client import Counter, Gauge
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 from verbund_schemas import (
@@ -23,7 +24,7 @@ from verbund_schemas import (
 )
 
 from .channels import Channel as SendChannel
-from .channels import DeliveryError
+from .channels import DeliveryError, message_id
 from .clock import Clock
 from .directory import purge_departed
 from .settings import NotifierSettings
@@ -34,11 +35,33 @@ log = logging.getLogger(__name__)
 DELIVERED = Counter("verbund_notifier_delivered_total", "Messages delivered", ["channel", "kind"])
 FAILED = Counter("verbund_notifier_failed_total", "Messages given up on", ["channel", "kind"])
 RETRIED = Counter("verbund_notifier_retried_total", "Send attempts that will be retried", ["channel"])
+UNCERTAIN = Counter(
+    "verbund_notifier_uncertain_total",
+    "Messages cut off while being handed over: they may have arrived, and are not sent again",
+    ["channel", "kind"],
+)
 PENDING_GAUGE = Gauge(
     "verbund_notifier_deliveries_pending", "Messages waiting to be sent or retried, read at scrape time", ["channel"]
 )
 
 PENDING, SENT, FAILED_STATUS = "pending", "sent", "failed"
+HANDING_OVER = "handing_over"
+"""The channel is handing the message over (SMTP DATA): if the row stays so, nobody knows whether it arrived."""
+
+UNCERTAIN_REASON = "it may have arrived; not resent so that nobody gets it twice"
+NOTIFIER_STOPPED = "the notifier stopped while the mail server was receiving this message"
+RECORD_RETRY_MAX_SECONDS = 5.0
+
+
+def uncertain_error(notification_id: str, cause: str) -> str:
+    """The error of a message that may or may not have arrived, with what an operator looks it up by."""
+    return f"{cause}; {UNCERTAIN_REASON}; Message-ID {message_id(notification_id)}"
+
+
+def is_uncertain(error: str | None) -> bool:
+    """Whether a failed delivery's error says it may have arrived (as opposed to surely not)."""
+    return error is not None and UNCERTAIN_REASON in error
+
 
 Publish = Callable[[Envelope], Awaitable[None]]
 
@@ -49,8 +72,18 @@ def backoff_seconds(attempts: int, settings: NotifierSettings, rng: random.Rando
     return float(delay * (0.5 + rng.random() / 2))
 
 
+def _utc(moment: dt.datetime) -> dt.datetime:
+    # SQLite hands the stored UTC moment back without its zone.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
 def log_event(delivery: Delivery) -> Envelope:
-    """The delivery log entry: ids, role:id and channel only, never names or addresses."""
+    """The delivery log entry: ids, role:id and channel only, never names or addresses.
+
+    Built only from fields that no longer change once the row is finished (its `time` too, instead of the
+    moment of publishing), so publishing it again after a crash repeats the same record.
+    """
+    finished = delivery.finished_at or delivery.created_at
     common = {
         "notification_id": delivery.notification_id,
         "source_event_id": delivery.source_event_id,
@@ -59,17 +92,19 @@ def log_event(delivery: Delivery) -> Envelope:
         "channel": Channel(delivery.channel),
         "kind": delivery.kind,
         "attempts": max(1, delivery.attempts),
-        "at": delivery.finished_at or delivery.created_at,
+        "at": finished,
     }
     if delivery.status == SENT:
         return NotificationDelivered(
             id=f"{delivery.notification_id}:delivered",
+            time=_utc(finished),
             source="verbund-notifier",
             subject=delivery.network_id,
             data=NotificationData(**common),
         )
     return NotificationFailed(
         id=f"{delivery.notification_id}:failed",
+        time=_utc(finished),
         source="verbund-notifier",
         subject=delivery.network_id,
         data=NotificationFailedData(**common, error=(delivery.last_error or "unknown error")[:2000]),
@@ -130,6 +165,7 @@ class DeliveryWorker:
 
     async def run_once(self) -> int:
         """Send what is due, publish outstanding log entries, forget departed contacts; returns sends tried."""
+        await self.settle_unfinished_handovers()
         now = self._clock.now()
         async with self._sessions() as session:
             due = (
@@ -173,6 +209,58 @@ class DeliveryWorker:
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def settle_unfinished_handovers(self) -> int:
+        """Give up, as uncertain, each message whose hand-over was begun by a worker that is gone.
+
+        Its lease ran out while it was handing the message over (SMTP DATA): the mail server may have taken
+        it. Sending it again could deliver it twice, so it ends as failed with a reason that says so and the
+        Message-ID to look it up by; NotificationFailed tells the operator.
+        """
+        now = self._clock.now()
+        expired = or_(col(Delivery.lease_until).is_(None), col(Delivery.lease_until) < now)
+        async with self._sessions() as session:
+            rows = (
+                await session.execute(
+                    select(col(Delivery.notification_id), col(Delivery.channel), col(Delivery.kind)).where(
+                        col(Delivery.status) == HANDING_OVER, expired
+                    )
+                )
+            ).all()
+        settled = 0
+        for nid, channel, kind in rows:
+            error = uncertain_error(nid, NOTIFIER_STOPPED)
+            async with self._sessions.begin() as session:
+                result = await session.execute(
+                    update(Delivery)
+                    .where(col(Delivery.notification_id) == nid, col(Delivery.status) == HANDING_OVER, expired)
+                    .values(
+                        status=FAILED_STATUS,
+                        attempts=col(Delivery.attempts) + 1,
+                        lease_until=None,
+                        finished_at=now,
+                        last_error=error,
+                    )
+                )
+            if result.rowcount:  # type: ignore[attr-defined]
+                settled += 1
+                FAILED.labels(channel, kind).inc()
+                UNCERTAIN.labels(channel, kind).inc()
+                log.error("delivery %s not sent again: %s", nid, error)
+        return settled
+
+    async def _hand_over(self, nid: str) -> None:
+        """Record that the message is leaving now; only a row still pending (ours) may be handed over."""
+        now = self._clock.now()
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(Delivery)
+                .where(col(Delivery.notification_id) == nid, col(Delivery.status) == PENDING)
+                # A fresh lease: the hand-over may take the whole SMTP timeout.
+                .values(status=HANDING_OVER, lease_until=now + self._lease)
+            )
+            if not result.rowcount:  # type: ignore[attr-defined]
+                raise DeliveryError(f"delivery {nid} is no longer pending here; not handed over", transient=True)
+
     async def _attempt(self, nid: str) -> None:
         async with self._sessions() as session:
             delivery = await session.get(Delivery, nid)
@@ -181,20 +269,61 @@ class DeliveryWorker:
             session.expunge(delivery)
         channel = self._channels.get(delivery.channel)
         error: DeliveryError | None = None
+        handed_over = False
+
+        async def before_handover() -> None:
+            nonlocal handed_over
+            await self._hand_over(nid)
+            handed_over = True
+
         if channel is None:
             error = DeliveryError(f"no channel {delivery.channel!r}; use email or webhook", transient=False)
         else:
             try:
-                await channel.send(delivery)
+                await channel.send(delivery, before_handover)
             except DeliveryError as exc:
                 error = exc
             except Exception as exc:
                 log.exception("unexpected error sending %s", nid)
                 error = DeliveryError(f"{type(exc).__name__}: {exc}", transient=True)
+        await self._record_outcome(nid, error, HANDING_OVER if handed_over else PENDING)
+
+    async def _record_outcome(self, nid: str, error: DeliveryError | None, expected: str) -> None:
+        """Record the outcome, trying again while the database is away: a message handed over and then
+        forgotten here would end as uncertain, although it is known how it went."""
+        pause = 0.2
+        while True:
+            try:
+                await self._record(nid, error, expected)
+                return
+            except (SQLAlchemyError, OSError) as exc:
+                if self._stopping:
+                    raise
+                log.warning(
+                    "cannot record the outcome of delivery %s (%s: %s); trying again in %.1f s",
+                    nid,
+                    type(exc).__name__,
+                    exc,
+                    pause,
+                )
+                await asyncio.sleep(pause)
+                pause = min(2 * pause, RECORD_RETRY_MAX_SECONDS)
+
+    async def _record(self, nid: str, error: DeliveryError | None, expected: str) -> None:
         now = self._clock.now()
         async with self._sessions.begin() as session:
-            row = await session.get(Delivery, nid)
+            row = await session.get(Delivery, nid, with_for_update=True)
             if row is None:
+                return
+            if row.status != expected:
+                # Another worker settled it meanwhile (its lease had run out); its record stands.
+                log.warning(
+                    "delivery %s is %s, not %s, by now; its outcome here (%s) is not recorded",
+                    nid,
+                    row.status,
+                    expected,
+                    "sent" if error is None else error,
+                )
                 return
             row.attempts += 1
             row.lease_until = None
@@ -206,7 +335,15 @@ class DeliveryWorker:
                 row.address = row.subject = row.body_text = row.body_html = row.calendar = None
                 row.payload = None
                 DELIVERED.labels(row.channel, row.kind).inc()
+            elif error.uncertain:
+                row.status = FAILED_STATUS
+                row.finished_at = now
+                row.last_error = uncertain_error(nid, str(error))
+                FAILED.labels(row.channel, row.kind).inc()
+                UNCERTAIN.labels(row.channel, row.kind).inc()
+                log.error("delivery %s not sent again: %s", nid, row.last_error)
             elif error.transient and row.attempts < self._settings.retry_max_attempts:
+                row.status = PENDING
                 row.last_error = str(error)
                 row.next_attempt_at = now + dt.timedelta(
                     seconds=backoff_seconds(row.attempts, self._settings, self._rng)
@@ -222,11 +359,12 @@ class DeliveryWorker:
                 log.error("delivery %s given up after %d attempts: %s", nid, row.attempts, error)
 
     async def count_pending(self) -> dict[str, int]:
-        """Pending deliveries per channel (every configured channel listed, so an empty one reads 0)."""
+        """Deliveries not finished per channel, those being handed over too (every configured channel listed, so an
+        empty one reads 0)."""
         async with self._sessions() as session:
             rows = await session.execute(
                 select(col(Delivery.channel), func.count())
-                .where(col(Delivery.status) == PENDING)
+                .where(col(Delivery.status).in_((PENDING, HANDING_OVER)))
                 .group_by(col(Delivery.channel))
             )
             counts = {channel: 0 for channel in self._channels}

@@ -11,7 +11,7 @@ from sqlalchemy import CursorResult, Table, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from .delivery import FAILED_STATUS, PENDING, SENT
+from .delivery import FAILED_STATUS, HANDING_OVER, PENDING, SENT
 from .tables import Delivery, ProcessedEvent
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ async def prune(
         still_pending = exists(
             select(sibling.c.notification_id).where(
                 sibling.c.source_event_id == deliveries.c.source_event_id,
-                sibling.c.status == PENDING,
+                sibling.c.status.in_((PENDING, HANDING_OVER)),
             )
         )
         gone_deliveries = await session.execute(
