@@ -104,7 +104,8 @@ def scripted(database_file: Path) -> Iterator[ScriptedServer]:
 def scripted_settings(database_file: Path, server: ScriptedServer, **overrides: Any) -> NotifierSettings:
     values: dict[str, Any] = {"smtp_port": server.port, "retry_max_attempts": 3}
     values.update(overrides)
-    return notifier_settings(f"sqlite+aiosqlite:///{database_file}", MailSink(), **values)
+    settings: NotifierSettings = notifier_settings(f"sqlite+aiosqlite:///{database_file}", MailSink(), **values)
+    return settings
 
 
 async def a_learner_told_of_an_assignment(app: NotifierApp) -> None:
@@ -121,8 +122,8 @@ async def finished(app: NotifierApp) -> Delivery:
         return len(rows) == 1 and rows[0].status in ("sent", "failed") and rows[0].logged
 
     await eventually(done, what="the message finished and logged")
-    (row,) = await deliveries(app)
-    return row
+    rows: list[Delivery] = await deliveries(app)
+    return rows[0]
 
 
 async def test_a_mail_is_handed_over_after_the_recipient_was_accepted_and_sent_once(
