@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from verbund_matcher import planning
 from verbund_matcher.domain.network import NetworkState, Rejection
 from verbund_matcher.domain.problem_builder import Placement, build_problem
+from verbund_notifier.delivery import HANDING_OVER, is_uncertain
 from verbund_schemas import INBOUND_TYPES, InvalidEvent, decode_event, week_index, week_of
 from verbund_schemas.topics import Topic
 
@@ -140,6 +141,7 @@ class NotifierDatabase:
     pending: list[str]
     failed: list[str]
     told: set[tuple[str, str]]  # (source event id, recipient) of every message, sent or not
+    uncertain: set[str] = field(default_factory=set)  # given up because cut off in the hand-over: may have arrived
 
 
 async def read_notifier_database(url: str) -> NotifierDatabase:
@@ -158,9 +160,17 @@ async def read_notifier_database(url: str) -> NotifierDatabase:
         await engine.dispose()
     sent = {nid for nid, status, _, _, _ in deliveries if status == "sent"}
     pending = [f"{nid} to {who}" for nid, status, who, _, _ in deliveries if status == "pending"]
-    failed = [f"{nid} to {who}: {error}" for nid, status, who, error, _ in deliveries if status == "failed"]
+    pending += [
+        f"{nid} to {who} (being handed over)" for nid, status, who, _, _ in deliveries if status == HANDING_OVER
+    ]
+    uncertain = {nid for nid, status, _, error, _ in deliveries if status == "failed" and is_uncertain(error)}
+    failed = [
+        f"{nid} to {who}: {error}"
+        for nid, status, who, error, _ in deliveries
+        if status == "failed" and nid not in uncertain
+    ]
     told = {(source, who) for _, _, who, _, source in deliveries}
-    return NotifierDatabase(processed, sent, pending, failed, told)
+    return NotifierDatabase(processed, sent, pending, failed, told, uncertain)
 
 
 @dataclass
@@ -193,6 +203,7 @@ class Verdict:
     published: Counter[str] = field(default_factory=Counter)  # records on each outbound topic, repeats included
     mails: int = 0
     mail_repeats: int = 0
+    uncertain: int = 0  # mails cut off in the hand-over, reported as NotificationFailed and not sent again
     notes: list[str] = field(default_factory=list)
 
     def objective(self) -> int:
@@ -506,8 +517,17 @@ def check_notifier(
     mail_ids: list[str],
     state: Mapping[str, Mapping[str, Any]],
 ) -> None:
-    """Every assignment and shortfall event applied by the notifier; every mail it sent arrived, and once."""
-    replayed(notification_records, "notifications", verdict)
+    """Every assignment and shortfall event applied by the notifier; every mail it sent arrived, and once.
+
+    A mail the notifier gave up as uncertain (cut off while the mail server was receiving it) is reported, not
+    lost, when its NotificationFailed says so; it is counted in `uncertain`, whether or not it arrived.
+    """
+    log = replayed(notification_records, "notifications", verdict)
+    reported_uncertain = {
+        e["data"]["notification_id"]
+        for e in log
+        if e["type"] == "NotificationFailed" and is_uncertain(e["data"].get("error"))
+    }
     for e in [*assignment_events, *shortfall_events]:
         if (e["subject"], e["id"]) not in notifier.processed:
             verdict.lost.append(f"notifier: {e['type']} {e['id']} of {e['subject']} never applied")
@@ -529,8 +549,17 @@ def check_notifier(
     verdict.mail_repeats = sum(n - 1 for n in arrived.values())
     for nid in sorted(notifier.sent - set(arrived)):
         verdict.lost.append(f"mail {nid}: sent according to the notifier, never arrived")
-    for nid in sorted(set(arrived) - notifier.sent):
+    for nid in sorted(set(arrived) - notifier.sent - notifier.uncertain):
         verdict.notes.append(f"mail {nid}: arrived, but the notifier does not have it as sent")
+    verdict.uncertain = len(notifier.uncertain & reported_uncertain)
+    for nid in sorted(notifier.uncertain - reported_uncertain):
+        verdict.lost.append(f"mail {nid}: given up as uncertain, but no NotificationFailed says so")
+    if notifier.uncertain:
+        came = len(notifier.uncertain & set(arrived))
+        verdict.notes.append(
+            f"{len(notifier.uncertain)} mails cut off in the hand-over and reported as uncertain; "
+            f"{came} of them had arrived"
+        )
     verdict.lost += [f"mail {line}: still pending at the end" for line in notifier.pending]
     verdict.lost += [f"mail {line}: given up" for line in notifier.failed]
 

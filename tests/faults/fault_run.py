@@ -202,7 +202,11 @@ class Pipeline:
         assert self._notifier_engine is not None
         async with self._notifier_engine.connect() as conn:
             found = await conn.execute(
-                text("SELECT count(*) FROM deliveries WHERE status = 'pending' AND created_at <= :moment"),
+                # A mail being handed over is not sent yet either (its worker may have died during DATA).
+                text(
+                    "SELECT count(*) FROM deliveries WHERE status IN ('pending', 'handing_over') "
+                    "AND created_at <= :moment"
+                ),
                 {"moment": moment},
             )
             return int(found.scalar_one())
@@ -518,16 +522,17 @@ def _seconds(report: RunReport, value: float | None) -> str:
 def table(reports: Sequence[RunReport]) -> str:
     """The fault table: one row per run (recovery: the longest of the run's faults)."""
     lines = [
-        "| fault | events | poison | lost | duplicated | raw repeats on topics | mail repeats | mails "
+        "| fault | events | poison | lost | duplicated | raw repeats on topics | mail repeats | uncertain | mails "
         "| matcher caught up s | recovery s | objective |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in reports:
         v = r.verdict
         faults = f"{r.fault} ×{len(r.windows)}" if len(r.windows) > 1 else r.fault
         lines.append(
             f"| {faults} | {r.events} | {v.poison} | {len(v.lost)} | {len(v.duplicated)} "
-            f"| {sum(v.raw_repeats.values())} | {v.mail_repeats} | {v.mails} | {_seconds(r, r.matcher_recovery)} "
+            f"| {sum(v.raw_repeats.values())} | {v.mail_repeats} | {v.uncertain} | {v.mails} "
+            f"| {_seconds(r, r.matcher_recovery)} "
             f"| {_seconds(r, r.recovery)} | {v.objective()} |"
         )
     return "\n".join(lines)

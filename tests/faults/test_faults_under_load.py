@@ -2,8 +2,9 @@
 
 Each run is compared with the fault-free run of the same input (the `fault_free` fixture): the matcher's state
 and each record's outcome must be the same, nothing lost or doubled on any topic after dedup by id, the plan the
-topic replays must be the matcher's and pass the validator, and every mail must arrive (once; a notifier
-killed between sending a mail and recording it may send that one again, under the same Message-ID).
+topic replays must be the matcher's and pass the validator, and every mail must arrive, once. A notifier killed
+while the mail server was receiving a mail does not send it again: it reports it as NotificationFailed, uncertain
+(counted in the table's `uncertain` column, not as lost).
 `make chaos` (bench/chaos.py) runs longer variants with several faults each and prints the table.
 """
 
@@ -73,10 +74,10 @@ def test_kill_9_of_the_matcher_under_load_loses_and_doubles_nothing(
     judge(side_by_side["matcher"], fault_free)
 
 
-def test_kill_9_of_the_notifier_under_load_loses_no_mail_and_repeats_at_most_the_one_in_flight(
+def test_kill_9_of_the_notifier_under_load_loses_no_mail_and_repeats_none(
     side_by_side: dict[str, RunReport], fault_free: RunReport
 ) -> None:
-    judge(side_by_side["notifier"], fault_free, allowed_mail_repeats=1)
+    judge(side_by_side["notifier"], fault_free, allowed_mail_repeats=0)
 
 
 def test_a_rebalance_onto_a_second_matcher_whose_predecessor_is_killed_loses_and_doubles_nothing(
@@ -91,9 +92,9 @@ async def test_kill_9_of_the_broker_and_a_restart_under_load_lose_and_double_not
     judge(await alone(KillBroker(), "broker", fault_stack, short_input, fault_logs), fault_free)
 
 
-async def test_postgres_stopped_immediately_and_restarted_under_load_loses_nothing_and_repeats_at_most_one_mail(
+async def test_postgres_stopped_immediately_and_restarted_under_load_loses_nothing_and_repeats_no_mail(
     fault_stack: FaultStack, short_input: FaultInput, fault_logs: Path, fault_free: RunReport
 ) -> None:
-    # A mail sent while the server is away cannot be recorded as sent: it goes again, under the same Message-ID.
+    # A mail sent while the server is away is recorded as sent once it is back; it does not go again.
     report = await alone(StopPostgres(), "postgres", fault_stack, short_input, fault_logs)
-    judge(report, fault_free, allowed_mail_repeats=1)
+    judge(report, fault_free, allowed_mail_repeats=0)
