@@ -244,7 +244,6 @@ def notifier_env(
         # after a notifier restart its groups join one by one, and an assignment that overtakes its
         # registration by more than this is applied without the learner, who is then never told (both in
         # docs/benchmarks.md, Faults under load).
-        "VERBUND_DIRECTORY_WAIT_SECONDS": "1",
         "VERBUND_DELIVERY_POLL_SECONDS": "0.2",
         "VERBUND_RETRY_BASE_SECONDS": "0.5",
         "VERBUND_RETRY_MAX_SECONDS": "5",

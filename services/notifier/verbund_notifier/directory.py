@@ -24,7 +24,7 @@ from verbund_schemas import (
     NetworkConfigured,
 )
 
-from .tables import AssignmentRecord, CatalogName, Delivery, NetworkRecord, Party
+from .tables import AssignmentRecord, CatalogName, Delivery, DepartedParty, NetworkRecord, Party
 
 LEARNER = "learner"
 FIRM = "firm"
@@ -70,6 +70,14 @@ def _contact_fields(contact: Contact | None) -> dict[str, Any]:
 
 
 async def _upsert(session: AsyncSession, party: Party) -> None:
+    # Registered again under the same id: no longer departed.
+    await session.execute(
+        delete(DepartedParty).where(
+            col(DepartedParty.network_id) == party.network_id,
+            col(DepartedParty.role) == party.role,
+            col(DepartedParty.party_id) == party.party_id,
+        )
+    )
     existing = await session.get(Party, (party.network_id, party.role, party.party_id))
     if existing is None:
         session.add(party)
@@ -179,6 +187,17 @@ async def purge_departed(session: AsyncSession, network: str | None = None) -> i
                 col(Party.party_id) == party.party_id,
             )
         )
+        # The ids stay, so an assignment about them that comes later does not wait for a registration.
+        key = (party.network_id, party.role, party.party_id)
+        if await session.get(DepartedParty, key) is None:
+            session.add(
+                DepartedParty(
+                    network_id=party.network_id,
+                    role=party.role,
+                    party_id=party.party_id,
+                    left_at=party.left_at or dt.datetime.now(dt.UTC),
+                )
+            )
         purged += 1
     return purged
 
@@ -206,6 +225,11 @@ async def _still_needed(session: AsyncSession, party: Party) -> bool:
         )
     )
     return bool(pending)
+
+
+async def departed(session: AsyncSession, network: str, role: str, party_id: str) -> bool:
+    """Whether this learner withdrew or this firm left and their contact is gone."""
+    return await session.get(DepartedParty, (network, role, party_id)) is not None
 
 
 async def find(session: AsyncSession, network: str, role: str, party_id: str | None) -> Party | None:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 
+from prometheus_client import Gauge
 from sqlalchemy import text
 from verbund_schemas import Envelope
 
@@ -23,6 +24,11 @@ from .settings import NotifierSettings
 from .store import create_engine, migrate, session_factory
 
 Publish = Callable[[Envelope], Awaitable[None]]
+
+HELD_GAUGE = Gauge(
+    "verbund_notifier_events_held",
+    "Assignment and shortfall events waiting for a registration they name, read at scrape time",
+)
 
 
 class Notifier:
@@ -52,7 +58,6 @@ class Notifier:
             reminders=self.scheduling,
             on_queued=self.worker.wake,
             digest_weeks_ahead=settings.digest_weeks_ahead,
-            directory_wait_seconds=settings.directory_wait_seconds,
             timezone=settings.timezone,
             max_event_bytes=settings.max_event_bytes,
         )
@@ -111,6 +116,7 @@ class Notifier:
 
     async def _refresh_gauges(self) -> None:
         await self.worker.count_pending()
+        HELD_GAUGE.set(await self.service.held_count())
 
     async def start_worker(self) -> None:
         """Start sending (async, so FastStream runs it on the event loop rather than in a thread)."""

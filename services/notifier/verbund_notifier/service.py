@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from prometheus_client import Counter
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 from verbund_schemas import (
@@ -28,6 +28,7 @@ from verbund_schemas import (
     ShortfallDetected,
     ShortfallResolved,
     decode_event,
+    encode_event,
     week_of,
 )
 
@@ -38,12 +39,11 @@ from .directory import DIRECTORY_EVENTS, FIRM, LEARNER
 from .messages import Composer, Source
 from .names import names_of
 from .outbox import enqueue
-from .tables import AssignmentRecord, NetworkRecord, OpenDeficit, OpenShortfall, ProcessedEvent
+from .tables import AssignmentRecord, HeldEvent, NetworkRecord, OpenDeficit, OpenShortfall, ProcessedEvent
 
 log = logging.getLogger(__name__)
 
 SERVICE = "notifier"
-_DIRECTORY_POLL = 0.2
 # Counted and skipped, not published: the rejection of an inbound record is the matcher's (it owns that topic),
 # and the assignments and shortfalls topics carry only what the matcher wrote.
 REJECTED = Counter(
@@ -52,6 +52,10 @@ REJECTED = Counter(
     ["topic", "cause"],
 )
 APPLIED = Counter("verbund_notifier_events_total", "Events applied", ["type"])
+HELD = Counter(
+    "verbund_notifier_held_total", "Events held until the learner, firm or network they name is registered", ["type"]
+)
+RELEASED = Counter("verbund_notifier_released_total", "Held events applied once their parties were known", ["type"])
 
 ASSIGNMENT_TYPES: tuple[type[Envelope], ...] = (AssignmentMade, AssignmentChanged, AssignmentCancelled, PlanPublished)
 SHORTFALL_TYPES: tuple[type[Envelope], ...] = (
@@ -60,6 +64,7 @@ SHORTFALL_TYPES: tuple[type[Envelope], ...] = (
     SeatDeficitDetected,
     SeatDeficitResolved,
 )
+HELD_TYPES = ASSIGNMENT_TYPES + SHORTFALL_TYPES
 FAMILIES: dict[str, tuple[type[Envelope], ...]] = {
     "inbound": INBOUND_TYPES,
     "assignments": ASSIGNMENT_TYPES,
@@ -75,6 +80,16 @@ class Origin:
     partition: int
     offset: int
     key: str | None
+
+
+def subject_key(event: Envelope) -> str:
+    """What an assignment or shortfall event is about: events about the same thing are applied in order."""
+    data = getattr(event, "data", None)
+    for field in ("assignment_id", "shortfall_id", "deficit_id"):
+        value = getattr(data, field, None)
+        if isinstance(value, str):
+            return f"{field.removesuffix('_id')}:{value}"
+    return f"event:{event.id}"
 
 
 class Reminders(Protocol):
@@ -105,7 +120,6 @@ class NotifierService:
         reminders: Reminders | None = None,
         on_queued: Callable[[], None] | None = None,
         digest_weeks_ahead: int = 4,
-        directory_wait_seconds: float = 0.0,
         timezone: dt.tzinfo = dt.UTC,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
     ) -> None:
@@ -117,7 +131,6 @@ class NotifierService:
         self.reminders: Reminders = reminders or NoReminders()
         self._on_queued = on_queued or (lambda: None)
         self._weeks_ahead = digest_weeks_ahead
-        self._directory_wait = directory_wait_seconds
 
     # ------------------------------------------------------------ consumed messages
 
@@ -136,8 +149,6 @@ class NotifierService:
             return False
         if family == "inbound" and event.type not in DIRECTORY_EVENTS:
             return False
-        if family != "inbound":
-            await self._wait_for_directory(event)
         return await self.apply(event)
 
     def _skip(self, origin: Origin, problem: InvalidEvent, *, too_large: bool) -> None:
@@ -155,45 +166,18 @@ class NotifierService:
             _id_or_none(problem.event_id),
         )
 
-    async def _wait_for_directory(self, event: Envelope) -> None:
-        """Give the inbound consumer time to register whom this event concerns.
-
-        Assignments and shortfalls come on other topics than the registrations they follow, so they can
-        overtake them here. Waiting a bounded time keeps the recipients; after it, the event is applied
-        with whoever is known (and the missing contact is logged).
-        """
-        rounds = int(self._directory_wait / _DIRECTORY_POLL)
-        for _ in range(rounds):
-            if await self._directory_knows(event):
-                return
-            await asyncio.sleep(_DIRECTORY_POLL)
-
-    async def _directory_knows(self, event: Envelope) -> bool:
-        network = event.network_id
-        async with self._sessions() as session:
-            if isinstance(event, ShortfallDetected | SeatDeficitDetected):
-                configured = await session.scalar(
-                    select(col(ProcessedEvent.event_id))
-                    .where(
-                        col(ProcessedEvent.network_id) == network, col(ProcessedEvent.event_type) == "NetworkConfigured"
-                    )
-                    .limit(1)
-                )
-                return configured is not None
-            if isinstance(event, AssignmentMade | AssignmentChanged | AssignmentCancelled):
-                learner = await directory.find(session, network, LEARNER, event.data.learner_id)
-                host = await directory.find(session, network, FIRM, event.data.firm_id)
-                if learner is None or host is None:
-                    return False
-                if learner.home_firm_id is not None:
-                    return await directory.find(session, network, FIRM, learner.home_firm_id) is not None
-            return True
-
     async def apply(self, event: Envelope) -> bool:
-        """Apply an event once: False when its id was applied before (redelivery)."""
+        """Apply an event once: False when its id was applied before (redelivery).
+
+        An assignment or shortfall that names someone the directory does not know yet is held, not applied
+        with a recipient missing: the registration it follows comes on another topic and may not have been
+        read yet (after a restart the consumers join one at a time). Every directory event releases what it
+        completes, in the order it arrived.
+        """
         now = self._clock.now()
         after: list[Callable[[], None]] = []
         async with self._sessions.begin() as session:
+            await _lock_network(session, event.network_id)
             # An id is unique within its network only: the same id in another network is another event.
             if await session.get(ProcessedEvent, (event.network_id, event.id)) is not None:
                 return False
@@ -205,14 +189,28 @@ class NotifierService:
                 if event.type == "NetworkConfigured":
                     network = event.network_id
                     after.append(lambda: self.reminders.ensure_digest(network))
-            elif isinstance(event, AssignmentMade | AssignmentChanged | AssignmentCancelled):
-                after.extend(await self._assignment(session, event, now))
-            elif isinstance(event, ShortfallDetected | ShortfallResolved):
-                await self._shortfall(session, event, now)
-            elif isinstance(event, SeatDeficitDetected | SeatDeficitResolved):
-                await self._seat_deficit(session, event, now)
-            elif isinstance(event, PlanPublished):
-                await self._ensure_network(session, event.network_id)
+                await session.flush()
+                after.extend(await self._release(session, event.network_id, now))
+            elif await self._must_wait(session, event):
+                session.add(
+                    HeldEvent(
+                        network_id=event.network_id,
+                        event_id=event.id,
+                        event_type=event.type,
+                        subject_key=subject_key(event),
+                        body=encode_event(event).decode("utf-8"),
+                        held_at=now,
+                    )
+                )
+                HELD.labels(event.type).inc()
+                log.info(
+                    "held %s %s of network %s until whom it concerns is registered",
+                    event.type,
+                    event.id,
+                    event.network_id,
+                )
+            else:
+                after.extend(await self._effects(session, event, now))
         APPLIED.labels(event.type).inc()
         # Jobs live in the same database but not in this transaction: written once the effects are
         # committed. A crash in between is repaired by Scheduling.reconcile() at the next start.
@@ -222,6 +220,81 @@ class NotifierService:
             await asyncio.to_thread(step)
         self._on_queued()
         return True
+
+    async def _effects(self, session: AsyncSession, event: Envelope, now: dt.datetime) -> list[Callable[[], None]]:
+        if isinstance(event, AssignmentMade | AssignmentChanged | AssignmentCancelled):
+            return await self._assignment(session, event, now)
+        if isinstance(event, ShortfallDetected | ShortfallResolved):
+            await self._shortfall(session, event, now)
+        elif isinstance(event, SeatDeficitDetected | SeatDeficitResolved):
+            await self._seat_deficit(session, event, now)
+        elif isinstance(event, PlanPublished):
+            await self._ensure_network(session, event.network_id)
+        return []
+
+    async def _must_wait(self, session: AsyncSession, event: Envelope) -> bool:
+        """Whether the event names someone not registered here yet, or an earlier event about it waits."""
+        key = subject_key(event)
+        earlier = await session.scalar(
+            select(col(HeldEvent.seq))
+            .where(col(HeldEvent.network_id) == event.network_id, col(HeldEvent.subject_key) == key)
+            .limit(1)
+        )
+        return earlier is not None or not await self._parties_known(session, event)
+
+    async def _parties_known(self, session: AsyncSession, event: Envelope) -> bool:
+        network = event.network_id
+        if isinstance(event, ShortfallDetected | SeatDeficitDetected):
+            # Coordinators are whom these concern: they come with the network's configuration.
+            configured = await session.scalar(
+                select(col(ProcessedEvent.event_id))
+                .where(col(ProcessedEvent.network_id) == network, col(ProcessedEvent.event_type) == "NetworkConfigured")
+                .limit(1)
+            )
+            return configured is not None
+        if isinstance(event, AssignmentMade | AssignmentChanged | AssignmentCancelled):
+            learner = await directory.find(session, network, LEARNER, event.data.learner_id)
+            if learner is None and not await directory.departed(session, network, LEARNER, event.data.learner_id):
+                return False
+            firms = [event.data.firm_id]
+            if learner is not None and learner.home_firm_id is not None:
+                firms.append(learner.home_firm_id)
+            for firm in firms:
+                known = await directory.find(session, network, FIRM, firm)
+                if known is None and not await directory.departed(session, network, FIRM, firm):
+                    return False
+        return True
+
+    async def _release(self, session: AsyncSession, network: str, now: dt.datetime) -> list[Callable[[], None]]:
+        """Apply the held events of a network whose parties are now known, oldest first."""
+        held = (
+            (
+                await session.execute(
+                    select(HeldEvent).where(col(HeldEvent.network_id) == network).order_by(col(HeldEvent.seq))
+                )
+            )
+            .scalars()
+            .all()
+        )
+        after: list[Callable[[], None]] = []
+        still_waiting: set[str] = set()
+        for row in held:
+            if row.subject_key in still_waiting:
+                continue  # an earlier event about the same assignment still waits: order is kept
+            event = decode_event(row.body.encode("utf-8"), HELD_TYPES, max_bytes=None)
+            if not await self._parties_known(session, event):
+                still_waiting.add(row.subject_key)
+                continue
+            await session.delete(row)
+            after.extend(await self._effects(session, event, now))
+            await session.flush()
+            RELEASED.labels(event.type).inc()
+        return after
+
+    async def held_count(self) -> int:
+        """Events waiting for a registration, for the gauge and the operator."""
+        async with self._sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(HeldEvent)) or 0)
 
     async def _ensure_network(self, session: AsyncSession, network: str) -> None:
         if await session.get(NetworkRecord, network) is None:
@@ -409,6 +482,17 @@ class NotifierService:
     async def networks(self) -> list[str]:
         async with self._sessions() as session:
             return list((await session.execute(select(col(NetworkRecord.network_id)))).scalars().all())
+
+
+async def _lock_network(session: AsyncSession, network: str) -> None:
+    """Take the network's lock until commit, so holding an event and releasing held ones never interleave.
+
+    Without it, on PostgreSQL an assignment could find its learner missing while the learner's registration
+    is being committed, look for held events before the assignment's is visible, and stay held for good.
+    SQLite lets one writer in at a time, and a transaction whose reads went stale fails and is retried.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:network))"), {"network": network})
 
 
 _LOGGABLE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")

@@ -98,9 +98,6 @@ class NotifierSettings(BaseSettings):
         description="First retry delay; doubles each attempt, with jitter", default=5.0, gt=0
     )
     retry_max_seconds: float = Field(description="Longest retry delay", default=3600.0, gt=0)
-    directory_wait_seconds: float = Field(
-        default=30.0, ge=0, description="How long an assignment may wait for its learner's registration"
-    )
     delivery_poll_seconds: float = Field(
         description="How often the delivery worker looks for pending messages when idle", default=1.0, gt=0
     )

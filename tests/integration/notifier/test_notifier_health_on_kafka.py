@@ -35,7 +35,6 @@ async def test_readyz_turns_200_once_consuming_metrics_count_deliveries_and_prun
         mail_sink,
         kafka_bootstrap_servers=kafka_bootstrap,
         notifier_group_id=group,
-        directory_wait_seconds=30,
         health_port=port,
     )
     async with notifier_on_kafka(settings, Clock(START)) as app:

@@ -27,7 +27,7 @@ SECRET = "test-shared-secret"
 async def settings_for(bootstrap: str, database_url: str, sink: MailSink, **overrides: object) -> NotifierSettings:
     group = fresh_group()
     await start_groups_at_end(bootstrap, group)
-    values: dict[str, object] = {"directory_wait_seconds": 30, **overrides}
+    values: dict[str, object] = {**overrides}
     return notifier_settings(database_url, sink, kafka_bootstrap_servers=bootstrap, notifier_group_id=group, **values)
 
 

@@ -56,7 +56,6 @@ async def test_directory_events_on_a_database_gone_are_parked_and_a_replay_appli
         mail_sink,
         kafka_bootstrap_servers=kafka_bootstrap,
         notifier_group_id=group,
-        directory_wait_seconds=30,
         health_port=port,
         notifier_consume_retry_attempts=3,
         notifier_consume_retry_backoff_seconds=0.1,

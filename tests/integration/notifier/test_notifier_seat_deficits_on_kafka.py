@@ -31,7 +31,6 @@ async def test_a_seat_deficit_and_its_resolution_reach_the_coordinator_in_german
         mail_sink,
         kafka_bootstrap_servers=kafka_bootstrap,
         notifier_group_id=group,
-        directory_wait_seconds=30,
     )
     found, gone = detected(), resolved()
     async with notifier_on_kafka(settings, Clock(START)) as app:

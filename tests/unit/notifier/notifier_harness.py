@@ -81,7 +81,6 @@ def notifier_settings(database_url: str, sink: MailSink, **overrides: Any) -> No
         "delivery_poll_seconds": 0.05,
         "smtp_timeout_seconds": 5,
         # The test broker hands over each event in order; nothing can overtake a registration.
-        "directory_wait_seconds": 0,
         # Off unless a test asks for it: parallel test runs must not compete for the default port.
         "health_port": 0,
     }

@@ -30,6 +30,12 @@ def logged(app: NotifierApp) -> list[dict[str, Any]]:
     ]
 
 
+async def send_firms_without_contacts(app: NotifierApp) -> None:
+    """Both firms known (an assignment waits for them) but nobody to message: the learner's is the one delivery."""
+    await send(app, "inbound", f.firm(f.HOST, "Spritzguss Meier GmbH", None))
+    await send(app, "inbound", f.firm(f.HOME, "Stammwerk Huber KG", None))
+
+
 def webhook_learner(url: str) -> Envelope:
     return f.learner(Contact(name="Lena Berger", channel=Channel.WEBHOOK, webhook_url=url))
 
@@ -39,6 +45,7 @@ async def test_webhook_is_posted_as_json_with_a_signature_that_verifies(
 ) -> None:
     async with notifier_on_test_broker(settings) as app:
         await send(app, "inbound", f.network())
+        await send_firms_without_contacts(app)
         await send(app, "inbound", webhook_learner(webhook_server.url))
         await send(app, "assignments", f.made())
 
@@ -102,6 +109,7 @@ async def test_webhook_failing_every_time_is_dead_lettered_with_notification_fai
     settings = notifier_settings(database_url, mail_sink, retry_max_attempts=3)
     async with notifier_on_test_broker(settings) as app:
         await send(app, "inbound", f.network())
+        await send_firms_without_contacts(app)
         await send(app, "inbound", webhook_learner(webhook_server.url))
         await send(app, "assignments", f.made())
 
@@ -125,6 +133,7 @@ async def test_webhook_answering_400_fails_at_once_without_retries(
     webhook_server.status = 400
     async with notifier_on_test_broker(settings) as app:
         await send(app, "inbound", f.network())
+        await send_firms_without_contacts(app)
         await send(app, "inbound", webhook_learner(webhook_server.url))
         await send(app, "assignments", f.made())
 
@@ -142,6 +151,7 @@ async def test_webhooks_are_not_sent_unsigned_when_no_secret_is_configured(
     settings = notifier_settings(database_url, mail_sink, webhook_secret=None, retry_max_attempts=2)
     async with notifier_on_test_broker(settings) as app:
         await send(app, "inbound", f.network())
+        await send_firms_without_contacts(app)
         await send(app, "inbound", webhook_learner(webhook_server.url))
         await send(app, "assignments", f.made())
 

@@ -147,6 +147,7 @@ async def test_english_speaking_learner_gets_english_message_with_english_calend
 
     await send(running, "inbound", f.network())
     await send(running, "inbound", f.host_firm())
+    await send(running, "inbound", f.home_firm())
     await send(running, "inbound", f.learner(Contact(name="Lena", email=f.LEARNER_EMAIL, language=Language.EN)))
     await send(running, "assignments", f.made())
     (message,) = [m for m in await mail_sink.until(2) if str(m["To"]) == f.LEARNER_EMAIL]
