@@ -74,6 +74,7 @@ from .outbound import (
     ShortfallResolved,
     ShortfallResolvedData,
 )
+from .parked import ParkedHeader
 from .topics import Topic, load_topics, topic
 from .weeks import IsoWeek, WeekHorizon, week_at, week_index, week_monday, week_of, week_sunday, weeks_outside
 
@@ -133,6 +134,7 @@ __all__ = [
     "NotificationEvent",
     "NotificationFailed",
     "NotificationFailedData",
+    "ParkedHeader",
     "PlanPublished",
     "PlanPublishedData",
     "Precedence",

@@ -15,9 +15,8 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import create_async_engine
-from verbund_matcher.service import parking
 from verbund_matcher.store.tables import OutboxRow, table_of
-from verbund_schemas import load_topics, topic
+from verbund_schemas import ParkedHeader, load_topics, topic
 
 from verbund.kafka_access import (
     BOOTSTRAP_HELP,
@@ -94,21 +93,21 @@ async def read_parked_topic(bootstrap: str, timeout: float = 10.0) -> list[Parke
                 for records in (await consumer.getmany(timeout_ms=200)).values():
                     for r in records:
                         h = _headers(r)
-                        if parking.REPLAY_OF in h:
-                            replayed.add(f"parked:{h[parking.REPLAY_OF]}")
+                        if ParkedHeader.REPLAY_OF in h:
+                            replayed.add(f"parked:{h[ParkedHeader.REPLAY_OF]}")
                             continue
                         entries.append(
                             ParkedEntry(
                                 id=f"parked:{r.partition}:{r.offset}",
-                                parked_by=h.get(parking.PARKED_BY, "?"),
-                                origin=f"{h.get(parking.TOPIC, '?')}[{h.get(parking.PARTITION, '?')}]"
-                                f"@{h.get(parking.OFFSET, '?')}",
+                                parked_by=h.get(ParkedHeader.BY, "?"),
+                                origin=f"{h.get(ParkedHeader.TOPIC, '?')}[{h.get(ParkedHeader.PARTITION, '?')}]"
+                                f"@{h.get(ParkedHeader.OFFSET, '?')}",
                                 key=r.key.decode("utf-8", "replace") if r.key is not None else None,
-                                attempts=int(h.get(parking.ATTEMPTS, "0") or 0),
-                                last_failure=h.get(parking.LAST_FAILURE, ""),
-                                reason=h.get(parking.REASON, ""),
-                                truncated=h.get(parking.TRUNCATED) == "true",
-                                topic=h.get(parking.TOPIC),
+                                attempts=int(h.get(ParkedHeader.ATTEMPTS, "0") or 0),
+                                last_failure=h.get(ParkedHeader.LAST_FAILURE, ""),
+                                reason=h.get(ParkedHeader.REASON, ""),
+                                truncated=h.get(ParkedHeader.TRUNCATED) == "true",
+                                topic=h.get(ParkedHeader.TOPIC),
                                 value=r.value,
                                 raw_key=r.key,
                             )
@@ -197,8 +196,8 @@ async def replay(bootstrap: str, database_url: str | None, ids: list[str], every
                     value=b"",
                     key=e.raw_key,
                     headers=[
-                        (parking.REPLAY_OF, e.id.removeprefix("parked:").encode()),
-                        (parking.REPLAYED_AT, now.encode()),
+                        (ParkedHeader.REPLAY_OF, e.id.removeprefix("parked:").encode()),
+                        (ParkedHeader.REPLAYED_AT, now.encode()),
                     ],
                 )
                 result.replayed.append(e.id)

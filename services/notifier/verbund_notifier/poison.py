@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 
 from prometheus_client import Counter
 from sqlalchemy import exc as sa_exc
+from verbund_schemas import ParkedHeader
 
 from .service import REJECTED, Origin
 
@@ -24,8 +25,6 @@ PARKED = Counter(
     "verbund_notifier_parked_total", "Consumed events parked on the parked topic after their retries", ["topic"]
 )
 
-# The parked topic's headers, as the matcher writes them (docs/decisions/0003-parking-failed-records.md).
-_HEADER = "verbund.parked."
 # A parked copy keeps the whole record up to VERBUND_MAX_EVENT_BYTES, else its first 4 KiB (as EventRejected).
 _CUT_BYTES = 4096
 _SQLSTATE_CLASSES = ("08", "40", "53", "57", "55")
@@ -145,18 +144,19 @@ class ConsumeAttempts:
         self, raw: bytes, origin: Origin, reason: str, attempts: int, first: dt.datetime, last: dt.datetime
     ) -> None:
         cut = len(raw) > self._max_event_bytes
+        # The contract's header names (docs/decisions/0003-parking-failed-records.md), as the matcher writes them.
         headers = {
-            f"{_HEADER}by": "notifier",
-            f"{_HEADER}topic": origin.topic,
-            f"{_HEADER}partition": str(origin.partition),
-            f"{_HEADER}offset": str(origin.offset),
-            f"{_HEADER}reason": reason,
-            f"{_HEADER}attempts": str(attempts),
-            f"{_HEADER}first_failure": first.isoformat(),
-            f"{_HEADER}last_failure": last.isoformat(),
-            f"{_HEADER}size": str(len(raw)),
-            f"{_HEADER}sha256": hashlib.sha256(raw).hexdigest(),
-            f"{_HEADER}truncated": "true" if cut else "false",
+            ParkedHeader.BY: "notifier",
+            ParkedHeader.TOPIC: origin.topic,
+            ParkedHeader.PARTITION: str(origin.partition),
+            ParkedHeader.OFFSET: str(origin.offset),
+            ParkedHeader.REASON: reason,
+            ParkedHeader.ATTEMPTS: str(attempts),
+            ParkedHeader.FIRST_FAILURE: first.isoformat(),
+            ParkedHeader.LAST_FAILURE: last.isoformat(),
+            ParkedHeader.SIZE: str(len(raw)),
+            ParkedHeader.SHA256: hashlib.sha256(raw).hexdigest(),
+            ParkedHeader.TRUNCATED: "true" if cut else "false",
         }
         key = origin.key.encode("utf-8") if origin.key is not None else None
         # If the broker is away too, this raises: the event is then read again (nothing is lost).

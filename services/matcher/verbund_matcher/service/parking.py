@@ -5,26 +5,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from verbund_schemas import MAX_ORIGINAL_BYTES
+from verbund_schemas import MAX_ORIGINAL_BYTES, ParkedHeader
 
 from .poison import ParkedRecord
-
-# Header names of a parked record (docs/decisions/0003-parking-failed-records.md); the value is the original
-# record's bytes, whole when they are at most the service's VERBUND_MAX_EVENT_BYTES, else their first 4 KiB.
-PARKED_BY = "verbund.parked.by"
-TOPIC = "verbund.parked.topic"
-PARTITION = "verbund.parked.partition"
-OFFSET = "verbund.parked.offset"
-REASON = "verbund.parked.reason"
-ATTEMPTS = "verbund.parked.attempts"
-FIRST_FAILURE = "verbund.parked.first_failure"
-LAST_FAILURE = "verbund.parked.last_failure"
-SIZE = "verbund.parked.size"
-SHA256 = "verbund.parked.sha256"
-TRUNCATED = "verbund.parked.truncated"
-# A record with this header (and an empty value) says the parked record at "<partition>:<offset>" was replayed.
-REPLAY_OF = "verbund.parked.replay_of"
-REPLAYED_AT = "verbund.parked.replayed_at"
 
 
 @dataclass(frozen=True)
@@ -44,17 +27,19 @@ def parked_message(parked: ParkedRecord, *, service: str, max_event_bytes: int) 
     return ParkedMessage(
         key=r.key,
         value=raw[:MAX_ORIGINAL_BYTES] if truncated else raw,
+        # The header names are the contract's (verbund_schemas.ParkedHeader): the notifier writes the same, and
+        # `verbund parked` reads both.
         headers={
-            PARKED_BY: service,
-            TOPIC: r.topic,
-            PARTITION: str(r.partition),
-            OFFSET: str(r.offset),
-            REASON: parked.reason,
-            ATTEMPTS: str(parked.attempts),
-            FIRST_FAILURE: parked.first_failure.isoformat(),
-            LAST_FAILURE: parked.last_failure.isoformat(),
-            SIZE: str(len(raw)),
-            SHA256: hashlib.sha256(raw).hexdigest(),
-            TRUNCATED: "true" if truncated else "false",
+            ParkedHeader.BY: service,
+            ParkedHeader.TOPIC: r.topic,
+            ParkedHeader.PARTITION: str(r.partition),
+            ParkedHeader.OFFSET: str(r.offset),
+            ParkedHeader.REASON: parked.reason,
+            ParkedHeader.ATTEMPTS: str(parked.attempts),
+            ParkedHeader.FIRST_FAILURE: parked.first_failure.isoformat(),
+            ParkedHeader.LAST_FAILURE: parked.last_failure.isoformat(),
+            ParkedHeader.SIZE: str(len(raw)),
+            ParkedHeader.SHA256: hashlib.sha256(raw).hexdigest(),
+            ParkedHeader.TRUNCATED: "true" if truncated else "false",
         },
     )
