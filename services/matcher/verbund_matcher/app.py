@@ -17,7 +17,15 @@ from faststream.specification import AsyncAPI
 from pydantic import TypeAdapter, WithJsonSchema
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
-from verbund_schemas import AssignmentEvent, EventRejected, InboundEvent, ShortfallEvent, topic
+from verbund_schemas import (
+    MAX_ORIGINAL_BYTES,
+    AssignmentEvent,
+    EventRejected,
+    InboundEvent,
+    ParkedHeader,
+    ShortfallEvent,
+    topic,
+)
 
 from .service.ingest import BatchOutcome, InboundLimits, Record, handle_batch, reject_unprocessable
 from .service.parking import parked_message
@@ -54,6 +62,44 @@ InboundBatch = Annotated[
     list[bytes],
     WithJsonSchema({**_inlined(TypeAdapter(list[InboundEvent]).json_schema()), "title": "InboundBatch"}),
 ]
+
+
+# A parked record's value is the inbound record's bytes as they came (an inbound event, or what failed to be one).
+ParkedValue = Annotated[
+    bytes,
+    WithJsonSchema(
+        {
+            "title": "ParkedRecord",
+            "type": "string",
+            "contentMediaType": "application/octet-stream",
+            "description": "The original record's bytes: whole when at most VERBUND_MAX_EVENT_BYTES, else the first "
+            f"{MAX_ORIGINAL_BYTES} ({ParkedHeader.TRUNCATED} says which). Normally one of the inbound events.",
+        }
+    ),
+]
+
+_PARKED_DESCRIPTION = (
+    "Inbound records set aside after their retries ran out (the database or the broker was away), so the consumer "
+    "could go on; an operator replays them with `verbund parked replay` (docs/decisions/0003-parking-failed-records"
+    ".md). Key: the original key (network id). Headers: "
+    + ", ".join(
+        (
+            ParkedHeader.BY,
+            ParkedHeader.TOPIC,
+            ParkedHeader.PARTITION,
+            ParkedHeader.OFFSET,
+            ParkedHeader.REASON,
+            ParkedHeader.ATTEMPTS,
+            ParkedHeader.FIRST_FAILURE,
+            ParkedHeader.LAST_FAILURE,
+            ParkedHeader.SIZE,
+            ParkedHeader.SHA256,
+            ParkedHeader.TRUNCATED,
+        )
+    )
+    + f"; a replay marker has an empty value and {ParkedHeader.REPLAY_OF}, {ParkedHeader.REPLAYED_AT}. "
+    "The notifier parks its consumed events here too."
+)
 
 
 def _today_utc() -> dt.date:
@@ -176,7 +222,7 @@ def inbound_router(runtime: Runtime) -> KafkaRouter:
 def outbound_routers() -> list[KafkaRouter]:
     """Publishers for the AsyncAPI document. The outbox relay publishes with its own idempotent producer."""
     routers = []
-    for role, schema, description in (
+    roles: tuple[tuple[str, Any, str], ...] = (
         ("assignments", AssignmentEvent, "Assignment changes of a plan version, then PlanPublished."),
         (
             "shortfalls",
@@ -184,7 +230,9 @@ def outbound_routers() -> list[KafkaRouter]:
             "Unmet requirements with their reasons, weeks below a firm's minimum, and their resolution.",
         ),
         ("rejected", EventRejected, "Inbound records that were not applied: original bytes and the reason."),
-    ):
+        ("parked", ParkedValue, _PARKED_DESCRIPTION),
+    )
+    for role, schema, description in roles:
         router = KafkaRouter()
         router.publisher(topic(role), schema=schema, title=role, description=description)
         routers.append(router)

@@ -1,4 +1,4 @@
-"""The generated AsyncAPI document shows the inbound contract and every outbound publisher."""
+"""The generated AsyncAPI document shows the inbound contract and every outbound publisher, the parked topic too."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ def test_the_asyncapi_document_has_the_inbound_payload_and_the_outbound_channels
         topic("assignments"),
         topic("shortfalls"),
         topic("rejected"),
+        topic("parked"),
     }
     schemas = doc["components"]["schemas"]
     inbound = json.dumps(schemas["inbound:Message:Payload"])
@@ -24,4 +25,8 @@ def test_the_asyncapi_document_has_the_inbound_payload_and_the_outbound_channels
     for name in ("AssignmentMade", "AssignmentChanged", "PlanPublished", "ShortfallDetected", "EventRejected"):
         assert name in schemas
     assert doc["operations"]["inbound"]["action"] == "receive"
-    assert {doc["operations"][role]["action"] for role in ("assignments", "shortfalls", "rejected")} == {"send"}
+    assert {doc["operations"][role]["action"] for role in ("assignments", "shortfalls", "rejected", "parked")} == {
+        "send"
+    }
+    parked = channels["parked"]["description"]
+    assert "verbund parked replay" in parked and "verbund.parked.reason" in parked
