@@ -41,7 +41,9 @@ UNCERTAIN = Counter(
     ["channel", "kind"],
 )
 PENDING_GAUGE = Gauge(
-    "verbund_notifier_deliveries_pending", "Messages waiting to be sent or retried, read at scrape time", ["channel"]
+    "verbund_notifier_deliveries_pending",
+    "Messages waiting to be sent or retried, or being handed over, read at scrape time",
+    ["channel"],
 )
 
 PENDING, SENT, FAILED_STATUS = "pending", "sent", "failed"
