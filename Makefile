@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-MEMBERS := -e ./schemas -e ./services/matcher -e ./services/notifier -e '.[dev]'
+MEMBERS := -e ./schemas -e ./runtime -e ./services/matcher -e ./services/notifier -e '.[dev]'
 PYTEST_ARGS ?=
 
 .PHONY: help venv bytecode tools jars demo test test-unit chaos lint docs stack-up stack-down clean
@@ -22,7 +22,7 @@ help:
 venv: $(STAMP)
 
 # uv when it can be had (fast, resolves the workspace), pip otherwise.
-$(STAMP): pyproject.toml schemas/pyproject.toml services/matcher/pyproject.toml services/notifier/pyproject.toml
+$(STAMP): pyproject.toml schemas/pyproject.toml runtime/pyproject.toml services/matcher/pyproject.toml services/notifier/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@if command -v uv >/dev/null 2>&1; then UV=uv; \
 	elif $(BIN)/python -m pip install -q uv >/dev/null 2>&1; then UV=$(BIN)/uv; \
@@ -35,7 +35,7 @@ $(STAMP): pyproject.toml schemas/pyproject.toml services/matcher/pyproject.toml 
 # PYTHONDONTWRITEBYTECODE is set nothing else writes it, and every process start (the services, the CLI
 # in the end-to-end tests) would compile every module again: seconds each. Up-to-date files are skipped.
 bytecode: venv
-	@$(BIN)/python -m compileall -q schemas services src tests bench >/dev/null
+	@$(BIN)/python -m compileall -q schemas runtime services src tests bench >/dev/null
 
 # System tools the tests use: kcat and a PostgreSQL server (Debian packages, installed when missing and root).
 tools:

@@ -8,8 +8,8 @@ import signal
 import sys
 
 from aiokafka.errors import KafkaConnectionError
+from verbund_runtime.logs import configure_logging
 
-from .ops.logs import configure_logging
 from .runner import run_matcher
 from .settings import MatcherSettings
 

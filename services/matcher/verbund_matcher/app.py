@@ -14,9 +14,10 @@ from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 from faststream.specification import AsyncAPI
-from pydantic import TypeAdapter, WithJsonSchema
+from pydantic import WithJsonSchema
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
+from verbund_runtime.asyncapi import inline_schema
 from verbund_schemas import (
     MAX_ORIGINAL_BYTES,
     AssignmentEvent,
@@ -41,26 +42,9 @@ log = logging.getLogger(__name__)
 
 # The handler reads the exact bytes (a bad record must be rejected with its original bytes, not fail
 # validation in the framework); the documented schema is still the contract's inbound union.
-def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
-    """The schema with every local $ref replaced by its definition (the contracts are not recursive)."""
-    defs = schema.pop("$defs", {})
-
-    def walk(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                return walk(defs[ref.removeprefix("#/$defs/")])
-            return {k: walk(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [walk(v) for v in node]
-        return node
-
-    return dict(walk(schema))
-
-
 InboundBatch = Annotated[
     list[bytes],
-    WithJsonSchema({**_inlined(TypeAdapter(list[InboundEvent]).json_schema()), "title": "InboundBatch"}),
+    WithJsonSchema({**inline_schema(list[InboundEvent]), "title": "InboundBatch"}),
 ]
 
 

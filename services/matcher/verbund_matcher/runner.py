@@ -13,11 +13,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from sqlalchemy import text
+from verbund_runtime.health import HealthServer
 
 from .app import Runtime, _today_utc, create_app
 from .ops import metrics
 from .ops.collector import CollectorPolicy
-from .ops.health import HealthServer
 from .service.failures import describe
 from .service.maintenance import freeze_all, reoptimise_all, retry_stale_plans
 from .service.relay import OutboxHealth, Relay, outbox_health
@@ -309,7 +309,11 @@ async def run_matcher(
     )
     if settings.health_port:
         matcher.health = HealthServer(
-            settings.health_host, settings.health_port, matcher.ready, before_metrics=matcher.refresh_gauges
+            settings.health_host,
+            settings.health_port,
+            matcher.ready,
+            before_metrics=matcher.refresh_gauges,
+            service="matcher",
         )
         await matcher.health.start()
     lag_task: asyncio.Task[None] | None = None

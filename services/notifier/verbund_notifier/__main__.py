@@ -7,9 +7,9 @@ import logging
 import sys
 
 from aiokafka.errors import KafkaConnectionError
+from verbund_runtime.logs import configure_logging
 
 from .app import build
-from .logs import configure_logging
 from .settings import NotifierSettings
 
 log = logging.getLogger("verbund_notifier")

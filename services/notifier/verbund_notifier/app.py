@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaBroker, KafkaMessage, KafkaRouter
 from faststream.specification import AsyncAPI
-from pydantic import TypeAdapter, WithJsonSchema
+from verbund_runtime.asyncapi import payload_schema
 from verbund_schemas import (
     AssignmentEvent,
     Envelope,
@@ -33,30 +33,11 @@ log = logging.getLogger(__name__)
 _BROKER_PING_SECONDS = 3.0
 
 
-def _inline_schema(annotation: Any) -> dict[str, Any]:
-    """A self-contained JSON Schema (no $defs), as the AsyncAPI document embeds it."""
-    schema = TypeAdapter(annotation).json_schema()
-    defs = schema.pop("$defs", {})
-
-    def walk(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                return walk(dict(defs[ref.removeprefix("#/$defs/")]))
-            return {k: walk(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [walk(v) for v in node]
-        return node
-
-    result: dict[str, Any] = walk(schema)
-    return result
-
-
 # Handlers must see raw bytes to reject invalid input with its original bytes, so the body parameter is
 # not validated; these annotations give the AsyncAPI document the real payload schemas all the same.
-AssignmentPayload = Annotated[Any, WithJsonSchema(_inline_schema(AssignmentEvent))]
-ShortfallPayload = Annotated[Any, WithJsonSchema(_inline_schema(ShortfallEvent))]
-InboundPayload = Annotated[Any, WithJsonSchema(_inline_schema(InboundEvent))]
+AssignmentPayload = Annotated[Any, payload_schema(AssignmentEvent)]
+ShortfallPayload = Annotated[Any, payload_schema(ShortfallEvent)]
+InboundPayload = Annotated[Any, payload_schema(InboundEvent)]
 
 
 def origin_of(msg: KafkaMessage) -> Origin:
@@ -94,7 +75,7 @@ def build(settings: NotifierSettings | None = None, clock: Clock | None = None) 
         topic("notifications"),
         title="notifier:notifications",
         description="Delivery log: NotificationDelivered or NotificationFailed per message (key: network id).",
-        schema=Annotated[Any, WithJsonSchema(_inline_schema(NotificationEvent))],
+        schema=Annotated[Any, payload_schema(NotificationEvent)],
     )
 
     async def publish(event: Envelope, publisher: Any) -> None:

@@ -8,12 +8,12 @@ from collections.abc import Awaitable, Callable
 
 from prometheus_client import Gauge
 from sqlalchemy import text
+from verbund_runtime.health import Check, HealthServer, readiness
 from verbund_schemas import Envelope
 
 from .channels import Channel, EmailChannel, WebhookChannel
 from .clock import Clock
 from .delivery import DeliveryWorker
-from .health import Check, HealthEndpoint, readiness
 from .messages import Composer
 from .poison import ConsumeAttempts
 from .rendering import Renderer
@@ -73,10 +73,14 @@ class Notifier:
             "scheduler": self._scheduler_problem,
             "consuming": self._consuming_problem,
         }
-        self.health: HealthEndpoint | None = None
+        self.health: HealthServer | None = None
         if settings.health_port:
-            self.health = HealthEndpoint(
-                settings.health_host, settings.health_port, self.checks, before_metrics=self._refresh_gauges
+            self.health = HealthServer(
+                settings.health_host,
+                settings.health_port,
+                self.ready,
+                before_metrics=self._refresh_gauges,
+                service="notifier",
             )
 
     async def prepare(self) -> None:

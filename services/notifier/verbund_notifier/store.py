@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from verbund_runtime.migrations import migrate as upgrade
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -107,16 +107,24 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def migrate_sync(url: str) -> None:
-    command.upgrade(alembic_config(url), "head")
-    if make_url(url).drivername.startswith("sqlite"):
-        # Write-ahead logging lets readers go on while a session writes (the mode stays with the file).
-        engine = sa.create_engine(sync_url(url))
-        with engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA journal_mode=WAL")
-        engine.dispose()
+# Distinct from the matcher's, so the two services can share one PostgreSQL database and still migrate at once.
+MIGRATION_LOCK_ID = 7466522
+
+
+def _write_ahead_log(url: str) -> None:
+    # Write-ahead logging lets readers go on while a session writes (the mode stays with the file).
+    engine = sa.create_engine(sync_url(url))
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+    engine.dispose()
 
 
 async def migrate(url: str) -> None:
-    """Bring the schema to the newest revision (idempotent; safe for every replica to run)."""
-    await asyncio.to_thread(migrate_sync, url)
+    """Bring the schema to the newest revision (idempotent; safe for replicas starting at once)."""
+    engine = create_async_engine(async_url(url), poolclass=sa.pool.NullPool)
+    try:
+        await upgrade(engine, alembic_config(url), MIGRATION_LOCK_ID)
+    finally:
+        await engine.dispose()
+    if make_url(url).drivername.startswith("sqlite"):
+        await asyncio.to_thread(_write_ahead_log, url)

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from faststream._internal.logger import logger as faststream_logger
 from verbund_notifier.app import build
-from verbund_notifier.logs import configure_logging
 from verbund_notifier.settings import NotifierSettings
+from verbund_runtime.logs import configure_logging
 
 ESCAPE = "\x1b"
 

@@ -1,4 +1,4 @@
-"""The matcher's Prometheus metrics (served on /metrics by verbund_matcher.ops.health)."""
+"""The matcher's Prometheus metrics (served on /metrics by the health endpoint of verbund_runtime.health)."""
 
 from __future__ import annotations
 

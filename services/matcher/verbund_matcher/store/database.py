@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event, text
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+from verbund_runtime.migrations import migrate as upgrade
 
 # services/matcher/verbund_matcher/store/database.py -> services/matcher
 _SERVICE_DIR = Path(__file__).resolve().parents[2]
@@ -54,16 +54,9 @@ def alembic_config() -> Config:
     return Config(str(ALEMBIC_INI))
 
 
-def _upgrade(connection: Connection) -> None:
-    cfg = alembic_config()
-    cfg.attributes["connection"] = connection
-    command.upgrade(cfg, "head")
+MIGRATION_LOCK_ID = 7466521
 
 
 async def migrate(engine: AsyncEngine) -> None:
     """Bring the schema to the newest migration; idempotent, and safe for replicas starting at once."""
-    async with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            # Replicas starting together: one migrates, the others wait for it inside this transaction.
-            await conn.execute(text("SELECT pg_advisory_xact_lock(7466521)"))
-        await conn.run_sync(_upgrade)
+    await upgrade(engine, alembic_config(), MIGRATION_LOCK_ID)

@@ -1,4 +1,4 @@
-"""The notifier's logs: JSON lines on stderr when VERBUND_LOG_JSON is on, plain lines otherwise, never colours."""
+"""Service logs: JSON lines on stderr when VERBUND_LOG_JSON is on, plain lines otherwise, never colours."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import logging
 import sys
 from typing import Any, TextIO
 
-# The same shape as the matcher's logs (verbund_matcher.ops.logs), so one shipper rule reads both. The
-# services share no runtime package yet, hence the copy.
+# Every service logs in this one shape, so one shipper rule reads them all.
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 

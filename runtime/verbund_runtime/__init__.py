@@ -1,0 +1,1 @@
+"""What every Verbund service runs on and none owns: probes and metrics over HTTP, logs, migrations, AsyncAPI."""
