@@ -39,6 +39,42 @@ class AssignmentMade(Envelope):
     data: AssignmentData
 
 
+class ChangeReason(StrEnum):
+    """Why an assignment changed or was cancelled, as a code a reader words in its own language."""
+
+    LEARNER_CHANGED = "learner_changed"  # the learner's own data changed (window, school weeks, preferences)
+    LEARNER_WITHDRAWN = "learner_withdrawn"  # the learner left the network
+    FIRM_CHANGED = "firm_changed"  # the host firm's data changed
+    FIRM_LEFT = "firm_left"  # the host firm left the network
+    OFFER_WITHDRAWN = "offer_withdrawn"  # an offer for this module was withdrawn
+    OFFER_CHANGED = "offer_changed"  # an offer for this module changed (weeks, seats)
+    OFFER_ADDED = "offer_added"  # a new offer for this module made a better placement possible
+    POLICY_CHANGED = "policy_changed"  # the network's rules changed
+    CURRICULUM_CHANGED = "curriculum_changed"  # the curriculum changed
+    ROOM_FOR_OTHERS = "room_for_others"  # moved to make room after changes elsewhere in the network
+    REOPTIMISED = "reoptimised"  # a re-optimisation of the whole network found a better plan
+    NO_LONGER_PLACEABLE = "no_longer_placeable"  # the module cannot be placed any more (see the shortfall)
+    REVISED = "revised"  # the plan was revised, no single cause
+
+
+def _known_reason(value: object) -> object:
+    # Tolerant reader (ADR 0002): a code from a newer producer is not an error; the sentence still says why.
+    if isinstance(value, str) and value not in ChangeReason._value2member_map_:
+        return None
+    return value
+
+
+ReasonCode = Annotated[
+    ChangeReason | None,
+    BeforeValidator(_known_reason),
+    Field(
+        default=None,
+        description="Why, as a code (the `reason` sentence is English); absent from older producers, and unknown "
+        "codes read as absent",
+    ),
+]
+
+
 class PreviousAssignment(Contract):
     firm_id: Id
     firm_name: Name
@@ -49,6 +85,7 @@ class PreviousAssignment(Contract):
 class AssignmentChangedData(AssignmentData):
     previous: PreviousAssignment
     reason: Sentence = Field(description="Why it changed, in a sentence")
+    reason_code: ReasonCode = None
 
 
 class AssignmentChanged(Envelope):
@@ -59,6 +96,7 @@ class AssignmentChanged(Envelope):
 
 class AssignmentCancelledData(AssignmentData):
     reason: Sentence = Field(description="Why it was cancelled, in a sentence")
+    reason_code: ReasonCode = None
 
 
 class AssignmentCancelled(Envelope):
