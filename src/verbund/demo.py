@@ -9,27 +9,30 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import typer
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from sqlalchemy import bindparam, text
-from sqlalchemy.ext.asyncio import AsyncSession
 from verbund_schemas import InvalidEvent, decode_event, load_topics, topic
 
 from verbund.demo_view import Picture, final_report
 from verbund.event_file import read_event_file
 from verbund.mailsink import MailSink
 from verbund.publish import report_problems, send_events
+from verbund.service_metrics import free_port, scrape
 from verbund.watch import WatchOptions, assigned_consumer
 
-Sessions = Callable[[], AsyncSession]
+# The services' own metrics (docs/matcher.md, docs/notifier.md), read at scrape time from their databases.
+OUTBOX_LAG = "verbund_matcher_outbox_lag"
+DELIVERIES_PENDING = "verbund_notifier_deliveries_pending"
+DELIVERED_TOTAL = "verbund_notifier_delivered_total"
+FAILED_TOTAL = "verbund_notifier_failed_total"
 
 
 class DemoIncomplete(RuntimeError):
@@ -74,16 +77,25 @@ class Progressing:
         return out
 
 
-async def _scalar(sessions: Sessions, sql: Any, params: dict[str, Any] | None = None) -> int:
-    async with sessions() as session:
-        value = (await session.execute(sql, params or {})).scalar_one()
-        return int(value or 0)
+@dataclass(frozen=True)
+class Endpoints:
+    """Where the demo observes the services from outside: consumer groups on Kafka, /metrics over HTTP."""
+
+    matcher_group: str
+    matcher_metrics: str
+    notifier_group: str
+    notifier_metrics: str
 
 
-_HANDLED = text("SELECT count(*) FROM inbox WHERE message_id IN :ids").bindparams(bindparam("ids", expanding=True))
-_UNSENT = text("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
-_SENT_DELIVERIES = text("SELECT count(*) FROM deliveries WHERE status = 'sent'")
-_OPEN_DELIVERIES = text("SELECT count(*) FROM deliveries WHERE status = 'pending' OR logged = :no").bindparams(no=False)
+def handled_count(positions: list[tuple[int, int]], committed: dict[int, int]) -> int:
+    """Records (partition, offset) below their partition's committed offset: the matcher commits an offset only
+    after the database transaction that applied (or rejected) the records before it."""
+    return sum(1 for partition, offset in positions if offset < committed.get(partition, 0))
+
+
+async def _committed(admin: AIOKafkaAdminClient, group: str, topic_name: str) -> dict[int, int]:
+    offsets = await admin.list_consumer_group_offsets(group)
+    return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic_name and meta.offset >= 0}
 
 
 async def _end_offsets(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
@@ -181,23 +193,27 @@ class Demo:
                     progress.update(step, completed=len(events), description=f"published {self.options.scenario.name}")
 
                     step = progress.add_task("matcher: starting", total=1)
-                    matcher = await services.enter_async_context(self._matcher(bootstrap))
+                    matcher_port = free_port()
+                    await services.enter_async_context(self._matcher(bootstrap, matcher_port))
                     _quiet_service_logs()
                     progress.update(step, completed=1, description="matcher running (SQLite)")
 
                     step = progress.add_task("notifier: starting", total=1)
-                    notifier = await self._start_notifier(bootstrap, services)
+                    notifier_port = free_port()
+                    await self._start_notifier(bootstrap, notifier_port, services)
                     progress.update(step, completed=1, description="notifier running (SQLite)")
 
                     unfinished = await self._wait_until_settled(
                         progress,
                         bootstrap,
-                        [e.id for e in events],
                         networks,
                         sent.positions,
-                        matcher_sessions=matcher.runtime.sessions,
-                        notifier_sessions=notifier.notifier.sessions,
-                        notifier_group=notifier.notifier.settings.notifier_group_id,
+                        Endpoints(
+                            matcher_group=self._matcher_group,
+                            matcher_metrics=f"http://127.0.0.1:{matcher_port}",
+                            notifier_group=self._notifier_group,
+                            notifier_metrics=f"http://127.0.0.1:{notifier_port}",
+                        ),
                     )
                 self.console.print(final_report(self.picture, self.mail.messages, self.options.messages))
                 if unfinished is not None:
@@ -215,15 +231,25 @@ class Demo:
                     if not self.options.keep:
                         shutil.rmtree(self.run_dir, ignore_errors=True)
 
-    def _matcher(self, bootstrap: str) -> contextlib.AbstractAsyncContextManager[Any]:
+    @property
+    def _matcher_group(self) -> str:
+        return f"verbund-demo-matcher-{self.run_id}"
+
+    @property
+    def _notifier_group(self) -> str:
+        return f"verbund-demo-notifier-{self.run_id}"
+
+    def _matcher(self, bootstrap: str, health_port: int) -> contextlib.AbstractAsyncContextManager[Any]:
         from verbund_matcher.runner import run_matcher
         from verbund_matcher.settings import MatcherSettings
 
         settings = MatcherSettings(
             database_url=f"sqlite+aiosqlite:///{self.run_dir / 'matcher.db'}",
             kafka_bootstrap_servers=bootstrap,
-            group_id=f"verbund-demo-matcher-{self.run_id}",
-            health_port=0,
+            group_id=self._matcher_group,
+            # The demo reads the outbox's progress from /metrics, as an operator would.
+            health_host="127.0.0.1",
+            health_port=health_port,
             full_reoptimise_interval=0,
             solver_workers=2,
             batch_timeout_ms=300,
@@ -233,19 +259,21 @@ class Demo:
         )
         return run_matcher(settings)
 
-    async def _start_notifier(self, bootstrap: str, services: contextlib.AsyncExitStack) -> Any:
+    async def _start_notifier(self, bootstrap: str, health_port: int, services: contextlib.AsyncExitStack) -> None:
         from verbund_notifier.app import build
         from verbund_notifier.settings import NotifierSettings
 
         settings = NotifierSettings(
             kafka_bootstrap_servers=bootstrap,
             notifier_database_url=f"sqlite+aiosqlite:///{self.run_dir / 'notifier.db'}",
-            notifier_group_id=f"verbund-demo-notifier-{self.run_id}",
+            notifier_group_id=self._notifier_group,
             smtp_host="127.0.0.1",
             smtp_port=self.mail.port,
             smtp_starttls=False,
             delivery_poll_seconds=0.2,
-            health_port=0,  # the demo needs no probes, and must not collide with a running notifier's port
+            # A port of its own, not the default one a running notifier may hold: the demo reads /metrics there.
+            health_host="127.0.0.1",
+            health_port=health_port,
             # Reminders and digests fall due weeks from now, long after the demo: nothing for a scheduler to run.
             notifier_scheduler=False,
         )
@@ -255,28 +283,26 @@ class Demo:
         await notifier.app.start()
         services.push_async_callback(notifier.app.stop)
         _quiet_service_logs()
-        return notifier
 
     async def _wait_until_settled(
         self,
         progress: Progress,
         bootstrap: str,
-        event_ids: list[str],
         networks: list[str],
         inbound_positions: list[tuple[int, int]],
-        *,
-        matcher_sessions: Sessions,
-        notifier_sessions: Sessions,
-        notifier_group: str,
+        endpoints: Endpoints,
     ) -> DemoIncomplete | None:
         """Read the published events into the picture until the matcher and notifier have nothing left to do.
 
         Settled means: the matcher handled every event and published its whole outbox, every network has a
-        plan, everything published has been read back here and consumed by the notifier, and no message is
-        waiting for delivery. Returns what was still missing when the time ran out (None when settled), so
-        that the plan and the messages sent so far are shown either way.
+        plan, everything published has been read back here and consumed by the notifier, no message is
+        waiting for delivery, and every message sent has its delivery log entry on the notifications topic.
+        All of it is seen from outside, as an operator would: the topics, the consumer groups' offsets and the
+        services' /metrics, never their tables. Returns what was still missing when the time ran out (None
+        when settled), so that the plan and the messages sent so far are shown either way.
         """
-        handled_task = progress.add_task("matcher: events handled", total=len(event_ids))
+        events = len(inbound_positions)
+        handled_task = progress.add_task("matcher: events handled", total=events)
         planned_task = progress.add_task("plans published (networks)", total=len(networks))
         mail_task = progress.add_task("notifier: messages delivered", total=None)
         inbound_ends: dict[TopicPartition, int] = {}
@@ -293,6 +319,7 @@ class Demo:
         )
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
         await admin.start()
+        http = httpx.AsyncClient(timeout=10.0)
         state = Progressing()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.options.timeout
@@ -304,33 +331,25 @@ class Demo:
                     for record in records:
                         with contextlib.suppress(InvalidEvent):
                             self.picture.apply(decode_event(record.value or b""))
-                # Checking costs queries and broker round trips that the services in this process would feel;
+                # Checking costs broker round trips and scrapes that the services in this process would feel;
                 # once a second is plenty for a progress display.
                 if loop.time() < next_check:
                     continue
                 next_check = loop.time() + 1.0
-                state = await self._check(
-                    consumer,
-                    admin,
-                    event_ids,
-                    networks,
-                    inbound_ends,
-                    matcher_sessions,
-                    notifier_sessions,
-                    notifier_group,
-                )
+                state = await self._check(consumer, admin, http, networks, inbound_positions, inbound_ends, endpoints)
                 progress.update(handled_task, completed=state.handled)
                 progress.update(planned_task, completed=state.planned_networks)
                 progress.update(mail_task, completed=state.delivered)
-                if not state.missing(len(event_ids), len(networks)):
+                if not state.missing(events, len(networks)):
                     progress.update(mail_task, total=state.delivered)
                     return None
                 if loop.time() > deadline:
                     return DemoIncomplete(
                         f"not finished after {self.options.timeout:.0f} s: "
-                        + "; ".join(state.missing(len(event_ids), len(networks)))
+                        + "; ".join(state.missing(events, len(networks)))
                     )
         finally:
+            await http.aclose()
             await admin.close()
             await consumer.stop()
 
@@ -338,19 +357,20 @@ class Demo:
         self,
         consumer: AIOKafkaConsumer,
         admin: AIOKafkaAdminClient,
-        event_ids: list[str],
+        http: httpx.AsyncClient,
         networks: list[str],
+        inbound_positions: list[tuple[int, int]],
         inbound_ends: dict[TopicPartition, int],
-        matcher_sessions: Sessions,
-        notifier_sessions: Sessions,
-        notifier_group: str,
+        endpoints: Endpoints,
     ) -> Progressing:
         state = Progressing()
-        state.handled = await _scalar(matcher_sessions, _HANDLED, {"ids": event_ids})
-        state.outbox_unsent = await _scalar(matcher_sessions, _UNSENT)
+        committed = await _committed(admin, endpoints.matcher_group, topic("inbound"))
+        state.handled = handled_count(inbound_positions, committed)
+        matcher = await scrape(http, endpoints.matcher_metrics)
+        state.outbox_unsent = int(matcher.get(OUTBOX_LAG, -1))
         state.planned_networks = sum(1 for n in networks if self.picture.planned(n))
-        state.delivered = await _scalar(notifier_sessions, _SENT_DELIVERIES)
-        if state.handled < len(event_ids) or state.outbox_unsent:
+        state.delivered = self.picture.delivered
+        if state.handled < len(inbound_positions) or state.outbox_unsent:
             return state
         # Everything the matcher will publish is on the topics now: compare with where readers stand.
         partitions = sorted(consumer.assignment())
@@ -360,7 +380,17 @@ class Demo:
         per_role: dict[str, dict[TopicPartition, int]] = {"inbound": inbound_ends}
         for role in ("assignments", "shortfalls"):
             per_role[role] = {tp: end for tp, end in ends.items() if tp.topic == topic(role)}
-        reached = [await _group_reached(admin, f"{notifier_group}.{role}", e) for role, e in per_role.items()]
+        reached = [await _group_reached(admin, f"{endpoints.notifier_group}.{role}", e) for role, e in per_role.items()]
         state.notifier_caught_up = all(reached)
-        state.deliveries_open = await _scalar(notifier_sessions, _OPEN_DELIVERIES)
+        notifier = await scrape(http, endpoints.notifier_metrics)
+        pending = notifier.get(DELIVERIES_PENDING)
+        if pending is None:
+            return state  # the gauge appears once the delivery worker runs: open deliveries still unknown
+        # Open: waiting to be sent (or being handed over), or finished with its log entry not read back yet. The
+        # counters are this process's, and the demo's notifier is the only one in it; the mail sink counts too,
+        # in case a counter lags behind its row.
+        delivered = max(int(notifier.get(DELIVERED_TOTAL, 0)), self.mail.received)
+        unlogged = max(0, delivered - len(self.picture.delivered_ids))
+        unlogged += max(0, int(notifier.get(FAILED_TOTAL, 0)) - len(self.picture.failed_ids))
+        state.deliveries_open = int(pending) + unlogged
         return state

@@ -41,7 +41,9 @@ class Picture:
     """Folds assignment, shortfall and notification events, in the order they are read, into NetworkPictures."""
 
     networks: dict[str, NetworkPicture] = field(default_factory=dict)
-    delivered: int = 0
+    # By notification id: a delivery log entry published again after a crash is the same entry, counted once.
+    delivered_ids: set[str] = field(default_factory=set)
+    failed_ids: set[str] = field(default_factory=set)
     failed: list[str] = field(default_factory=list)
 
     def apply(self, event: Envelope) -> None:
@@ -58,9 +60,15 @@ class Picture:
         elif isinstance(event, ShortfallResolved):
             net.shortfalls.pop(event.data.shortfall_id, None)
         elif isinstance(event, NotificationDelivered):
-            self.delivered += 1
-        elif isinstance(event, NotificationFailed):
+            self.delivered_ids.add(event.data.notification_id)
+        elif isinstance(event, NotificationFailed) and event.data.notification_id not in self.failed_ids:
+            self.failed_ids.add(event.data.notification_id)
             self.failed.append(f"{event.data.recipient} ({event.data.kind}): {event.data.error}")
+
+    @property
+    def delivered(self) -> int:
+        """Messages the notifier has logged as delivered."""
+        return len(self.delivered_ids)
 
     def planned(self, network: str) -> bool:
         net = self.networks.get(network)

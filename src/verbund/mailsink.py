@@ -86,6 +86,12 @@ class MailSink:
             (self.directory / f"{count:05d}-{stamp}.eml").write_bytes(raw)
 
     @property
+    def received(self) -> int:
+        """How many messages arrived so far (without parsing them)."""
+        with self._lock:
+            return len(self._raw)
+
+    @property
     def messages(self) -> list[EmailMessage]:
         """Every message received so far, parsed, oldest first."""
         with self._lock:
