@@ -1,4 +1,4 @@
-"""Regenerates the committed documents: JSON Schema per event, AsyncAPI per service, the README settings table."""
+"""Regenerates the committed documents: JSON Schema per event, AsyncAPI per service, the settings table."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from verbund_schemas.generate import JSON_DIR, render_json_schemas
 
 from verbund.settings_doc import with_table
 
-ASYNCAPI_DIR = Path(__file__).resolve().parents[2] / "schemas" / "asyncapi"
+ROOT = Path(__file__).resolve().parents[2]
+ASYNCAPI_DIR = ROOT / "schemas" / "asyncapi"
+# The one table of every setting lives with the rest of what an operator needs.
+SETTINGS_DOCUMENT = ROOT / "docs" / "operations.md"
 
 
 def render_asyncapi() -> dict[str, str]:
@@ -28,17 +31,16 @@ def render_asyncapi() -> dict[str, str]:
 def render_all() -> dict[Path, str]:
     files = {JSON_DIR / name: text for name, text in render_json_schemas().items()}
     files.update({ASYNCAPI_DIR / name: text for name, text in render_asyncapi().items()})
-    readme = ASYNCAPI_DIR.parents[1] / "README.md"
-    files[readme] = with_table(readme.read_text(encoding="utf-8"))
+    document = SETTINGS_DOCUMENT
+    files[document] = with_table(document.read_text(encoding="utf-8"), str(document.relative_to(ROOT)))
     return files
 
 
 def stale() -> list[str]:
     """Committed documents that differ from what the code generates now (relative paths)."""
-    root = ASYNCAPI_DIR.parents[1]
     rendered = render_all()
-    out = [str(p.relative_to(root)) for p, text in rendered.items() if not p.exists() or p.read_text("utf-8") != text]
-    out += [str(p.relative_to(root)) for p in JSON_DIR.glob("*.json") if p not in rendered]
+    out = [str(p.relative_to(ROOT)) for p, text in rendered.items() if not p.exists() or p.read_text("utf-8") != text]
+    out += [str(p.relative_to(ROOT)) for p in JSON_DIR.glob("*.json") if p not in rendered]
     return sorted(out)
 
 

@@ -1,4 +1,4 @@
-"""Renders the one table of every VERBUND_ setting (services and local stack) for the README."""
+"""Renders the one table of every VERBUND_ setting (services and local stack) for docs/operations.md."""
 
 from __future__ import annotations
 
@@ -94,12 +94,12 @@ def render_table() -> str:
     return "\n".join(lines)
 
 
-def with_table(readme: str) -> str:
-    """The README text with the table between the markers replaced by the current one."""
-    head, found, rest = readme.partition(START)
+def with_table(document: str, name: str = "docs/operations.md") -> str:
+    """The document's text with the table between the markers replaced by the current one."""
+    head, found, rest = document.partition(START)
     if not found:
-        raise ValueError(f"README.md has no {START!r} marker")
+        raise ValueError(f"{name} has no {START!r} marker")
     _, found, tail = rest.partition(END)
     if not found:
-        raise ValueError(f"README.md has no {END!r} marker")
+        raise ValueError(f"{name} has no {END!r} marker")
     return f"{head}{START}\n{render_table()}\n{END}{tail}"

@@ -21,7 +21,7 @@ async def fault_stack() -> AsyncIterator[FaultStack]:
         pytest.fail(
             f"The fault runs need a local Kafka broker and PostgreSQL server of their own (they kill them), and "
             f"one could not be started: {type(exc).__name__}: {exc}\n`make test` installs Java, the Kafka jars and "
-            "PostgreSQL; see the README's troubleshooting section.",
+            "PostgreSQL; see docs/operations.md, troubleshooting the local broker.",
             pytrace=False,
         )
     yield stack
