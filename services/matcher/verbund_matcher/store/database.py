@@ -7,8 +7,13 @@ from pathlib import Path
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 from verbund_runtime.migrations import migrate as upgrade
+
+from .bulk import write_inserts_before_commit
+from .networks import write_bumps_before_commit
 
 # services/matcher/verbund_matcher/store/database.py -> services/matcher
 _SERVICE_DIR = Path(__file__).resolve().parents[2]
@@ -42,7 +47,16 @@ def create_engine(url: str) -> AsyncEngine:
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    """Sessions on `engine` that write deferred inserts and version bumps just before they commit.
+
+    sessionmaker gives its sessions a Session class of their own, so the listeners are attached to this factory's
+    sessions only: not to SQLAlchemy's Session for the whole process, where every other user (another matcher,
+    another service in the same process) would run them too.
+    """
+    sync = sessionmaker(class_=Session)
+    write_inserts_before_commit(sync)  # inserts first: a version bump may fail the commit (StaleNetwork)
+    write_bumps_before_commit(sync)
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, sync_session_class=sync.class_)
 
 
 def alembic_config() -> Config:

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import Update, bindparam, delete, event, update
 from sqlalchemy import select as sa_select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,7 +18,7 @@ from verbund_schemas import CapacityOfferedData, CurriculumPublishedData, FirmDa
 
 from ..domain.network import NetworkState
 from ..domain.problem_builder import ProblemMemo
-from .bulk import insert_at_commit
+from .bulk import insert_at_commit, require_listener
 from .tables import (
     CurriculumRow,
     FirmRow,
@@ -262,6 +262,8 @@ def bump_version(session: AsyncSession | Session, loaded: LoadedNetwork, **value
     network in a transaction become one.
     """
     values = {**loaded.pending, **values}
+    if _BUMPS not in session.info:  # once per transaction
+        require_listener(session, _write_bumps, "version bumps")
     bumps: dict[str, _Bump] = session.info.setdefault(_BUMPS, {})
     network_id = loaded.row.network_id
     staged = bumps.get(network_id)
@@ -281,7 +283,12 @@ def bump_version(session: AsyncSession | Session, loaded: LoadedNetwork, **value
 _BUMPS = "verbund.pending_bumps"
 
 
-@event.listens_for(Session, "before_commit")
+def write_bumps_before_commit(factory: sessionmaker[Any]) -> None:
+    """Sessions of `factory` (and only those) write the version bumps of bump_version just before they commit."""
+    event.listen(factory, "before_commit", _write_bumps)
+    event.listen(factory, "after_rollback", _drop_bumps)
+
+
 def _write_bumps(session: Session) -> None:
     """One UPDATE statement per set of changed columns for all networks the transaction bumped.
 
@@ -312,7 +319,6 @@ def _write_bumps(session: Session) -> None:
                 raise StaleNetwork(f"network {stale!r} changed in another process since it was read; retrying")
 
 
-@event.listens_for(Session, "after_rollback")
 def _drop_bumps(session: Session) -> None:
     session.info.pop(_BUMPS, None)
 
