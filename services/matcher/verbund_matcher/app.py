@@ -29,6 +29,7 @@ from verbund_schemas import (
 )
 
 from .service.ingest import BatchOutcome, InboundLimits, Record, handle_batch, reject_unprocessable
+from .service.last_plans import LastPlans
 from .service.parking import parked_message
 from .service.poison import InboundAttempts, ParkedRecord, RetryPolicy
 from .service.replan import Planner, PlannerSettings
@@ -92,7 +93,8 @@ def _today_utc() -> dt.date:
 
 @dataclass
 class Runtime:
-    """What the handlers need at run time; built once per matcher instance."""
+    """What the handlers need at run time; built once per matcher instance, and everything a matcher keeps
+    between batches lives here (two matchers in one process share nothing)."""
 
     settings: MatcherSettings
     engine: AsyncEngine
@@ -104,6 +106,26 @@ class Runtime:
     attempts: InboundAttempts | None = None
     # What plans: the pure planner, unless run_matcher is handed another one.
     planning: Planner = field(default_factory=Planner)
+    # What this matcher planned last per network (repair re-uses it).
+    last_plans: LastPlans = field(default_factory=LastPlans)
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: MatcherSettings,
+        *,
+        today: Callable[[], dt.date] | None = None,
+        planning: Planner | None = None,
+    ) -> Runtime:
+        """A matcher's runtime with its own engine and sessions on `settings.database_url`; nothing connects yet."""
+        engine = create_engine(settings.database_url)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=session_factory(engine),
+            today=today or _today_utc,
+            planning=planning or Planner(),
+        )
 
     @property
     def planner(self) -> PlannerSettings:
@@ -116,6 +138,7 @@ class Runtime:
             deterministic=s.solver_deterministic,
             solve_max_learners=s.replan_solve_max_learners,
             planner=self.planning,
+            last_plans=self.last_plans,
         )
 
     @property
@@ -264,12 +287,11 @@ def create_app(runtime: Runtime) -> tuple[FastStream, KafkaBroker]:
     return app, broker
 
 
-def _default_runtime() -> Runtime:
-    settings = MatcherSettings()
-    engine = create_engine(settings.database_url)
-    return Runtime(settings=settings, engine=engine, sessions=session_factory(engine))
-
-
-# For `faststream docs gen verbund_matcher.app:app` and `faststream run`; `python -m verbund_matcher`
-# (verbund_matcher.runner) builds its own instance with the relay, scheduler and health endpoint.
-app, broker = create_app(_default_runtime())
+def __getattr__(name: str) -> Any:
+    # `faststream run verbund_matcher.app:app` and `faststream docs gen verbund_matcher.app:app` look up `app`:
+    # it is built from the environment's settings when asked for, so importing this module builds no engine or
+    # broker. `python -m verbund_matcher` (verbund_matcher.runner) builds its own with relay, scheduler and health.
+    if name == "app":
+        app, _ = create_app(Runtime.from_settings(MatcherSettings()))
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

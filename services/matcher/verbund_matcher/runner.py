@@ -15,7 +15,7 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy import text
 from verbund_runtime.health import HealthServer
 
-from .app import Runtime, _today_utc, create_app
+from .app import Runtime, create_app
 from .ops import metrics
 from .ops.collector import CollectorPolicy
 from .service.failures import describe
@@ -25,7 +25,7 @@ from .service.replan import Planner
 from .service.retention import Pruned, prune
 from .service.stale_plans import StalePlan, read_stale_plans, readiness_lines
 from .settings import MatcherSettings
-from .store.database import create_engine, migrate, session_factory
+from .store.database import migrate
 
 log = logging.getLogger(__name__)
 
@@ -238,16 +238,10 @@ async def run_matcher(
     `today` replaces the clock for planning and freezing (tests and demos pin it); `planning` the planner.
     """
     settings = settings or MatcherSettings()
-    engine = create_engine(settings.database_url)
+    runtime = Runtime.from_settings(settings, today=today, planning=planning)
+    engine = runtime.engine
     if settings.migrate:
         await migrate(engine)
-    runtime = Runtime(
-        settings=settings,
-        engine=engine,
-        sessions=session_factory(engine),
-        today=today or _today_utc,
-        planning=planning or Planner(),
-    )
     app, broker = create_app(runtime)
     relay = Relay(
         runtime.sessions,
