@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from verbund_matcher import planning
 from verbund_matcher.domain.network import NetworkState, Rejection
 from verbund_matcher.domain.problem_builder import Placement, build_problem
-from verbund_notifier.delivery import HANDING_OVER, is_uncertain
+from verbund_notifier.service.delivery import HANDING_OVER, is_uncertain
 from verbund_schemas import INBOUND_TYPES, InvalidEvent, decode_event, week_index, week_of
 from verbund_schemas.topics import Topic
 

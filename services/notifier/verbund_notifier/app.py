@@ -22,9 +22,9 @@ from verbund_schemas import (
 )
 
 from .clock import Clock
-from .poison import ConsumeAttempts
 from .runtime import Notifier
-from .service import Origin
+from .service.ingest import Origin
+from .service.poison import ConsumeAttempts
 from .settings import NotifierSettings
 
 log = logging.getLogger(__name__)
@@ -194,15 +194,9 @@ def asyncapi(settings: NotifierSettings | None = None) -> dict[str, Any]:
     return document
 
 
-_default: NotifierApp | None = None
-
-
 def __getattr__(name: str) -> Any:
-    # `faststream run verbund_notifier.app:app` and `faststream docs gen ...` look up `app`; built on first
-    # use so importing this module reads no settings and resolves no topic names.
-    global _default
+    # `faststream run verbund_notifier.app:app` and `faststream docs gen ...` look up `app`: built when looked
+    # up, so importing this module reads no settings, resolves no topic names and keeps no app of its own.
     if name == "app":
-        if _default is None:
-            _default = build()
-        return _default.app
+        return build().app
     raise AttributeError(name)

@@ -11,17 +11,19 @@ from sqlalchemy import text
 from verbund_runtime.health import Check, HealthServer, readiness
 from verbund_schemas import Envelope
 
-from .channels import Channel, EmailChannel, WebhookChannel
+from .channels.email import EmailChannel
+from .channels.protocol import Channel
+from .channels.webhook import WebhookChannel
 from .clock import Clock
-from .delivery import DeliveryWorker
-from .messages import Composer
-from .poison import ConsumeAttempts
-from .rendering import Renderer
-from .retention import Pruned, prune
-from .scheduling import Scheduling
-from .service import NotifierService
+from .domain.messages import Composer
+from .domain.rendering import Renderer
+from .service.delivery import DeliveryWorker
+from .service.ingest import NotifierService
+from .service.poison import ConsumeAttempts
+from .service.scheduling import Scheduling
 from .settings import NotifierSettings
-from .store import create_engine, migrate, session_factory
+from .store.database import create_engine, migrate, session_factory
+from .store.retention import Pruned, prune
 
 Publish = Callable[[Envelope], Awaitable[None]]
 

@@ -11,7 +11,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from verbund_schemas import DEFAULT_MAX_EVENT_BYTES, Language
 
-from .ics import sender_domain, valid_domain
+from .domain.ics import sender_domain, valid_domain
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DIGEST_RE = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)\s+([01]?\d|2[0-3]):([0-5]\d)$")

@@ -11,7 +11,7 @@ from notifier_harness import START, deliveries, eventually, free_port, http_get,
 from notifier_on_kafka import fresh_group, notifier_on_kafka, start_groups_at_end
 from sqlalchemy import select
 from verbund_notifier.clock import Clock
-from verbund_notifier.tables import Delivery, ProcessedEvent
+from verbund_notifier.store.tables import Delivery, ProcessedEvent
 from verbund_schemas import Envelope, encode_event, topic
 
 from verbund.mailsink import MailSink

@@ -12,8 +12,8 @@ from kafka_tools import consume, produce
 from notifier_harness import START, deliveries, eventually, notifier_settings
 from notifier_on_kafka import fresh_group, notifier_on_kafka, start_groups_at_end
 from verbund_notifier.clock import Clock
-from verbund_notifier.delivery import HANDING_OVER, is_uncertain
-from verbund_notifier.tables import Delivery
+from verbund_notifier.service.delivery import HANDING_OVER, is_uncertain
+from verbund_notifier.store.tables import Delivery
 from verbund_schemas import encode_event, topic
 
 from verbund.mailsink import MailSink

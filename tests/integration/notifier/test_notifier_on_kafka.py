@@ -12,7 +12,7 @@ from kafka_tools import consume, produce
 from notifier_harness import START, WebhookServer, deliveries, eventually, notifier_settings
 from notifier_on_kafka import fresh_group, notifier_on_kafka, start_groups_at_end
 from prometheus_client import REGISTRY
-from verbund_notifier.channels import SIGNATURE_HEADER, verify
+from verbund_notifier.channels.webhook import SIGNATURE_HEADER, verify
 from verbund_notifier.clock import Clock
 from verbund_notifier.settings import NotifierSettings
 from verbund_schemas import Channel, Contact, Envelope, Language, encode_event, load_topics, topic

@@ -15,7 +15,7 @@ from notifier_on_kafka import fresh_group, notifier_on_kafka, start_groups_at_en
 from sqlalchemy import func, make_url, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from verbund_notifier.clock import Clock
-from verbund_notifier.tables import ProcessedEvent
+from verbund_notifier.store.tables import ProcessedEvent
 from verbund_schemas import Envelope, encode_event, topic
 
 from verbund.mailsink import MailSink

@@ -13,6 +13,7 @@ from verbund_schemas import (
     AssignmentChangedData,
     AssignmentData,
     AssignmentMade,
+    ChangeReason,
     Contact,
     FirmData,
     FirmRegistered,
@@ -146,7 +147,9 @@ def changed(**kw: Any) -> AssignmentChanged:
             previous=PreviousAssignment(
                 firm_id=HOST, firm_name="Spritzguss Meier GmbH", start_week="2027-W10", end_week="2027-W13"
             ),
-            reason="Die Kapazität bei Spritzguss Meier wurde verringert.",
+            # As the matcher writes it: an English sentence with ids, and the code a reader words in its language.
+            reason=f"Replanned because offer O-1 for M-CNC at {HOST} changed.",
+            reason_code=ChangeReason.OFFER_CHANGED,
         ),
     )
 
@@ -154,7 +157,11 @@ def changed(**kw: Any) -> AssignmentChanged:
 def cancelled(**kw: Any) -> AssignmentCancelled:
     return AssignmentCancelled(
         subject=NETWORK,
-        data=AssignmentCancelledData(**phase(**kw), reason="Die Lernende hat den Verbund verlassen."),
+        data=AssignmentCancelledData(
+            **phase(**kw),
+            reason=f"Cancelled because learner {LEARNER} withdrew.",
+            reason_code=ChangeReason.LEARNER_WITHDRAWN,
+        ),
     )
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from verbund_notifier.app import NotifierApp, build
 from verbund_notifier.clock import Clock
 from verbund_notifier.settings import NotifierSettings
-from verbund_notifier.tables import Delivery
+from verbund_notifier.store.tables import Delivery
 
 from verbund.mailsink import MailSink
 

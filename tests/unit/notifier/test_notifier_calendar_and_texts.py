@@ -6,10 +6,11 @@ import datetime as dt
 
 import notifier_factories as f
 from icalendar import Calendar
-from verbund_notifier.ics import PhaseEntry, phase_calendar
-from verbund_notifier.messages import Composer
-from verbund_notifier.rendering import Renderer
-from verbund_notifier.tables import AssignmentRecord, Party
+from verbund_notifier.domain.ics import PhaseEntry, phase_calendar
+from verbund_notifier.domain.messages import Composer
+from verbund_notifier.domain.parties import Party
+from verbund_notifier.domain.phases import Phase
+from verbund_notifier.domain.rendering import Renderer
 from verbund_schemas import Language
 
 STAMP = dt.datetime(2027, 1, 4, 9, tzinfo=dt.UTC)
@@ -64,9 +65,9 @@ def party(role: str, pid: str, email: str, language: str = "de", **kw: str) -> P
     )
 
 
-def record(sequence: int = 0) -> AssignmentRecord:
+def record(sequence: int = 0) -> Phase:
     p = f.phase()
-    return AssignmentRecord(network_id=f.NETWORK, sequence=sequence, **p)
+    return Phase(network_id=f.NETWORK, sequence=sequence, **p)
 
 
 def test_changed_assignment_moving_firms_cancels_old_hosts_entry_and_announces_to_new_host() -> None:
@@ -86,7 +87,7 @@ def test_changed_assignment_moving_firms_cancels_old_hosts_entry_and_announces_t
     assert by_kind["host_made"].subject.startswith("Lena Berger is coming to you")
     learner_text = by_kind["assignment_changed"].text
     assert "Bisher: Spritzguss Meier GmbH, 2027-W10 bis 2027-W13" in learner_text
-    assert "Die Kapazität bei Spritzguss Meier wurde verringert." in learner_text
+    assert "Grund: Ein Angebot für CNC-Fräsen wurde geändert (Wochen oder Plätze)." in learner_text
     assert Calendar.from_ical(by_kind["assignment_changed"].calendar or "").walk("VEVENT")[0]["SEQUENCE"] == 1
 
 

@@ -9,8 +9,8 @@ from typing import Any
 import notifier_factories as f
 from notifier_harness import WebhookServer, deliveries, eventually, notifier_on_test_broker, notifier_settings
 from verbund_notifier.app import NotifierApp
-from verbund_notifier.channels import SIGNATURE_HEADER, verify
-from verbund_notifier.delivery import backoff_seconds
+from verbund_notifier.channels.webhook import SIGNATURE_HEADER, verify
+from verbund_notifier.service.delivery import backoff_seconds
 from verbund_notifier.settings import NotifierSettings
 from verbund_schemas import Channel, Contact, Envelope, encode_event, topic
 

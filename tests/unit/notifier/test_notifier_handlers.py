@@ -14,7 +14,7 @@ from notifier_harness import deliveries
 from prometheus_client import REGISTRY
 from verbund_notifier.app import NotifierApp, asyncapi, build
 from verbund_notifier.settings import NotifierSettings
-from verbund_notifier.tables import Party
+from verbund_notifier.store.tables import Party
 from verbund_schemas import CapacityOffered, CapacityOfferedData, Envelope, encode_event, topic
 
 from verbund.mailsink import MailSink, calendar_parts, text_body

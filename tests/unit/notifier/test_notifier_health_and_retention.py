@@ -18,9 +18,9 @@ from notifier_harness import (
 from sqlalchemy import select
 from verbund_notifier.app import NotifierApp, build
 from verbund_notifier.clock import Clock
-from verbund_notifier.scheduling import PRUNE_JOB
+from verbund_notifier.service.scheduling import PRUNE_JOB
 from verbund_notifier.settings import NotifierSettings
-from verbund_notifier.tables import Delivery, ProcessedEvent
+from verbund_notifier.store.tables import Delivery, ProcessedEvent
 from verbund_schemas import Envelope, encode_event, topic
 
 from verbund.mailsink import MailSink

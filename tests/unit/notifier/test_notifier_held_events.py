@@ -6,7 +6,7 @@ import notifier_factories as f
 from notifier_harness import deliveries
 from sqlalchemy import func, select
 from verbund_notifier.app import NotifierApp
-from verbund_notifier.tables import AssignmentRecord, DepartedParty, HeldEvent
+from verbund_notifier.store.tables import AssignmentRecord, DepartedParty, HeldEvent
 from verbund_schemas import Envelope, encode_event, topic
 
 from verbund.mailsink import MailSink, calendar_parts

@@ -9,12 +9,13 @@ import notifier_factories as f
 import pytest
 from icalendar import Calendar
 from pydantic import ValidationError
-from verbund_notifier.ics import attachment_name
-from verbund_notifier.messages import Composer
-from verbund_notifier.outbox import Outgoing
-from verbund_notifier.rendering import Renderer
+from verbund_notifier.domain.ics import attachment_name
+from verbund_notifier.domain.messages import Composer
+from verbund_notifier.domain.outgoing import Outgoing
+from verbund_notifier.domain.parties import Party
+from verbund_notifier.domain.phases import Phase
+from verbund_notifier.domain.rendering import Renderer
 from verbund_notifier.settings import NotifierSettings
-from verbund_notifier.tables import AssignmentRecord, Party
 from verbund_schemas import Language
 
 STAMP = dt.datetime(2027, 1, 4, 9, tzinfo=dt.UTC)
@@ -42,8 +43,8 @@ def host(party_id: str = f.HOST, email: str = f.HOST_EMAIL, contact: str = "Max 
     )
 
 
-def record(sequence: int = 0) -> AssignmentRecord:
-    return AssignmentRecord(network_id=f.NETWORK, sequence=sequence, **{**f.phase(), "assignment_id": ASSIGNMENT_ID})
+def record(sequence: int = 0) -> Phase:
+    return Phase(network_id=f.NETWORK, sequence=sequence, **{**f.phase(), "assignment_id": ASSIGNMENT_ID})
 
 
 def with_our_id(event: f.AssignmentMade) -> f.AssignmentMade:

@@ -22,9 +22,9 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from notifier_harness import START, deliveries, eventually, notifier_on_test_broker, notifier_settings
 from prometheus_client import REGISTRY
 from verbund_notifier.app import NotifierApp
-from verbund_notifier.delivery import HANDING_OVER, is_uncertain, log_event
+from verbund_notifier.service.delivery import HANDING_OVER, is_uncertain, log_event
 from verbund_notifier.settings import NotifierSettings
-from verbund_notifier.tables import Delivery
+from verbund_notifier.store.tables import Delivery
 from verbund_schemas import encode_event, topic
 
 from verbund.mailsink import MailSink, free_port

@@ -7,7 +7,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import aiosmtplib
-from verbund_notifier.ics import PhaseEntry, phase_calendar
+from verbund_notifier.domain.ics import PhaseEntry, phase_calendar
 from verbund_schemas import Language
 
 from verbund.mailsink import MailSink, describe

@@ -12,7 +12,7 @@ from verbund_notifier.app import NotifierApp
 from verbund_notifier.clock import Clock
 from verbund_notifier.settings import NotifierSettings
 from verbund_notifier.store import job_store_url
-from verbund_notifier.tables import Delivery, ProcessedEvent
+from verbund_notifier.store.tables import Delivery, ProcessedEvent
 from verbund_schemas import Envelope, encode_event, topic
 
 from verbund.mailsink import MailSink, text_body

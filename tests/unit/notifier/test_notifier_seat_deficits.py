@@ -6,7 +6,7 @@ import notifier_factories as f
 from deficit_factories import DEFICIT, detected, resolved
 from notifier_harness import deliveries
 from verbund_notifier.app import NotifierApp
-from verbund_notifier.tables import OpenDeficit
+from verbund_notifier.store.tables import OpenDeficit
 from verbund_schemas import Contact, DeficitSpan, Envelope, Language, encode_event, topic
 
 from verbund.mailsink import MailSink, text_body

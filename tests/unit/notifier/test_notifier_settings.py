@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
-from verbund_notifier.channels import sign, verify
+from verbund_notifier.channels.webhook import sign, verify
 from verbund_notifier.settings import NotifierSettings
 from verbund_notifier.store import sync_url
 

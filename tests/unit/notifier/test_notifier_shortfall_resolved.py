@@ -5,10 +5,12 @@ from __future__ import annotations
 import notifier_factories as f
 from notifier_harness import WebhookServer, deliveries, eventually
 from verbund_notifier.app import NotifierApp
-from verbund_notifier.messages import Composer
-from verbund_notifier.names import Names
-from verbund_notifier.rendering import Renderer
-from verbund_notifier.tables import OpenShortfall, Party
+from verbund_notifier.domain.messages import Composer
+from verbund_notifier.domain.names import Names
+from verbund_notifier.domain.parties import Party
+from verbund_notifier.domain.rendering import Renderer
+from verbund_notifier.domain.shortfalls import AnnouncedShortfall
+from verbund_notifier.store.tables import OpenShortfall
 from verbund_schemas import Channel, Contact, Envelope, Language, encode_event, topic
 
 from verbund.mailsink import MailSink, text_body
@@ -115,7 +117,7 @@ async def test_shortfall_detected_again_after_it_was_resolved_is_announced_and_r
 
 def test_resolved_text_without_the_matchers_sentence_still_says_it_is_met_and_escapes_html() -> None:
     composer = Composer(Renderer(), "Verbund <verbund@example.org>", Language.DE)
-    announced = OpenShortfall(
+    announced = AnnouncedShortfall(
         shortfall_id="S-1",
         network_id=f.NETWORK,
         learner_id=f.LEARNER,

@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from verbund_notifier.app import build
 from verbund_notifier.settings import NotifierSettings
 from verbund_notifier.store import alembic_config, migrate
-from verbund_notifier.tables import metadata
+from verbund_notifier.store.tables import metadata
 
 
 async def test_rows_from_before_the_upgrade_still_make_a_redelivery_a_duplicate(tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ import datetime as dt
 from verbund_matcher.service.ingest import Record
 from verbund_matcher.service.parking import parked_message
 from verbund_matcher.service.poison import ParkedRecord
-from verbund_notifier.poison import ConsumeAttempts
-from verbund_notifier.service import Origin
+from verbund_notifier.service.ingest import Origin
+from verbund_notifier.service.poison import ConsumeAttempts
 from verbund_schemas import ParkedHeader
 
 WRITTEN = {

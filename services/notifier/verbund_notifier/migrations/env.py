@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine, pool
 
-from verbund_notifier.tables import metadata
+from verbund_notifier.store.tables import metadata
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")

@@ -1,4 +1,4 @@
-"""The notifier's service layer: applies one consumed event in one transaction and queues its messages."""
+"""Applies one consumed event in one transaction and queues its messages; queues reminders and digests."""
 
 from __future__ import annotations
 
@@ -8,12 +8,10 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from prometheus_client import Counter
-from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import col
 from verbund_schemas import (
     DEFAULT_MAX_EVENT_BYTES,
     INBOUND_TYPES,
@@ -28,18 +26,19 @@ from verbund_schemas import (
     ShortfallDetected,
     ShortfallResolved,
     decode_event,
-    encode_event,
     week_of,
 )
 
-from . import directory
-from .clock import Clock
-from .digest import digest_context
-from .directory import DIRECTORY_EVENTS, FIRM, LEARNER
-from .messages import Composer, Source
-from .names import names_of
-from .outbox import enqueue
-from .tables import AssignmentRecord, HeldEvent, NetworkRecord, OpenDeficit, OpenShortfall, ProcessedEvent
+from ..clock import Clock
+from ..domain.digest import digest_context, digest_weeks
+from ..domain.messages import Composer
+from ..domain.outgoing import Source
+from ..domain.parties import FIRM, LEARNER
+from ..domain.phases import Phase
+from ..store import directory, held_events, inbox, phases, shortfalls
+from ..store.deliveries import enqueue
+from ..store.directory import DIRECTORY_EVENTS
+from ..store.names import names_of
 
 log = logging.getLogger(__name__)
 
@@ -95,13 +94,13 @@ def subject_key(event: Envelope) -> str:
 class Reminders(Protocol):
     """What the service needs from the scheduler (jobs are written after the database commit)."""
 
-    def schedule_reminders(self, record: AssignmentRecord) -> None: ...
+    def schedule_reminders(self, phase: Phase) -> None: ...
     def cancel_reminders(self, assignment_id: str) -> None: ...
     def ensure_digest(self, network_id: str) -> None: ...
 
 
 class NoReminders:
-    def schedule_reminders(self, record: AssignmentRecord) -> None:
+    def schedule_reminders(self, phase: Phase) -> None:
         pass
 
     def cancel_reminders(self, assignment_id: str) -> None:
@@ -177,13 +176,10 @@ class NotifierService:
         now = self._clock.now()
         after: list[Callable[[], None]] = []
         async with self._sessions.begin() as session:
-            await _lock_network(session, event.network_id)
-            # An id is unique within its network only: the same id in another network is another event.
-            if await session.get(ProcessedEvent, (event.network_id, event.id)) is not None:
+            await inbox.lock_network(session, event.network_id)
+            if await inbox.applied_before(session, event):
                 return False
-            session.add(
-                ProcessedEvent(event_id=event.id, event_type=event.type, network_id=event.network_id, processed_at=now)
-            )
+            inbox.remember(session, event, now)
             if event.type in DIRECTORY_EVENTS:
                 await directory.apply(session, event, now)
                 if event.type == "NetworkConfigured":
@@ -192,16 +188,7 @@ class NotifierService:
                 await session.flush()
                 after.extend(await self._release(session, event.network_id, now))
             elif await self._must_wait(session, event):
-                session.add(
-                    HeldEvent(
-                        network_id=event.network_id,
-                        event_id=event.id,
-                        event_type=event.type,
-                        subject_key=subject_key(event),
-                        body=encode_event(event).decode("utf-8"),
-                        held_at=now,
-                    )
-                )
+                held_events.hold(session, event, subject_key(event), now)
                 HELD.labels(event.type).inc()
                 log.info(
                     "held %s %s of network %s until whom it concerns is registered",
@@ -229,29 +216,20 @@ class NotifierService:
         elif isinstance(event, SeatDeficitDetected | SeatDeficitResolved):
             await self._seat_deficit(session, event, now)
         elif isinstance(event, PlanPublished):
-            await self._ensure_network(session, event.network_id)
+            await phases.ensure_network(session, event.network_id)
         return []
 
     async def _must_wait(self, session: AsyncSession, event: Envelope) -> bool:
         """Whether the event names someone not registered here yet, or an earlier event about it waits."""
-        key = subject_key(event)
-        earlier = await session.scalar(
-            select(col(HeldEvent.seq))
-            .where(col(HeldEvent.network_id) == event.network_id, col(HeldEvent.subject_key) == key)
-            .limit(1)
-        )
-        return earlier is not None or not await self._parties_known(session, event)
+        if await held_events.any_held_about(session, event.network_id, subject_key(event)):
+            return True
+        return not await self._parties_known(session, event)
 
     async def _parties_known(self, session: AsyncSession, event: Envelope) -> bool:
         network = event.network_id
         if isinstance(event, ShortfallDetected | SeatDeficitDetected):
             # Coordinators are whom these concern: they come with the network's configuration.
-            configured = await session.scalar(
-                select(col(ProcessedEvent.event_id))
-                .where(col(ProcessedEvent.network_id) == network, col(ProcessedEvent.event_type) == "NetworkConfigured")
-                .limit(1)
-            )
-            return configured is not None
+            return await inbox.network_configured(session, network)
         if isinstance(event, AssignmentMade | AssignmentChanged | AssignmentCancelled):
             learner = await directory.find(session, network, LEARNER, event.data.learner_id)
             if learner is None and not await directory.departed(session, network, LEARNER, event.data.learner_id):
@@ -267,25 +245,16 @@ class NotifierService:
 
     async def _release(self, session: AsyncSession, network: str, now: dt.datetime) -> list[Callable[[], None]]:
         """Apply the held events of a network whose parties are now known, oldest first."""
-        held = (
-            (
-                await session.execute(
-                    select(HeldEvent).where(col(HeldEvent.network_id) == network).order_by(col(HeldEvent.seq))
-                )
-            )
-            .scalars()
-            .all()
-        )
         after: list[Callable[[], None]] = []
         still_waiting: set[str] = set()
-        for row in held:
+        for row in await held_events.held_in_order(session, network):
             if row.subject_key in still_waiting:
                 continue  # an earlier event about the same assignment still waits: order is kept
             event = decode_event(row.body.encode("utf-8"), HELD_TYPES, max_bytes=None)
             if not await self._parties_known(session, event):
                 still_waiting.add(row.subject_key)
                 continue
-            await session.delete(row)
+            await held_events.release(session, row)
             after.extend(await self._effects(session, event, now))
             await session.flush()
             RELEASED.labels(event.type).inc()
@@ -294,11 +263,7 @@ class NotifierService:
     async def held_count(self) -> int:
         """Events waiting for a registration, for the gauge and the operator."""
         async with self._sessions() as session:
-            return int(await session.scalar(select(func.count()).select_from(HeldEvent)) or 0)
-
-    async def _ensure_network(self, session: AsyncSession, network: str) -> None:
-        if await session.get(NetworkRecord, network) is None:
-            session.add(NetworkRecord(network_id=network, name=network))
+            return await held_events.held_count(session)
 
     async def _assignment(
         self,
@@ -308,36 +273,9 @@ class NotifierService:
     ) -> list[Callable[[], None]]:
         data = event.data
         network = event.network_id
-        await self._ensure_network(session, network)
-        record = await session.get(AssignmentRecord, data.assignment_id)
+        await phases.ensure_network(session, network)
         cancelled = isinstance(event, AssignmentCancelled)
-        if record is None:
-            record = AssignmentRecord(
-                assignment_id=data.assignment_id,
-                network_id=network,
-                learner_id=data.learner_id,
-                learner_name=data.learner_name,
-                module_id=data.module_id,
-                module_name=data.module_name,
-                firm_id=data.firm_id,
-                firm_name=data.firm_name,
-                start_week=data.start_week,
-                end_week=data.end_week,
-                start_date=data.start_date,
-                end_date=data.end_date,
-                sequence=0,
-                cancelled=cancelled,
-                plan_version=data.plan_version,
-            )
-            session.add(record)
-        else:
-            # Every later version of the calendar entry needs a higher SEQUENCE to replace the earlier one.
-            record.sequence += 1
-            for field in ("learner_name", "module_name", "firm_id", "firm_name", "start_week", "end_week"):
-                setattr(record, field, getattr(data, field))
-            record.start_date, record.end_date = data.start_date, data.end_date
-            record.cancelled = cancelled
-            record.plan_version = data.plan_version
+        phase = await phases.record_phase(session, network, data, cancelled=cancelled)
         learner = await directory.find(session, network, LEARNER, data.learner_id)
         host = await directory.find(session, network, FIRM, data.firm_id)
         home = await directory.find(session, network, FIRM, learner.home_firm_id if learner else None)
@@ -346,94 +284,65 @@ class NotifierService:
             previous_host = await directory.find(session, network, FIRM, event.data.previous.firm_id)
         if learner is None:
             log.warning("no contact for learner %s in network %s; the learner is not told", data.learner_id, network)
-        for message in self._composer.assignment(event, record, learner, host, home, previous_host, now):
+        for message in self._composer.assignment(event, phase, learner, host, home, previous_host, now):
             await enqueue(session, message, now)
         await session.flush()
-        snapshot = AssignmentRecord.model_validate(record.model_dump())
         if cancelled:
             await directory.purge_departed(session, network)
-            return [lambda: self.reminders.cancel_reminders(snapshot.assignment_id)]
-        return [lambda: self.reminders.schedule_reminders(snapshot)]
+            return [lambda: self.reminders.cancel_reminders(phase.assignment_id)]
+        return [lambda: self.reminders.schedule_reminders(phase)]
 
     async def _shortfall(
         self, session: AsyncSession, event: ShortfallDetected | ShortfallResolved, now: dt.datetime
     ) -> None:
-        await self._ensure_network(session, event.network_id)
-        existing = await session.get(OpenShortfall, event.data.shortfall_id)
+        network = event.network_id
+        await phases.ensure_network(session, network)
         if isinstance(event, ShortfallResolved):
             # Only a shortfall the coordinators were told about is announced as resolved; once its row is
             # gone, a later ShortfallResolved for it (a repeat under a new id) finds nothing to announce.
-            if existing is None:
+            announced = await shortfalls.open_shortfall(session, event.data.shortfall_id)
+            if announced is None:
                 return
-            coordinators = await directory.coordinators(session, event.network_id)
-            names = await names_of(session, event.network_id, modules=[existing.module_id], groups=[existing.group_id])
+            coordinators = await directory.coordinators(session, network)
+            names = await names_of(session, network, modules=[announced.module_id], groups=[announced.group_id])
             # The matcher also resolves the shortfalls of a learner who withdrew; say so rather than "met".
-            learner = await directory.find(session, event.network_id, LEARNER, existing.learner_id)
+            learner = await directory.find(session, network, LEARNER, announced.learner_id)
             left = None if learner is None else learner.left_at is not None
-            for message in self._composer.shortfall_resolved(event, existing, coordinators, names, learner_left=left):
+            for message in self._composer.shortfall_resolved(event, announced, coordinators, names, learner_left=left):
                 await enqueue(session, message, now)
-            await session.delete(existing)
+            await shortfalls.close_shortfall(session, announced.shortfall_id)
             return
         data = event.data
-        fields: dict[str, Any] = {
-            "network_id": event.network_id,
-            "learner_id": data.learner_id,
-            "learner_name": data.learner_name,
-            "group_id": data.group_id,
-            "module_id": data.module_id,
-            "reason": data.reason.value,
-            "message": data.message,
-            "missing": data.missing,
-        }
-        if existing is None:
-            session.add(OpenShortfall(shortfall_id=data.shortfall_id, **fields))
-        else:
-            for key, value in fields.items():
-                setattr(existing, key, value)
+        await shortfalls.keep_shortfall(session, network, data)
         names = await names_of(
             session,
-            event.network_id,
+            network,
             modules=[data.module_id, *(s.module_id for s in data.suggestions)],
             groups=[data.group_id],
             firms=[s.firm_id for s in data.suggestions],
             learners=data.competing_learners,
         )
-        coordinators = await directory.coordinators(session, event.network_id)
+        coordinators = await directory.coordinators(session, network)
         for message in self._composer.shortfall(event, coordinators, names):
             await enqueue(session, message, now)
 
     async def _seat_deficit(
         self, session: AsyncSession, event: SeatDeficitDetected | SeatDeficitResolved, now: dt.datetime
     ) -> None:
-        await self._ensure_network(session, event.network_id)
-        existing = await session.get(OpenDeficit, event.data.deficit_id)
+        network = event.network_id
+        await phases.ensure_network(session, network)
         if isinstance(event, SeatDeficitResolved):
             # As with shortfalls: only a deficit the coordinators were told about is announced as resolved.
-            if existing is None:
+            announced = await shortfalls.open_deficit(session, event.data.deficit_id)
+            if announced is None:
                 return
-            coordinators = await directory.coordinators(session, event.network_id)
-            for message in self._composer.seat_deficit_resolved(event, existing, coordinators):
+            coordinators = await directory.coordinators(session, network)
+            for message in self._composer.seat_deficit_resolved(event, announced, coordinators):
                 await enqueue(session, message, now)
-            await session.delete(existing)
+            await shortfalls.close_deficit(session, announced.deficit_id)
             return
-        data = event.data
-        fields: dict[str, Any] = {
-            "network_id": event.network_id,
-            "firm_id": data.firm_id,
-            "firm_name": data.firm_name,
-            "module_id": data.module_id,
-            "module_name": data.module_name,
-            "spans": [s.model_dump(mode="json") for s in data.spans],
-            "spans_omitted": data.spans_omitted,
-            "missing_learner_weeks": data.missing_learner_weeks,
-            "plan_version": data.plan_version,
-        }
-        if existing is None:
-            session.add(OpenDeficit(deficit_id=data.deficit_id, **fields))
-        else:
-            for key, value in fields.items():
-                setattr(existing, key, value)
-        for message in self._composer.seat_deficit(event, await directory.coordinators(session, event.network_id)):
+        await shortfalls.keep_deficit(session, network, event.data)
+        for message in self._composer.seat_deficit(event, await directory.coordinators(session, network)):
             await enqueue(session, message, now)
 
     # ------------------------------------------------------------ scheduled messages
@@ -446,17 +355,17 @@ class NotifierService:
         """
         now = self._clock.now()
         async with self._sessions.begin() as session:
-            record = await session.get(AssignmentRecord, assignment_id)
-            if record is None or record.cancelled or record.sequence != sequence:
+            phase = await phases.phase(session, assignment_id)
+            if phase is None or phase.cancelled or phase.sequence != sequence:
                 return False
-            days_left = (record.start_date - now.astimezone(self._timezone).date()).days
+            days_left = (phase.start_date - now.astimezone(self._timezone).date()).days
             if days_left <= 0:
                 return False
-            learner = await directory.find(session, record.network_id, LEARNER, record.learner_id)
-            host = await directory.find(session, record.network_id, FIRM, record.firm_id)
+            learner = await directory.find(session, phase.network_id, LEARNER, phase.learner_id)
+            host = await directory.find(session, phase.network_id, FIRM, phase.firm_id)
             if learner is None:
                 return False
-            message = self._composer.reminder(record, days, learner, host, days_left=min(days, days_left))
+            message = self._composer.reminder(phase, days, learner, host, days_left=min(days, days_left))
             queued = message is not None and await enqueue(session, message, now)
         self._on_queued()
         return queued
@@ -465,8 +374,26 @@ class NotifierService:
         """Queue this week's digest for every coordinator of the network; once per network and week."""
         now = self._clock.now()
         today = now.date()
+        weeks = digest_weeks(today, self._weeks_ahead)
         async with self._sessions.begin() as session:
-            context = await digest_context(session, network_id, today, self._weeks_ahead)
+            open_shortfalls = await shortfalls.open_shortfalls(session, network_id)
+            context = digest_context(
+                network_id=network_id,
+                network_name=await phases.network_name(session, network_id),
+                today=today,
+                weeks_ahead=self._weeks_ahead,
+                phases=await phases.phases_overlapping(
+                    session, network_id, weeks[0], weeks[0] + dt.timedelta(weeks=self._weeks_ahead)
+                ),
+                shortfalls=open_shortfalls,
+                deficits=await shortfalls.open_deficits(session, network_id),
+                names=await names_of(
+                    session,
+                    network_id,
+                    modules=[s.module_id for s in open_shortfalls],
+                    groups=[s.group_id for s in open_shortfalls],
+                ),
+            )
             source = Source(f"digest:{network_id}:{week_of(today)}", "Digest", network_id)
             queued = 0
             for message in self._composer.digest(source, await directory.coordinators(session, network_id), context):
@@ -474,25 +401,13 @@ class NotifierService:
         self._on_queued()
         return queued
 
-    async def active_assignments(self) -> list[AssignmentRecord]:
+    async def active_assignments(self) -> list[Phase]:
         async with self._sessions() as session:
-            rows = await session.execute(select(AssignmentRecord).where(col(AssignmentRecord.cancelled).is_(False)))
-            return list(rows.scalars().all())
+            return await phases.active_phases(session)
 
     async def networks(self) -> list[str]:
         async with self._sessions() as session:
-            return list((await session.execute(select(col(NetworkRecord.network_id)))).scalars().all())
-
-
-async def _lock_network(session: AsyncSession, network: str) -> None:
-    """Take the network's lock until commit, so holding an event and releasing held ones never interleave.
-
-    Without it, on PostgreSQL an assignment could find its learner missing while the learner's registration
-    is being committed, look for held events before the assignment's is visible, and stay held for good.
-    SQLite lets one writer in at a time, and a transaction whose reads went stale fails and is retried.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:network))"), {"network": network})
+            return await phases.networks(session)
 
 
 _LOGGABLE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
+from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.job import Job
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -17,11 +20,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
-from .clock import Clock
-from .service import NotifierService
-from .settings import NotifierSettings
-from .store import create_job_store_engine
-from .tables import AssignmentRecord
+from ..clock import Clock
+from ..domain.phases import Phase
+from ..settings import NotifierSettings
+from ..store.database import create_job_store_engine
+from .ingest import NotifierService
 
 log = logging.getLogger(__name__)
 
@@ -29,23 +32,71 @@ JOB_TABLE = "notifier_jobs"
 PRUNE_JOB = "prune"
 _REMINDER_GRACE = int(dt.timedelta(days=1).total_seconds())
 _DIGEST_GRACE = int(dt.timedelta(hours=12).total_seconds())
+_STORED = "default"
 
-# Persistent jobs name their function by import path and must find the running service from there.
-_service: NotifierService | None = None
-
-
-def _running() -> NotifierService:
-    if _service is None:
-        raise RuntimeError("the notifier's scheduler ran a job before the service was started")
-    return _service
+# Stored jobs name their function by import path (the job store keeps only that). The function is given the
+# service by the scheduler of the notifier that runs the job: nothing here holds a running service, so two
+# notifiers in one process each run their own jobs.
+FIRE_REMINDER = "verbund_notifier.service.scheduling:fire_reminder"
+SEND_DIGEST = "verbund_notifier.service.scheduling:send_digest"
 
 
-async def fire_reminder(assignment_id: str, days: int, sequence: int) -> None:
-    await _running().fire_reminder(assignment_id, days, sequence)
+def _given(service: NotifierService | None) -> NotifierService:
+    if service is None:
+        raise RuntimeError("a stored job runs only through the scheduler of a notifier, which gives it the service")
+    return service
 
 
-async def send_digest(network_id: str) -> None:
-    await _running().send_digest(network_id)
+async def fire_reminder(
+    assignment_id: str, days: int, sequence: int, *, service: NotifierService | None = None
+) -> None:
+    await _given(service).fire_reminder(assignment_id, days, sequence)
+
+
+async def send_digest(network_id: str, *, service: NotifierService | None = None) -> None:
+    await _given(service).send_digest(network_id)
+
+
+@dataclass(frozen=True)
+class _BoundJob:
+    """A stored job with this notifier's service bound in: what APScheduler's coroutine runner reads of a job."""
+
+    id: str
+    name: str
+    misfire_grace_time: int | None
+    func: Callable[..., Awaitable[None]]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    _jobstore_alias: str
+
+    def __str__(self) -> str:
+        return f"{self.name} (id {self.id})"
+
+
+class _ServiceExecutor(AsyncIOExecutor):  # type: ignore[misc]
+    """Runs stored jobs on the event loop with the service of the notifier that owns the scheduler."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.service: NotifierService | None = None
+
+    def bind(self, job: Job) -> Any:
+        if job._jobstore_alias != _STORED:
+            return job  # in-memory jobs (tick, prune) are plain callables
+        if self.service is None:
+            raise RuntimeError("the notifier's scheduler ran a job before the service was started")
+        return _BoundJob(
+            id=job.id,
+            name=job.name,
+            misfire_grace_time=job.misfire_grace_time,
+            func=functools.partial(job.func, service=self.service),
+            args=tuple(job.args),
+            kwargs=dict(job.kwargs),
+            _jobstore_alias=job._jobstore_alias,
+        )
+
+    def _do_submit_job(self, job: Job, run_times: list[dt.datetime]) -> None:
+        super()._do_submit_job(self.bind(job), run_times)
 
 
 def _tick() -> None:
@@ -71,9 +122,11 @@ class Scheduling:
         self._settings = settings
         self._clock = clock
         self._active = settings.notifier_scheduler
+        self._executor = _ServiceExecutor()
         self.scheduler = AsyncIOScheduler(
+            executors={"default": self._executor},
             jobstores={
-                "default": SQLAlchemyJobStore(
+                _STORED: SQLAlchemyJobStore(
                     engine=create_job_store_engine(settings.notifier_database_url), tablename=JOB_TABLE
                 ),
                 "local": MemoryJobStore(),
@@ -83,8 +136,7 @@ class Scheduling:
         )
 
     def start(self, service: NotifierService) -> None:
-        global _service
-        _service = service
+        self._executor.service = service
         self.scheduler.start(paused=not self._active)
         if self._active:
             self.scheduler.add_job(_tick, "interval", seconds=30, jobstore="local", id="tick")
@@ -113,10 +165,9 @@ class Scheduling:
         return bool(self.scheduler.running)
 
     def shutdown(self) -> None:
-        global _service
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        _service = None
+        self._executor.service = None
 
     # ------------------------------------------------------------ the Reminders interface of the service
 
@@ -127,20 +178,20 @@ class Scheduling:
             for days in self._settings.reminder_day_list
         ]
 
-    def schedule_reminders(self, record: AssignmentRecord) -> None:
+    def schedule_reminders(self, phase: Phase) -> None:
         now = self._clock.now()
-        for days, at in self.reminder_times(record.start_date):
-            job_id = reminder_job_id(record.assignment_id, days)
+        for days, at in self.reminder_times(phase.start_date):
+            job_id = reminder_job_id(phase.assignment_id, days)
             if at <= now:
                 # Already past when the phase became known: no late "starts in 14 days".
                 self._remove(job_id)
                 continue
             self.scheduler.add_job(
-                "verbund_notifier.scheduling:fire_reminder",
+                FIRE_REMINDER,
                 trigger=DateTrigger(run_date=at),
                 id=job_id,
-                name=f"reminder {days}d before {record.assignment_id}",
-                args=[record.assignment_id, days, record.sequence],
+                name=f"reminder {days}d before {phase.assignment_id}",
+                args=[phase.assignment_id, days, phase.sequence],
                 replace_existing=True,
                 misfire_grace_time=_REMINDER_GRACE,
             )
@@ -152,7 +203,7 @@ class Scheduling:
     def ensure_digest(self, network_id: str) -> None:
         day, hour, minute = self._settings.digest_day_and_time
         self.scheduler.add_job(
-            "verbund_notifier.scheduling:send_digest",
+            SEND_DIGEST,
             trigger=CronTrigger(day_of_week=day, hour=hour, minute=minute, timezone=self._settings.timezone),
             id=digest_job_id(network_id),
             name=f"weekly digest {network_id}",
@@ -163,7 +214,7 @@ class Scheduling:
 
     def _remove(self, job_id: str) -> None:
         with contextlib.suppress(JobLookupError):
-            self.scheduler.remove_job(job_id, jobstore="default")
+            self.scheduler.remove_job(job_id, jobstore=_STORED)
 
     # ------------------------------------------------------------ repair and manual runs
 
@@ -175,7 +226,7 @@ class Scheduling:
             await asyncio.to_thread(self.ensure_digest, network)
 
     def jobs(self) -> list[Job]:
-        return list(self.scheduler.get_jobs(jobstore="default"))
+        return list(self.scheduler.get_jobs(jobstore=_STORED))
 
     async def run_due(self, kind: str | None = None, now: dt.datetime | None = None) -> int:
         """Run every stored job due by `now` (default: the notifier's clock) at once; returns how many ran.
@@ -190,11 +241,12 @@ class Scheduling:
                 continue
             if job.next_run_time is None or job.next_run_time > now:
                 continue
-            await job.func(*job.args, **job.kwargs)
+            bound = self._executor.bind(job)
+            await bound.func(*bound.args, **bound.kwargs)
             ran += 1
             following = job.trigger.get_next_fire_time(job.next_run_time, now)
             if following is None or isinstance(job.trigger, DateTrigger):
                 await asyncio.to_thread(self._remove, job.id)
             else:
-                await asyncio.to_thread(self.scheduler.modify_job, job.id, jobstore="default", next_run_time=following)
+                await asyncio.to_thread(self.scheduler.modify_job, job.id, jobstore=_STORED, next_run_time=following)
         return ran

@@ -1,15 +1,19 @@
-"""Queue a message as a pending delivery, at most once per (source event, recipient, channel)."""
+"""A rendered message for one recipient, and the id that makes it one message however often its event arrives."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from .tables import Delivery
+@dataclass(frozen=True)
+class Source:
+    """What a message answers to: the event (or reminder/digest occurrence) and its network."""
+
+    event_id: str
+    event_type: str
+    network_id: str
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ def notification_id(source_event_id: str, recipient: str, channel: str) -> str:
 
 
 def webhook_payload(message: Outgoing, nid: str) -> dict[str, Any]:
+    """The JSON body a webhook receives (signed as sent)."""
     return {
         "notification_id": nid,
         "kind": message.kind,
@@ -53,33 +58,3 @@ def webhook_payload(message: Outgoing, nid: str) -> dict[str, Any]:
         "details": message.details,
         "calendar": message.calendar,
     }
-
-
-async def enqueue(session: AsyncSession, message: Outgoing, now: dt.datetime) -> bool:
-    """Add a pending delivery unless this one exists already; True when it was added."""
-    nid = notification_id(message.source_event_id, message.recipient, message.channel)
-    if await session.get(Delivery, nid) is not None:
-        return False
-    session.add(
-        Delivery(
-            notification_id=nid,
-            source_event_id=message.source_event_id,
-            source_event_type=message.source_event_type,
-            network_id=message.network_id,
-            recipient=message.recipient,
-            channel=message.channel,
-            kind=message.kind,
-            language=message.language,
-            address=message.address,
-            subject=message.subject,
-            body_text=message.text,
-            body_html=message.html,
-            calendar=message.calendar,
-            calendar_method=message.calendar_method,
-            calendar_name=message.calendar_name,
-            payload=webhook_payload(message, nid) if message.channel == "webhook" else None,
-            next_attempt_at=now,
-            created_at=now,
-        )
-    )
-    return True

@@ -12,7 +12,7 @@ from prometheus_client import Counter
 from sqlalchemy import exc as sa_exc
 from verbund_schemas import ParkedHeader
 
-from .service import REJECTED, Origin
+from .ingest import REJECTED, Origin
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,8 @@ import random
 from collections.abc import Awaitable, Callable
 
 from prometheus_client import Counter, Gauge
-from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import col
 from verbund_schemas import (
     Channel,
     Envelope,
@@ -23,12 +21,14 @@ from verbund_schemas import (
     NotificationFailedData,
 )
 
-from .channels import Channel as SendChannel
-from .channels import DeliveryError, message_id
-from .clock import Clock
-from .directory import purge_departed
-from .settings import NotifierSettings
-from .tables import Delivery
+from ..channels.protocol import Channel as SendChannel
+from ..channels.protocol import DeliveryError, message_id
+from ..clock import Clock
+from ..settings import NotifierSettings
+from ..store import deliveries
+from ..store.deliveries import FAILED_STATUS, HANDING_OVER, PENDING, SENT
+from ..store.directory import purge_departed
+from ..store.tables import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +46,7 @@ PENDING_GAUGE = Gauge(
     ["channel"],
 )
 
-PENDING, SENT, FAILED_STATUS = "pending", "sent", "failed"
-HANDING_OVER = "handing_over"
-"""The channel is handing the message over (SMTP DATA): if the row stays so, nobody knows whether it arrived."""
+__all__ = ["HANDING_OVER", "DeliveryWorker", "backoff_seconds", "is_uncertain", "log_event", "uncertain_error"]
 
 UNCERTAIN_REASON = "it may have arrived; not resent so that nobody gets it twice"
 NOTIFIER_STOPPED = "the notifier stopped while the mail server was receiving this message"
@@ -170,22 +168,7 @@ class DeliveryWorker:
         await self.settle_unfinished_handovers()
         now = self._clock.now()
         async with self._sessions() as session:
-            due = (
-                (
-                    await session.execute(
-                        select(col(Delivery.notification_id))
-                        .where(
-                            col(Delivery.status) == PENDING,
-                            col(Delivery.next_attempt_at) <= now,
-                            or_(col(Delivery.lease_until).is_(None), col(Delivery.lease_until) < now),
-                        )
-                        .order_by(col(Delivery.created_at))
-                        .limit(self._settings.delivery_batch_size)
-                    )
-                )
-                .scalars()
-                .all()
-            )
+            due = await deliveries.due(session, now, self._settings.delivery_batch_size)
         tried = 0
         for nid in due:
             if await self._claim(nid):
@@ -200,16 +183,7 @@ class DeliveryWorker:
         """Take a lease on one row so that another replica's worker does not send it too."""
         now = self._clock.now()
         async with self._sessions.begin() as session:
-            result = await session.execute(
-                update(Delivery)
-                .where(
-                    col(Delivery.notification_id) == nid,
-                    col(Delivery.status) == PENDING,
-                    or_(col(Delivery.lease_until).is_(None), col(Delivery.lease_until) < now),
-                )
-                .values(lease_until=now + self._lease)
-            )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            return await deliveries.claim(session, nid, now, self._lease)
 
     async def settle_unfinished_handovers(self) -> int:
         """Give up, as uncertain, each message whose hand-over was begun by a worker that is gone.
@@ -219,31 +193,14 @@ class DeliveryWorker:
         Message-ID to look it up by; NotificationFailed tells the operator.
         """
         now = self._clock.now()
-        expired = or_(col(Delivery.lease_until).is_(None), col(Delivery.lease_until) < now)
         async with self._sessions() as session:
-            rows = (
-                await session.execute(
-                    select(col(Delivery.notification_id), col(Delivery.channel), col(Delivery.kind)).where(
-                        col(Delivery.status) == HANDING_OVER, expired
-                    )
-                )
-            ).all()
+            rows = await deliveries.abandoned_handovers(session, now)
         settled = 0
         for nid, channel, kind in rows:
             error = uncertain_error(nid, NOTIFIER_STOPPED)
             async with self._sessions.begin() as session:
-                result = await session.execute(
-                    update(Delivery)
-                    .where(col(Delivery.notification_id) == nid, col(Delivery.status) == HANDING_OVER, expired)
-                    .values(
-                        status=FAILED_STATUS,
-                        attempts=col(Delivery.attempts) + 1,
-                        lease_until=None,
-                        finished_at=now,
-                        last_error=error,
-                    )
-                )
-            if result.rowcount:  # type: ignore[attr-defined]
+                given_up = await deliveries.give_up_handover(session, nid, now, error)
+            if given_up:
                 settled += 1
                 FAILED.labels(channel, kind).inc()
                 UNCERTAIN.labels(channel, kind).inc()
@@ -254,21 +211,15 @@ class DeliveryWorker:
         """Record that the message is leaving now; only a row still pending (ours) may be handed over."""
         now = self._clock.now()
         async with self._sessions.begin() as session:
-            result = await session.execute(
-                update(Delivery)
-                .where(col(Delivery.notification_id) == nid, col(Delivery.status) == PENDING)
-                # A fresh lease: the hand-over may take the whole SMTP timeout.
-                .values(status=HANDING_OVER, lease_until=now + self._lease)
-            )
-            if not result.rowcount:  # type: ignore[attr-defined]
+            # A fresh lease: the hand-over may take the whole SMTP timeout.
+            if not await deliveries.begin_handover(session, nid, now, self._lease):
                 raise DeliveryError(f"delivery {nid} is no longer pending here; not handed over", transient=True)
 
     async def _attempt(self, nid: str) -> None:
         async with self._sessions() as session:
-            delivery = await session.get(Delivery, nid)
-            if delivery is None:
-                return
-            session.expunge(delivery)
+            delivery = await deliveries.detached(session, nid)
+        if delivery is None:
+            return
         channel = self._channels.get(delivery.channel)
         error: DeliveryError | None = None
         handed_over = False
@@ -314,7 +265,7 @@ class DeliveryWorker:
     async def _record(self, nid: str, error: DeliveryError | None, expected: str) -> None:
         now = self._clock.now()
         async with self._sessions.begin() as session:
-            row = await session.get(Delivery, nid, with_for_update=True)
+            row = await deliveries.for_update(session, nid)
             if row is None:
                 return
             if row.status != expected:
@@ -364,13 +315,8 @@ class DeliveryWorker:
         """Deliveries not finished per channel, those being handed over too (every configured channel listed, so an
         empty one reads 0)."""
         async with self._sessions() as session:
-            rows = await session.execute(
-                select(col(Delivery.channel), func.count())
-                .where(col(Delivery.status).in_((PENDING, HANDING_OVER)))
-                .group_by(col(Delivery.channel))
-            )
             counts = {channel: 0 for channel in self._channels}
-            counts.update({channel: int(n) for channel, n in rows.all()})
+            counts.update(await deliveries.unfinished_by_channel(session))
         for channel, n in counts.items():
             PENDING_GAUGE.labels(channel).set(n)
         return counts
@@ -378,24 +324,11 @@ class DeliveryWorker:
     async def publish_log(self) -> int:
         """Publish NotificationDelivered/Failed for finished rows not yet logged (after a crash too)."""
         async with self._sessions() as session:
-            rows = (
-                (
-                    await session.execute(
-                        select(Delivery)
-                        .where(col(Delivery.status).in_((SENT, FAILED_STATUS)), col(Delivery.logged).is_(False))
-                        .order_by(col(Delivery.finished_at))
-                        .limit(self._settings.delivery_batch_size)
-                    )
-                )
-                .scalars()
-                .all()
-            )
+            rows = await deliveries.unlogged(session, self._settings.delivery_batch_size)
         published = 0
         for row in rows:
             await self._publish(log_event(row))
             async with self._sessions.begin() as session:
-                await session.execute(
-                    update(Delivery).where(col(Delivery.notification_id) == row.notification_id).values(logged=True)
-                )
+                await deliveries.mark_logged(session, row.notification_id)
             published += 1
         return published

@@ -24,11 +24,10 @@ from verbund_schemas import (
     NetworkConfigured,
 )
 
-from .tables import AssignmentRecord, CatalogName, Delivery, DepartedParty, NetworkRecord, Party
-
-LEARNER = "learner"
-FIRM = "firm"
-COORDINATOR = "coordinator"
+from ..domain import parties
+from ..domain.parties import COORDINATOR, FIRM, LEARNER, recipient_id
+from .deliveries import pending_to
+from .tables import AssignmentRecord, CatalogName, DepartedParty, NetworkRecord, Party
 
 # The inbound event types the directory reads; the others are the matcher's business. Curricula are read
 # for the names of modules and groups only.
@@ -44,11 +43,6 @@ DIRECTORY_EVENTS = frozenset(
         "LearnerWithdrawn",
     }
 )
-
-
-def recipient_id(role: str, party_id: str) -> str:
-    """How a recipient appears on the delivery log: role and id, no personal data."""
-    return f"{role}:{party_id}"
 
 
 def format_address(location: Location) -> str:
@@ -215,16 +209,7 @@ async def _still_needed(session: AsyncSession, party: Party) -> bool:
     )
     if active:
         return True
-    pending = await session.scalar(
-        select(func.count())
-        .select_from(Delivery)
-        .where(
-            col(Delivery.network_id) == party.network_id,
-            col(Delivery.recipient) == recipient_id(party.role, party.party_id),
-            col(Delivery.status) == "pending",
-        )
-    )
-    return bool(pending)
+    return await pending_to(session, party.network_id, recipient_id(party.role, party.party_id)) > 0
 
 
 async def departed(session: AsyncSession, network: str, role: str, party_id: str) -> bool:
@@ -232,16 +217,22 @@ async def departed(session: AsyncSession, network: str, role: str, party_id: str
     return await session.get(DepartedParty, (network, role, party_id)) is not None
 
 
-async def find(session: AsyncSession, network: str, role: str, party_id: str | None) -> Party | None:
+def as_party(row: Party) -> parties.Party:
+    """The directory row as the domain sees it."""
+    return parties.Party(**{name: getattr(row, name) for name in Party.model_fields})
+
+
+async def find(session: AsyncSession, network: str, role: str, party_id: str | None) -> parties.Party | None:
     if party_id is None:
         return None
-    return await session.get(Party, (network, role, party_id))
+    row = await session.get(Party, (network, role, party_id))
+    return None if row is None else as_party(row)
 
 
-async def coordinators(session: AsyncSession, network: str) -> list[Party]:
+async def coordinators(session: AsyncSession, network: str) -> list[parties.Party]:
     result = await session.execute(
         select(Party)
         .where(col(Party.network_id) == network, col(Party.role) == COORDINATOR)
         .order_by(col(Party.party_id))
     )
-    return list(result.scalars().all())
+    return [as_party(row) for row in result.scalars().all()]

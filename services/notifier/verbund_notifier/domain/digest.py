@@ -4,78 +4,56 @@ starting soon."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 from verbund_schemas import week_monday, week_of
 
-from .messages import shortfall_facts, spans_shown
-from .names import names_of
-from .tables import AssignmentRecord, NetworkRecord, OpenDeficit, OpenShortfall
+from .names import Names
+from .phases import Phase
+from .shortfalls import AnnouncedDeficit, AnnouncedShortfall, shortfall_facts, spans_shown
 
 # A digest names a deficit's first few spans; the message that announced it lists them all.
 _DIGEST_SPANS = 5
 
 
-async def digest_context(session: AsyncSession, network: str, today: dt.date, weeks_ahead: int) -> dict[str, Any]:
-    record = await session.get(NetworkRecord, network)
+def digest_weeks(today: dt.date, weeks_ahead: int) -> list[dt.date]:
+    """The Mondays a digest written `today` looks at: this week and the `weeks_ahead - 1` after it."""
     monday = week_monday(week_of(today))
-    weeks = [monday + dt.timedelta(weeks=i) for i in range(weeks_ahead)]
-    horizon = monday + dt.timedelta(weeks=weeks_ahead)
-    assignments = (
-        (
-            await session.execute(
-                select(AssignmentRecord).where(
-                    col(AssignmentRecord.network_id) == network,
-                    col(AssignmentRecord.cancelled).is_(False),
-                    col(AssignmentRecord.end_date) >= monday,
-                    col(AssignmentRecord.start_date) < horizon,
-                )
-            )
-        )
-        .scalars()
-        .all()
-    )
+    return [monday + dt.timedelta(weeks=i) for i in range(weeks_ahead)]
+
+
+def digest_context(
+    *,
+    network_id: str,
+    network_name: str,
+    today: dt.date,
+    weeks_ahead: int,
+    phases: Sequence[Phase],
+    shortfalls: Sequence[AnnouncedShortfall],
+    deficits: Sequence[AnnouncedDeficit],
+    names: Names,
+) -> dict[str, Any]:
+    """What the digest template shows, from the network's phases in the coming weeks and what is open.
+
+    `phases`: the phases not cancelled that overlap the weeks of `digest_weeks`; `shortfalls` in the order
+    shown (by learner name), `deficits` too (by firm and module name).
+    """
+    weeks = digest_weeks(today, weeks_ahead)
+    horizon = weeks[0] + dt.timedelta(weeks=weeks_ahead)
     firms: dict[str, tuple[str, list[int]]] = {}
-    for a in assignments:
+    for a in phases:
         _name, counts = firms.setdefault(a.firm_id, (a.firm_name, [0] * weeks_ahead))
         for i, week in enumerate(weeks):
             if a.start_date <= week <= a.end_date:
                 counts[i] += 1
     upcoming = sorted(
-        (a for a in assignments if today <= a.start_date < horizon),
+        (a for a in phases if today <= a.start_date < horizon),
         key=lambda a: (a.start_date, a.learner_name),
     )
-    shortfalls = (
-        (
-            await session.execute(
-                select(OpenShortfall)
-                .where(col(OpenShortfall.network_id) == network)
-                .order_by(col(OpenShortfall.learner_name))
-            )
-        )
-        .scalars()
-        .all()
-    )
-    deficits = (
-        (
-            await session.execute(
-                select(OpenDeficit)
-                .where(col(OpenDeficit.network_id) == network)
-                .order_by(col(OpenDeficit.firm_name), col(OpenDeficit.module_name))
-            )
-        )
-        .scalars()
-        .all()
-    )
-    names = await names_of(
-        session, network, modules=[s.module_id for s in shortfalls], groups=[s.group_id for s in shortfalls]
-    )
     return {
-        "network_id": network,
-        "network_name": record.name if record else network,
+        "network_id": network_id,
+        "network_name": network_name,
         "week": week_of(today),
         "weeks": [week_of(w) for w in weeks],
         "utilisation": [

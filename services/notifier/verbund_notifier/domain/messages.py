@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from verbund_schemas import (
@@ -21,33 +20,16 @@ from verbund_schemas import (
     week_sunday,
 )
 
-from .directory import recipient_id
+from .change_reasons import change_reason_sentence
 from .ics import Attendee, PhaseEntry, attachment_name, phase_calendar, sender_domain
 from .names import Names
-from .outbox import Outgoing
-from .reasons import reason_label, reason_sentence
+from .outgoing import Outgoing, Source
+from .parties import Party, address_of, language_of, recipient_id
+from .phases import Phase
 from .rendering import Renderer
-from .tables import AssignmentRecord, OpenDeficit, OpenShortfall, Party
+from .shortfalls import AnnouncedDeficit, AnnouncedShortfall, in_language, shortfall_facts, spans_shown
 
-
-@dataclass(frozen=True)
-class Source:
-    """What a message answers to: the event (or reminder/digest occurrence) and its network."""
-
-    event_id: str
-    event_type: str
-    network_id: str
-
-
-def language_of(party: Party, default: Language) -> Language:
-    try:
-        return Language(party.language)
-    except ValueError:
-        return default
-
-
-def address_of(party: Party) -> str | None:
-    return party.webhook_url if party.channel == "webhook" else party.email
+Context = Callable[[Language], dict[str, Any]]
 
 
 def attendee_of(party: Party | None, name: str | None = None) -> Attendee | None:
@@ -72,7 +54,7 @@ class Composer:
         party: Party,
         template: str,
         kind: str,
-        context: dict[str, Any],
+        context_in: Context,
         calendar: PhaseEntry | None = None,
         cancelled: bool = False,
         now: dt.datetime | None = None,
@@ -81,6 +63,7 @@ class Composer:
         if party.channel is None or address is None:
             return None  # a firm without a training contact: nobody to tell
         language = language_of(party, self._default)
+        context = context_in(language)
         rendered = self._renderer.render(template, language, {"contact_name": party.contact_name, **context})
         ics = None
         if calendar is not None:
@@ -113,7 +96,7 @@ class Composer:
     def assignment(
         self,
         event: AssignmentMade | AssignmentChanged | AssignmentCancelled,
-        record: AssignmentRecord,
+        phase: Phase,
         learner: Party | None,
         host: Party | None,
         home: Party | None,
@@ -140,11 +123,16 @@ class Composer:
             "end_week": data.end_week,
             "start_date": data.start_date,
             "end_date": data.end_date,
-            "reason": getattr(data, "reason", ""),
             "previous": event.data.previous.model_dump() if isinstance(event, AssignmentChanged) else None,
             "home_firm_name": home.name if home else None,
             "plan_version": data.plan_version,
+            "reason_code": getattr(data, "reason_code", None),
         }
+
+        def worded(values: dict[str, Any]) -> Context:
+            # The reason in the reader's language; the matcher's English sentence only for an English reader.
+            return lambda language: {**values, "reason": why(event, language)}
+
         cancelled = change == "cancelled"
         # The learner and the host's training contact attend the phase; both calendars hold the same entry.
         attendees = tuple(a for a in (attendee_of(learner, data.learner_name), attendee_of(host)) if a is not None)
@@ -156,14 +144,21 @@ class Composer:
             end_date=data.end_date,
             location=context["firm_address"],
             description=f"{data.learner_name}: {data.module_name} ({data.start_week} – {data.end_week})",
-            sequence=record.sequence,
+            sequence=phase.sequence,
             attendees=attendees,
         )
         out: list[Outgoing | None] = []
         if learner is not None:
             out.append(
                 self._message(
-                    source, learner, "learner_assignment", f"assignment_{change}", context, entry, cancelled, now
+                    source,
+                    learner,
+                    "learner_assignment",
+                    f"assignment_{change}",
+                    worded(context),
+                    entry,
+                    cancelled,
+                    now,
                 )
             )
         moved = (
@@ -193,12 +188,14 @@ class Composer:
                 end_date=old["end_date"],
                 location=previous_host.address,
                 description=entry.description,
-                sequence=record.sequence,
+                sequence=phase.sequence,
                 # RFC 5546: a CANCEL names the attendees it removes; the learner stays, at the new host.
                 attendees=tuple(a for a in (attendee_of(previous_host),) if a is not None),
             )
             out.append(
-                self._message(source, previous_host, "host_firm_assignment", "host_left", old, old_entry, True, now)
+                self._message(
+                    source, previous_host, "host_firm_assignment", "host_left", worded(old), old_entry, True, now
+                )
             )
         if host is not None:
             host_change = "made" if moved else change
@@ -208,14 +205,14 @@ class Composer:
                     host,
                     "host_firm_assignment",
                     f"host_{host_change}",
-                    {**context, "change": host_change},
+                    worded({**context, "change": host_change}),
                     entry,
                     cancelled,
                     now,
                 )
             )
         if home is not None and (host is None or home.party_id != host.party_id):
-            out.append(self._message(source, home, "home_firm_assignment", f"home_{change}", context, None))
+            out.append(self._message(source, home, "home_firm_assignment", f"home_{change}", worded(context), None))
         return [m for m in out if m is not None]
 
     def shortfall(self, event: ShortfallDetected, coordinators: list[Party], names: Names) -> list[Outgoing]:
@@ -255,7 +252,7 @@ class Composer:
     def shortfall_resolved(
         self,
         event: ShortfallResolved,
-        announced: OpenShortfall,
+        announced: AnnouncedShortfall,
         coordinators: list[Party],
         names: Names,
         *,
@@ -315,7 +312,7 @@ class Composer:
         )
 
     def seat_deficit_resolved(
-        self, event: SeatDeficitResolved, announced: OpenDeficit, coordinators: list[Party]
+        self, event: SeatDeficitResolved, announced: AnnouncedDeficit, coordinators: list[Party]
     ) -> list[Outgoing]:
         """Tell the coordinators that every week of an announced deficit now meets the minimum, and which
         weeks had been short (the event names none; they come from the deficit as last announced)."""
@@ -340,23 +337,23 @@ class Composer:
         )
 
     def reminder(
-        self, record: AssignmentRecord, days: int, learner: Party, host: Party | None, *, days_left: int | None = None
+        self, phase: Phase, days: int, learner: Party, host: Party | None, *, days_left: int | None = None
     ) -> Outgoing | None:
         """The reminder scheduled `days` before the phase (its identity), telling `days_left` (default: `days`)."""
-        source = Source(f"reminder:{record.assignment_id}:{record.sequence}:{days}", "Reminder", record.network_id)
+        source = Source(f"reminder:{phase.assignment_id}:{phase.sequence}:{days}", "Reminder", phase.network_id)
         context = {
             "days": days if days_left is None else days_left,
-            "assignment_id": record.assignment_id,
-            "learner_name": record.learner_name,
-            "module_name": record.module_name,
-            "firm_name": record.firm_name,
+            "assignment_id": phase.assignment_id,
+            "learner_name": phase.learner_name,
+            "module_name": phase.module_name,
+            "firm_name": phase.firm_name,
             "firm_address": host.address if host else None,
-            "start_date": record.start_date,
-            "end_date": record.end_date,
-            "start_week": record.start_week,
-            "end_week": record.end_week,
+            "start_date": phase.start_date,
+            "end_date": phase.end_date,
+            "start_week": phase.start_week,
+            "end_week": phase.end_week,
         }
-        return self._message(source, learner, "learner_reminder", "reminder", context)
+        return self._message(source, learner, "learner_reminder", "reminder", lambda _language: context)
 
     def digest(self, source: Source, coordinators: list[Party], context: dict[str, Any]) -> list[Outgoing]:
         """The weekly digest; each open shortfall's reason in the coordinator's language."""
@@ -379,55 +376,27 @@ class Composer:
         """One message per party (those without a usable address get none), its context in the party's language."""
         out = []
         for party in parties:
-            message = self._message(source, party, template, kind, context_in(language_of(party, self._default)))
+            message = self._message(source, party, template, kind, context_in)
             if message is not None:
                 out.append(message)
         return out
 
 
-def shortfall_facts(
-    names: Names, *, learner_name: str, group_id: str, module_id: str | None, missing: int, reason: str
-) -> dict[str, Any]:
-    """A shortfall as messages show it: names for the group and module (ids kept for webhooks)."""
-    module_name = names.module(module_id) if module_id else None
-    group_name = names.group(group_id)
-    return {
-        "learner_name": learner_name,
-        "group_id": group_id,
-        "group_name": group_name,
-        "module_id": module_id,
-        "module_name": module_name,
-        "what": module_name or group_name,
-        "missing": missing,
-        "reason": reason,
-    }
-
-
-def in_language(facts: dict[str, Any], language: Language) -> dict[str, Any]:
-    """The shortfall's facts with its reason as a label and a sentence in this language."""
-    return {
-        **facts,
-        "reason_label": reason_label(facts["reason"], language),
-        "reason_text": reason_sentence(
-            facts["reason"],
-            language,
-            learner_name=facts["learner_name"],
-            group_name=facts["group_name"],
-            module_name=facts["module_name"],
-        ),
-    }
-
-
-def spans_shown(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Deficit spans as templates show them: the weeks, and how many learners are missing in each."""
-    return [
-        {
-            **s,
-            "single_week": s["first_week"] == s["last_week"],
-            "missing": s["minimum"] - s["planned"],
-        }
-        for s in spans
-    ]
+def why(event: AssignmentMade | AssignmentChanged | AssignmentCancelled, language: Language) -> str:
+    """Why a phase changed or was cancelled, in this language ("" for a new phase)."""
+    if isinstance(event, AssignmentMade):
+        return ""
+    data = event.data
+    # The firm a change is about is the one the phase leaves; a cancelled phase leaves its own.
+    firm = event.data.previous.firm_name if isinstance(event, AssignmentChanged) else data.firm_name
+    return change_reason_sentence(
+        data.reason_code,
+        language,
+        sentence=data.reason,
+        learner_name=data.learner_name,
+        module_name=data.module_name,
+        firm_name=firm,
+    )
 
 
 def _json_safe(value: Any) -> Any:

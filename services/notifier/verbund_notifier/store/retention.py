@@ -11,7 +11,7 @@ from sqlalchemy import CursorResult, Table, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from .delivery import FAILED_STATUS, HANDING_OVER, PENDING, SENT
+from .deliveries import FAILED_STATUS, HANDING_OVER, PENDING, SENT
 from .tables import Delivery, ProcessedEvent
 
 log = logging.getLogger(__name__)
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 PRUNED = Counter("verbund_notifier_pruned_total", "Rows deleted by the daily prune", ["table"])
 
 # The newest NetworkConfigured id of a network is how the service knows the network's directory exists
-# (see NotifierService._directory_knows); without it every shortfall would wait for a registration that
+# (see `inbox.network_configured`); without it every shortfall would wait for a registration that
 # came long ago. There are a handful per network, so they are simply kept.
 KEPT_EVENT_TYPES = ("NetworkConfigured",)
 

@@ -1,71 +1,19 @@
-"""The ways a message leaves: email over SMTP (aiosmtplib) and signed JSON webhooks (httpx)."""
+"""Email over SMTP (aiosmtplib), split at DATA so that a mail is handed over at most once."""
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
-import json
-from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Protocol
 
 import aiosmtplib
-import httpx
 from aiosmtplib.email import extract_sender, flatten_message
 
-from .settings import NotifierSettings
-from .tables import Delivery
-
-SIGNATURE_HEADER = "X-Verbund-Signature"
+from ..settings import NotifierSettings
+from .protocol import BeforeHandover, DeliveryError, Letter, message_id
 
 
-class DeliveryError(Exception):
-    """A send that did not succeed; `transient` says whether trying again may help.
-
-    `uncertain`: the message was being handed over when the send broke off, so it may have arrived; it is
-    not tried again (that could deliver it twice).
-    """
-
-    def __init__(self, message: str, *, transient: bool, uncertain: bool = False) -> None:
-        super().__init__(message)
-        self.transient = transient and not uncertain
-        self.uncertain = uncertain
-
-
-BeforeHandover = Callable[[], Awaitable[None]]
-"""Records that a message is about to leave for good; a send must not go on if it raises."""
-
-
-class Channel(Protocol):
-    async def send(self, delivery: Delivery, before_handover: BeforeHandover) -> None:
-        """Send one message; raise DeliveryError when it did not go.
-
-        A channel that can name the step after which the receiver has the message (SMTP: DATA) does
-        everything that can still be refused first, then awaits `before_handover`, then takes that step:
-        such a message is sent at most once. A channel that cannot (a webhook POST) does not call it and is
-        at least once: a crash in the middle sends it again, with the same notification id.
-        """
-        ...
-
-
-def message_id(notification_id: str) -> str:
-    """The email's Message-ID: stable per delivery, so a receiving system (and an operator) can find it."""
-    return f"<{notification_id}@verbund>"
-
-
-def sign(body: bytes, secret: str) -> str:
-    """The signature header value: sha256=<hex HMAC-SHA256 of the exact body bytes>."""
-    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
-
-
-def verify(body: bytes, secret: str, header: str) -> bool:
-    """What a receiver does: recompute and compare in constant time."""
-    return hmac.compare_digest(sign(body, secret), header)
-
-
-def build_email(delivery: Delivery, sender: str) -> EmailMessage:
+def build_email(delivery: Letter, sender: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = delivery.address or ""
@@ -105,7 +53,7 @@ class EmailChannel:
     def _server(self) -> str:
         return f"{self._settings.smtp_host}:{self._settings.smtp_port}"
 
-    async def send(self, delivery: Delivery, before_handover: BeforeHandover) -> None:
+    async def send(self, delivery: Letter, before_handover: BeforeHandover) -> None:
         s = self._settings
         message = build_email(delivery, s.smtp_from)
         client = aiosmtplib.SMTP(
@@ -193,41 +141,3 @@ class EmailChannel:
             with contextlib.suppress(aiosmtplib.SMTPException, OSError):
                 await client.quit()
         client.close()
-
-
-def webhook_body(delivery: Delivery) -> bytes:
-    return json.dumps(delivery.payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-class WebhookChannel:
-    def __init__(self, settings: NotifierSettings) -> None:
-        self._settings = settings
-
-    async def send(self, delivery: Delivery, before_handover: BeforeHandover) -> None:
-        # At least once: a POST has no step after which the receiver surely has it, so `before_handover` is
-        # not called; a crash mid-POST sends it again, and the receiver drops the repeat by notification id.
-        secret = self._settings.webhook_secret
-        if secret is None:
-            # Unsigned webhooks could be forged by anyone who knows the URL; retried once it is set.
-            raise DeliveryError(
-                "VERBUND_WEBHOOK_SECRET is not set; webhooks are only sent signed. Set it and restart.",
-                transient=True,
-            )
-        body = webhook_body(delivery)
-        headers = {
-            "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(body, secret.get_secret_value()),
-            "X-Verbund-Notification": delivery.notification_id,
-        }
-        url = delivery.address or ""
-        try:
-            async with httpx.AsyncClient(timeout=self._settings.webhook_timeout_seconds) as client:
-                response = await client.post(url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            raise DeliveryError(f"webhook {url} not reachable: {type(exc).__name__}: {exc}", transient=True) from exc
-        if response.is_success:
-            return
-        transient = response.status_code in (408, 425, 429) or response.status_code >= 500
-        raise DeliveryError(
-            f"webhook {url} answered HTTP {response.status_code}: {response.text[:200]}", transient=transient
-        )

@@ -1,0 +1,1 @@
+"""The ways a message leaves: adapters behind one protocol (email over SMTP, signed webhooks)."""
