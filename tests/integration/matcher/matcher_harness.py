@@ -112,7 +112,8 @@ def fold(events: Iterable[dict[str, Any]]) -> dict[str, dict[str, tuple[str, str
 
 
 def version_problems(events: Iterable[dict[str, Any]]) -> list[str]:
-    """Every way the stream breaks "each version complete, once, in order": gaps, doubles, missing changes."""
+    """Every way the stream breaks "each version complete, once, in order": gaps, doubles, missing changes, and
+    changed or cancelled assignments without a reason code."""
     problems = []
     by_network: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for e in events:
@@ -138,6 +139,8 @@ def version_problems(events: Iterable[dict[str, Any]]) -> list[str]:
             if key in logical:
                 problems.append(f"{network}: {key} published twice under different ids")
             logical.add(key)
+            if e["type"] in ("AssignmentChanged", "AssignmentCancelled") and not data.get("reason_code"):
+                problems.append(f"{network}: {key} says why only in English, without a reason code")
             if data["plan_version"] != expected_version:
                 problems.append(f"{network}: {e['type']} of version {data['plan_version']} inside {expected_version}")
             pending[e["type"]] += 1
