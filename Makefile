@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-MEMBERS := -e ./schemas -e ./runtime -e ./services/matcher -e ./services/notifier -e '.[dev]'
+MEMBERS := -e ./schemas -e ./runtime -e ./services/matcher -e ./services/notifier -e ./services/console -e '.[dev]'
 PYTEST_ARGS ?=
 
 .PHONY: help venv bytecode tools jars demo test test-unit chaos lint docs stack-up stack-down clean
@@ -22,7 +22,7 @@ help:
 venv: $(STAMP)
 
 # uv when it can be had (fast, resolves the workspace), pip otherwise.
-$(STAMP): pyproject.toml schemas/pyproject.toml runtime/pyproject.toml services/matcher/pyproject.toml services/notifier/pyproject.toml
+$(STAMP): pyproject.toml schemas/pyproject.toml runtime/pyproject.toml services/matcher/pyproject.toml services/notifier/pyproject.toml services/console/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@if command -v uv >/dev/null 2>&1; then UV=uv; \
 	elif $(BIN)/python -m pip install -q uv >/dev/null 2>&1; then UV=$(BIN)/uv; \

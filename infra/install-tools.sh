@@ -4,13 +4,14 @@
 #   postgresql  (Debian package postgresql)      — the local PostgreSQL server for integration tests
 #   java        (Debian package openjdk-17-jre-headless) — runs the local Kafka broker
 #   maven       (Debian package maven)           — fetches Kafka's jars once (`verbund stack fetch`)
-# Usage: infra/install-tools.sh [kcat] [postgresql] [java] [maven]   (no argument: all of them)
+#   chromium    (Debian package chromium)        — the browser the console's Playwright tests drive (/usr/bin/chromium)
+# Usage: infra/install-tools.sh [kcat] [postgresql] [java] [maven] [chromium]   (no argument: all of them)
 # Quick and silent when everything is there. As root on Debian/Ubuntu it installs with apt-get (one
 # `apt-get update` per run, only when something is missing); otherwise it says what to install and fails.
 set -euo pipefail
 
 wanted=("$@")
-[ ${#wanted[@]} -eq 0 ] && wanted=(kcat postgresql java maven)
+[ ${#wanted[@]} -eq 0 ] && wanted=(kcat postgresql java maven chromium)
 
 have_postgresql() {
     command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1 && return 0
@@ -38,7 +39,8 @@ for tool in "${wanted[@]}"; do
         postgresql) have_postgresql || { missing_tools+=(postgresql); missing_packages+=(postgresql); } ;;
         java) have_java || { missing_tools+=(java); missing_packages+=(openjdk-17-jre-headless); } ;;
         maven) command -v mvn >/dev/null 2>&1 || { missing_tools+=(maven); missing_packages+=(maven); } ;;
-        *) echo "install-tools.sh: unknown tool '$tool' (known: kcat postgresql java maven)" >&2; exit 2 ;;
+        chromium) [ -x /usr/bin/chromium ] || { missing_tools+=(chromium); missing_packages+=(chromium); } ;;
+        *) echo "install-tools.sh: unknown tool '$tool' (known: kcat postgresql java maven chromium)" >&2; exit 2 ;;
     esac
 done
 
@@ -70,6 +72,7 @@ for tool in "${missing_tools[@]}"; do
         postgresql) have_postgresql ;;
         java) have_java ;;
         maven) command -v mvn >/dev/null 2>&1 ;;
+        chromium) [ -x /usr/bin/chromium ] ;;
     esac || { echo "install-tools.sh: $tool is still missing after apt-get install" >&2; exit 1; }
 done
 echo "Installed: ${missing_tools[*]}."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from .console_cli import console_app
 from .demo_cli import demo_command
 from .parked import parked_app
 from .plan_cli import EXIT_CODES_HELP, plan_command
@@ -25,3 +26,4 @@ app.command("watch")(watch_command)
 app.add_typer(stack_app, name="stack")
 app.command("demo")(demo_command)
 app.add_typer(parked_app, name="parked")
+app.add_typer(console_app, name="console")

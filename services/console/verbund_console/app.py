@@ -1,0 +1,83 @@
+"""The console's composition root: `build(settings)` wires database, consumers and web pages; nothing at import."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from verbund_runtime.asyncapi import payload_schema
+from verbund_schemas import AssignmentEvent, EventRejected, InboundEvent, ShortfallEvent, topic
+
+from .service.ingest import Ingest
+from .service.live import ChangeSignal
+from .settings import ConsoleSettings
+from .store.accounts import Accounts
+from .store.database import create_engine, session_factory
+from .store.readmodel import ReadModel
+from .web.app import build_web
+
+log = logging.getLogger(__name__)
+
+# Topic role -> the payloads it carries (for the AsyncAPI document; handlers decode the bytes themselves,
+# so a record they cannot read is skipped instead of stopping the consumer).
+CONSUMED = {
+    "assignments": AssignmentEvent,
+    "shortfalls": ShortfallEvent,
+    "rejected": EventRejected,
+    "inbound": InboundEvent,
+}
+
+
+@dataclass
+class Console:
+    settings: ConsoleSettings
+    engine: AsyncEngine
+    broker: KafkaBroker
+    read_model: ReadModel
+    accounts: Accounts
+    ingest: Ingest
+    signal: ChangeSignal
+    web: Starlette | None  # None without a session secret (the command line needs no web app)
+
+
+def build(settings: ConsoleSettings | None = None) -> Console:
+    settings = settings or ConsoleSettings()
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    read_model = ReadModel(sessions)
+    accounts = Accounts(sessions)
+    signal = ChangeSignal()
+    ingest = Ingest(read_model, signal, settings.max_event_bytes)
+    broker = KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id="verbund-console",
+        logger=logging.getLogger("verbund_console.broker"),
+    )
+    if settings.consume:
+        for role, payload in CONSUMED.items():
+            _subscribe(broker, ingest, settings.group_id, role, payload)
+    web = build_web(settings, read_model, accounts, signal) if settings.session_secret else None
+    return Console(settings, engine, broker, read_model, accounts, ingest, signal, web)
+
+
+def _subscribe(broker: KafkaBroker, ingest: Ingest, group: str, role: str, payload: Any) -> None:
+    # Offsets are committed after the handler returned, i.e. after the read model's commit; an exception
+    # (database away) rewinds to the record, and the redelivery is deduplicated by event id.
+    @broker.subscriber(
+        topic(role),
+        group_id=f"{group}.{role}",
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        title=f"console:{role}",
+        description=f"Folds the {role} topic into the console's read model.",
+    )
+    async def on_record(body: Annotated[Any, payload_schema(payload)], msg: KafkaMessage) -> None:
+        record = msg.raw_message
+        if isinstance(record, tuple):  # batches are not used here, but the type allows them
+            record = record[0]
+        await ingest.record(msg.body, f"{record.topic}:{record.partition}:{record.offset}")

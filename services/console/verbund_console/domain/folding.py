@@ -1,0 +1,227 @@
+"""How one event changes the read model, as plain write instructions the store carries out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from verbund_schemas import (
+    AssignmentCancelled,
+    AssignmentChanged,
+    AssignmentData,
+    AssignmentMade,
+    CapacityChanged,
+    CapacityOffered,
+    CapacityWithdrawn,
+    Envelope,
+    EventRejected,
+    FirmLeft,
+    FirmRegistered,
+    FirmUpdated,
+    LearnerRegistered,
+    LearnerUpdated,
+    LearnerWithdrawn,
+    NetworkConfigured,
+    PlanPublished,
+    SeatDeficitDetected,
+    SeatDeficitResolved,
+    ShortfallDetected,
+    ShortfallResolved,
+)
+
+
+@dataclass(frozen=True)
+class Upsert:
+    """Insert the row, or update it. With `version`, a row already at a newer plan version is left alone:
+    a rebuild running beside the live consumers must not put an older state over a newer one."""
+
+    table: str
+    key: dict[str, Any]
+    values: dict[str, Any]
+    version: int | None = None
+
+
+@dataclass(frozen=True)
+class Patch:
+    """Update the row if it exists (an event about something the console never saw changes nothing)."""
+
+    table: str
+    key: dict[str, Any]
+    values: dict[str, Any]
+    version: int | None = None
+
+
+@dataclass(frozen=True)
+class Ensure:
+    """Insert the row only if it is missing: a learner known from an assignment before its registration arrives."""
+
+    table: str
+    key: dict[str, Any]
+    values: dict[str, Any]
+    version: None = None
+
+
+Effect = Upsert | Patch | Ensure
+
+
+@dataclass(frozen=True)
+class Fold:
+    effects: list[Effect] = field(default_factory=list)
+    subject: str = ""  # what the change is about, for the live pages' log line
+
+
+def _assignment_values(data: AssignmentData, *, cancelled: bool) -> dict[str, Any]:
+    return {
+        "learner_id": data.learner_id,
+        "learner_name": data.learner_name,
+        "module_id": data.module_id,
+        "module_name": data.module_name,
+        "firm_id": data.firm_id,
+        "firm_name": data.firm_name,
+        "start_week": data.start_week,
+        "end_week": data.end_week,
+        "start_date": data.start_date,
+        "end_date": data.end_date,
+        "plan_version": data.plan_version,
+        "frozen": data.frozen,
+        "cancelled": cancelled,
+    }
+
+
+def fold(event: Envelope) -> Fold:
+    """The writes one event makes; an event type the console does not show folds to nothing."""
+    net = {"network_id": event.network_id}
+    match event:
+        case NetworkConfigured():
+            return Fold([Upsert("networks", net, {"name": event.data.name})], event.data.name)
+        case FirmRegistered() | FirmUpdated():
+            firm = event.data
+            values = {"name": firm.name, "city": firm.location.city, "left": False}
+            return Fold([Upsert("firms", {**net, "firm_id": firm.firm_id}, values)], firm.name)
+        case FirmLeft():
+            return Fold([Patch("firms", {**net, "firm_id": event.data.firm_id}, {"left": True})], event.data.firm_id)
+        case CapacityOffered():
+            offer = event.data
+            values = {
+                "firm_id": offer.firm_id,
+                "module_id": offer.module_id,
+                "first_week": offer.first_week,
+                "last_week": offer.last_week,
+                "max_seats": offer.max_seats,
+                "min_seats": offer.min_seats or 0,
+                "withdrawn": False,
+            }
+            return Fold([Upsert("offers", {**net, "offer_id": offer.offer_id}, values)], offer.offer_id)
+        case CapacityChanged():
+            changed = event.data
+            values = {
+                name: getattr(changed, name)
+                for name in ("first_week", "last_week", "max_seats", "min_seats")
+                if getattr(changed, name) is not None
+            }
+            return Fold([Patch("offers", {**net, "offer_id": changed.offer_id}, values)], changed.offer_id)
+        case CapacityWithdrawn():
+            key = {**net, "offer_id": event.data.offer_id}
+            return Fold([Patch("offers", key, {"withdrawn": True})], event.data.offer_id)
+        case LearnerRegistered() | LearnerUpdated():
+            learner = event.data
+            values = {
+                "name": learner.name,
+                "first_week": learner.first_week,
+                "last_week": learner.last_week,
+                "withdrawn": False,
+            }
+            return Fold([Upsert("learners", {**net, "learner_id": learner.learner_id}, values)], learner.name)
+        case LearnerWithdrawn():
+            key = {**net, "learner_id": event.data.learner_id}
+            return Fold([Patch("learners", key, {"withdrawn": True})], event.data.learner_id)
+        case AssignmentMade() | AssignmentChanged() | AssignmentCancelled():
+            data = event.data
+            key = {**net, "assignment_id": data.assignment_id}
+            values = _assignment_values(data, cancelled=isinstance(event, AssignmentCancelled))
+            effects: list[Effect] = [
+                Upsert("assignments", key, values, version=data.plan_version),
+                Ensure("learners", {**net, "learner_id": data.learner_id}, {"name": data.learner_name}),
+                Ensure("firms", {**net, "firm_id": data.firm_id}, {"name": data.firm_name}),
+            ]
+            return Fold(effects, data.learner_name)
+        case PlanPublished():
+            plan = event.data
+            values = {
+                "plan_version": plan.plan_version,
+                "plan_time": event.time,
+                "plan_complete": plan.complete,
+                "plan_solver": plan.solver,
+            }
+            return Fold([Upsert("networks", net, values, version=plan.plan_version)], f"v{plan.plan_version}")
+        case ShortfallDetected():
+            gap = event.data
+            values = {
+                "kind": "shortfall",
+                "reason": gap.reason.value,
+                "message": gap.message,
+                "learner_id": gap.learner_id,
+                "learner_name": gap.learner_name,
+                "firm_id": None,
+                "firm_name": None,
+                "module_id": gap.module_id,
+                "module_name": None,
+                "missing": gap.missing,
+                "detail": {
+                    "group_id": gap.group_id,
+                    "competing_learners": list(gap.competing_learners),
+                    "suggestions": [s.model_dump(mode="json") for s in gap.suggestions],
+                },
+                "plan_version": gap.plan_version,
+                "detected_at": event.time,
+                "resolved_at": None,
+            }
+            key = {**net, "problem_id": gap.shortfall_id}
+            learner = Ensure("learners", {**net, "learner_id": gap.learner_id}, {"name": gap.learner_name})
+            return Fold([Upsert("problems", key, values, version=gap.plan_version), learner], gap.learner_name)
+        case ShortfallResolved():
+            done = event.data
+            key = {**net, "problem_id": done.shortfall_id}
+            values = {"resolved_at": event.time, "plan_version": done.plan_version}
+            return Fold([Patch("problems", key, values, version=done.plan_version)], done.learner_id)
+        case SeatDeficitDetected():
+            deficit = event.data
+            values = {
+                "kind": "deficit",
+                "reason": "min_seats",
+                "message": deficit.message,
+                "learner_id": None,
+                "learner_name": None,
+                "firm_id": deficit.firm_id,
+                "firm_name": deficit.firm_name,
+                "module_id": deficit.module_id,
+                "module_name": deficit.module_name,
+                "missing": deficit.missing_learner_weeks,
+                "detail": {
+                    "spans": [s.model_dump(mode="json") for s in deficit.spans],
+                    "spans_omitted": deficit.spans_omitted,
+                },
+                "plan_version": deficit.plan_version,
+                "detected_at": event.time,
+                "resolved_at": None,
+            }
+            key = {**net, "problem_id": deficit.deficit_id}
+            return Fold([Upsert("problems", key, values, version=deficit.plan_version)], deficit.firm_name)
+        case SeatDeficitResolved():
+            done_deficit = event.data
+            key = {**net, "problem_id": done_deficit.deficit_id}
+            values = {"resolved_at": event.time, "plan_version": done_deficit.plan_version}
+            return Fold([Patch("problems", key, values, version=done_deficit.plan_version)], done_deficit.firm_name)
+        case EventRejected():
+            rejected = event.data
+            values = {
+                "at": event.time,
+                "topic": rejected.topic,
+                "partition": rejected.partition,
+                "offset": rejected.offset,
+                "reason": rejected.reason,
+                "original_type": rejected.original_type,
+                "original_text": rejected.original_text,
+            }
+            return Fold([Upsert("rejected", {**net, "event_id": event.id}, values)], rejected.original_type or "")
+    return Fold()

@@ -1,0 +1,102 @@
+"""The pages' two languages: which one a request gets, and every fixed text in both."""
+
+from __future__ import annotations
+
+LANGUAGES = ("de", "en")
+DEFAULT_LANGUAGE = "de"
+
+
+def negotiate(chosen: str | None, accept_language: str | None) -> str:
+    """The language switched to (cookie) first, else the browser's most preferred one we have, else German."""
+    if chosen in LANGUAGES:
+        return chosen
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in LANGUAGES and quality > 0:
+            ranked.append((-quality, position, primary))
+    return sorted(ranked)[0][2] if ranked else DEFAULT_LANGUAGE
+
+
+TEXTS: dict[str, dict[str, str]] = {
+    "title": {"de": "Verbund-Konsole", "en": "Verbund console"},
+    "sign_in": {"de": "Anmelden", "en": "Sign in"},
+    "sign_out": {"de": "Abmelden", "en": "Sign out"},
+    "email": {"de": "E-Mail", "en": "Email"},
+    "password": {"de": "Passwort", "en": "Password"},
+    "signin_failed": {
+        "de": "E-Mail oder Passwort ist falsch.",
+        "en": "The email or the password is wrong.",
+    },
+    "signin_limited": {
+        "de": "Zu viele Fehlversuche. Bitte warten Sie {minutes} Minuten und versuchen Sie es dann erneut.",
+        "en": "Too many failed attempts. Please wait {minutes} minutes, then try again.",
+    },
+    "networks": {"de": "Verbünde", "en": "Networks"},
+    "no_networks": {
+        "de": "Ihnen ist noch kein Verbund freigegeben.",
+        "en": "No network has been granted to you yet.",
+    },
+    "overview": {"de": "Übersicht", "en": "Overview"},
+    "problems": {"de": "Probleme", "en": "Problems"},
+    "timeline": {"de": "Zeitplan", "en": "Timeline"},
+    "learners": {"de": "Lernende", "en": "Learners"},
+    "placed": {"de": "vollständig eingeplant", "en": "placed"},
+    "partial": {"de": "teilweise eingeplant", "en": "partially placed"},
+    "unplaced": {"de": "nicht eingeplant", "en": "unplaced"},
+    "seats": {"de": "Plätze (Lernende × Wochen)", "en": "Seats (learner weeks)"},
+    "offered": {"de": "angeboten", "en": "offered"},
+    "used": {"de": "belegt", "en": "used"},
+    "open_shortfalls": {"de": "offene Fehlbedarfe", "en": "open shortfalls"},
+    "open_deficits": {
+        "de": "unter Mindestbelegung (Betrieb × Modul)",
+        "en": "below minimum (firm × module)",
+    },
+    "plan": {"de": "Plan", "en": "Plan"},
+    "plan_version": {"de": "Version", "en": "version"},
+    "no_plan": {"de": "Noch kein Plan veröffentlicht.", "en": "No plan published yet."},
+    "complete": {"de": "vollständig", "en": "complete"},
+    "incomplete": {"de": "unvollständig", "en": "incomplete"},
+    "rejected_24h": {"de": "abgewiesene Ereignisse (24 h)", "en": "rejected events (24 h)"},
+    "shortfall": {"de": "Fehlbedarf", "en": "Shortfall"},
+    "deficit": {"de": "Unter Mindestbelegung", "en": "Below minimum"},
+    "resolved": {"de": "behoben", "en": "resolved"},
+    "open": {"de": "offen", "en": "open"},
+    "detected": {"de": "erkannt", "en": "detected"},
+    "would_resolve": {"de": "Würde es lösen", "en": "Would resolve it"},
+    "no_problems": {"de": "Keine Probleme.", "en": "No problems."},
+    "learner": {"de": "Lernende(r)", "en": "Learner"},
+    "firm": {"de": "Betrieb", "en": "Firm"},
+    "module": {"de": "Modul", "en": "Module"},
+    "weeks": {"de": "Wochen", "en": "weeks"},
+    "seat_word": {"de": "Plätze", "en": "seats"},
+    "any_firm": {"de": "ein beliebiger Betrieb", "en": "any firm"},
+    "no_learners": {"de": "Noch keine Lernenden.", "en": "No learners yet."},
+    "previous": {"de": "zurück", "en": "previous"},
+    "next": {"de": "weiter", "en": "next"},
+    "page": {"de": "Seite", "en": "page"},
+    "live": {"de": "live", "en": "live"},
+    "offline": {"de": "getrennt – verbinde neu …", "en": "disconnected – reconnecting …"},
+    "forbidden": {
+        "de": "Dieser Verbund ist für Ihr Konto nicht freigegeben.",
+        "en": "This network is not granted to your account.",
+    },
+    "not_found": {"de": "Nicht gefunden.", "en": "Not found."},
+    "bad_form": {
+        "de": "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu und senden Sie es erneut.",
+        "en": "The form has expired. Please reload the page and send it again.",
+    },
+    "language": {"de": "English", "en": "Deutsch"},
+}
+
+
+def texts(language: str) -> dict[str, str]:
+    """Every fixed text in one language, for a template."""
+    return {key: both[language] for key, both in TEXTS.items()}

@@ -1,0 +1,84 @@
+"""Coordinators' accounts: argon2 password hashes, granted networks, and failed sign-ins for the rate limit."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
+
+from .tables import Grant, SigninFailure, User
+
+_hasher = PasswordHasher()
+# Verified against when the account does not exist, so a missing account takes as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("no such account")
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+class Accounts:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def add_user(self, email: str, password: str, networks: list[str]) -> bool:
+        """Create the account, or set a new password; grant the networks. True when the account is new."""
+        email = normalise_email(email)
+        hashed = _hasher.hash(password)
+        async with self._sessions() as session, session.begin():
+            user = await session.get(User, email)
+            created = user is None
+            if user is None:
+                session.add(User(email=email, password_hash=hashed, created_at=dt.datetime.now(dt.UTC)))
+            else:
+                user.password_hash = hashed
+            for network_id in networks:
+                if await session.get(Grant, (email, network_id)) is None:
+                    session.add(Grant(email=email, network_id=network_id))
+        return created
+
+    async def verify(self, email: str, password: str) -> bool:
+        async with self._sessions() as session:
+            user = await session.get(User, normalise_email(email))
+        try:
+            return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+        except (VerificationError, InvalidHashError):
+            return False
+
+    async def grants(self, email: str) -> list[str]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                sa.select(col(Grant.network_id)).where(col(Grant.email) == normalise_email(email))
+            )
+            return sorted(rows)
+
+    async def failures(self, email: str, address: str, since: dt.datetime) -> int:
+        async with self._sessions() as session:
+            count = await session.scalar(
+                sa.select(sa.func.count())
+                .select_from(SigninFailure)
+                .where(
+                    col(SigninFailure.email) == normalise_email(email),
+                    col(SigninFailure.address) == address,
+                    col(SigninFailure.at) >= since,
+                )
+            )
+        return int(count or 0)
+
+    async def record_failure(self, email: str, address: str) -> None:
+        async with self._sessions() as session, session.begin():
+            session.add(
+                SigninFailure(email=normalise_email(email)[:254], address=address[:64], at=dt.datetime.now(dt.UTC))
+            )
+
+    async def clear_failures(self, email: str, address: str) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                sa.delete(SigninFailure).where(
+                    col(SigninFailure.email) == normalise_email(email), col(SigninFailure.address) == address
+                )
+            )

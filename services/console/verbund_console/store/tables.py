@@ -1,0 +1,198 @@
+"""The console's own tables: the read model folded from the topics, and the coordinators' accounts.
+
+Every name starts with `console_`, so the console can share a PostgreSQL database with the other services.
+Times are aware datetimes, stored and read back in UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+
+class ConsoleTable(SQLModel, registry=registry()):
+    """Own metadata, so the console's migrations never see another service's tables."""
+
+
+metadata = ConsoleTable.metadata
+
+# Dropped and refilled by `verbund console rebuild`; the accounts are not.
+READ_MODEL_TABLES = (
+    "console_applied_events",
+    "console_changes",
+    "console_networks",
+    "console_learners",
+    "console_firms",
+    "console_offers",
+    "console_assignments",
+    "console_problems",
+    "console_rejected",
+)
+
+
+class AppliedEvent(ConsoleTable, table=True):
+    """An event already folded in: a redelivered one is skipped (an id is unique within its network only)."""
+
+    __tablename__ = "console_applied_events"
+
+    network_id: str = Field(primary_key=True, max_length=128)
+    event_id: str = Field(primary_key=True, max_length=128)
+
+
+class Network(ConsoleTable, table=True):
+    """A network as the console knows it: name, its last change number and its last published plan."""
+
+    __tablename__ = "console_networks"
+
+    network_id: str = Field(primary_key=True, max_length=128)
+    name: str | None = Field(default=None, max_length=200)
+    last_seq: int = 0
+    plan_version: int | None = None
+    plan_time: dt.datetime | None = None
+    plan_complete: bool = False
+    plan_solver: str | None = Field(default=None, max_length=64)
+
+
+class Change(ConsoleTable, table=True):
+    """One applied event of a network, numbered: the live pages catch up from the number they last saw."""
+
+    __tablename__ = "console_changes"
+
+    network_id: str = Field(primary_key=True, max_length=128)
+    seq: int = Field(primary_key=True)
+    event_type: str = Field(max_length=64)
+    subject: str = Field(default="", max_length=200)
+    at: dt.datetime
+
+
+class Learner(ConsoleTable, table=True):
+    __tablename__ = "console_learners"
+
+    network_id: str = Field(primary_key=True, max_length=128)
+    learner_id: str = Field(primary_key=True, max_length=128)
+    name: str = Field(max_length=200)
+    first_week: str | None = Field(default=None, max_length=8)
+    last_week: str | None = Field(default=None, max_length=8)
+    withdrawn: bool = False
+
+
+class Firm(ConsoleTable, table=True):
+    __tablename__ = "console_firms"
+
+    network_id: str = Field(primary_key=True, max_length=128)
+    firm_id: str = Field(primary_key=True, max_length=128)
+    name: str = Field(max_length=200)
+    city: str | None = Field(default=None, max_length=200)
+    left: bool = False
+
+
+class Offer(ConsoleTable, table=True):
+    __tablename__ = "console_offers"
+
+    network_id: str = Field(primary_key=True, max_length=128)
+    offer_id: str = Field(primary_key=True, max_length=128)
+    firm_id: str = Field(max_length=128)
+    module_id: str = Field(max_length=128)
+    first_week: str = Field(max_length=8)
+    last_week: str = Field(max_length=8)
+    max_seats: int
+    min_seats: int = 0
+    withdrawn: bool = False
+
+
+class Assignment(ConsoleTable, table=True):
+    """The newest published state of one assignment; a cancelled one is kept, marked, for the record."""
+
+    __tablename__ = "console_assignments"
+    __table_args__ = (Index("ix_console_assignments_learner", "network_id", "learner_id"),)
+
+    network_id: str = Field(primary_key=True, max_length=128)
+    assignment_id: str = Field(primary_key=True, max_length=128)
+    learner_id: str = Field(max_length=128)
+    learner_name: str = Field(max_length=200)
+    module_id: str = Field(max_length=128)
+    module_name: str = Field(max_length=200)
+    firm_id: str = Field(max_length=128)
+    firm_name: str = Field(max_length=200)
+    start_week: str = Field(max_length=8)
+    end_week: str = Field(max_length=8)
+    start_date: dt.date
+    end_date: dt.date
+    plan_version: int
+    frozen: bool = False
+    cancelled: bool = False
+
+
+class Problem(ConsoleTable, table=True):
+    """A shortfall (unmet requirement of a learner) or a seat deficit (weeks below a firm's minimum)."""
+
+    __tablename__ = "console_problems"
+    __table_args__ = (Index("ix_console_problems_open", "network_id", "resolved_at"),)
+
+    network_id: str = Field(primary_key=True, max_length=128)
+    problem_id: str = Field(primary_key=True, max_length=128)
+    kind: str = Field(max_length=16)  # shortfall | deficit
+    reason: str = Field(max_length=32)  # a ShortfallReason, or min_seats for a deficit
+    message: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    learner_id: str | None = Field(default=None, max_length=128)
+    learner_name: str | None = Field(default=None, max_length=200)
+    firm_id: str | None = Field(default=None, max_length=128)
+    firm_name: str | None = Field(default=None, max_length=200)
+    module_id: str | None = Field(default=None, max_length=128)
+    module_name: str | None = Field(default=None, max_length=200)
+    missing: int = 0
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    plan_version: int
+    detected_at: dt.datetime
+    resolved_at: dt.datetime | None = None
+
+
+class Rejected(ConsoleTable, table=True):
+    """An input the matcher did not apply, with its reason and where it was."""
+
+    __tablename__ = "console_rejected"
+
+    network_id: str = Field(primary_key=True, max_length=128)
+    event_id: str = Field(primary_key=True, max_length=128)
+    at: dt.datetime = Field(index=True)
+    topic: str = Field(max_length=255)
+    partition: int
+    offset: int
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    original_type: str | None = Field(default=None, max_length=64)
+    original_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class User(ConsoleTable, table=True):
+    """A coordinator who may sign in; the password only as an argon2 hash."""
+
+    __tablename__ = "console_users"
+
+    email: str = Field(primary_key=True, max_length=254)
+    password_hash: str = Field(max_length=200)
+    created_at: dt.datetime
+
+
+class Grant(ConsoleTable, table=True):
+    """A network a coordinator may see."""
+
+    __tablename__ = "console_grants"
+
+    email: str = Field(primary_key=True, max_length=254)
+    network_id: str = Field(primary_key=True, max_length=128)
+
+
+class SigninFailure(ConsoleTable, table=True):
+    """A failed sign-in, counted per account and address for the rate limit (in the database: replicas share it)."""
+
+    __tablename__ = "console_signin_failures"
+    __table_args__ = (Index("ix_console_signin_failures_key", "email", "address", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254)
+    address: str = Field(max_length=64)
+    at: dt.datetime

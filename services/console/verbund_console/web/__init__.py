@@ -1,0 +1,1 @@
+"""The console's web pages (Starlette, Jinja2 templates, its own static files)."""

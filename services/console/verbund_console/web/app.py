@@ -1,0 +1,276 @@
+"""The coordinators' web pages: sign-in, network overview, problems, timeline, and the live change stream."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import json
+import logging
+import math
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..domain.language import LANGUAGES, negotiate, texts
+from ..domain.views import overview, problem_views, timeline
+from ..service.live import ChangeSignal
+from ..settings import ConsoleSettings
+from ..store.accounts import Accounts
+from ..store.readmodel import ReadModel
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+LEARNERS_PER_PAGE = 50
+# How long the live stream sleeps between looks at the store when no change was announced in this process
+# (the consumers may run in another replica): well under the 1 s in which a page must show a change.
+POLL_SECONDS = 0.4
+LANGUAGE_COOKIE = "verbund_language"
+
+SECURITY_HEADERS = [
+    # Scripts and styles only from the console itself; bars are placed with style attributes.
+    (b"content-security-policy", b"default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+class SecurityHeaders:
+    """Adds the headers above to every response (a plain ASGI wrapper, so streams stay streams)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *SECURITY_HEADERS]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+Page = Callable[[Request], Awaitable[Response]]
+
+
+def build_web(settings: ConsoleSettings, read_model: ReadModel, accounts: Accounts, signal: ChangeSignal) -> Starlette:
+    """The web app; `settings.session_secret` must be set (the caller checks and says how)."""
+    assert settings.session_secret is not None
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.filters["day"] = _day
+
+    def language_of(request: Request) -> str:
+        return negotiate(request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language"))
+
+    def csrf_token(request: Request) -> str:
+        token = request.session.get("csrf")
+        if not isinstance(token, str):
+            token = secrets.token_urlsafe(32)
+            request.session["csrf"] = token
+        return token
+
+    async def csrf_ok(request: Request) -> tuple[bool, Any]:
+        form = await request.form()
+        given = form.get("csrf")
+        expected = request.session.get("csrf")
+        ok = isinstance(given, str) and isinstance(expected, str) and hmac.compare_digest(given, expected)
+        return ok, form
+
+    def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
+        language = language_of(request)
+        context.update(
+            t=texts(language),
+            language=language,
+            other_language=next(x for x in LANGUAGES if x != language),
+            csrf=csrf_token(request),
+            user=request.session.get("user"),
+        )
+        response = templates.TemplateResponse(request, name, context, status_code=status_code)
+        response.headers["cache-control"] = "no-store"
+        return response
+
+    def signed_in(page: Page) -> Page:
+        async def guarded(request: Request) -> Response:
+            if not isinstance(request.session.get("user"), str):
+                return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
+            if float(request.session.get("until", 0)) < dt.datetime.now(dt.UTC).timestamp():
+                request.session.clear()
+                return RedirectResponse("/signin", status_code=303)
+            return await page(request)
+
+        return guarded
+
+    def network_page(page: Callable[[Request, str], Awaitable[Response]]) -> Page:
+        @signed_in
+        async def granted(request: Request) -> Response:
+            network_id = request.path_params["network"]
+            if network_id not in await accounts.grants(request.session["user"]):
+                return render(request, "error.html", status_code=403, message=texts(language_of(request))["forbidden"])
+            return await page(request, network_id)
+
+        return granted
+
+    async def healthz(_: Request) -> Response:
+        return PlainTextResponse("ok\n")
+
+    async def signin_form(request: Request) -> Response:
+        return render(request, "signin.html", next=_local(request.query_params.get("next")), error=None)
+
+    async def signin(request: Request) -> Response:
+        ok, form = await csrf_ok(request)
+        words = texts(language_of(request))
+        if not ok:
+            return render(request, "signin.html", status_code=400, next="/", error=words["bad_form"])
+        email = str(form.get("email", ""))[:254]
+        password = str(form.get("password", ""))[:1024]
+        target = _local(str(form.get("next", "/")))
+        address = request.client.host if request.client else "unknown"
+        window = settings.signin_window_seconds
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=window)
+        if await accounts.failures(email, address, since) >= settings.signin_attempts:
+            message = words["signin_limited"].format(minutes=math.ceil(window / 60))
+            return render(request, "signin.html", status_code=429, next=target, error=message)
+        if not await accounts.verify(email, password):
+            await accounts.record_failure(email, address)
+            log.info("failed sign-in", extra={"address": address})
+            return render(request, "signin.html", status_code=401, next=target, error=words["signin_failed"])
+        await accounts.clear_failures(email, address)
+        # A new session on sign-in: nothing set before it (a planted cookie) carries over.
+        request.session.clear()
+        request.session["user"] = email.strip().lower()
+        request.session["until"] = dt.datetime.now(dt.UTC).timestamp() + settings.session_hours * 3600
+        request.session["csrf"] = secrets.token_urlsafe(32)
+        return RedirectResponse(target, status_code=303)
+
+    async def signout(request: Request) -> Response:
+        ok, _ = await csrf_ok(request)
+        if ok:
+            request.session.clear()
+        return RedirectResponse("/signin", status_code=303)
+
+    async def switch_language(request: Request) -> Response:
+        ok, form = await csrf_ok(request)
+        chosen = str(form.get("language", ""))
+        response = RedirectResponse(_local(str(form.get("back", "/"))), status_code=303)
+        if ok and chosen in LANGUAGES:
+            response.set_cookie(
+                LANGUAGE_COOKIE,
+                chosen,
+                max_age=365 * 86400,
+                httponly=True,
+                samesite="lax",
+                secure=settings.secure_cookies,
+            )
+        return response
+
+    @signed_in
+    async def home(request: Request) -> Response:
+        granted = await accounts.grants(request.session["user"])
+        return render(request, "networks.html", networks=await read_model.networks(granted))
+
+    async def network_context(network_id: str) -> dict[str, Any]:
+        network = await read_model.network(network_id)
+        return {"network_id": network_id, "network": network, "seq": network.last_seq if network else 0}
+
+    @network_page
+    async def overview_page(request: Request, network_id: str) -> Response:
+        rows = await read_model.overview_rows(network_id)
+        summary = overview(rows.learners, rows.offers, rows.assignments, rows.problems, rows.rejected_24h)
+        return render(request, "overview.html", view="overview", summary=summary, **await network_context(network_id))
+
+    @network_page
+    async def problems_page(request: Request, network_id: str) -> Response:
+        language = language_of(request)
+        problems = problem_views(await read_model.problems(network_id), language, texts(language))
+        return render(request, "problems.html", view="problems", problems=problems, **await network_context(network_id))
+
+    @network_page
+    async def timeline_page(request: Request, network_id: str) -> Response:
+        try:
+            page = max(0, int(request.query_params.get("page", "0")))
+        except ValueError:
+            page = 0
+        learners, total, assignments, span = await read_model.learner_page(network_id, page, LEARNERS_PER_PAGE)
+        pages = max(1, math.ceil(total / LEARNERS_PER_PAGE))
+        view = timeline(learners, assignments, page=page, pages=pages, span=span)
+        return render(request, "timeline.html", view="timeline", timeline=view, **await network_context(network_id))
+
+    @network_page
+    async def events(request: Request, network_id: str) -> Response:
+        # On a reconnect the browser sends the last change it saw; the first connection says it in the URL.
+        given = request.headers.get("last-event-id") or request.query_params.get("since") or "0"
+        try:
+            start = max(0, int(given))
+        except ValueError:
+            start = 0
+
+        async def stream() -> AsyncIterator[ServerSentEvent]:
+            seq = start
+            yield ServerSentEvent(comment="connected", retry=1000)
+            while True:
+                changes = await read_model.changes_since(network_id, seq)
+                for change in changes:
+                    seq = change.seq
+                    data = json.dumps({"type": change.event_type, "subject": change.subject})
+                    yield ServerSentEvent(data=data, event="change", id=str(seq))
+                if not changes:
+                    await signal.wait_beyond(network_id, seq, POLL_SECONDS)
+
+        return EventSourceResponse(stream(), ping=15, headers={"cache-control": "no-store"})
+
+    async def not_found(request: Request, _: Exception) -> Response:
+        return render(request, "error.html", status_code=404, message=texts(language_of(request))["not_found"])
+
+    routes = [
+        Route("/healthz", healthz),
+        Route("/signin", signin_form, methods=["GET"]),
+        Route("/signin", signin, methods=["POST"]),
+        Route("/signout", signout, methods=["POST"]),
+        Route("/language", switch_language, methods=["POST"]),
+        Route("/", home),
+        Route("/n/{network}/", overview_page),
+        Route("/n/{network}/problems", problems_page),
+        Route("/n/{network}/timeline", timeline_page),
+        Route("/n/{network}/events", events),
+        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+    ]
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.session_secret.get_secret_value(),
+            session_cookie="verbund_session",
+            max_age=int(settings.session_hours * 3600),
+            same_site="lax",
+            https_only=settings.secure_cookies,
+        ),
+    ]
+    return Starlette(routes=routes, middleware=middleware, exception_handlers={404: not_found})
+
+
+def _local(target: str | None) -> str:
+    """Only a path on this site: a sign-in link must not send anyone elsewhere afterwards."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def _day(value: dt.date, language: str) -> str:
+    return value.strftime("%d.%m.%Y") if language == "de" else value.isoformat()
