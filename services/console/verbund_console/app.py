@@ -1,7 +1,7 @@
 """The console's composition root: `build(settings)` wires database, consumers and web pages; nothing at import."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: FastStream reads each handler's annotations at run time, and
+# the payload annotation below names a value of the enclosing function.
 import logging
 from dataclasses import dataclass
 from typing import Annotated, Any

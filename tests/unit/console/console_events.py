@@ -37,11 +37,11 @@ def assignment_data(
     return AssignmentData(
         assignment_id=f"{network}:{learner}:{module}",
         learner_id=learner,
-        learner_name=extra.get("learner_name", learner.title()),  # type: ignore[arg-type]
+        learner_name=extra.get("learner_name", learner.title()),
         module_id=module,
-        module_name=extra.get("module_name", f"Module {module}"),  # type: ignore[arg-type]
+        module_name=extra.get("module_name", f"Module {module}"),
         firm_id=firm,
-        firm_name=extra.get("firm_name", f"Firm {firm}"),  # type: ignore[arg-type]
+        firm_name=extra.get("firm_name", f"Firm {firm}"),
         start_week=start,
         end_week=end,
         start_date=week_monday(start),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,7 +17,7 @@ from verbund_console.store.database import migrate
 PASSWORD = "correct horse battery staple"
 
 
-def settings_for(tmp_path: Path, **extra: object) -> ConsoleSettings:
+def settings_for(tmp_path: Path, **extra: Any) -> ConsoleSettings:
     return ConsoleSettings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'console.db'}",
         session_secret="s" * 40,

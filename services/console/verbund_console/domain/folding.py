@@ -177,8 +177,8 @@ def fold(event: Envelope) -> Fold:
                 "resolved_at": None,
             }
             key = {**net, "problem_id": gap.shortfall_id}
-            learner = Ensure("learners", {**net, "learner_id": gap.learner_id}, {"name": gap.learner_name})
-            return Fold([Upsert("problems", key, values, version=gap.plan_version), learner], gap.learner_name)
+            known = Ensure("learners", {**net, "learner_id": gap.learner_id}, {"name": gap.learner_name})
+            return Fold([Upsert("problems", key, values, version=gap.plan_version), known], gap.learner_name)
         case ShortfallResolved():
             done = event.data
             key = {**net, "problem_id": done.shortfall_id}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -154,7 +153,7 @@ class Bar:
     end_date: dt.date
     left: float  # percent of the timeline's width
     width: float
-    hue: int  # colour of the module, the same on every page and every day
+    hue: int  # colour of the module, one per module on the page
 
 
 @dataclass(frozen=True)
@@ -174,8 +173,12 @@ class Timeline:
     ticks: list[tuple[float, str]]  # (left %, week) marks along the top
 
 
-def module_hue(module_id: str) -> int:
-    return int.from_bytes(hashlib.sha256(module_id.encode("utf-8")).digest()[:2], "big") % 360
+GOLDEN_ANGLE = 137.508
+
+
+def module_hues(module_ids: Iterable[str]) -> dict[str, int]:
+    """A colour per module, far apart for neighbours in id order (a hash of the id put M1 and M2 side by side)."""
+    return {module: round(i * GOLDEN_ANGLE) % 360 for i, module in enumerate(sorted(set(module_ids)))}
 
 
 def timeline(
@@ -195,6 +198,7 @@ def timeline(
         return Timeline(None, None, [TimelineRow(i, n, []) for i, n in learners], page, pages, [])
     first, last = span
     total = weeks_of(first, last)
+    hues = module_hues(a.module_id for placed in by_learner.values() for a in placed)
     rows = []
     for learner_id, name in learners:
         bars = [
@@ -208,7 +212,7 @@ def timeline(
                 end_date=a.end_date,
                 left=round(100 * week_index(a.start_week, first) / total, 3),
                 width=round(100 * weeks_of(a.start_week, a.end_week) / total, 3),
-                hue=module_hue(a.module_id),
+                hue=hues[a.module_id],
             )
             for a in sorted(by_learner.get(learner_id, []), key=lambda a: a.start_week)
         ]

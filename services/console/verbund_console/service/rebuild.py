@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from verbund_schemas import topic
+from verbund_schemas import load_topics, topic
 
 from ..store.readmodel import ReadModel
 from .ingest import Ingest
@@ -18,18 +18,17 @@ async def rebuild(read_model: ReadModel, ingest: Ingest, bootstrap: str) -> dict
     await read_model.clear()
     applied: dict[str, int] = {}
     for role in ROLES:
-        applied[role] = await _replay(ingest, bootstrap, topic(role))
+        applied[role] = await _replay(ingest, bootstrap, role)
     return applied
 
 
-async def _replay(ingest: Ingest, bootstrap: str, name: str) -> int:
+async def _replay(ingest: Ingest, bootstrap: str, role: str) -> int:
+    name = topic(role)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     await consumer.start()
     count = 0
     try:
-        partitions = [TopicPartition(name, p) for p in sorted(await consumer.partitions_for_topic(name) or ())]
-        if not partitions:
-            return 0
+        partitions = [TopicPartition(name, p) for p in range(load_topics()[role].partitions)]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)

@@ -224,6 +224,12 @@ def build_web(settings: ConsoleSettings, read_model: ReadModel, accounts: Accoun
         async def stream() -> AsyncIterator[ServerSentEvent]:
             seq = start
             yield ServerSentEvent(comment="connected", retry=1000)
+            network = await read_model.network(network_id)
+            newest = network.last_seq if network else 0
+            if seq > newest:
+                # The read model was rebuilt and numbers its changes anew: the page shows an older state.
+                seq = newest
+                yield ServerSentEvent(data=json.dumps({"type": "Rebuilt", "subject": ""}), event="change", id=str(seq))
             while True:
                 changes = await read_model.changes_since(network_id, seq)
                 for change in changes:
@@ -273,4 +279,4 @@ def _local(target: str | None) -> str:
 
 
 def _day(value: dt.date, language: str) -> str:
-    return value.strftime("%d.%m.%Y") if language == "de" else value.isoformat()
+    return value.strftime("%d.%m.%Y" if language == "de" else "%Y-%m-%d")

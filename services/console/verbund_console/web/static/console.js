@@ -29,11 +29,22 @@
     }
   }
 
-  const source = new EventSource(main.dataset.events);
-  source.addEventListener("open", function () { if (status) status.textContent = status.dataset.live; });
-  source.addEventListener("error", function () { if (status) status.textContent = status.dataset.offline; });
-  source.addEventListener("change", function (event) {
-    main.dataset.seq = event.lastEventId;
-    refresh();
-  });
+  function connect(url) {
+    const source = new EventSource(url);
+    source.addEventListener("open", function () { if (status) status.textContent = status.dataset.live; });
+    source.addEventListener("error", function () {
+      if (status) status.textContent = status.dataset.offline;
+      // The browser retries by itself unless it gave up (an answer other than the stream); then start anew
+      // from the last change this page showed.
+      if (source.readyState === EventSource.CLOSED) {
+        const base = main.dataset.events.split("?")[0];
+        window.setTimeout(function () { connect(base + "?since=" + (main.dataset.seq || "0")); }, 2000);
+      }
+    });
+    source.addEventListener("change", function (event) {
+      main.dataset.seq = event.lastEventId;
+      refresh();
+    });
+  }
+  connect(main.dataset.events);
 })();

@@ -1,0 +1,314 @@
+"""The console in a real browser (headless Chromium via Playwright), its consumers on the real broker.
+
+The console runs as `python -m verbund_console` does; events are produced to the real topics and the pages must
+change without a reload. Screenshots of each page go to docs/console/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from verbund_schemas import Envelope, encode_event, topic
+
+# The event factories live beside the unit tests; one copy serves both.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "unit" / "console"))
+
+from console_events import assignment_made, plan_published, shortfall_detected
+from kafka_tools import produce
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+pytestmark = [pytest.mark.kafka, pytest.mark.e2e]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "correct horse battery staple"
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "console"
+# Generous for a slow, shared machine; the live stream itself answers within the console's 0.4 s poll.
+SEEN_WITHIN_MS = 20_000
+GERMAN = {"Accept-Language": "de-DE,de;q=0.9"}
+ENGLISH = {"Accept-Language": "en"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RunningConsole:
+    """`python -m verbund_console` on a free port, with its log in a file; it can be stopped and started again."""
+
+    def __init__(self, folder: Path, network: str, other_network: str, env: dict[str, str], port: int) -> None:
+        self.folder, self.network, self.other_network, self.env = folder, network, other_network, env
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with (self.folder / "console.log").open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "verbund_console"], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"the console did not start: {self.log()[-4000:]}")
+            time.sleep(0.3)
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def log(self) -> str:
+        return (self.folder / "console.log").read_text(errors="replace")
+
+
+def _add_user(env: dict[str, str], email: str, network: str) -> None:
+    verbund = Path(sys.executable).parent / "verbund"
+    result = subprocess.run(
+        [str(verbund), "console", "add-user", email, "--network", network, "--password-stdin"],
+        input=PASSWORD + "\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "networks granted" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def console(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningConsole]:
+    folder = tmp_path_factory.mktemp("console")
+    port = _free_port()
+    run = uuid.uuid4().hex[:8]
+    env = {
+        **os.environ,
+        "VERBUND_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "VERBUND_CONSOLE_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'console.db'}",
+        "VERBUND_CONSOLE_SESSION_SECRET": uuid.uuid4().hex * 2,
+        "VERBUND_CONSOLE_PORT": str(port),
+        "VERBUND_CONSOLE_HEALTH_PORT": "0",
+        "VERBUND_CONSOLE_GROUP_ID": f"console-test-{run}",
+        "VERBUND_LOG_JSON": "false",
+    }
+    network, other = f"net-{run}", f"other-{run}"
+    _add_user(env, "coord@example.org", network)
+    _add_user(env, "stranger@example.org", other)
+    running = RunningConsole(folder, network, other, env, port)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(
+            f"Chromium is missing at {CHROMIUM}; the console's browser tests need it. Install it with "
+            "`make tools` (as root: apt-get install -y chromium).",
+            pytrace=False,
+        )
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield launched
+        await launched.close()
+
+
+async def _publish(kafka_bootstrap: str, role: str, event: Envelope) -> None:
+    await produce(kafka_bootstrap, topic(role), event.subject, encode_event(event))
+
+
+async def _signed_in(browser: Browser, console: RunningConsole, email: str, path: str, **context: Any) -> Page:
+    page = await (await browser.new_context(**context)).new_page()
+    await page.goto(f"{console.url}{path}")
+    await expect(page).to_have_url(f"{console.url}/signin?next={path}")
+    await page.fill("input[name=email]", email)
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("#sign-in")
+    await expect(page).to_have_url(f"{console.url}{path}")
+    return page
+
+
+async def _live(page: Page) -> None:
+    """Wait until the page's change stream is open, then mark the document: a reload would lose the mark."""
+    await expect(page.locator("#live")).not_to_be_empty(timeout=SEEN_WITHIN_MS)
+    await page.evaluate("window.notReloaded = true")
+
+
+async def test_a_published_assignment_appears_on_the_signed_in_coordinators_timeline_without_reload(
+    console: RunningConsole, browser: Browser, kafka_bootstrap: str
+) -> None:
+    page = await _signed_in(
+        browser,
+        console,
+        "coord@example.org",
+        f"/n/{console.network}/timeline",
+        locale="en-GB",
+        extra_http_headers={"Accept-Language": "en-GB,en;q=0.9"},
+    )
+    await _live(page)
+
+    await _publish(
+        kafka_bootstrap,
+        "assignments",
+        assignment_made(console.network, "anna", "M1", "f1", "2027-W10", "2027-W19", learner_name="Anna Berg"),
+    )
+    await _publish(
+        kafka_bootstrap,
+        "assignments",
+        assignment_made(console.network, "anna", "M2", "f2", "2027-W22", "2027-W30", learner_name="Anna Berg"),
+    )
+    await _publish(kafka_bootstrap, "assignments", plan_published(console.network, 1))
+
+    row = page.locator('.row[data-learner="anna"]')
+    await expect(row.locator('.bar[data-module="M1"]')).to_be_visible(timeout=SEEN_WITHIN_MS)
+    await expect(row.locator('.bar[data-module="M2"]')).to_be_visible(timeout=SEEN_WITHIN_MS)
+    await expect(row.locator(".name")).to_have_text("Anna Berg")
+    assert await page.evaluate("window.notReloaded") is True
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / "timeline.png"), full_page=True)
+
+    await page.goto(f"{console.url}/n/{console.network}/")
+    await expect(page.locator("#placed")).to_have_text("1")
+    await expect(page.locator("#plan")).to_contain_text("version 1")
+    await page.screenshot(path=str(SCREENSHOTS / "overview.png"), full_page=True)
+
+
+async def test_a_shortfall_appears_on_the_problems_page_with_its_reason_in_words(
+    console: RunningConsole, browser: Browser, kafka_bootstrap: str
+) -> None:
+    page = await _signed_in(
+        browser,
+        console,
+        "coord@example.org",
+        f"/n/{console.network}/problems",
+        extra_http_headers={"Accept-Language": "en"},
+    )
+    await _live(page)
+
+    await _publish(kafka_bootstrap, "shortfalls", shortfall_detected(console.network, "ben", "M3"))
+
+    problem = page.locator(f'[data-problem="{console.network}:ben:g1:M3"]')
+    await expect(problem.locator(".reason")).to_have_text(
+        "No firm offers this module within the learner's training window.", timeout=SEEN_WITHIN_MS
+    )
+    await expect(problem).to_have_class("problem shortfall open")
+    assert await page.evaluate("window.notReloaded") is True
+    await page.screenshot(path=str(SCREENSHOTS / "problems.png"), full_page=True)
+
+    # The switch is kept for the next pages, over the browser's own language.
+    await page.click("#switch-language")
+    await expect(page.locator("h1")).to_have_text("Probleme")
+    await expect(problem.locator(".reason")).to_have_text("Kein Betrieb bietet dieses Modul im Ausbildungszeitraum an.")
+    await page.goto(f"{console.url}/n/{console.network}/timeline")
+    await expect(page.locator("h1")).to_have_text("Zeitplan")
+
+
+async def test_a_coordinator_without_access_to_the_network_gets_403(console: RunningConsole, browser: Browser) -> None:
+    page = await _signed_in(
+        browser, console, "stranger@example.org", f"/n/{console.other_network}/", extra_http_headers=GERMAN
+    )
+
+    answer = await page.goto(f"{console.url}/n/{console.network}/")
+
+    assert answer is not None and answer.status == 403
+    await expect(page.locator(".error")).to_contain_text("nicht freigegeben")
+    events = await page.request.get(f"{console.url}/n/{console.network}/events")
+    assert events.status == 403
+
+
+async def test_the_signin_page_is_all_a_stranger_sees(console: RunningConsole, browser: Browser) -> None:
+    page = await (await browser.new_context(extra_http_headers=GERMAN)).new_page()
+
+    await page.goto(f"{console.url}/n/{console.network}/")
+
+    await expect(page).to_have_url(f"{console.url}/signin?next=/n/{console.network}/")
+    await page.fill("input[name=email]", "coord@example.org")
+    await page.fill("input[name=password]", "not the password")
+    await page.click("#sign-in")
+    await expect(page.locator(".error")).to_have_text("E-Mail oder Passwort ist falsch.")
+    await page.screenshot(path=str(SCREENSHOTS / "signin.png"))
+
+
+async def test_a_page_that_lost_its_stream_catches_up_after_reconnecting(
+    console: RunningConsole, browser: Browser, kafka_bootstrap: str
+) -> None:
+    page = await _signed_in(
+        browser, console, "coord@example.org", f"/n/{console.network}/timeline", extra_http_headers=ENGLISH
+    )
+    await _live(page)
+
+    await asyncio.to_thread(console.stop)
+    await expect(page.locator("#live")).to_have_text("disconnected – reconnecting …", timeout=SEEN_WITHIN_MS)
+    cem = assignment_made(console.network, "cem", "M1", "f1", "2027-W12", "2027-W20", learner_name="Cem Aydin")
+    await _publish(kafka_bootstrap, "assignments", cem)
+    await asyncio.to_thread(console.start)
+
+    await expect(page.locator('.row[data-learner="cem"] .bar[data-module="M1"]')).to_be_visible(timeout=SEEN_WITHIN_MS)
+    await expect(page.locator("#live")).to_have_text("live")
+    assert await page.evaluate("window.notReloaded") is True
+
+
+async def test_a_rebuild_from_the_topics_gives_the_same_pages(console: RunningConsole, browser: Browser) -> None:
+    page = await _signed_in(browser, console, "coord@example.org", f"/n/{console.network}/", extra_http_headers=ENGLISH)
+    paths = [f"/n/{console.network}/{view}" for view in ("", "problems", "timeline")]
+
+    async def pages() -> list[str]:
+        shown = []
+        for path in paths:
+            await page.goto(f"{console.url}{path}")
+            shown.append(await page.locator("main").inner_html())
+        return shown
+
+    before = await pages()
+    verbund = Path(sys.executable).parent / "verbund"
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [str(verbund), "console", "rebuild", "--bootstrap", console.env["VERBUND_KAFKA_BOOTSTRAP_SERVERS"]],
+        env=console.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Rebuilt the read model" in result.stdout
+
+    assert await pages() == before
+    assert "Cem Aydin" in before[2] and "Anna Berg" in before[2]
