@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic.config import Config
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
+from verbund_runtime import databases
 from verbund_runtime.migrations import migrate as upgrade
 
 from .bulk import write_inserts_before_commit
@@ -19,9 +19,13 @@ from .networks import write_bumps_before_commit
 _SERVICE_DIR = Path(__file__).resolve().parents[2]
 ALEMBIC_INI = _SERVICE_DIR / "alembic.ini"
 
-
-def is_sqlite(url: str) -> bool:
-    return url.startswith("sqlite")
+_SQLITE_PRAGMAS = (
+    *databases.WRITE_AHEAD_LOG,
+    # FULL: a commit is on disk before the consumer commits its offsets. With NORMAL a power loss could
+    # roll back batches whose offsets Kafka already has, and their events would be lost for good.
+    "synchronous=FULL",
+    "busy_timeout=30000",
+)
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -29,21 +33,7 @@ def create_engine(url: str) -> AsyncEngine:
 
     Statement parameters are left out of error messages: they hold events' payloads, which no log line carries.
     """
-    if is_sqlite(url):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            # FULL: a commit is on disk before the consumer commits its offsets. With NORMAL a power loss could
-            # roll back batches whose offsets Kafka already has, and their events would be lost for good.
-            cur.execute("PRAGMA synchronous=FULL")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.close()
-
-        return engine
-    return create_async_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True, hide_parameters=True)
+    return databases.create_engine(url, sqlite_pragmas=_SQLITE_PRAGMAS, pool_size=5, max_overflow=5)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
