@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -96,29 +96,53 @@ def build_problem(
     given, names the content of `previous` (the caller changes it whenever `previous` changes), so an
     unchanged previous plan is not converted again.
     """
-    config = state.config
     if memo is None:
         memo = ProblemMemo()
     same_previous = previous_version is not None and memo.previous_version == previous_version
     previous = list(previous)
     earliest = memo.previous_earliest if same_previous else min((p.start_week for p in previous), default=None)
     origin_week = _origin(state, today, earliest)
-    origin = week_monday(origin_week)
     if memo.origin_week != origin_week:
         memo.origin_week = origin_week
         memo.learners.clear()
-
-    def idx(week: str) -> int:
-        return week_index(week, origin_week)
-
-    notice = config.notice_period_weeks if config else 4
-    settings = Settings(
-        notice_period=notice,
-        change_penalty=config.change_penalty if config else 50,
-        max_modules_per_firm=config.max_modules_per_firm if config else None,
-        current_week=idx(week_of(today)),
+    settings = _settings(state, today, origin_week)
+    modules, curricula = _modules_and_curricula(state)
+    firms = {f.firm_id: Firm(f.firm_id, f.name, f.location.city) for f in state.firms.values()}
+    offers = _offers(state, firms, modules, origin_week)
+    learners = _learners(state, memo, origin_week)
+    if same_previous and memo.previous_origin == origin_week and memo.previous_modules == modules.keys():
+        prev = memo.previous
+    else:
+        prev = _previous_assignments(previous, modules, origin_week)
+        memo.previous_version, memo.previous_earliest = previous_version, earliest
+        memo.previous_origin, memo.previous_modules, memo.previous = origin_week, frozenset(modules), prev
+    return Problem(
+        settings=settings,
+        modules=modules,
+        curricula=curricula,
+        firms=firms,
+        offers=offers,
+        learners=learners,
+        previous=prev,
+        frozen=_frozen(prev, settings, learners, firms),
+        origin=week_monday(origin_week),
+        network_id=state.network_id,
     )
 
+
+def _settings(state: NetworkState, today: dt.date, origin_week: str) -> Settings:
+    """The network's policy, with the project's defaults for a network not configured yet."""
+    config = state.config
+    return Settings(
+        notice_period=config.notice_period_weeks if config else 4,
+        change_penalty=config.change_penalty if config else 50,
+        max_modules_per_firm=config.max_modules_per_firm if config else None,
+        current_week=week_index(week_of(today), origin_week),
+    )
+
+
+def _modules_and_curricula(state: NetworkState) -> tuple[dict[str, Module], dict[str, Curriculum]]:
+    """Every curriculum's modules (one Module per id, across curricula) and its groups and precedence."""
     modules: dict[str, Module] = {}
     curricula: dict[str, Curriculum] = {}
     for c in state.curricula.values():
@@ -130,84 +154,102 @@ def build_problem(
             groups=tuple(Group(g.group_id, tuple(g.module_ids), g.required) for g in c.groups),
             precedence=tuple((p.module_id, p.requires) for p in c.precedence),
         )
+    return modules, curricula
 
-    firms = {f.firm_id: Firm(f.firm_id, f.name, f.location.city) for f in state.firms.values()}
-    offers = tuple(
-        Offer(o.offer_id, o.firm_id, o.module_id, idx(o.first_week), idx(o.last_week), o.max_seats, o.min_seats)
+
+def _offers(
+    state: NetworkState, firms: Mapping[str, Firm], modules: Mapping[str, Module], origin_week: str
+) -> tuple[Offer, ...]:
+    """The offers of known firms for known modules, in offer id order."""
+    return tuple(
+        Offer(
+            o.offer_id,
+            o.firm_id,
+            o.module_id,
+            week_index(o.first_week, origin_week),
+            week_index(o.last_week, origin_week),
+            o.max_seats,
+            o.min_seats,
+        )
         for o in sorted(state.offers.values(), key=lambda o: o.offer_id)
         if o.firm_id in firms and o.module_id in modules
     )
 
-    learners = []
+
+def _learners(state: NetworkState, memo: ProblemMemo, origin_week: str) -> tuple[Learner, ...]:
+    """Every learner in id order: the memo's own object when neither registration nor curriculum changed."""
+    learners: list[Learner] = []
     for ln in sorted(state.learners.values(), key=lambda ln: ln.learner_id):
         cur = state.curricula[ln.curriculum_id]
         known = memo.learners.get(ln.learner_id)
         if known is not None and known[0] is ln and known[1] is cur:
             learners.append(known[2])
             continue
-        first, last = idx(ln.first_week), idx(ln.last_week)
-        unavailable = frozenset(
-            w
-            for span in ln.unavailable
-            for w in range(max(first, idx(span.first_week)), min(last, idx(span.last_week)) + 1)
-        )
-        all_modules = {m.module_id for m in cur.modules}
-        learners.append(
-            Learner(
-                id=ln.learner_id,
-                name=ln.name,
-                curriculum_id=ln.curriculum_id,
-                first_week=first,
-                last_week=last,
-                required={g.group_id: ln.required_counts.get(g.group_id, g.required) for g in cur.groups},
-                allowed_modules=frozenset(ln.allowed_modules) & all_modules
-                if ln.allowed_modules is not None
-                else frozenset(all_modules),
-                unavailable=unavailable,
-                excluded_firms=frozenset(ln.excluded_firms),
-                excluded_firm_modules=frozenset((fm.firm_id, fm.module_id) for fm in ln.excluded_firm_modules),
-                module_pref=dict(ln.module_preferences),
-                firm_pref=dict(ln.firm_preferences),
-                weights=Weights(ln.weights.module, ln.weights.firm, ln.weights.change, ln.weights.idle),
-                home_firm_id=ln.home_firm_id,
-            )
-        )
+        learners.append(_learner(ln, cur, origin_week))
         memo.learners[ln.learner_id] = (ln, cur, learners[-1])
     if len(memo.learners) > len(learners):
         present = {ln.id for ln in learners}
         for gone in [k for k in memo.learners if k not in present]:
             del memo.learners[gone]
+    return tuple(learners)
 
-    known_learners = {ln.id: ln for ln in learners}
-    if same_previous and memo.previous_origin == origin_week and memo.previous_modules == modules.keys():
-        prev = memo.previous
-    else:
-        prev = tuple(
-            Assignment(p.learner_id, p.module_id, p.firm_id, idx(p.start_week))
-            for p in previous
-            if p.module_id in modules
+
+def _learner(ln: LearnerData, cur: CurriculumPublishedData, origin_week: str) -> Learner:
+    """One learner's registration in week indices; unavailable weeks clipped to the window."""
+    first, last = week_index(ln.first_week, origin_week), week_index(ln.last_week, origin_week)
+    unavailable = frozenset(
+        w
+        for span in ln.unavailable
+        for w in range(
+            max(first, week_index(span.first_week, origin_week)),
+            min(last, week_index(span.last_week, origin_week)) + 1,
         )
-        memo.previous_version, memo.previous_earliest = previous_version, earliest
-        memo.previous_origin, memo.previous_modules, memo.previous = origin_week, frozenset(modules), prev
-    frozen = tuple(
+    )
+    all_modules = {m.module_id for m in cur.modules}
+    return Learner(
+        id=ln.learner_id,
+        name=ln.name,
+        curriculum_id=ln.curriculum_id,
+        first_week=first,
+        last_week=last,
+        required={g.group_id: ln.required_counts.get(g.group_id, g.required) for g in cur.groups},
+        allowed_modules=frozenset(ln.allowed_modules) & all_modules
+        if ln.allowed_modules is not None
+        else frozenset(all_modules),
+        unavailable=unavailable,
+        excluded_firms=frozenset(ln.excluded_firms),
+        excluded_firm_modules=frozenset((fm.firm_id, fm.module_id) for fm in ln.excluded_firm_modules),
+        module_pref=dict(ln.module_preferences),
+        firm_pref=dict(ln.firm_preferences),
+        weights=Weights(ln.weights.module, ln.weights.firm, ln.weights.change, ln.weights.idle),
+        home_firm_id=ln.home_firm_id,
+    )
+
+
+def _previous_assignments(
+    previous: Iterable[PlacementLike], modules: Mapping[str, Module], origin_week: str
+) -> tuple[Assignment, ...]:
+    """The published placements in week indices; those of a module no curriculum has any more are dropped."""
+    return tuple(
+        Assignment(p.learner_id, p.module_id, p.firm_id, week_index(p.start_week, origin_week))
+        for p in previous
+        if p.module_id in modules
+    )
+
+
+def _frozen(
+    previous: Iterable[Assignment], settings: Settings, learners: Iterable[Learner], firms: Mapping[str, Firm]
+) -> tuple[Assignment, ...]:
+    """Published assignments that have started or start within the notice period and can still be kept: the
+    learner is still registered and allowed the module, and the firm is still in the network."""
+    known_learners = {ln.id: ln for ln in learners}
+    return tuple(
         a
-        for a in prev
+        for a in previous
         if a.start < settings.current_week + settings.notice_period
         and a.learner_id in known_learners
         and a.firm_id in firms
         and a.module_id in known_learners[a.learner_id].allowed_modules
-    )
-    return Problem(
-        settings=settings,
-        modules=modules,
-        curricula=curricula,
-        firms=firms,
-        offers=offers,
-        learners=tuple(learners),
-        previous=prev,
-        frozen=frozen,
-        origin=origin,
-        network_id=state.network_id,
     )
 
 
