@@ -18,6 +18,7 @@ from pydantic import WithJsonSchema
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from verbund_runtime.asyncapi import inline_schema
+from verbund_runtime.retries import RetryPolicy
 from verbund_schemas import (
     MAX_ORIGINAL_BYTES,
     AssignmentEvent,
@@ -31,7 +32,7 @@ from verbund_schemas import (
 from .service.ingest import BatchOutcome, InboundLimits, Record, handle_batch, reject_unprocessable
 from .service.last_plans import LastPlans
 from .service.parking import parked_message
-from .service.poison import InboundAttempts, ParkedRecord, RetryPolicy
+from .service.poison import InboundAttempts, ParkedRecord
 from .service.replan import Planner, PlannerSettings
 from .service.stale_plans import PlanRetry
 from .settings import MatcherSettings

@@ -8,23 +8,16 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from verbund_runtime.retries import FailedByItself, GaveUp, Retries, RetryPolicy
+
 from ..ops import metrics
-from .failures import describe, is_transient
+from .failures import is_transient
 from .ingest import BatchOutcome, Record
 
 log = logging.getLogger(__name__)
 
 Handle = Callable[[Sequence[Record]], Awaitable[BatchOutcome]]
 Reject = Callable[[Record, str], Awaitable[BatchOutcome]]
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how patiently a failing batch is tried before its records are parked."""
-
-    attempts: int = 5
-    backoff_seconds: float = 1.0
-    max_backoff_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -39,10 +32,6 @@ class ParkedRecord:
 
 
 Park = Callable[[Sequence[ParkedRecord]], Awaitable[None]]
-
-
-class _Unprocessable(Exception):
-    """The batch failed for a reason of its own (not the database or broker): find the record and reject it."""
 
 
 class InboundAttempts:
@@ -67,15 +56,17 @@ class InboundAttempts:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._handle, self._reject, self._park = handle, reject, park
-        self._policy = policy
-        self._sleep = sleep
-        self.failing: str | None = None
+        self._retries = Retries(policy, log, transient=is_transient, sleep=sleep)
         self.parked = 0
+
+    @property
+    def failing(self) -> str | None:
+        return self._retries.failing
 
     async def run(self, records: Sequence[Record]) -> BatchOutcome:
         try:
             return await self._tried(lambda: self._handle(records), records)
-        except _Unprocessable as exc:
+        except FailedByItself as exc:
             if len(records) == 1:
                 return await self._rejected(records[0], exc)
             log.warning("batch of %d records failed (%s); handling its records one by one", len(records), exc)
@@ -83,11 +74,11 @@ class InboundAttempts:
         for record in records:
             try:
                 outcome.add(await self._tried(lambda r=record: self._handle([r]), [record]))  # type: ignore[misc]
-            except _Unprocessable as exc:
+            except FailedByItself as exc:
                 outcome.add(await self._rejected(record, exc))
         return outcome
 
-    async def _rejected(self, record: Record, exc: _Unprocessable) -> BatchOutcome:
+    async def _rejected(self, record: Record, exc: FailedByItself) -> BatchOutcome:
         log.error(
             "inbound record %s[%d]@%d failed by itself (%s); rejecting it and going on",
             record.topic,
@@ -98,51 +89,28 @@ class InboundAttempts:
         )
         try:
             return await self._tried(lambda: self._reject(record, str(exc)), [record])
-        except _Unprocessable:
+        except FailedByItself:
             # Even the rejection fails: park the record rather than stop the partition.
             now = dt.datetime.now(dt.UTC)
-            await self._park_all([record], str(exc), 1, now, now)
+            await self._park_all([record], GaveUp(str(exc), 1, now, now))
             return BatchOutcome(parked=1)
 
     async def _tried(self, attempt: Callable[[], Awaitable[BatchOutcome]], records: Sequence[Record]) -> BatchOutcome:
-        policy = self._policy
-        pause = policy.backoff_seconds
-        first: dt.datetime | None = None
-        for number in range(1, policy.attempts + 1):
-            try:
-                outcome = await attempt()
-            except Exception as exc:
-                if not is_transient(exc):
-                    raise _Unprocessable(describe(exc)) from exc
-                now = dt.datetime.now(dt.UTC)
-                first = first or now
-                reason = describe(exc)
-                metrics.BATCH_RETRIES.inc()
-                if number == policy.attempts:
-                    await self._park_all(records, reason, number, first, now)
-                    return BatchOutcome(parked=len(records))
-                self.failing = f"{reason} (try {number} of {policy.attempts}; next in {pause:g} s)"
-                log.warning(
-                    "batch of %d records failed: %s; try %d of %d, next in %g s",
-                    len(records),
-                    reason,
-                    number,
-                    policy.attempts,
-                    pause,
-                )
-                await self._sleep(pause)
-                pause = min(pause * 2, policy.max_backoff_seconds)
-            else:
-                self.failing = None
-                return outcome
-        raise AssertionError("unreachable: the last attempt returns or parks")
+        result = await self._retries.run(
+            attempt, what=f"batch of {len(records)} records", failed=metrics.BATCH_RETRIES.inc
+        )
+        if isinstance(result, GaveUp):
+            await self._park_all(records, result)
+            return BatchOutcome(parked=len(records))
+        return result
 
-    async def _park_all(
-        self, records: Sequence[Record], reason: str, attempts: int, first: dt.datetime, last: dt.datetime
-    ) -> None:
+    async def _park_all(self, records: Sequence[Record], gave_up: GaveUp) -> None:
+        reason, attempts = gave_up.reason, gave_up.attempts
         # If the broker is away too, this raises: the consumer then reads the batch again (nothing is lost).
-        await self._park([ParkedRecord(r, reason, attempts, first, last) for r in records])
-        self.failing = None
+        await self._park(
+            [ParkedRecord(r, reason, attempts, gave_up.first_failure, gave_up.last_failure) for r in records]
+        )
+        self._retries.settled()
         self.parked += len(records)
         metrics.INBOUND_PARKED.inc(len(records))
         for r in records:
