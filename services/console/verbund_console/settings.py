@@ -2,41 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
-from verbund_schemas import DEFAULT_MAX_EVENT_BYTES
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import SettingsConfigDict
+from verbund_runtime.settings import ServiceSettings, health_port
 
 # Shorter secrets can be guessed offline from one captured cookie.
 MIN_SECRET_LENGTH = 32
 
 
-class ConsoleSettings(BaseSettings):
+class ConsoleSettings(ServiceSettings):
     """Every setting has a safe default except the session secret, which has none; see docs/console.md."""
 
-    model_config = SettingsConfigDict(env_prefix="VERBUND_CONSOLE_", extra="ignore", populate_by_name=True)
-
-    # Shared with the other services: one broker address and one log format for the whole deployment.
-    kafka_bootstrap_servers: str = Field(
-        default="localhost:9092",
-        validation_alias=AliasChoices(
-            "VERBUND_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS", "kafka_bootstrap_servers"
-        ),
-    )
-    log_json: bool = Field(
-        default=True,
-        validation_alias=AliasChoices("VERBUND_LOG_JSON", "log_json"),
-        description="Structured JSON logs on stderr",
-    )
-    log_level: str = Field(
-        default="INFO", validation_alias=AliasChoices("VERBUND_LOG_LEVEL", "log_level"), description="Python log level"
-    )
-    max_event_bytes: int = Field(
-        default=DEFAULT_MAX_EVENT_BYTES,
-        ge=1024,
-        le=64 * 1024 * 1024,
-        validation_alias=AliasChoices("VERBUND_MAX_EVENT_BYTES", "max_event_bytes"),
-        description="Largest Kafka record value read as an event, in bytes; a larger one is counted and skipped",
-    )
+    model_config = SettingsConfigDict(env_prefix="VERBUND_CONSOLE_")
 
     database_url: str = Field(
         default="sqlite+aiosqlite:///verbund-console.db",
@@ -62,10 +39,7 @@ class ConsoleSettings(BaseSettings):
     signin_window_seconds: float = Field(
         default=900.0, gt=0, description="The window the failed sign-ins are counted in, and the wait after"
     )
-    health_port: int = Field(
-        default=8083, ge=0, le=65535, description="Port of /healthz, /readyz and /metrics (0: off)"
-    )
-    health_host: str = Field(default="127.0.0.1", description="Address the health endpoint binds to")
+    health_port: int = health_port(8083)
 
     @field_validator("session_secret")
     @classmethod

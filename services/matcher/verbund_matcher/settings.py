@@ -4,34 +4,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-from verbund_schemas import DEFAULT_MAX_EVENT_BYTES
+from pydantic import Field
+from verbund_runtime.settings import ServiceSettings, health_port
 
 
-class MatcherSettings(BaseSettings):
+class MatcherSettings(ServiceSettings):
     """Every knob of the matcher; defaults run it on a laptop against a local broker and SQLite."""
-
-    model_config = SettingsConfigDict(env_prefix="VERBUND_", extra="ignore", populate_by_name=True)
 
     database_url: str = Field(
         default="sqlite+aiosqlite:///verbund.db",
         description="SQLAlchemy async URL: sqlite+aiosqlite:///file.db or postgresql+asyncpg://user@host/db",
     )
-    kafka_bootstrap_servers: str = Field(
-        default="localhost:9092",
-        validation_alias=AliasChoices("VERBUND_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
-        description="Kafka bootstrap servers, comma separated",
-    )
     group_id: str = Field(default="verbund-matcher", description="Kafka consumer group of the matcher replicas")
     client_id: str = Field(default="verbund-matcher", description="Kafka client id (shows up in broker logs)")
-    max_event_bytes: int = Field(
-        default=DEFAULT_MAX_EVENT_BYTES,
-        ge=1024,
-        le=64 * 1024 * 1024,
-        description="Largest Kafka record value read as an event, in bytes; a larger one is rejected unread "
-        "(the matcher publishes one small EventRejected, the notifier counts and skips it)",
-    )
     week_horizon_years_back: int = Field(
         default=5,
         ge=0,
@@ -113,8 +98,7 @@ class MatcherSettings(BaseSettings):
         gt=0,
         description="/readyz fails while the oldest unpublished outbox event is older than this (a stuck relay)",
     )
-    health_port: int = Field(default=8081, ge=0, le=65535, description="Port of /healthz, /readyz, /metrics (0: off)")
-    health_host: str = Field(default="127.0.0.1", description="Address the health endpoint binds to")
+    health_port: int = health_port(8081)
     shutdown_grace_seconds: float = Field(default=30.0, gt=0, description="How long SIGTERM waits for a batch")
     lag_poll_seconds: float = Field(
         default=5.0, gt=0, description="Seconds between updates of the consumer-lag gauge on /metrics"
@@ -131,5 +115,3 @@ class MatcherSettings(BaseSettings):
         default="earliest", description="Where a new consumer group starts"
     )
     migrate: bool = Field(default=True, description="Run `alembic upgrade head` at start")
-    log_json: bool = Field(default=True, description="Structured JSON logs on stderr")
-    log_level: str = Field(default="INFO", description="Python log level")

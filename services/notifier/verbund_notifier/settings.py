@@ -7,9 +7,9 @@ import re
 from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
-from verbund_schemas import DEFAULT_MAX_EVENT_BYTES, Language
+from pydantic import Field, SecretStr, field_validator
+from verbund_runtime.settings import ServiceSettings, health_port
+from verbund_schemas import Language
 
 from .domain.ics import sender_domain, valid_domain
 
@@ -17,17 +17,9 @@ _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DIGEST_RE = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)\s+([01]?\d|2[0-3]):([0-5]\d)$")
 
 
-class NotifierSettings(BaseSettings):
+class NotifierSettings(ServiceSettings):
     """Every setting has a safe default; see docs/notifier.md for the table."""
 
-    model_config = SettingsConfigDict(env_prefix="VERBUND_", extra="ignore", populate_by_name=True)
-
-    kafka_bootstrap_servers: str = Field(
-        default="localhost:9092",
-        validation_alias=AliasChoices(
-            "VERBUND_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS", "kafka_bootstrap_servers"
-        ),
-    )
     notifier_group_id: str = Field(
         default="verbund-notifier",
         description="Kafka consumer group prefix of the notifier (one group per topic family)",
@@ -38,12 +30,6 @@ class NotifierSettings(BaseSettings):
             "SQLAlchemy async URL of the notifier's own database (contacts, deliveries, jobs; "
             "on SQLite the jobs are kept in a sibling file NAME-jobs.db)"
         ),
-    )
-    max_event_bytes: int = Field(
-        default=DEFAULT_MAX_EVENT_BYTES,
-        ge=1024,
-        le=64 * 1024 * 1024,
-        description="Largest Kafka record value read as an event, in bytes; a larger one is counted and skipped",
     )
     notifier_scheduler: bool = Field(
         default=True, description="Run reminders and digests here; exactly one replica may do it"
@@ -136,12 +122,7 @@ class NotifierSettings(BaseSettings):
     notifier_prune_hour: int = Field(
         default=3, ge=0, le=23, description="Local hour of the daily prune of old event ids and deliveries"
     )
-    health_port: int = Field(
-        default=8082, ge=0, le=65535, description="Port of /healthz, /readyz and /metrics (0: off)"
-    )
-    health_host: str = Field(default="127.0.0.1", description="Address the health endpoint binds to")
-    log_json: bool = Field(default=True, description="Structured JSON logs on stderr")
-    log_level: str = Field(default="INFO", description="Python log level")
+    health_port: int = health_port(8082)
 
     @field_validator("reminder_days")
     @classmethod
