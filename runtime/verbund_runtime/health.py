@@ -13,6 +13,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from .settings import ServiceSettings
+
 log = logging.getLogger(__name__)
 
 # A readiness check answers None when its part works, else what is wrong (shown on /readyz).
@@ -125,3 +127,24 @@ class HealthServer:
         server.should_exit = True
         await task
         await server.shutdown()
+
+
+def health_server(
+    settings: ServiceSettings,
+    ready: Ready,
+    before_metrics: Callable[[], Awaitable[None]] | None = None,
+    *,
+    service: str,
+) -> HealthServer | None:
+    """The endpoint on the service's configured host and port; None when its port is 0 (turned off)."""
+    if not settings.health_port:
+        return None
+    prefix = settings.model_config.get("env_prefix", "")
+    return HealthServer(
+        settings.health_host,
+        settings.health_port,
+        ready,
+        before_metrics,
+        service=service,
+        port_setting=f"{prefix}HEALTH_PORT",
+    )

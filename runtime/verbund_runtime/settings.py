@@ -37,6 +37,8 @@ class ServiceSettings(BaseSettings):
         "(the matcher publishes one small EventRejected, the notifier counts and skips it)",
     )
     health_host: str = Field(default="127.0.0.1", description="Address the health endpoint binds to")
+    # Each service sets its own default (`health_port(...)`), so they can run side by side on one host.
+    health_port: int = health_port(8080)
     log_json: bool = Field(
         default=True,
         validation_alias=AliasChoices("VERBUND_LOG_JSON", "log_json"),

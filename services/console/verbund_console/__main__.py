@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 
 import uvicorn
-from aiokafka.errors import KafkaConnectionError
-from verbund_runtime.health import HealthServer, readiness
+from verbund_runtime.health import health_server, readiness
 from verbund_runtime.logs import configure_logging
+from verbund_runtime.process import run_service
 
 from .app import Console, build
 from .settings import ConsoleSettings
@@ -35,15 +34,8 @@ async def run(console: Console) -> None:
             return f"broker unreachable at {settings.kafka_bootstrap_servers}"
         return None
 
-    health = None
-    if settings.health_port:
-        health = HealthServer(
-            settings.health_host,
-            settings.health_port,
-            lambda: readiness({"database": database, "kafka": kafka}),
-            service="console",
-            port_setting="VERBUND_CONSOLE_HEALTH_PORT",
-        )
+    health = health_server(settings, lambda: readiness({"database": database, "kafka": kafka}), service="console")
+    if health is not None:
         await health.start()
     if settings.consume:
         await console.broker.start()
@@ -77,14 +69,7 @@ def main() -> None:
             "with `python -c 'import secrets; print(secrets.token_urlsafe(48))'` and set it in the environment"
         )
         sys.exit(2)
-    try:
-        asyncio.run(run(build(settings)))
-    except KafkaConnectionError:
-        log.error(
-            "cannot reach Kafka at %s; start a broker (make stack-up) or set VERBUND_KAFKA_BOOTSTRAP_SERVERS",
-            settings.kafka_bootstrap_servers,
-        )
-        sys.exit(2)
+    run_service(run(build(settings)), kafka_bootstrap_servers=settings.kafka_bootstrap_servers, log=log)
 
 
 if __name__ == "__main__":

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import sys
 
-from aiokafka.errors import KafkaConnectionError
 from verbund_runtime.logs import configure_logging
+from verbund_runtime.process import run_service
 
 from .runner import run_matcher
 from .settings import MatcherSettings
@@ -28,15 +27,7 @@ async def _main(settings: MatcherSettings) -> None:
 def main() -> None:
     settings = MatcherSettings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
-    try:
-        asyncio.run(_main(settings))
-    except KafkaConnectionError:
-        log.error(
-            "cannot reach Kafka at %s; start a broker (make stack-up) or set VERBUND_KAFKA_BOOTSTRAP_SERVERS "
-            "(or KAFKA_BOOTSTRAP_SERVERS) to a reachable one",
-            settings.kafka_bootstrap_servers,
-        )
-        sys.exit(2)
+    run_service(_main(settings), kafka_bootstrap_servers=settings.kafka_bootstrap_servers, log=log)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from sqlalchemy import text
-from verbund_runtime.health import HealthServer
+from verbund_runtime.health import HealthServer, health_server
 
 from .app import Runtime, create_app
 from .ops import metrics
@@ -301,14 +301,8 @@ async def run_matcher(
         max_instances=1,
         coalesce=True,
     )
-    if settings.health_port:
-        matcher.health = HealthServer(
-            settings.health_host,
-            settings.health_port,
-            matcher.ready,
-            before_metrics=matcher.refresh_gauges,
-            service="matcher",
-        )
+    matcher.health = health_server(settings, matcher.ready, matcher.refresh_gauges, service="matcher")
+    if matcher.health is not None:
         await matcher.health.start()
     lag_task: asyncio.Task[None] | None = None
     try:

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from prometheus_client import Gauge
 from sqlalchemy import text
-from verbund_runtime.health import Check, HealthServer, readiness
+from verbund_runtime.health import Check, HealthServer, health_server, readiness
 from verbund_schemas import Envelope
 
 from .channels.email import EmailChannel
@@ -75,15 +75,7 @@ class Notifier:
             "scheduler": self._scheduler_problem,
             "consuming": self._consuming_problem,
         }
-        self.health: HealthServer | None = None
-        if settings.health_port:
-            self.health = HealthServer(
-                settings.health_host,
-                settings.health_port,
-                self.ready,
-                before_metrics=self._refresh_gauges,
-                service="notifier",
-            )
+        self.health: HealthServer | None = health_server(settings, self.ready, self._refresh_gauges, service="notifier")
 
     async def prepare(self) -> None:
         """Serve probes, migrate the schema and start the scheduler: before any message is consumed."""
