@@ -170,24 +170,75 @@ class Constructor:
     def search(
         self, scope: LearnerScope, frozen: Sequence[Assignment], previous: Collection[Assignment]
     ) -> tuple[Assignment, ...]:
-        problem = self.problem
-        learner = scope.learner
-        w = learner.weights
-        modules = problem.modules
-        ledger = self.ledger
-        limit = problem.settings.max_modules_per_firm
-        change_penalty = problem.settings.change_penalty
-        cover = 2 * sat_scale(problem, scope) + change_penalty * (len(previous) + 1) + 1
-        deficit_bonus = cover
-        frozen_bonus = cover * (len(scope.modules) + 2) * 4
-        frozen_modules = {a.module_id for a in frozen}
-        previous_start = {(a.module_id, a.firm_id): a.start for a in previous}
-        groups = tuple(scope.required)
-        group_index = {g: i for i, g in enumerate(groups)}
-        required = tuple(scope.required[g] for g in groups)
+        """The best sequence of assignments for one learner against the ledger (which it does not change):
+        `frozen` (in time order) kept exactly, a start in `previous` preferred over moving it."""
+        return _LearnerSearch(self, scope, frozen, previous).run()
 
-        Choice = tuple[str, int, tuple[tuple[int, int], ...]]  # firm, value, start ranges
-        candidates: list[tuple[str, int, tuple[int, ...], tuple[str, ...], list[Choice]]] = []
+
+_Choice = tuple[str, int, tuple[tuple[int, int], ...]]  # firm, value, start ranges
+# module, duration, indices of its requirement groups, prerequisites, firms to choose from
+_Candidate = tuple[str, int, tuple[int, ...], tuple[str, ...], list[_Choice]]
+# (score, beam index, module, firm, start, duration, gain, frozen step): assignments and states are built only
+# for the few moves that make the next beam.
+_Move = tuple[int, int, str, str, int, int, int, int]
+
+
+class _LearnerSearch:
+    """One learner's beam search, in time order: each round extends every state of the beam by one assignment
+    (its next frozen one or a candidate module at a free start) and keeps the best of the results."""
+
+    def __init__(
+        self,
+        constructor: Constructor,
+        scope: LearnerScope,
+        frozen: Sequence[Assignment],
+        previous: Collection[Assignment],
+    ) -> None:
+        problem = constructor.problem
+        self.problem = problem
+        self.scope = scope
+        self.learner = scope.learner
+        self.ledger = constructor.ledger
+        self.has_minimum = constructor.has_minimum
+        self.beam_width = constructor.beam_width
+        self.frozen = frozen
+        self.limit = problem.settings.max_modules_per_firm
+        self.change_penalty = problem.settings.change_penalty
+        self.cover = 2 * sat_scale(problem, scope) + self.change_penalty * (len(previous) + 1) + 1
+        self.deficit_bonus = self.cover
+        self.frozen_bonus = self.cover * (len(scope.modules) + 2) * 4
+        self.previous_start = {(a.module_id, a.firm_id): a.start for a in previous}
+        groups = tuple(scope.required)
+        self.group_index = {g: i for i, g in enumerate(groups)}
+        self.required = tuple(scope.required[g] for g in groups)
+        self.candidates = self._candidates(constructor.table, constructor.firm_cap, {a.module_id for a in frozen})
+        # The ledger does not change while one learner is searched: free starts per (module, firm) are
+        # worked out once, on first use, and looked up by bisection.
+        self.free_starts: dict[tuple[str, str], list[int]] = {}
+
+    def run(self) -> tuple[Assignment, ...]:
+        frozen = self.frozen
+        start = self._start_state()
+        best: _State | None = start if not frozen else None
+        beam = [start]
+        while beam:
+            moves = self._moves(beam)
+            if not moves:
+                break
+            beam = self._commit(beam, moves)
+            for state in beam:
+                if state.next_frozen == len(frozen) and (best is None or state.score > best.score):
+                    best = state
+        if best is None:
+            # The frozen assignments do not fit a sequence (they overlap): keep them exactly anyway.
+            return tuple(frozen)
+        return best.seq
+
+    def _candidates(self, table: SeatTable, firm_cap: int, frozen_modules: Collection[str]) -> list[_Candidate]:
+        """The modules the learner may still take, each with its best firms and their start ranges."""
+        scope, learner, modules = self.scope, self.learner, self.problem.modules
+        w = learner.weights
+        candidates: list[_Candidate] = []
         for m in scope.modules:
             if m in frozen_modules:
                 continue
@@ -196,32 +247,35 @@ class Constructor:
             # Best firms first; start ranges are worked out only until the cap is reached, which keeps
             # memory flat when a module is offered by hundreds of firms.
             ranked = sorted(
-                ((f, base + w.firm * learner.firm_pref.get(f, 0)) for f in scope.firms(self.table, m)),
+                ((f, base + w.firm * learner.firm_pref.get(f, 0)) for f in scope.firms(table, m)),
                 key=lambda fv: -fv[1],
             )
-            firms: list[Choice] = []
+            firms: list[_Choice] = []
             for f, value in ranked:
-                if len(firms) >= self.firm_cap and (m, f) not in previous_start:
+                if len(firms) >= firm_cap and (m, f) not in self.previous_start:
                     continue
-                ranges = scope.start_ranges(self.table, m, f, duration)
+                ranges = scope.start_ranges(table, m, f, duration)
                 if ranges:
                     firms.append((f, value, ranges))
             if not firms:
                 continue
-            idx = tuple(group_index[g] for g in scope.groups_of[m])
+            idx = tuple(self.group_index[g] for g in scope.groups_of[m])
             candidates.append((m, duration, idx, scope.prereqs.get(m, ()), firms))
+        return candidates
 
-        # Frozen assignments count toward groups and firm limits from the start, wherever they fall in time.
-        frozen_counts = [0 for _ in groups]
+    def _start_state(self) -> _State:
+        """Nothing planned yet; frozen assignments count toward groups and firm limits from the start, wherever
+        they fall in time."""
+        frozen_counts = [0 for _ in self.required]
         frozen_firms: dict[str, int] = {}
-        for a in frozen:
-            for g in scope.groups_of.get(a.module_id, ()):
-                if g in group_index:
-                    frozen_counts[group_index[g]] += 1
+        for a in self.frozen:
+            for g in self.scope.groups_of.get(a.module_id, ()):
+                if g in self.group_index:
+                    frozen_counts[self.group_index[g]] += 1
             frozen_firms[a.firm_id] = frozen_firms.get(a.firm_id, 0) + 1
-        start = _State(
+        return _State(
             score=0,
-            end=learner.first_week - 1,
+            end=self.learner.first_week - 1,
             last_firm=None,
             done=frozenset(),
             counts=tuple(frozen_counts),
@@ -229,88 +283,89 @@ class Constructor:
             seq=(),
             next_frozen=0,
         )
-        best: _State | None = start if not frozen else None
-        beam = [start]
-        # The ledger does not change while one learner is searched: free starts per (module, firm) are
-        # worked out once, on first use, and looked up by bisection.
-        free_starts: dict[tuple[str, str], list[int]] = {}
-        has_minimum = self.has_minimum
-        idle_w, change_w = w.idle, w.change
-        while beam:
-            # (score, beam index, module, firm, start, duration, gain, frozen step): assignments and states are
-            # built only for the few moves that make the next beam.
-            moves: list[tuple[int, int, str, str, int, int, int, int]] = []
-            for index, state in enumerate(beam):
-                horizon = frozen[state.next_frozen].start if state.next_frozen < len(frozen) else None
-                last = state.last_firm
-                if horizon is not None and horizon > state.end:
-                    fa = frozen[state.next_frozen]
-                    gain = frozen_bonus + _value(problem, learner, fa)
-                    score = state.score + gain + idle_w * (fa.start - state.end - 1)
-                    if last is not None and last != fa.firm_id:
-                        score += change_w
-                    moves.append(
-                        (score, index, fa.module_id, fa.firm_id, fa.start, modules[fa.module_id].duration, gain, 1)
-                    )
-                for m, duration, idx, prereqs, firms in candidates:
-                    if m in state.done or any(state.counts[i] >= required[i] for i in idx):
-                        continue
-                    if any(p not in state.done for p in prereqs):
-                        continue
-                    for f, value, ranges in firms:
-                        if limit is not None and _firm_count(state, f) >= limit:
-                            continue
-                        cell = (m, f)
-                        free = free_starts.get(cell)
-                        if free is None:
-                            free = free_starts[cell] = _free_starts(ledger, f, m, duration, ranges)
-                        i = bisect_left(free, state.end + 1)
-                        first = free[i] if i < len(free) else None
-                        ps = previous_start.get(cell)
-                        starts = [first] if first is not None else []
-                        if ps is not None and ps != first and ps > state.end:
-                            j = bisect_left(free, ps)
-                            if j < len(free) and free[j] == ps:
-                                starts.append(ps)
-                        for st in starts:
-                            if horizon is not None and st + duration - 1 >= horizon:
-                                continue
-                            gain = value + cover
-                            if cell in has_minimum:
-                                gain += deficit_bonus * ledger.deficit_weeks(f, m, st, duration)
-                            if ps == st:
-                                gain += change_penalty
-                            score = state.score + gain + idle_w * (st - state.end - 1)
-                            if last is not None and last != f:
-                                score += change_w
-                            moves.append((score, index, m, f, st, duration, gain, 0))
-            if not moves:
-                break
-            moves.sort(key=lambda mv: -mv[0])
-            next_beam: list[_State] = []
-            # Same modules done, same last firm: a duplicate unless it ends earlier than every better-scored
-            # one kept. The earlier end can leave room for a module the higher score (e.g. keeping a published
-            # start) leaves none for.
-            seen: dict[tuple[frozenset[str], str | None, int], int] = {}
-            for _score, index, m, f, st, duration, gain, step in moves:
-                state = beam[index]
-                key = (state.done | {m}, f, state.next_frozen + step)
-                end = max(state.end, st + duration - 1)
-                if key in seen and seen[key] <= end:
+
+    def _moves(self, beam: Sequence[_State]) -> list[_Move]:
+        """Every state's next steps, scored: its next frozen assignment, and each open candidate at its first
+        free start after the state's end (and at its published start, when that is free too)."""
+        frozen, modules = self.frozen, self.problem.modules
+        idle_w, change_w = self.learner.weights.idle, self.learner.weights.change
+        moves: list[_Move] = []
+        for index, state in enumerate(beam):
+            horizon = frozen[state.next_frozen].start if state.next_frozen < len(frozen) else None
+            if horizon is not None and horizon > state.end:
+                fa = frozen[state.next_frozen]
+                gain = self.frozen_bonus + _value(self.problem, self.learner, fa)
+                score = state.score + gain + idle_w * (fa.start - state.end - 1)
+                if state.last_firm is not None and state.last_firm != fa.firm_id:
+                    score += change_w
+                moves.append(
+                    (score, index, fa.module_id, fa.firm_id, fa.start, modules[fa.module_id].duration, gain, 1)
+                )
+            self._candidate_moves(index, state, horizon, moves)
+        return moves
+
+    def _candidate_moves(self, index: int, state: _State, horizon: int | None, moves: list[_Move]) -> None:
+        """Adds the moves of `state` (beam[index]) that place a candidate module, each ending before `horizon`:
+        at the first start with a free seat in every week, and at the published start when that is free too."""
+        # Read once into locals: this loop runs for every state, candidate and firm.
+        ledger, free_starts, has_minimum = self.ledger, self.free_starts, self.has_minimum
+        previous_start, change_penalty = self.previous_start, self.change_penalty
+        limit, required, cover, deficit_bonus = self.limit, self.required, self.cover, self.deficit_bonus
+        idle_w, change_w = self.learner.weights.idle, self.learner.weights.change
+        last = state.last_firm
+        for m, duration, idx, prereqs, firms in self.candidates:
+            if m in state.done or any(state.counts[i] >= required[i] for i in idx):
+                continue
+            if any(p not in state.done for p in prereqs):
+                continue
+            for f, value, ranges in firms:
+                if limit is not None and _firm_count(state, f) >= limit:
                     continue
-                seen[key] = end
-                a = frozen[state.next_frozen] if step else Assignment(learner.id, m, f, st)
-                next_beam.append(_extend(state, a, duration, group_index, scope, gain, step))
-                if len(next_beam) >= self.beam_width:
-                    break
-            beam = next_beam
-            for st_ in beam:
-                if st_.next_frozen == len(frozen) and (best is None or st_.score > best.score):
-                    best = st_
-        if best is None:
-            # The frozen assignments do not fit a sequence (they overlap): keep them exactly anyway.
-            return tuple(frozen)
-        return best.seq
+                cell = (m, f)
+                free = free_starts.get(cell)
+                if free is None:
+                    free = free_starts[cell] = _free_starts(ledger, f, m, duration, ranges)
+                i = bisect_left(free, state.end + 1)
+                first = free[i] if i < len(free) else None
+                ps = previous_start.get(cell)
+                starts = [first] if first is not None else []
+                if ps is not None and ps != first and ps > state.end:
+                    j = bisect_left(free, ps)
+                    if j < len(free) and free[j] == ps:
+                        starts.append(ps)
+                for st in starts:
+                    if horizon is not None and st + duration - 1 >= horizon:
+                        continue
+                    gain = value + cover
+                    if cell in has_minimum:
+                        gain += deficit_bonus * ledger.deficit_weeks(f, m, st, duration)
+                    if ps == st:
+                        gain += change_penalty
+                    score = state.score + gain + idle_w * (st - state.end - 1)
+                    if last is not None and last != f:
+                        score += change_w
+                    moves.append((score, index, m, f, st, duration, gain, 0))
+
+    def _commit(self, beam: Sequence[_State], moves: list[_Move]) -> list[_State]:
+        """The next beam: the best-scored moves made into states, up to the beam width."""
+        moves.sort(key=lambda mv: -mv[0])
+        next_beam: list[_State] = []
+        # Same modules done, same last firm: a duplicate unless it ends earlier than every better-scored
+        # one kept. The earlier end can leave room for a module the higher score (e.g. keeping a published
+        # start) leaves none for.
+        seen: dict[tuple[frozenset[str], str | None, int], int] = {}
+        for _score, index, m, f, st, duration, gain, step in moves:
+            state = beam[index]
+            key = (state.done | {m}, f, state.next_frozen + step)
+            end = max(state.end, st + duration - 1)
+            if key in seen and seen[key] <= end:
+                continue
+            seen[key] = end
+            a = self.frozen[state.next_frozen] if step else Assignment(self.learner.id, m, f, st)
+            next_beam.append(_extend(state, a, duration, self.group_index, self.scope, gain, step))
+            if len(next_beam) >= self.beam_width:
+                break
+        return next_beam
 
 
 def _extend(
