@@ -593,145 +593,247 @@ def _diagnose(
     own: Sequence[Assignment],
     module: str,
 ) -> _Diagnosis:
-    learner = scope.learner
-    origin = problem.origin
-    duration = problem.modules[module].duration
-    name = _module_name(problem, module)
-    who = _who(learner)
-    offering = table.firms_for.get(module, ())
-    busy = {w: a for a in own for w in range(a.start, a.start + problem.modules[a.module_id].duration)}
-    # Where a new offer (at a firm the learner may attend and has nothing at) would give the learner a place
-    # as the plan stands: its own free weeks after its prerequisites; None when a prerequisite is not planned.
-    after: int | None = learner.first_week
-    for requires in scope.prereqs.get(module, ()):
-        placed = next((a for a in own if a.module_id == requires), None)
-        if placed is None or after is None:
-            after = None
-            break
-        after = max(after, placed.start + problem.modules[requires].duration)
-    fit = _free_fit(scope, busy, duration, after)
-    # Options are counted over all offering firms on ranges of starts (see _Vacancies); firms are listed one by
-    # one only for what a sentence names.
-    counts = vacancies.module(module, duration)
-    last_start = learner.last_week - duration + 1
-    in_window_starts = [(learner.first_week, last_start)] if last_start >= learner.first_week else []
-    if not counts.offered(in_window_starts, ()):
-        return _Diagnosis(
-            ShortfallReason.NO_OFFER,
-            f"No firm offers {name} for {duration} consecutive week(s) inside the training window "
-            f"{_window(problem, learner)}.",
-            module,
-            suggestions=_suggest(module, fit, duration, None),
-        )
-    # The firms the learner may not attend for the module (scope.eligible, for all of them at once).
-    excluded = {*learner.excluded_firms, *(f for f, m in learner.excluded_firm_modules if m == module)}
-    if not counts.offered(in_window_starts, excluded):
-        in_window = [f for f in offering if counts.offered_at(f, in_window_starts)]
-        return _Diagnosis(
-            ShortfallReason.ELIGIBILITY,
-            f"{name} is offered in the window only at {_firm_list(problem, in_window)}, where {who} may not "
-            "train; seats at another firm would resolve it.",
-            module,
-            suggestions=_suggest(module, fit, duration, None),
-        )
-    available = [(lo, hi - duration + 1) for lo, hi in scope.available_runs if hi - lo + 1 >= duration]
-    if not counts.offered(available, excluded):
-        eligible = [f for f in offering if f not in excluded and counts.offered_at(f, in_window_starts)]
-        blocked = sorted(w for w in learner.unavailable if learner.first_week <= w <= learner.last_week)
-        return _Diagnosis(
-            ShortfallReason.AVAILABILITY,
-            f"{_firm_list(problem, eligible)} offer {name}, but {who} is not available for {duration} "
-            f"consecutive week(s) while they do (school blocks or holidays: {len(blocked)} week(s) in the window).",
-            module,
-            suggestions=_suggest(module, fit, duration, None),
-        )
-    if after is None:
-        missing = next(r for r in scope.prereqs.get(module, ()) if not any(a.module_id == r for a in own))
-        return _Diagnosis(
-            ShortfallReason.PRECEDENCE,
-            f"{name} requires {_module_name(problem, missing)} first, which is not planned for {who}.",
-            module,
-        )
-    # The learner's starts after the prerequisites: only firms with one of them can take the module.
-    starts = intersect_ranges(available, [(after, last_start)])
-    if not counts.offered(starts, excluded):
-        return _Diagnosis(
-            ShortfallReason.PRECEDENCE,
-            f"{name} can only start after its prerequisites end ({span_label(origin, after, after)}), "
-            f"and no offer for it starts that late inside the window {_window(problem, learner)}.",
-            module,
-            suggestions=_suggest(module, fit, duration, None),
-        )
+    """Why `module` does not fill the learner's gap: the first reason that holds, tried from the offers in the
+    window inward to the seats and weeks the plan has used."""
+    case = _Case(problem, table, vacancies, scope, own, module)
+    return (
+        _no_offer_in_window(case)
+        or _no_firm_the_learner_may_attend(case)
+        or _not_available_while_offered(case)
+        or _prerequisite_not_planned(case)
+        or _prerequisites_end_too_late(case)
+        or _firm_limit_reached(case)
+        or _seat_left_free(case)
+        or _seats_held_by_others(case, ledger, holders, vacancies)
+        or _time_taken_by_a_minimum_group(case, ledger)
+        or _no_free_weeks_left(case)
+    )
+
+
+class _Case:
+    """One open module of one learner, as each check of _diagnose sees it."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        table: SeatTable,
+        vacancies: _Vacancies,
+        scope: LearnerScope,
+        own: Sequence[Assignment],
+        module: str,
+    ) -> None:
+        learner = scope.learner
+        duration = problem.modules[module].duration
+        self.problem, self.table, self.scope, self.learner, self.own = problem, table, scope, learner, own
+        self.module, self.duration = module, duration
+        self.name, self.who = _module_name(problem, module), _who(learner)
+        self.offering = table.firms_for.get(module, ())
+        self.busy = {w: a for a in own for w in range(a.start, a.start + problem.modules[a.module_id].duration)}
+        self.after = _not_before(problem, scope, own, module)
+        # Where a new offer (at a firm the learner may attend and has nothing at) would give the learner a place
+        # as the plan stands: its own free weeks after its prerequisites.
+        self.fit = _free_fit(scope, self.busy, duration, self.after)
+        # Options are counted over all offering firms on ranges of starts (see _Vacancies); firms are listed one
+        # by one only for what a sentence names.
+        self.counts = vacancies.module(module, duration)
+        self.last_start = learner.last_week - duration + 1
+        self.in_window_starts = [(learner.first_week, self.last_start)] if self.last_start >= learner.first_week else []
+        # The firms the learner may not attend for the module (scope.eligible, for all of them at once).
+        self.excluded = {*learner.excluded_firms, *(f for f, m in learner.excluded_firm_modules if m == module)}
+        # The starts whose weeks the learner is available for.
+        self.available = [(lo, hi - duration + 1) for lo, hi in scope.available_runs if hi - lo + 1 >= duration]
+        # Of those, the starts after the prerequisites end (none while one is not planned): only firms with one of
+        # them can take the module; and of these, the starts clear of the learner's planned weeks (the others clash
+        # with its own modules).
+        self.starts: list[Range] = []
+        self.candidates: list[Range] = []
+        if self.after is not None:
+            self.starts = intersect_ranges(self.available, [(self.after, self.last_start)])
+            self.candidates = intersect_ranges(
+                self.starts, clear_starts(self.busy, duration, self.after, self.last_start)
+            )
+        self.blocked_firms = _blocked_firms(problem, own, self.excluded)
+
+    def suggestions(self) -> tuple[SeatSuggestion, ...]:
+        """One seat for the module where the learner has room as the plan stands (see `fit`)."""
+        return _suggest(self.module, self.fit, self.duration, None)
+
+
+def _blocked_firms(problem: Problem, own: Sequence[Assignment], excluded: Collection[str]) -> set[str]:
+    """The excluded firms, and those where the learner already does as many modules as the network allows."""
+    blocked = set(excluded)
     limit = problem.settings.max_modules_per_firm
-    blocked_firms = set(excluded)
     if limit is not None:
         per_firm: dict[str, set[str]] = {}
         for a in own:
             per_firm.setdefault(a.firm_id, set()).add(a.module_id)
-        blocked_firms.update(f for f, ms in per_firm.items() if len(ms) >= limit)
-        if not counts.offered(starts, blocked_firms):
-            eligible = [f for f in offering if f not in excluded and counts.offered_at(f, starts)]
+        blocked.update(f for f, ms in per_firm.items() if len(ms) >= limit)
+    return blocked
+
+
+def _not_before(problem: Problem, scope: LearnerScope, own: Sequence[Assignment], module: str) -> int | None:
+    """The first week the module may start: the window's first, or the week after its prerequisites end; None
+    when a prerequisite is not planned."""
+    after = scope.learner.first_week
+    for requires in scope.prereqs.get(module, ()):
+        placed = next((a for a in own if a.module_id == requires), None)
+        if placed is None:
+            return None
+        after = max(after, placed.start + problem.modules[requires].duration)
+    return after
+
+
+def _no_offer_in_window(case: _Case) -> _Diagnosis | None:
+    if case.counts.offered(case.in_window_starts, ()):
+        return None
+    return _Diagnosis(
+        ShortfallReason.NO_OFFER,
+        f"No firm offers {case.name} for {case.duration} consecutive week(s) inside the training window "
+        f"{_window(case.problem, case.learner)}.",
+        case.module,
+        suggestions=case.suggestions(),
+    )
+
+
+def _no_firm_the_learner_may_attend(case: _Case) -> _Diagnosis | None:
+    if case.counts.offered(case.in_window_starts, case.excluded):
+        return None
+    in_window = [f for f in case.offering if case.counts.offered_at(f, case.in_window_starts)]
+    return _Diagnosis(
+        ShortfallReason.ELIGIBILITY,
+        f"{case.name} is offered in the window only at {_firm_list(case.problem, in_window)}, where {case.who} "
+        "may not train; seats at another firm would resolve it.",
+        case.module,
+        suggestions=case.suggestions(),
+    )
+
+
+def _not_available_while_offered(case: _Case) -> _Diagnosis | None:
+    if case.counts.offered(case.available, case.excluded):
+        return None
+    learner = case.learner
+    eligible = [f for f in case.offering if f not in case.excluded and case.counts.offered_at(f, case.in_window_starts)]
+    blocked = sorted(w for w in learner.unavailable if learner.first_week <= w <= learner.last_week)
+    return _Diagnosis(
+        ShortfallReason.AVAILABILITY,
+        f"{_firm_list(case.problem, eligible)} offer {case.name}, but {case.who} is not available for "
+        f"{case.duration} consecutive week(s) while they do (school blocks or holidays: {len(blocked)} week(s) "
+        "in the window).",
+        case.module,
+        suggestions=case.suggestions(),
+    )
+
+
+def _prerequisite_not_planned(case: _Case) -> _Diagnosis | None:
+    if case.after is not None:
+        return None
+    missing = next(r for r in case.scope.prereqs.get(case.module, ()) if not any(a.module_id == r for a in case.own))
+    return _Diagnosis(
+        ShortfallReason.PRECEDENCE,
+        f"{case.name} requires {_module_name(case.problem, missing)} first, which is not planned for {case.who}.",
+        case.module,
+    )
+
+
+def _prerequisites_end_too_late(case: _Case) -> _Diagnosis | None:
+    if case.after is None or case.counts.offered(case.starts, case.excluded):
+        return None
+    return _Diagnosis(
+        ShortfallReason.PRECEDENCE,
+        f"{case.name} can only start after its prerequisites end "
+        f"({span_label(case.problem.origin, case.after, case.after)}), and no offer for it starts that late "
+        f"inside the window {_window(case.problem, case.learner)}.",
+        case.module,
+        suggestions=case.suggestions(),
+    )
+
+
+def _firm_limit_reached(case: _Case) -> _Diagnosis | None:
+    limit = case.problem.settings.max_modules_per_firm
+    if limit is None or case.counts.offered(case.starts, case.blocked_firms):
+        return None
+    eligible = [f for f in case.offering if f not in case.excluded and case.counts.offered_at(f, case.starts)]
+    return _Diagnosis(
+        ShortfallReason.FIRM_LIMIT,
+        f"{case.who} already does {limit} module(s) at each firm offering {case.name} "
+        f"({_firm_list(case.problem, eligible)}), the network's limit per firm.",
+        case.module,
+        suggestions=case.suggestions(),
+    )
+
+
+def _seat_left_free(case: _Case) -> _Diagnosis | None:
+    """A start clear of the learner's weeks with a free seat in every week: no reason holds, the plan left it."""
+    if not case.counts.unheld(case.candidates, case.blocked_firms):
+        return None
+    # The first start with a free seat in every week, firm by firm, is reported.
+    for firm in case.offering:
+        free_starts = case.counts.unheld_at(firm, case.candidates) if firm not in case.blocked_firms else []
+        if free_starts:
+            s = free_starts[0][0]
             return _Diagnosis(
-                ShortfallReason.FIRM_LIMIT,
-                f"{who} already does {limit} module(s) at each firm offering {name} "
-                f"({_firm_list(problem, eligible)}), the network's limit per firm.",
-                module,
-                suggestions=_suggest(module, fit, duration, None),
+                ShortfallReason.CONTENTION,
+                f"A seat for {case.name} is free at {_firm_name(case.problem, firm)} in "
+                f"{span_label(case.problem.origin, s, s + case.duration - 1)}, but the plan leaves it unused; "
+                "planning again places it.",
+                case.module,
+                free=True,
             )
-    # Of those, the starts clear of the learner's planned weeks; the others clash with its own modules.
-    candidates = intersect_ranges(starts, clear_starts(busy, duration, after, last_start))
-    if counts.unheld(candidates, blocked_firms):
-        # The first start with a free seat in every week, firm by firm, is reported.
-        for firm in offering:
-            free_starts = counts.unheld_at(firm, candidates) if firm not in blocked_firms else []
-            if free_starts:
-                s = free_starts[0][0]
-                return _Diagnosis(
-                    ShortfallReason.CONTENTION,
-                    f"A seat for {name} is free at {_firm_name(problem, firm)} in "
-                    f"{span_label(origin, s, s + duration - 1)}, but the plan leaves it unused; "
-                    "planning again places it.",
-                    module,
-                    free=True,
-                )
-    # Fewest full weeks first, the first such start firm by firm; none has fewer than one.
-    best_full: tuple[str, int, int] | None = None
-    if counts.offered(candidates, blocked_firms):
-        for firm in offering:
-            if firm in blocked_firms:
-                continue
-            for lo, hi in counts.offered_at(firm, candidates):
-                for s in range(lo, hi + 1):
-                    count = vacancies.full_weeks(firm, module, s, duration)
-                    if best_full is None or count < best_full[2]:
-                        best_full = (firm, s, count)
-                        if count <= 1:
-                            break
-                if best_full is not None and best_full[2] <= 1:
-                    break
-            if best_full is not None and best_full[2] <= 1:
-                break
-    if best_full is not None:
-        firm, s, _ = best_full
-        full = [w for w in range(s, s + duration) if ledger.free(firm, module, w) <= 0]
-        competing = sorted({c for w in full for c in holders.get(firm, module, w)})
-        # Over-booked weeks (a frozen assignment kept past a shrunk offer) need more than one seat.
-        more = max(1, max(1 - ledger.free(firm, module, w) for w in full))
-        return _Diagnosis(
-            ShortfallReason.CONTENTION,
-            f"The seats for {name} at {_firm_name(problem, firm)} in "
-            f"{span_label(origin, s, s + duration - 1)} are held by {_names(holders.names(), competing)}; "
-            f"{'one more seat' if more == 1 else f'{more} more seats'} there would resolve it.",
-            module,
-            competing=tuple(competing),
-            suggestions=(SeatSuggestion(module, s, s + duration - 1, more, firm),),
-            weight=len(full),
-        )
-    # Every start clashes with the learner's own modules: those it clashes with took the time.
+    return None
+
+
+def _seats_held_by_others(
+    case: _Case, ledger: SeatLedger, holders: _Holders, vacancies: _Vacancies
+) -> _Diagnosis | None:
+    """The start clear of the learner's weeks that the fewest full weeks block, and who holds those seats."""
+    best = _fewest_full_weeks(case, vacancies)
+    if best is None:
+        return None
+    firm, s = best
+    module, duration = case.module, case.duration
+    full = [w for w in range(s, s + duration) if ledger.free(firm, module, w) <= 0]
+    competing = sorted({c for w in full for c in holders.get(firm, module, w)})
+    # Over-booked weeks (a frozen assignment kept past a shrunk offer) need more than one seat.
+    more = max(1, max(1 - ledger.free(firm, module, w) for w in full))
+    return _Diagnosis(
+        ShortfallReason.CONTENTION,
+        f"The seats for {case.name} at {_firm_name(case.problem, firm)} in "
+        f"{span_label(case.problem.origin, s, s + duration - 1)} are held by {_names(holders.names(), competing)}; "
+        f"{'one more seat' if more == 1 else f'{more} more seats'} there would resolve it.",
+        module,
+        competing=tuple(competing),
+        suggestions=(SeatSuggestion(module, s, s + duration - 1, more, firm),),
+        weight=len(full),
+    )
+
+
+def _fewest_full_weeks(case: _Case, vacancies: _Vacancies) -> tuple[str, int] | None:
+    """(firm, start) of the candidate start with the fewest full weeks, the first such start firm by firm; none
+    has fewer than one, so the first with one ends the search."""
+    if not case.counts.offered(case.candidates, case.blocked_firms):
+        return None
+    best: tuple[str, int, int] | None = None
+    for firm in case.offering:
+        if firm in case.blocked_firms:
+            continue
+        for lo, hi in case.counts.offered_at(firm, case.candidates):
+            for s in range(lo, hi + 1):
+                count = vacancies.full_weeks(firm, case.module, s, case.duration)
+                if best is None or count < best[2]:
+                    best = (firm, s, count)
+                    if count <= 1:
+                        return firm, s
+    return None if best is None else (best[0], best[1])
+
+
+def _time_taken_by_a_minimum_group(case: _Case, ledger: SeatLedger) -> _Diagnosis | None:
+    """Every start clashes with the learner's own modules, and one of those it clashes with cannot let the
+    learner go: its group would fall below the offer's minimum."""
+    table, modules = case.table, case.problem.modules
     time_blockers = {
         a
-        for a, weeks in _weeks_held(busy).items()
-        if counts.offered(intersect_ranges(starts, _widened(weeks, duration)), blocked_firms)
+        for a, weeks in _weeks_held(case.busy).items()
+        if case.counts.offered(intersect_ranges(case.starts, _widened(weeks, case.duration)), case.blocked_firms)
     }
     needed = [
         a
@@ -740,25 +842,31 @@ def _diagnose(
         and any(
             ledger.held(a.firm_id, a.module_id, w) <= table.min_at(a.firm_id, a.module_id, w)
             and table.min_at(a.firm_id, a.module_id, w) > 0
-            for w in range(a.start, a.start + problem.modules[a.module_id].duration)
+            for w in range(a.start, a.start + modules[a.module_id].duration)
         )
     ]
-    if needed:
-        a = min(needed, key=lambda x: x.start)
-        return _Diagnosis(
-            ShortfallReason.MIN_SEATS,
-            f"{who}'s free weeks go to {_module_name(problem, a.module_id)} at "
-            f"{_firm_name(problem, a.firm_id)}, which only runs with its minimum group and needs {who}; "
-            f"more learners for that offer or a lower minimum would free time for {name}.",
-            module,
-            suggestions=_suggest(module, fit, duration, None),
-        )
+    if not needed:
+        return None
+    a = min(needed, key=lambda x: x.start)
+    who = case.who
+    return _Diagnosis(
+        ShortfallReason.MIN_SEATS,
+        f"{who}'s free weeks go to {_module_name(case.problem, a.module_id)} at "
+        f"{_firm_name(case.problem, a.firm_id)}, which only runs with its minimum group and needs {who}; "
+        f"more learners for that offer or a lower minimum would free time for {case.name}.",
+        case.module,
+        suggestions=case.suggestions(),
+    )
+
+
+def _no_free_weeks_left(case: _Case) -> _Diagnosis:
+    """Every start clashes with the learner's own modules: those it clashes with took the time."""
     return _Diagnosis(
         ShortfallReason.AVAILABILITY,
-        f"{who}'s window {_window(problem, learner)} has no {duration} free week(s) left for {name} next to the "
-        "other planned modules while a firm offers it.",
-        module,
-        suggestions=_suggest(module, fit, duration, None),
+        f"{case.who}'s window {_window(case.problem, case.learner)} has no {case.duration} free week(s) left for "
+        f"{case.name} next to the other planned modules while a firm offers it.",
+        case.module,
+        suggestions=case.suggestions(),
         weight=1,
     )
 
