@@ -52,3 +52,27 @@ def test_a_tight_network_the_constructive_leaves_short_gets_every_minimum_filled
     reached, stats = reach_feasibility(problem, start, budget=Budget(seconds=20, deterministic=True))
     assert stats.final_deficit[0] == 0
     assert not planning.seat_deficits(problem, reached)
+
+
+def test_the_whole_network_as_one_constraint_model_completes_a_plan_the_constructive_leaves_broken() -> None:
+    spec, seed = BENCH_SCENARIOS.TIGHT["tight-80-12-4-24-3"]
+    events, _reference = BENCH_SCENARIOS.tight(spec, seed)
+    (state,) = fold_networks(list(enumerate(events, 1))).states.values()
+    problem = build_problem(state, today=dt.date(2026, 11, 2))
+    start = construct(problem)
+    assert deficit(problem, start)[0] > 0, (
+        "the constructive alone leaves seats short here; otherwise this proves nothing"
+    )
+    # All of the budget to the whole-network model: the windows get nothing, so the plan is its work alone.
+    reached, stats = reach_feasibility(problem, start, budget=Budget(seconds=60, deterministic=True, whole=1.0))
+    assert stats.whole in ("optimal", "feasible")
+    assert stats.final_deficit == (0, 0)
+    plan = planning.Plan(
+        assignments=tuple(reached),
+        sat={},
+        objective=0,
+        shortfalls=planning.explain(problem, reached),
+        deficits=planning.seat_deficits(problem, reached),
+    )
+    assert planning.validate(problem, plan) == []
+    assert not plan.deficits and not plan.shortfalls

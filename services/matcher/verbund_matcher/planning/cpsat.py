@@ -39,6 +39,18 @@ class CpResult:
     work: float = 0.0  # CP-SAT's deterministic time spent (repeatable, unlike seconds)
 
 
+@dataclass(frozen=True, slots=True)
+class AtLeast:
+    """Hard floors for a model without objective: any plan that meets them will do.
+
+    `placed`: modules per learner and requirement group (learners or groups not named: none); `seats`:
+    learners per firm x module cell and week (up to its minimum; cells not named: their minimum stays soft).
+    """
+
+    placed: Mapping[str, Mapping[str, int]]
+    seats: Mapping[tuple[Cell, int], int]
+
+
 @dataclass(slots=True)
 class _Option:
     module: str
@@ -77,6 +89,8 @@ def solve_cpsat(
     feasibility: bool = False,
     deterministic: float | None = None,
     within: tuple[int, int] | None = None,
+    at_least: AtLeast | None = None,
+    max_literals: int = MAX_LITERALS,
 ) -> CpResult:
     """Plan the learners in `free` (all when None) with `fixed` holding their seats; never raises on bad luck.
 
@@ -90,7 +104,11 @@ def solve_cpsat(
     workers: same result).
     `within` (first, last week) keeps every assignment the model may choose inside those weeks (frozen ones
     stay wherever they are).
+    `at_least` turns the model into a pure constraint problem (implies `feasibility`, no objective at all):
+    its floors on placed requirements and filled seats are hard, so propagation prunes what soft deficits would
+    leave open, and the first plan found is the answer.
     """
+    feasibility = feasibility or at_least is not None
     began = perf_counter()
     table = table if table is not None else seat_table(problem.offers)
     learners = [s for s in problem.learners if free is None or s.id in free]
@@ -133,7 +151,7 @@ def solve_cpsat(
         )
         n_options += len(options)
         options_of[learner.id] = options
-        if n_options > MAX_LITERALS or (deterministic is None and perf_counter() - began > 0.8 * time_limit):
+        if n_options > max_literals or (deterministic is None and perf_counter() - began > 0.8 * time_limit):
             # Too big to build, let alone solve, in the budget: hand back the hint instead of running over.
             kept = tuple(a for a in hint if free is None or a.learner_id in free)
             return CpResult(
@@ -150,6 +168,11 @@ def solve_cpsat(
         for o in options:
             m.hint(o.var, int(Assignment(learner.id, o.module, o.firm, o.start) in chosen))
         sat_expr = _learner_constraints(problem, scope, options, m, with_sat=not feasibility)
+        floors = at_least.placed.get(learner.id, {}) if at_least is not None else {}
+        for group, floor in floors.items():
+            members = [o.var for o in options if group in scope.groups_of.get(o.module, ())]
+            if floor > 0:
+                m.model.add(_total(members) >= floor)
         if not feasibility:
             hinted_sat = learner_sat(problem, learner, chosen)
             sat_terms.append((learner, sat_expr, hinted_sat))
@@ -171,7 +194,8 @@ def solve_cpsat(
             m.model.add(_total(literals) <= cap)
         minimum = table.min_at(firm, module, week) - already
         if minimum > 0:
-            short = m.model.new_int_var(0, minimum, f"short_{firm}_{module}_{week}")
+            hard = at_least.seats.get(((firm, module), week), 0) - already if at_least is not None else 0
+            short = m.model.new_int_var(0, minimum - min(minimum, max(0, hard)), f"short_{firm}_{module}_{week}")
             m.model.add(_total(literals) + short >= minimum)
             hinted = hint_used.get((firm, module), {}).get(week, 0)
             m.hint(short, max(0, minimum - hinted))
@@ -194,31 +218,43 @@ def solve_cpsat(
     else:
         m.model.add(worst == 0)
     objective.append(-deficit_cost * _total(deficits))
-    m.model.maximize(_total(objective))
+    if at_least is None:
+        m.model.maximize(_total(objective))
     for var, value in m.hints.values():
         m.model.add_hint(var, value)
 
     solver = cp_model.CpSolver()
     # Building the model counts against the limit: callers give a wall-clock budget.
+    solver.parameters.num_workers = max(1, workers)
     if deterministic is not None:
         solver.parameters.max_deterministic_time = max(0.01, deterministic)
-        # Workers interleaved in fixed batches: the search no longer depends on thread timing.
-        solver.parameters.interleave_search = True
+        if at_least is None:
+            # Workers interleaved in fixed batches: the search no longer depends on thread timing.
+            solver.parameters.interleave_search = True
+        else:
+            # The parallel portfolio finds this model's plans with its feasibility-jump local search (2 s on
+            # tight-80-12-4-24-2), which interleaved workers do not run (nothing in 88 s). Local search alone on
+            # one worker is repeatable and as quick; it never proves the floors impossible, which is why the
+            # caller only asks when a minimum is short.
+            solver.parameters.num_workers = 1
+            solver.parameters.use_ls_only = True
     else:
         solver.parameters.max_time_in_seconds = max(0.05, time_limit - (perf_counter() - began))
-    solver.parameters.num_workers = max(1, workers)
     solver.parameters.random_seed = seed
-    # Probing these time-indexed models adds hundreds of thousands of implications and can eat the whole
-    # budget before search starts from the (complete, feasible) hint; search pays off far more here.
-    solver.parameters.cp_model_probing_level = 0
-    solver.parameters.symmetry_level = 0
-    # One presolve round and no search for big linear overlaps: on these models the later rounds and the
-    # overlap search cost seconds and gain little, and until presolve ends not even the hint is reported.
-    solver.parameters.max_presolve_iterations = 1
-    solver.parameters.find_big_linear_overlap = False
-    if free is not None:
-        # Neighbourhood models get a second or so; presolve would spend it before the hint is even tried.
-        solver.parameters.cp_model_presolve = False
+    if at_least is None:
+        # A pure constraint problem (at_least) keeps CP-SAT's own presolve and probing: they are what find its
+        # plans. The tuning below is for improving a complete hint.
+        # Probing these time-indexed models adds hundreds of thousands of implications and can eat the whole
+        # budget before search starts from the (complete, feasible) hint; search pays off far more here.
+        solver.parameters.cp_model_probing_level = 0
+        solver.parameters.symmetry_level = 0
+        # One presolve round and no search for big linear overlaps: on these models the later rounds and the
+        # overlap search cost seconds and gain little, and until presolve ends not even the hint is reported.
+        solver.parameters.max_presolve_iterations = 1
+        solver.parameters.find_big_linear_overlap = False
+        if free is not None:
+            # Neighbourhood models get a second or so; presolve would spend it before the hint is even tried.
+            solver.parameters.cp_model_presolve = False
     solver.parameters.fix_variables_to_their_hinted_value = fix_to_hint
     code = solver.solve(m.model)
     status = solver.status_name(code).lower()

@@ -17,11 +17,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from time import perf_counter
 
-from .cpsat import solve_cpsat
+from .cpsat import AtLeast, solve_cpsat
 from .lns import Incumbent
 from .model import Assignment, Problem
 from .scope import LearnerScope, learner_scope
 from .seats import Cell, SeatTable, seat_table
+
+# Beyond this many start literals the whole-network constraint model did not find a plan within a minute on any
+# network of the tight family (19,000 literals: 2–8 s; 62,000: 19–42 s, or nothing; 200,000: nothing), and its
+# share of the budget is better spent on the windows. Size alone does not tell: 42,000 literals of a 120-learner
+# network found nothing either.
+WHOLE_MAX_LITERALS = 70_000
 
 
 @dataclass(slots=True)
@@ -33,6 +39,7 @@ class FeasibilityStats:
     seconds: float = 0.0
     work: float = 0.0  # CP-SAT deterministic time spent
     history: list[tuple[float, int, int]] = field(default_factory=list)
+    whole: str = ""  # status of the whole-network constraint model ("" when it did not run)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +51,10 @@ class Budget:
     # Per CP-SAT step: seconds, or deterministic time. Short: a step that improves does so early, and many
     # small steps beat few thorough ones here (30 s on 320 learners: 0.3 s steps left 93 seats short, 1 s 112).
     step: float = 0.5
+    # Share of the budget for the whole network as one constraint model (every reachable minimum and requirement
+    # hard) before the windows: on networks of up to about a hundred learners it finds complete plans the
+    # windows do not (tight-80-24-4-48-2: 19 s, where 60 s of windows left a requirement open).
+    whole: float = 0.5
 
 
 def reach_feasibility(
@@ -89,6 +100,37 @@ def reach_feasibility(
 
     stats = FeasibilityStats(start_deficit=deficit())
     stats.history.append((0.0, *stats.start_deficit))
+    # Only while a minimum is short: requirements left open beside full minimums are mostly contention, where
+    # hard floors are impossible and a search that cannot prove it (local search, below) would only burn time.
+    if deficit()[0] > 0 and budget.whole > 0:
+        floors = AtLeast(
+            placed={sid: _reachable_by_group(problem, table, scope(sid)) for sid in learners},
+            seats={
+                (cell, week): min(need, attendable.get((cell, week), 0))
+                for cell, weeks in table.min_seats.items()
+                for week, need in weeks.items()
+            },
+        )
+        share = budget.seconds * budget.whole
+        whole = solve_cpsat(
+            problem,
+            hint=current.assignments(),
+            time_limit=share,
+            workers=workers,
+            seed=seed,
+            table=table,
+            scopes={sid: scope(sid) for sid in learners},
+            at_least=floors,
+            deterministic=share if budget.deterministic else None,
+            max_literals=WHOLE_MAX_LITERALS,
+        )
+        stats.whole = whole.status
+        stats.work += whole.work
+        if whole.found:
+            complete = Incumbent(problem, table, whole.assignments)
+            if (complete.short, -complete.count) <= (current.short, -current.count):
+                current = complete
+                stats.history.append((perf_counter() - began, *deficit()))
     size = 12
     # A phase that gains nothing over a fifth of its budget has stalled (a network far beyond its capacity,
     # say): the improving search, which also ranks plans by their deficit, gets the time instead.
@@ -177,7 +219,12 @@ def _attendable(problem: Problem, table: SeatTable, scopes: Sequence[LearnerScop
 
 def _reachable(problem: Problem, table: SeatTable, scope: LearnerScope) -> int:
     """How many requirement units the learner could meet with every seat free (per group, capped)."""
-    total = 0
+    return sum(_reachable_by_group(problem, table, scope).values())
+
+
+def _reachable_by_group(problem: Problem, table: SeatTable, scope: LearnerScope) -> dict[str, int]:
+    """Per requirement group: how many of its modules the learner could take with every seat free (capped)."""
+    reach: dict[str, int] = {}
     for group, count in scope.required.items():
         possible = 0
         for module in scope.modules:
@@ -186,8 +233,8 @@ def _reachable(problem: Problem, table: SeatTable, scope: LearnerScope) -> int:
             duration = problem.modules[module].duration
             if any(scope.start_ranges(table, module, f, duration) for f in scope.firms(table, module)):
                 possible += 1
-        total += min(count, possible)
-    return total
+        reach[group] = min(count, possible)
+    return reach
 
 
 def _pick_target(
