@@ -75,7 +75,7 @@ from .outbound import (
     ShortfallResolved,
     ShortfallResolvedData,
 )
-from .parked import ParkedHeader
+from .parked import PARKED_RECORD_SCHEMA, ParkedHeader, parked_topic_description
 from .topics import Topic, load_topics, topic
 from .weeks import IsoWeek, WeekHorizon, week_at, week_index, week_monday, week_of, week_sunday, weeks_outside
 
@@ -88,6 +88,7 @@ __all__ = [
     "MAX_ORIGINAL_BYTES",
     "NOTIFICATION_TYPES",
     "OUTBOUND_TYPES",
+    "PARKED_RECORD_SCHEMA",
     "SCHEMA_VERSION",
     "AssignmentCancelled",
     "AssignmentCancelledData",
@@ -162,6 +163,7 @@ __all__ = [
     "encode_event",
     "load_event",
     "load_topics",
+    "parked_topic_description",
     "topic",
     "week_at",
     "week_index",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
+
+from .outbound import MAX_ORIGINAL_BYTES
 
 
 class ParkedHeader:
@@ -28,3 +30,38 @@ class ParkedHeader:
     # replayed.
     REPLAY_OF: Final = "verbund.parked.replay_of"
     REPLAYED_AT: Final = "verbund.parked.replayed_at"
+
+
+PARKED_RECORD_SCHEMA: Final[dict[str, Any]] = {
+    "title": "ParkedRecord",
+    "type": "string",
+    "contentMediaType": "application/octet-stream",
+    "description": "The original record's bytes: whole when at most VERBUND_MAX_EVENT_BYTES, else the first "
+    f"{MAX_ORIGINAL_BYTES} ({ParkedHeader.TRUNCATED} says which). Normally one of the events of the topic it was "
+    f"consumed from ({ParkedHeader.TOPIC}).",
+}
+
+_HEADERS = (
+    ParkedHeader.BY,
+    ParkedHeader.TOPIC,
+    ParkedHeader.PARTITION,
+    ParkedHeader.OFFSET,
+    ParkedHeader.REASON,
+    ParkedHeader.ATTEMPTS,
+    ParkedHeader.FIRST_FAILURE,
+    ParkedHeader.LAST_FAILURE,
+    ParkedHeader.SIZE,
+    ParkedHeader.SHA256,
+    ParkedHeader.TRUNCATED,
+)
+
+
+def parked_topic_description(what: str) -> str:
+    """The parked topic as a service's AsyncAPI document describes it; `what` says which records it parks."""
+    return (
+        f"{what} set aside after their retries ran out (the database or the broker was away), so the consumer "
+        "could go on; an operator replays them with `verbund parked replay` "
+        "(docs/decisions/0003-parking-failed-records.md). Key: the original key (network id). Headers: "
+        + ", ".join(_HEADERS)
+        + f"; a replay marker has an empty value and {ParkedHeader.REPLAY_OF}, {ParkedHeader.REPLAYED_AT}."
+    )

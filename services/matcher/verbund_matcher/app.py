@@ -20,12 +20,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from verbund_runtime.asyncapi import inline_schema
 from verbund_runtime.retries import RetryPolicy
 from verbund_schemas import (
-    MAX_ORIGINAL_BYTES,
+    PARKED_RECORD_SCHEMA,
     AssignmentEvent,
     EventRejected,
     InboundEvent,
-    ParkedHeader,
     ShortfallEvent,
+    parked_topic_description,
     topic,
 )
 
@@ -51,41 +51,8 @@ InboundBatch = Annotated[
 
 
 # A parked record's value is the inbound record's bytes as they came (an inbound event, or what failed to be one).
-ParkedValue = Annotated[
-    bytes,
-    WithJsonSchema(
-        {
-            "title": "ParkedRecord",
-            "type": "string",
-            "contentMediaType": "application/octet-stream",
-            "description": "The original record's bytes: whole when at most VERBUND_MAX_EVENT_BYTES, else the first "
-            f"{MAX_ORIGINAL_BYTES} ({ParkedHeader.TRUNCATED} says which). Normally one of the inbound events.",
-        }
-    ),
-]
-
-_PARKED_DESCRIPTION = (
-    "Inbound records set aside after their retries ran out (the database or the broker was away), so the consumer "
-    "could go on; an operator replays them with `verbund parked replay` (docs/decisions/0003-parking-failed-records"
-    ".md). Key: the original key (network id). Headers: "
-    + ", ".join(
-        (
-            ParkedHeader.BY,
-            ParkedHeader.TOPIC,
-            ParkedHeader.PARTITION,
-            ParkedHeader.OFFSET,
-            ParkedHeader.REASON,
-            ParkedHeader.ATTEMPTS,
-            ParkedHeader.FIRST_FAILURE,
-            ParkedHeader.LAST_FAILURE,
-            ParkedHeader.SIZE,
-            ParkedHeader.SHA256,
-            ParkedHeader.TRUNCATED,
-        )
-    )
-    + f"; a replay marker has an empty value and {ParkedHeader.REPLAY_OF}, {ParkedHeader.REPLAYED_AT}. "
-    "The notifier parks its consumed events here too."
-)
+ParkedValue = Annotated[bytes, WithJsonSchema(PARKED_RECORD_SCHEMA)]
+_PARKED_DESCRIPTION = parked_topic_description("Inbound records") + " The notifier parks its consumed events here too."
 
 
 def _today_utc() -> dt.date:

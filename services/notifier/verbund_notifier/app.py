@@ -10,14 +10,17 @@ from typing import Annotated, Any
 from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaBroker, KafkaMessage, KafkaRouter
 from faststream.specification import AsyncAPI
+from pydantic import WithJsonSchema
 from verbund_runtime.asyncapi import payload_schema
 from verbund_schemas import (
+    PARKED_RECORD_SCHEMA,
     AssignmentEvent,
     Envelope,
     InboundEvent,
     NotificationEvent,
     ShortfallEvent,
     encode_event,
+    parked_topic_description,
     topic,
 )
 
@@ -89,8 +92,16 @@ def build(settings: NotifierSettings | None = None, clock: Clock | None = None) 
     notifier = Notifier(settings, publish_log, clock=clock)
     service = notifier.service
 
+    parked = broker.publisher(
+        topic("parked"),
+        title="notifier:parked",
+        description=parked_topic_description("Consumed assignment, shortfall and directory events")
+        + " The matcher parks its inbound records here too.",
+        schema=Annotated[bytes, WithJsonSchema(PARKED_RECORD_SCHEMA)],
+    )
+
     async def park(key: bytes | None, value: bytes, headers: dict[str, str]) -> None:
-        await broker.publish(value, topic=topic("parked"), key=key, headers=headers)
+        await parked.publish(value, key=key, headers=headers)
 
     attempts = ConsumeAttempts(
         park,

@@ -81,8 +81,9 @@ async def test_a_message_it_cannot_read_is_counted_logged_by_position_and_skippe
         await send(running, "assignments", raw.encode())
         await send(running, "assignments", b"\xff not json")
     assert skipped(topic("assignments"), "invalid") == before + 2
-    # Only the notifications publisher exists: the matcher publishes the rejection of a record, once.
-    assert [p.topic for p in running.broker.publishers] == [topic("notifications")]
+    # No publisher of rejections exists: the matcher publishes the rejection of a record, once. (Parking is for
+    # records that keep failing, not for unreadable ones.)
+    assert sorted(p.topic for p in running.broker.publishers) == sorted([topic("notifications"), topic("parked")])
     lines = [r.getMessage() for r in caplog.records if "cannot read" in r.getMessage()]
     assert len(lines) == 2 and "id a-1" in lines[0] and f"key {f.NETWORK}" in lines[0]
     assert not any("geheim" in r.getMessage() for r in caplog.records)
@@ -206,6 +207,7 @@ def test_asyncapi_document_shows_the_event_contracts_of_every_topic(settings: No
         "notifier:shortfalls",
         "notifier:directory",
         "notifier:notifications",
+        "notifier:parked",
     }
     schemas = json.dumps(document["components"])
     for event_type in (
