@@ -23,11 +23,12 @@ from .model import Assignment, Problem
 from .scope import LearnerScope, learner_scope
 from .seats import Cell, SeatTable, seat_table
 
-# Beyond this many start literals the whole-network constraint model did not find a plan within a minute on any
-# network of the tight family (19,000 literals: 2–8 s; 62,000: 19–42 s, or nothing; 200,000: nothing), and its
-# share of the budget is better spent on the windows. Size alone does not tell: 42,000 literals of a 120-learner
-# network found nothing either.
-WHOLE_MAX_LITERALS = 70_000
+# Beyond this many start literals the whole-network constraint model rarely finds a plan in its share of a
+# minute (tight family: 19,000 literals in 2–8 s; 42,000 on a 120-learner network and 62,000 on 80 learners ×
+# 24 modules: nothing in 25 s, or 19–42 s at best; 200,000: nothing). Where it finds nothing, its share is lost
+# to the windows (tight-120-12-4-36-2, deterministic, 60: 7 seats short and 15 requirements open with it, 3 and
+# 4 without).
+WHOLE_MAX_LITERALS = 30_000
 
 
 @dataclass(slots=True)
