@@ -29,6 +29,7 @@ from ..service.live import ChangeSignal
 from ..settings import ConsoleSettings
 from ..store.accounts import Accounts
 from ..store.readmodel import ReadModel
+from .mail import mail_routes
 
 log = logging.getLogger(__name__)
 
@@ -255,6 +256,7 @@ def build_web(settings: ConsoleSettings, read_model: ReadModel, accounts: Accoun
         Route("/n/{network}/problems", problems_page),
         Route("/n/{network}/timeline", timeline_page),
         Route("/n/{network}/events", events),
+        *mail_routes(render, signed_in),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     middleware = [
