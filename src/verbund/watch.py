@@ -18,7 +18,7 @@ from verbund_schemas import InvalidEvent, decode_event, topic
 
 from verbund.kafka_access import BOOTSTRAP_HELP, KafkaUnavailable, missing_topic_message, resolve_bootstrap
 from verbund.kafka_access import unreachable_message as _unreachable
-from verbund.watch_view import WatchRow, row_for, table_of
+from verbund.watch_view import WatchRow, row_for, rows_that_fit, table_of
 
 
 @dataclass(frozen=True)
@@ -140,12 +140,12 @@ def _plain_printer(row: WatchRow) -> None:
 
 
 async def _run_live(options: WatchOptions, console: Console, err: Console, title: str) -> WatchResult:
-    rows: deque[WatchRow] = deque(maxlen=max(5, console.height - 7))
-    with Live(table_of([], title), console=console, refresh_per_second=4, transient=False) as live:
+    rows: deque[WatchRow] = deque(maxlen=rows_that_fit(console.width, console.height))
+    with Live(table_of([], title, console.width), console=console, refresh_per_second=4, transient=False) as live:
 
         def show(row: WatchRow) -> None:
             rows.append(row)
-            live.update(table_of(list(rows), title))
+            live.update(table_of(list(rows), title, console.width))
 
         return await follow(options, show, lambda text: err.print(f"[yellow]{text}[/]", highlight=False))
 

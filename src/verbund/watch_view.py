@@ -35,11 +35,18 @@ class WatchRow:
     module: str = ""
     firm: str = ""
     weeks: str = ""
+    # Calendar dates of the weeks: in the plain line, left out of the tables (the weeks say it, shorter).
+    dates: str = ""
     detail: str = ""
     style: str = ""
 
     def cells(self) -> tuple[str, ...]:
         return (self.time, self.network, self.event, self.learner, self.module, self.firm, self.weeks, self.detail)
+
+    def card(self) -> tuple[str, str, str]:
+        """The narrow table's three cells: when and what; who, where and why; the weeks."""
+        what = [self.learner, " at ".join(part for part in (self.module, self.firm) if part), self.detail]
+        return f"{self.time}\n{self.event}", "\n".join(part for part in what if part), self.weeks
 
     def plain(self) -> str:
         """One line, `label=value` pairs, for logs, pipes and tests."""
@@ -48,7 +55,7 @@ class WatchRow:
             ("learner", self.learner),
             ("module", self.module),
             ("firm", self.firm),
-            ("weeks", self.weeks),
+            ("weeks", f"{self.weeks} ({self.dates})" if self.dates else self.weeks),
         ):
             if value:
                 parts.append(f"{label}={value}")
@@ -62,7 +69,7 @@ def _dates(first: dt.date, last: dt.date) -> str:
 
 
 def _span(data: AssignmentData) -> str:
-    return f"{data.start_week}..{data.end_week} ({_dates(data.start_date, data.end_date)})"
+    return f"{data.start_week}..{data.end_week}"
 
 
 def _weeks(first: str, last: str) -> str:
@@ -95,6 +102,7 @@ def _assignment_row(event: AssignmentMade | AssignmentChanged | AssignmentCancel
         module=_named(data.module_id, data.module_name),
         firm=_named(data.firm_id, data.firm_name),
         weeks=_span(data),
+        dates=_dates(data.start_date, data.end_date),
         detail=detail,
         style=style,
     )
@@ -199,30 +207,50 @@ def row_for(event: Envelope) -> WatchRow | None:
     return None
 
 
-_MIN_WIDTHS = {"time": 8, "event": 14, "weeks": 18}
-_MAX_WIDTHS = {"network": 16, "event": 16, "learner": 20, "module": 20, "firm": 20, "weeks": 20}
+# Below this many columns the eight columns leave too little room: each event becomes a three-cell card.
+WIDE = 160
+_WIDE_MAX_WIDTHS = {"time": 8, "network": 24, "event": 21, "learner": 30, "module": 30, "firm": 30}
+# The widest a week range gets ("2027-W10..2027-W19"); that column is never cut or wrapped.
+WEEKS_WIDTH = 18
 
 
-def new_table() -> Table:
-    # One line per event, so the live view holds as many events as the terminal has lines; the plain
-    # mode (and the full row in a pipe) keeps every word.
-    table = Table(expand=True, show_lines=False)
+def new_table(width: int | None = None) -> Table:
+    """The live table's columns for a terminal `width` columns wide (None: wide).
+
+    Nothing is cut: learner, module, firm and detail wrap, the weeks never do. On narrow terminals the
+    network and the calendar dates are left out (the title names the network; the weeks say when), and each
+    event is one row of three cells.
+    """
+    table = Table(expand=True, show_lines=width is not None and width < WIDE)
+    if width is not None and width < WIDE:
+        table.add_column("time / event", overflow="fold", min_width=17, max_width=21)
+        table.add_column("learner, module at firm, detail", overflow="fold", ratio=1)
+        table.add_column("weeks", no_wrap=True, min_width=WEEKS_WIDTH)
+        return table
     for name in COLUMNS:
         table.add_column(
             name,
-            overflow="ellipsis",
-            no_wrap=True,
-            min_width=_MIN_WIDTHS.get(name),
-            max_width=_MAX_WIDTHS.get(name),
+            overflow="fold",
+            no_wrap=name in {"time", "weeks"},
+            min_width={"weeks": WEEKS_WIDTH, "detail": 24}.get(name),
+            max_width=_WIDE_MAX_WIDTHS.get(name),
+            # The others keep the width their content needs as long as it fits; the detail takes the rest.
             ratio=1 if name == "detail" else None,
         )
     return table
 
 
-def table_of(rows: list[WatchRow], title: str) -> Table:
-    """The live table: the latest rows, oldest first."""
-    table = new_table()
+def table_of(rows: list[WatchRow], title: str, width: int | None = None) -> Table:
+    """The live table: the latest rows, oldest first, laid out for a terminal `width` columns wide."""
+    table = new_table(width)
     table.title = title
+    narrow = width is not None and width < WIDE
     for row in rows:
-        table.add_row(*row.cells(), style=row.style)
+        table.add_row(*(row.card() if narrow else row.cells()), style=row.style)
     return table
+
+
+def rows_that_fit(width: int, height: int) -> int:
+    """How many events the live table holds on a terminal of this size (a narrow card takes about 4 lines)."""
+    lines_per_row = 4 if width < WIDE else 2
+    return max(3, (height - 7) // lines_per_row)
