@@ -8,14 +8,20 @@ import uuid
 from verbund_schemas import (
     AssignmentCancelled,
     AssignmentCancelledData,
+    AssignmentChanged,
+    AssignmentChangedData,
     AssignmentData,
     AssignmentMade,
+    CapacityOffered,
+    CapacityOfferedData,
+    ChangeReason,
     Contact,
     EventRejected,
     LearnerData,
     LearnerRegistered,
     PlanPublished,
     PlanPublishedData,
+    PreviousAssignment,
     SeatSuggestion,
     ShortfallData,
     ShortfallDetected,
@@ -57,12 +63,64 @@ def assignment_made(
     return AssignmentMade(id=_id(), subject=network, data=data)
 
 
-def assignment_cancelled(made: AssignmentMade, version: int) -> AssignmentCancelled:
-    values = made.data.model_dump() | {"plan_version": version, "reason": "Replanned because the offer was withdrawn."}
+def assignment_cancelled(
+    made: AssignmentMade, version: int, reason_code: ChangeReason | None = ChangeReason.OFFER_WITHDRAWN
+) -> AssignmentCancelled:
+    values = made.data.model_dump() | {
+        "plan_version": version,
+        "reason": "Cancelled because the offer was withdrawn.",
+        "reason_code": reason_code,
+    }
     return AssignmentCancelled(id=_id(), subject=made.subject, data=AssignmentCancelledData(**values))
 
 
-def plan_published(network: str, version: int, *, complete: bool = True) -> PlanPublished:
+def assignment_changed(
+    made: AssignmentMade,
+    version: int,
+    *,
+    firm: str,
+    start: str,
+    end: str,
+    reason_code: ChangeReason | None = ChangeReason.OFFER_CHANGED,
+) -> AssignmentChanged:
+    before = made.data
+    values = before.model_dump() | {
+        "firm_id": firm,
+        "firm_name": f"Firm {firm}",
+        "start_week": start,
+        "end_week": end,
+        "start_date": week_monday(start),
+        "end_date": week_sunday(end),
+        "plan_version": version,
+        "previous": PreviousAssignment(
+            firm_id=before.firm_id, firm_name=before.firm_name, start_week=before.start_week, end_week=before.end_week
+        ),
+        "reason": f"Replanned because offer o-{before.firm_id} changed.",
+        "reason_code": reason_code,
+    }
+    return AssignmentChanged(id=_id(), subject=made.subject, data=AssignmentChangedData(**values))
+
+
+def capacity_offered(
+    network: str, offer: str, firm: str, module: str, first: str, last: str, max_seats: int, min_seats: int = 0
+) -> CapacityOffered:
+    return CapacityOffered(
+        id=_id(),
+        time=dt.datetime.now(dt.UTC),
+        subject=network,
+        data=CapacityOfferedData(
+            offer_id=offer,
+            firm_id=firm,
+            module_id=module,
+            first_week=first,
+            last_week=last,
+            max_seats=max_seats,
+            min_seats=min_seats,
+        ),
+    )
+
+
+def plan_published(network: str, version: int, *, complete: bool = True, **counts: int) -> PlanPublished:
     return PlanPublished(
         id=_id(),
         subject=network,
@@ -75,11 +133,14 @@ def plan_published(network: str, version: int, *, complete: bool = True) -> Plan
             solver="cpsat",
             solve_seconds=0.1,
             complete=complete,
+            **counts,
         ),
     )
 
 
-def learner_registered(network: str, learner: str, name: str) -> LearnerRegistered:
+def learner_registered(
+    network: str, learner: str, name: str, first_week: str = "2027-W01", last_week: str = "2027-W52"
+) -> LearnerRegistered:
     return LearnerRegistered(
         id=_id(),
         time=dt.datetime.now(dt.UTC),
@@ -89,8 +150,8 @@ def learner_registered(network: str, learner: str, name: str) -> LearnerRegister
             name=name,
             contact=Contact(name=name, email=f"{learner}@example.org"),
             curriculum_id="c1",
-            first_week="2027-W01",
-            last_week="2027-W52",
+            first_week=first_week,
+            last_week=last_week,
         ),
     )
 
@@ -131,14 +192,14 @@ def shortfall_resolved(detected: ShortfallDetected, version: int) -> ShortfallRe
     )
 
 
-def rejected(network: str) -> EventRejected:
+def rejected(network: str, raw: bytes = b'{"type": "CapacityOffered"}', offset: int = 7) -> EventRejected:
     return EventRejected.of_record(
         service="matcher",
         topic="verbund.inbound",
         partition=0,
-        offset=7,
+        offset=offset,
         key=network,
-        raw=b'{"type": "CapacityOffered"}',
+        raw=raw,
         reason="the event has no 'id'",
         network_id=network,
     )

@@ -88,6 +88,48 @@ def _assignment_values(data: AssignmentData, *, cancelled: bool) -> dict[str, An
     }
 
 
+def _history_values(event: AssignmentMade | AssignmentChanged | AssignmentCancelled) -> dict[str, Any]:
+    """One line of the plan history: what happened to the assignment, where it was before, and why."""
+    data = event.data
+    values: dict[str, Any] = {
+        "plan_version": data.plan_version,
+        "at": event.time,
+        "assignment_id": data.assignment_id,
+        "learner_id": data.learner_id,
+        "learner_name": data.learner_name,
+        "module_id": data.module_id,
+        "module_name": data.module_name,
+        "firm_id": data.firm_id,
+        "firm_name": data.firm_name,
+        "start_week": data.start_week,
+        "end_week": data.end_week,
+        "previous_firm_id": None,
+        "previous_firm_name": None,
+        "previous_start_week": None,
+        "previous_end_week": None,
+        "reason": "",
+        "reason_code": None,
+    }
+    match event:
+        case AssignmentChanged():
+            before = event.data.previous
+            values |= {
+                "kind": "changed",
+                "previous_firm_id": before.firm_id,
+                "previous_firm_name": before.firm_name,
+                "previous_start_week": before.start_week,
+                "previous_end_week": before.end_week,
+                "reason": event.data.reason,
+                "reason_code": event.data.reason_code.value if event.data.reason_code else None,
+            }
+        case AssignmentCancelled():
+            code = event.data.reason_code
+            values |= {"kind": "cancelled", "reason": event.data.reason, "reason_code": code.value if code else None}
+        case _:
+            values["kind"] = "made"
+    return values
+
+
 def fold(event: Envelope) -> Fold:
     """The writes one event makes; an event type the console does not show folds to nothing."""
     net = {"network_id": event.network_id}
@@ -143,6 +185,7 @@ def fold(event: Envelope) -> Fold:
                 Upsert("assignments", key, values, version=data.plan_version),
                 Ensure("learners", {**net, "learner_id": data.learner_id}, {"name": data.learner_name}),
                 Ensure("firms", {**net, "firm_id": data.firm_id}, {"name": data.firm_name}),
+                Ensure("plan_changes", {**net, "event_id": event.id}, _history_values(event)),
             ]
             return Fold(effects, data.learner_name)
         case PlanPublished():
@@ -153,7 +196,24 @@ def fold(event: Envelope) -> Fold:
                 "plan_complete": plan.complete,
                 "plan_solver": plan.solver,
             }
-            return Fold([Upsert("networks", net, values, version=plan.plan_version)], f"v{plan.plan_version}")
+            published = {
+                "published_at": event.time,
+                "complete": plan.complete,
+                "solver": plan.solver,
+                "objective": plan.objective,
+                "learners": plan.learners,
+                "assignments": plan.assignments,
+                "shortfalls": plan.shortfalls,
+                "deficits": plan.deficits,
+                "made": plan.made,
+                "changed": plan.changed,
+                "cancelled": plan.cancelled,
+            }
+            effects = [
+                Upsert("networks", net, values, version=plan.plan_version),
+                Ensure("plans", {**net, "plan_version": plan.plan_version}, published),
+            ]
+            return Fold(effects, f"v{plan.plan_version}")
         case ShortfallDetected():
             gap = event.data
             values = {
@@ -222,6 +282,13 @@ def fold(event: Envelope) -> Fold:
                 "reason": rejected.reason,
                 "original_type": rejected.original_type,
                 "original_text": rejected.original_text,
+                "service": rejected.service,
+                "key": rejected.key,
+                "original_size": rejected.original_size,
+                "original_sha256": rejected.original_sha256,
+                "original_truncated": rejected.original_truncated,
+                "original_base64": rejected.original_base64,
+                "errors": list(rejected.errors),
             }
             return Fold([Upsert("rejected", {**net, "event_id": event.id}, values)], rejected.original_type or "")
     return Fold()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 from verbund_schemas import week_index, week_monday
 
@@ -142,6 +143,78 @@ def problem_views(problems: Iterable[ProblemLike], language: str, words: dict[st
     return views
 
 
+ZOOMS = ("week", "month", "year")
+DEFAULT_ZOOM = "month"
+# Width of one week on the page: week and month zoom scroll sideways, year fits the page.
+REM_PER_WEEK = {"week": 2.6, "month": 0.9, "year": None}
+STATUSES = ("placed", "partial", "unplaced")
+MAX_FILTER_TEXT = 128
+
+
+@dataclass(frozen=True)
+class TimelineFilter:
+    """What a timeline (per learner or per firm) is narrowed to, and how it is zoomed; from the query string."""
+
+    firm: str = ""
+    module: str = ""
+    cohort: str = ""  # the year of the learners' first week
+    status: str = ""  # placed | partial | unplaced
+    search: str = ""  # part of a learner's name
+    zoom: str = DEFAULT_ZOOM
+    page: int = 0
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> TimelineFilter:
+        """Unknown or malformed values fall back to "no filter" rather than an error page."""
+
+        def text(name: str) -> str:
+            return (query.get(name) or "").strip()[:MAX_FILTER_TEXT]
+
+        cohort = text("cohort")
+        status = text("status")
+        zoom = text("zoom")
+        try:
+            page = max(0, int(query.get("page") or "0"))
+        except ValueError:
+            page = 0
+        return cls(
+            firm=text("firm"),
+            module=text("module"),
+            cohort=cohort if len(cohort) == 4 and cohort.isdigit() else "",
+            status=status if status in STATUSES else "",
+            search=text("search"),
+            zoom=zoom if zoom in ZOOMS else DEFAULT_ZOOM,
+            page=min(page, 1_000_000),
+        )
+
+    @property
+    def about_learners(self) -> bool:
+        """Narrowed by something about the learners themselves (not by firm or module)."""
+        return bool(self.cohort or self.status or self.search)
+
+    def query(self, **changes: str | int) -> str:
+        """The query string of this filter with some values changed (for paging and zoom links); empty ones left out."""
+        values = {
+            "firm": self.firm,
+            "module": self.module,
+            "cohort": self.cohort,
+            "status": self.status,
+            "search": self.search,
+            "zoom": self.zoom,
+            "page": self.page,
+        }
+        values.update(changes)
+        kept = {k: v for k, v in values.items() if v not in ("", 0) and not (k == "zoom" and v == DEFAULT_ZOOM)}
+        return "?" + urlencode(kept) if kept else "?"
+
+
+def learner_status(has_phases: bool, open_shortfall: bool) -> str:
+    """The overview's three kinds: placed, partially placed (phases and an open shortfall), unplaced."""
+    if not has_phases:
+        return "unplaced"
+    return "partial" if open_shortfall else "placed"
+
+
 @dataclass(frozen=True)
 class Bar:
     module_id: str
@@ -154,6 +227,9 @@ class Bar:
     left: float  # percent of the timeline's width
     width: float
     hue: int  # colour of the module, one per module on the page
+    learner_id: str = ""
+    learner_name: str = ""
+    dimmed: bool = False  # outside the firm or module filtered for: shown for context, greyed
 
 
 @dataclass(frozen=True)
@@ -170,7 +246,9 @@ class Timeline:
     rows: list[TimelineRow]
     page: int
     pages: int
-    ticks: list[tuple[float, str]]  # (left %, week) marks along the top
+    ticks: list[tuple[float, str]]  # (left %, label) marks along the top
+    zoom: str = DEFAULT_ZOOM
+    width_rem: float | None = None  # the lane's width at this zoom; None: fit the page
 
 
 GOLDEN_ANGLE = 137.508
@@ -181,6 +259,28 @@ def module_hues(module_ids: Iterable[str]) -> dict[str, int]:
     return {module: round(i * GOLDEN_ANGLE) % 360 for i, module in enumerate(sorted(set(module_ids)))}
 
 
+class FirmAssignmentLike(AssignmentLike, Protocol):
+    firm_id: str
+
+
+def _bar(a: AssignmentLike, first: str, total: int, hues: dict[str, int], dimmed: bool = False) -> Bar:
+    return Bar(
+        module_id=a.module_id,
+        module_name=a.module_name,
+        firm_name=a.firm_name,
+        start_week=a.start_week,
+        end_week=a.end_week,
+        start_date=a.start_date,
+        end_date=a.end_date,
+        left=round(100 * week_index(a.start_week, first) / total, 3),
+        width=round(100 * weeks_of(a.start_week, a.end_week) / total, 3),
+        hue=hues[a.module_id],
+        learner_id=a.learner_id,
+        learner_name=a.learner_name,
+        dimmed=dimmed,
+    )
+
+
 def timeline(
     learners: Sequence[tuple[str, str]],
     assignments: Iterable[AssignmentLike],
@@ -188,41 +288,119 @@ def timeline(
     page: int,
     pages: int,
     span: tuple[str, str] | None,
+    zoom: str = DEFAULT_ZOOM,
+    language: str = "en",
+    focus: Callable[[AssignmentLike], bool] | None = None,
 ) -> Timeline:
-    """One row per learner of this page (id, name), a bar per live assignment placed on the network's week span."""
+    """One row per learner of this page (id, name), a bar per live assignment placed on the network's week span.
+
+    `focus`: the bars the filter asked for; the learner's other bars are dimmed, not hidden (the rotation is the
+    context a coordinator reads a phase in)."""
     by_learner: dict[str, list[AssignmentLike]] = {}
     for a in assignments:
         if not a.cancelled:
             by_learner.setdefault(a.learner_id, []).append(a)
     if span is None:
-        return Timeline(None, None, [TimelineRow(i, n, []) for i, n in learners], page, pages, [])
+        return Timeline(None, None, [TimelineRow(i, n, []) for i, n in learners], page, pages, [], zoom)
     first, last = span
     total = weeks_of(first, last)
     hues = module_hues(a.module_id for placed in by_learner.values() for a in placed)
     rows = []
     for learner_id, name in learners:
         bars = [
-            Bar(
-                module_id=a.module_id,
-                module_name=a.module_name,
-                firm_name=a.firm_name,
-                start_week=a.start_week,
-                end_week=a.end_week,
-                start_date=a.start_date,
-                end_date=a.end_date,
-                left=round(100 * week_index(a.start_week, first) / total, 3),
-                width=round(100 * weeks_of(a.start_week, a.end_week) / total, 3),
-                hue=hues[a.module_id],
-            )
+            _bar(a, first, total, hues, dimmed=focus is not None and not focus(a))
             for a in sorted(by_learner.get(learner_id, []), key=lambda a: a.start_week)
         ]
         rows.append(TimelineRow(learner_id, name, bars))
-    step = max(1, total // 8)
-    ticks = [(round(100 * i / total, 3), f"{_week_label(first, i)}") for i in range(0, total, step)]
-    return Timeline(first, last, rows, page, pages, ticks)
+    return Timeline(first, last, rows, page, pages, ticks(first, last, zoom, language), zoom, _width(total, zoom))
 
 
-def _week_label(first: str, offset: int) -> str:
-    monday = week_monday(first) + dt.timedelta(weeks=offset)
-    year, week, _ = monday.isocalendar()
-    return f"{year}-W{week:02d}"
+def _width(total_weeks: int, zoom: str) -> float | None:
+    per_week = REM_PER_WEEK.get(zoom)
+    return round(per_week * total_weeks, 2) if per_week else None
+
+
+def ticks(first: str, last: str, zoom: str, language: str) -> list[tuple[float, str]]:
+    """Marks along the top: every week (week zoom), every month (month zoom), every quarter (year zoom)."""
+    total = weeks_of(first, last)
+    start = week_monday(first)
+    marks: list[tuple[float, str]] = []
+    previous: dt.date | None = None
+    for offset in range(total):
+        monday = start + dt.timedelta(weeks=offset)
+        # The Thursday decides an ISO week's month and year, as it decides its year.
+        thursday = monday + dt.timedelta(days=3)
+        left = round(100 * offset / total, 3)
+        if zoom == "week":
+            year, week, _ = monday.isocalendar()
+            marks.append((left, f"{year}-W{week:02d}" if offset == 0 or week == 1 else f"W{week:02d}"))
+        elif previous is None or (thursday.year, thursday.month) != (previous.year, previous.month):
+            if zoom == "month":
+                label = f"{thursday.month:02d}.{thursday.year}" if language == "de" else f"{thursday:%Y-%m}"
+                marks.append((left, label))
+            elif previous is None or thursday.month in (1, 4, 7, 10):
+                quarter = (thursday.month - 1) // 3 + 1
+                label = str(thursday.year) if previous is None or quarter == 1 else f"Q{quarter}"
+                marks.append((left, label))
+        previous = thursday
+    return marks
+
+
+@dataclass(frozen=True)
+class FirmRow:
+    """One firm × module: its assignments, stacked in lanes so that learners there at the same time do not overlap."""
+
+    firm_id: str
+    firm_name: str
+    module_id: str
+    module_name: str
+    lanes: list[list[Bar]]
+
+
+@dataclass(frozen=True)
+class FirmTimeline:
+    first_week: str | None
+    last_week: str | None
+    rows: list[FirmRow]
+    page: int
+    pages: int
+    ticks: list[tuple[float, str]]
+    zoom: str = DEFAULT_ZOOM
+    width_rem: float | None = None
+
+
+def firm_timeline(
+    pairs: Sequence[tuple[str, str, str, str]],
+    assignments: Iterable[FirmAssignmentLike],
+    *,
+    page: int,
+    pages: int,
+    span: tuple[str, str] | None,
+    zoom: str = DEFAULT_ZOOM,
+    language: str = "en",
+) -> FirmTimeline:
+    """One row per (firm id, firm name, module id, module name) of this page, a bar per live assignment there."""
+    by_pair: dict[tuple[str, str], list[FirmAssignmentLike]] = {}
+    for a in assignments:
+        if not a.cancelled:
+            by_pair.setdefault((a.firm_id, a.module_id), []).append(a)
+    if span is None:
+        rows = [FirmRow(f, fn, m, mn, []) for f, fn, m, mn in pairs]
+        return FirmTimeline(None, None, rows, page, pages, [], zoom)
+    first, last = span
+    total = weeks_of(first, last)
+    hues = module_hues(m for _, _, m, _ in pairs)
+    rows = []
+    for firm_id, firm_name, module_id, module_name in pairs:
+        lanes: list[list[Bar]] = []
+        ends: list[str] = []  # the last week taken in each lane
+        for a in sorted(by_pair.get((firm_id, module_id), []), key=lambda a: (a.start_week, a.learner_name)):
+            lane = next((i for i, end in enumerate(ends) if end < a.start_week), None)
+            if lane is None:
+                lanes.append([])
+                ends.append("")
+                lane = len(lanes) - 1
+            lanes[lane].append(_bar(a, first, total, hues))
+            ends[lane] = a.end_week
+        rows.append(FirmRow(firm_id, firm_name, module_id, module_name, lanes))
+    return FirmTimeline(first, last, rows, page, pages, ticks(first, last, zoom, language), zoom, _width(total, zoom))

@@ -13,6 +13,7 @@ from sqlmodel import col
 from verbund_schemas import Envelope
 
 from ..domain.folding import Ensure, Fold, Patch, Upsert
+from ..domain.views import TimelineFilter
 from .tables import (
     READ_MODEL_TABLES,
     AppliedEvent,
@@ -23,6 +24,8 @@ from .tables import (
     Learner,
     Network,
     Offer,
+    Plan,
+    PlanChange,
     Problem,
     Rejected,
 )
@@ -35,6 +38,8 @@ TABLES: dict[str, type[ConsoleTable]] = {
     "assignments": Assignment,
     "problems": Problem,
     "rejected": Rejected,
+    "plans": Plan,
+    "plan_changes": PlanChange,
 }
 
 
@@ -121,32 +126,210 @@ class ReadModel:
         self, network_id: str, page: int, per_page: int
     ) -> tuple[list[tuple[str, str]], int, list[Assignment], tuple[str, str] | None]:
         """The learners of one page (by name), how many there are, their assignments, the network's week span."""
+        return await self.learner_timeline(network_id, TimelineFilter(page=page), per_page)
+
+    async def learner_timeline(
+        self, network_id: str, wanted: TimelineFilter, per_page: int | None
+    ) -> tuple[list[tuple[str, str]], int, list[Assignment], tuple[str, str] | None]:
+        """The filtered learners of one page (all of them without `per_page`), how many match, their assignments,
+        and the network's week span."""
         async with self._sessions() as session:
-            active = (col(Learner.network_id) == network_id, col(Learner.withdrawn).is_(False))
-            total = int(await session.scalar(sa.select(sa.func.count()).select_from(Learner).where(*active)) or 0)
-            learners = [
-                (row.learner_id, row.name)
-                for row in await session.scalars(
-                    sa.select(Learner)
-                    .where(*active)
-                    .order_by(col(Learner.name), col(Learner.learner_id))
-                    .offset(page * per_page)
-                    .limit(per_page)
+            matching = _learner_conditions(network_id, wanted, with_place=True)
+            total = int(await session.scalar(sa.select(sa.func.count()).select_from(Learner).where(*matching)) or 0)
+            query = sa.select(col(Learner.learner_id), col(Learner.name)).where(*matching)
+            query = query.order_by(col(Learner.name), col(Learner.learner_id))
+            if per_page is not None:
+                query = query.offset(wanted.page * per_page).limit(per_page)
+            learners = [(str(i), str(n)) for i, n in (await session.execute(query)).all()]
+            ids = [i for i, _ in learners]
+            assignments: list[Assignment] = []
+            # In slices: an export of a big network must stay under the database's limit of bound parameters.
+            for start in range(0, len(ids), 500):
+                assignments += await session.scalars(
+                    sa.select(Assignment).where(
+                        *_live(network_id), col(Assignment.learner_id).in_(ids[start : start + 500])
+                    )
                 )
-            ]
-            live = (col(Assignment.network_id) == network_id, col(Assignment.cancelled).is_(False))
-            assignments = list(
-                await session.scalars(
-                    sa.select(Assignment).where(*live, col(Assignment.learner_id).in_([i for i, _ in learners]))
+            span = await _span(session, network_id)
+        return learners, total, assignments, span
+
+    async def firm_timeline(
+        self, network_id: str, wanted: TimelineFilter, per_page: int | None
+    ) -> tuple[list[tuple[str, str, str, str]], int, list[Assignment], tuple[str, str] | None]:
+        """The firm × module rows of one page (firm name, module name), how many match, their assignments
+        (narrowed to the learners the filter asks for), and the network's week span."""
+        async with self._sessions() as session:
+            conditions = [*_live(network_id)]
+            if wanted.firm:
+                conditions.append(col(Assignment.firm_id) == wanted.firm)
+            if wanted.module:
+                conditions.append(col(Assignment.module_id) == wanted.module)
+            if wanted.about_learners:
+                learners = sa.select(col(Learner.learner_id)).where(*_learner_conditions(network_id, wanted))
+                conditions.append(col(Assignment.learner_id).in_(learners))
+            found = (
+                await session.execute(
+                    sa.select(col(Assignment.firm_id), col(Assignment.module_id)).where(*conditions).distinct()
+                )
+            ).all()
+            keys = {(str(f), str(m)) for f, m in found}
+            if not wanted.about_learners:
+                # A firm × module offered but not (yet) used is a row too: empty, which is worth seeing.
+                keys |= await _offered_pairs(session, network_id, wanted.firm, wanted.module)
+            pairs = await _named_pairs(session, network_id, keys)
+            shown = pairs if per_page is None else pairs[wanted.page * per_page : (wanted.page + 1) * per_page]
+            firms = sorted({f for f, _, _, _ in shown})
+            assignments: list[Assignment] = []
+            for start in range(0, len(firms), 500):
+                assignments += await session.scalars(
+                    sa.select(Assignment).where(*conditions, col(Assignment.firm_id).in_(firms[start : start + 500]))
+                )
+            span = await _span(session, network_id)
+        page_keys = {(f, m) for f, _, m, _ in shown}
+        return shown, len(pairs), [a for a in assignments if (a.firm_id, a.module_id) in page_keys], span
+
+    async def utilisation(
+        self, network_id: str, firm: str, module: str, page: int, per_page: int | None
+    ) -> tuple[list[tuple[str, str, str, str]], int, list[Offer], list[Assignment], tuple[str, str] | None]:
+        """The firm × module rows of one page, how many there are, their offers and assignments, the week span."""
+        async with self._sessions() as session:
+            keys = await _offered_pairs(session, network_id, firm, module)
+            conditions = [*_live(network_id)]
+            if firm:
+                conditions.append(col(Assignment.firm_id) == firm)
+            if module:
+                conditions.append(col(Assignment.module_id) == module)
+            found = await session.execute(
+                sa.select(col(Assignment.firm_id), col(Assignment.module_id)).where(*conditions).distinct()
+            )
+            keys |= {(str(f), str(m)) for f, m in found.all()}
+            pairs = await _named_pairs(session, network_id, keys)
+            shown = pairs if per_page is None else pairs[page * per_page : (page + 1) * per_page]
+            firms = sorted({f for f, _, _, _ in shown})
+            offers: list[Offer] = []
+            assignments: list[Assignment] = []
+            for start in range(0, len(firms), 500):
+                some = firms[start : start + 500]
+                offers += await session.scalars(
+                    sa.select(Offer).where(
+                        col(Offer.network_id) == network_id,
+                        col(Offer.withdrawn).is_(False),
+                        col(Offer.firm_id).in_(some),
+                    )
+                )
+                assignments += await session.scalars(
+                    sa.select(Assignment).where(*conditions, col(Assignment.firm_id).in_(some))
+                )
+            span = await _span(session, network_id)
+        return shown, len(pairs), offers, assignments, span
+
+    async def present(self, network_id: str, firm: str, module: str, week: str) -> list[Assignment]:
+        """The live assignments at a firm for a module that cover a week."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                sa.select(Assignment).where(
+                    *_live(network_id),
+                    col(Assignment.firm_id) == firm,
+                    col(Assignment.module_id) == module,
+                    col(Assignment.start_week) <= week,
+                    col(Assignment.end_week) >= week,
                 )
             )
-            # ISO week texts (YYYY-Www) sort like the weeks themselves.
-            first, last = (
-                await session.execute(
-                    sa.select(sa.func.min(Assignment.start_week), sa.func.max(Assignment.end_week)).where(*live)
+            return list(rows)
+
+    async def filter_choices(self, network_id: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[str]]:
+        """Firms (id, name), modules (id, name) and cohorts (years) a timeline can be narrowed to."""
+        async with self._sessions() as session:
+            firms = [
+                (str(i), str(n))
+                for i, n in (
+                    await session.execute(
+                        sa.select(col(Firm.firm_id), col(Firm.name))
+                        .where(col(Firm.network_id) == network_id)
+                        .order_by(col(Firm.name), col(Firm.firm_id))
+                    )
+                ).all()
+            ]
+            names = await _module_names(session, network_id)
+            offered = await session.scalars(
+                sa.select(col(Offer.module_id)).where(col(Offer.network_id) == network_id).distinct()
+            )
+            modules = sorted({**{str(m): str(m) for m in offered}, **names}.items(), key=lambda m: (m[1], m[0]))
+            years = await session.scalars(
+                sa.select(sa.func.substr(Learner.first_week, 1, 4))
+                .where(col(Learner.network_id) == network_id, col(Learner.first_week).is_not(None))
+                .distinct()
+            )
+            cohorts = sorted(str(y) for y in years if y)
+        return firms, modules, cohorts
+
+    async def history(
+        self, network_id: str, page: int, per_page: int | None, lines_per_version: int | None
+    ) -> tuple[list[int], int, dict[int, Plan], dict[int, list[PlanChange]], dict[int, dict[str, int]]]:
+        """Plan versions of one page (newest first), how many there are, their published plans, their change lines
+        (at most `lines_per_version` each) and how many of each kind each version has."""
+        async with self._sessions() as session:
+            published = await session.scalars(
+                sa.select(col(Plan.plan_version)).where(col(Plan.network_id) == network_id)
+            )
+            changed = await session.scalars(
+                sa.select(col(PlanChange.plan_version)).where(col(PlanChange.network_id) == network_id).distinct()
+            )
+            every = sorted({*published, *changed}, reverse=True)
+            versions = every if per_page is None else every[page * per_page : (page + 1) * per_page]
+            plans = {
+                p.plan_version: p
+                for p in await session.scalars(
+                    sa.select(Plan).where(col(Plan.network_id) == network_id, col(Plan.plan_version).in_(versions))
                 )
-            ).one()
-        return learners, total, assignments, (first, last) if first and last else None
+            }
+            counts: dict[int, dict[str, int]] = {}
+            tally = await session.execute(
+                sa.select(col(PlanChange.plan_version), col(PlanChange.kind), sa.func.count())
+                .where(col(PlanChange.network_id) == network_id, col(PlanChange.plan_version).in_(versions))
+                .group_by(col(PlanChange.plan_version), col(PlanChange.kind))
+            )
+            for version, kind, count in tally.all():
+                counts.setdefault(int(version), {})[str(kind)] = int(count)
+            lines: dict[int, list[PlanChange]] = {}
+            for version in versions:
+                # Moves and cancellations first: a first plan makes every assignment, and those matter less.
+                query = (
+                    sa.select(PlanChange)
+                    .where(col(PlanChange.network_id) == network_id, col(PlanChange.plan_version) == version)
+                    .order_by(sa.case((col(PlanChange.kind) == "made", 1), else_=0), col(PlanChange.learner_name))
+                )
+                if lines_per_version is not None:
+                    query = query.limit(lines_per_version)
+                lines[version] = list(await session.scalars(query))
+        return versions, len(every), plans, lines, counts
+
+    async def rejected(self, network_id: str, page: int, per_page: int | None) -> tuple[list[Rejected], int]:
+        """Rejections newest first, one page of them, and how many there are."""
+        async with self._sessions() as session:
+            mine = col(Rejected.network_id) == network_id
+            total = int(await session.scalar(sa.select(sa.func.count()).select_from(Rejected).where(mine)) or 0)
+            query = sa.select(Rejected).where(mine).order_by(col(Rejected.at).desc(), col(Rejected.event_id).desc())
+            if per_page is not None:
+                query = query.offset(page * per_page).limit(per_page)
+            return list(await session.scalars(query)), total
+
+    async def calendar_of(
+        self, network_id: str, *, learner: str = "", firm: str = ""
+    ) -> tuple[str | None, list[Assignment]]:
+        """A learner's or a firm's name (None when unknown) and its live assignments."""
+        async with self._sessions() as session:
+            known: Learner | Firm | None
+            if learner:
+                known = await session.get(Learner, (network_id, learner))
+                where = col(Assignment.learner_id) == learner
+            else:
+                known = await session.get(Firm, (network_id, firm))
+                where = col(Assignment.firm_id) == firm
+            if known is None:
+                return None, []
+            rows = await session.scalars(sa.select(Assignment).where(*_live(network_id), where))
+            return known.name, list(rows)
 
     async def changes_since(self, network_id: str, seq: int) -> list[Change]:
         async with self._sessions() as session:
@@ -189,3 +372,97 @@ async def _carry_out(session: AsyncSession, effect: Upsert | Patch | Ensure) -> 
         return
     for name, value in effect.values.items():
         setattr(row, name, value)
+
+
+def _live(network_id: str) -> tuple[Any, ...]:
+    return (col(Assignment.network_id) == network_id, col(Assignment.cancelled).is_(False))
+
+
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _learner_conditions(network_id: str, wanted: TimelineFilter, *, with_place: bool = False) -> list[Any]:
+    """The learners a filter asks for, as SQL on the learners table (a big network is filtered by the database)."""
+    conditions: list[Any] = [col(Learner.network_id) == network_id, col(Learner.withdrawn).is_(False)]
+    if wanted.search:
+        conditions.append(sa.func.lower(Learner.name).like(_like(wanted.search), escape="\\"))
+    if wanted.cohort:
+        conditions.append(col(Learner.first_week).like(f"{wanted.cohort}-W%"))
+    placed = sa.select(col(Assignment.learner_id)).where(*_live(network_id))
+    if with_place and wanted.firm:
+        conditions.append(col(Learner.learner_id).in_(placed.where(col(Assignment.firm_id) == wanted.firm)))
+    if with_place and wanted.module:
+        conditions.append(col(Learner.learner_id).in_(placed.where(col(Assignment.module_id) == wanted.module)))
+    if wanted.status:
+        short = sa.select(col(Problem.learner_id)).where(
+            col(Problem.network_id) == network_id,
+            col(Problem.kind) == "shortfall",
+            col(Problem.resolved_at).is_(None),
+            col(Problem.learner_id).is_not(None),
+        )
+        has_phases = col(Learner.learner_id).in_(placed)
+        if wanted.status == "unplaced":
+            conditions.append(sa.not_(has_phases))
+        elif wanted.status == "partial":
+            conditions += [has_phases, col(Learner.learner_id).in_(short)]
+        else:
+            conditions += [has_phases, sa.not_(col(Learner.learner_id).in_(short))]
+    return conditions
+
+
+async def _span(session: AsyncSession, network_id: str) -> tuple[str, str] | None:
+    """The weeks the network's live assignments and offers cover (ISO week texts sort like the weeks)."""
+    placed = (
+        await session.execute(
+            sa.select(sa.func.min(Assignment.start_week), sa.func.max(Assignment.end_week)).where(*_live(network_id))
+        )
+    ).one()
+    offered = (
+        await session.execute(
+            sa.select(sa.func.min(Offer.first_week), sa.func.max(Offer.last_week)).where(
+                col(Offer.network_id) == network_id, col(Offer.withdrawn).is_(False)
+            )
+        )
+    ).one()
+    firsts = [w for w in (placed[0], offered[0]) if w]
+    lasts = [w for w in (placed[1], offered[1]) if w]
+    return (min(firsts), max(lasts)) if firsts and lasts else None
+
+
+async def _offered_pairs(session: AsyncSession, network_id: str, firm: str, module: str) -> set[tuple[str, str]]:
+    conditions = [col(Offer.network_id) == network_id, col(Offer.withdrawn).is_(False)]
+    if firm:
+        conditions.append(col(Offer.firm_id) == firm)
+    if module:
+        conditions.append(col(Offer.module_id) == module)
+    found = await session.execute(sa.select(col(Offer.firm_id), col(Offer.module_id)).where(*conditions).distinct())
+    return {(str(f), str(m)) for f, m in found.all()}
+
+
+async def _module_names(session: AsyncSession, network_id: str) -> dict[str, str]:
+    # Modules are named only on assignments (the console does not fold curricula).
+    found = await session.execute(
+        sa.select(col(Assignment.module_id), sa.func.max(Assignment.module_name))
+        .where(col(Assignment.network_id) == network_id)
+        .group_by(col(Assignment.module_id))
+    )
+    return {str(m): str(n) for m, n in found.all()}
+
+
+async def _named_pairs(
+    session: AsyncSession, network_id: str, keys: set[tuple[str, str]]
+) -> list[tuple[str, str, str, str]]:
+    """(firm id, firm name, module id, module name) for each pair, by firm name then module name."""
+    firms = {
+        str(i): str(n)
+        for i, n in (
+            await session.execute(
+                sa.select(col(Firm.firm_id), col(Firm.name)).where(col(Firm.network_id) == network_id)
+            )
+        ).all()
+    }
+    modules = await _module_names(session, network_id)
+    named = [(f, firms.get(f, f), m, modules.get(m, m)) for f, m in keys]
+    return sorted(named, key=lambda p: (p[1].lower(), p[0], p[3].lower(), p[2]))

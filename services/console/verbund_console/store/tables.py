@@ -31,6 +31,8 @@ READ_MODEL_TABLES = (
     "console_assignments",
     "console_problems",
     "console_rejected",
+    "console_plans",
+    "console_plan_changes",
 )
 
 
@@ -108,7 +110,11 @@ class Assignment(ConsoleTable, table=True):
     """The newest published state of one assignment; a cancelled one is kept, marked, for the record."""
 
     __tablename__ = "console_assignments"
-    __table_args__ = (Index("ix_console_assignments_learner", "network_id", "learner_id"),)
+    __table_args__ = (
+        Index("ix_console_assignments_learner", "network_id", "learner_id"),
+        # The per-firm timeline, the heatmap and a firm's calendar read a firm's assignments.
+        Index("ix_console_assignments_firm", "network_id", "firm_id"),
+    )
 
     network_id: str = Field(primary_key=True, max_length=128)
     assignment_id: str = Field(primary_key=True, max_length=128)
@@ -165,6 +171,65 @@ class Rejected(ConsoleTable, table=True):
     reason: str = Field(sa_column=Column(Text, nullable=False))
     original_type: str | None = Field(default=None, max_length=64)
     original_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Added in revision 0002; rows folded before it have them empty until a rebuild.
+    service: str | None = Field(default=None, max_length=64)
+    key: str | None = Field(default=None, max_length=128)
+    original_size: int | None = None
+    original_sha256: str | None = Field(default=None, max_length=64)
+    original_truncated: bool = False
+    original_base64: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    errors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, default=list))
+
+
+class Plan(ConsoleTable, table=True):
+    """One published plan version of a network, for the plan history."""
+
+    __tablename__ = "console_plans"
+
+    network_id: str = Field(primary_key=True, max_length=128)
+    plan_version: int = Field(primary_key=True)
+    published_at: dt.datetime
+    complete: bool = False
+    solver: str = Field(default="", max_length=64)
+    objective: int = 0
+    learners: int = 0
+    assignments: int = 0
+    shortfalls: int = 0
+    deficits: int = 0
+    made: int = 0
+    changed: int = 0
+    cancelled: int = 0
+
+
+class PlanChange(ConsoleTable, table=True):
+    """One assignment made, changed or cancelled by a plan version: the plan history's lines.
+
+    The assignments table keeps only each assignment's newest state; this keeps every step, with where a changed
+    one was before and why (the matcher's sentence and its reason code)."""
+
+    __tablename__ = "console_plan_changes"
+    __table_args__ = (Index("ix_console_plan_changes_version", "network_id", "plan_version"),)
+
+    network_id: str = Field(primary_key=True, max_length=128)
+    event_id: str = Field(primary_key=True, max_length=128)
+    plan_version: int
+    at: dt.datetime
+    kind: str = Field(max_length=16)  # made | changed | cancelled
+    assignment_id: str = Field(max_length=128)
+    learner_id: str = Field(max_length=128)
+    learner_name: str = Field(max_length=200)
+    module_id: str = Field(max_length=128)
+    module_name: str = Field(max_length=200)
+    firm_id: str = Field(max_length=128)
+    firm_name: str = Field(max_length=200)
+    start_week: str = Field(max_length=8)
+    end_week: str = Field(max_length=8)
+    previous_firm_id: str | None = Field(default=None, max_length=128)
+    previous_firm_name: str | None = Field(default=None, max_length=200)
+    previous_start_week: str | None = Field(default=None, max_length=8)
+    previous_end_week: str | None = Field(default=None, max_length=8)
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    reason_code: str | None = Field(default=None, max_length=32)
 
 
 class User(ConsoleTable, table=True):
