@@ -1,9 +1,11 @@
-"""A local SMTP server that keeps what it receives: the demo's inbox, and a real server for tests."""
+"""A local SMTP server that keeps what it receives: the stack's and the demo's inbox, and a real server for tests."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import datetime as dt
+import signal
 import socket
 import threading
 import time
@@ -41,15 +43,25 @@ class MailSink:
     """An SMTP server on localhost that accepts every message.
 
     `start()`/`stop()` may be called repeatedly; the port stays the same, so a stop is an outage the
-    sender sees and a start is the recovery. Messages are kept in memory and, with `directory`, written
-    there as .eml files.
+    sender sees and a start is the recovery. Messages are kept in memory (unless `in_memory` is off, for a
+    sink that runs for days) and, with `directory`, written there as .eml files, numbered on from the files
+    already there.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int | None = None, directory: Path | None = None) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        directory: Path | None = None,
+        *,
+        in_memory: bool = True,
+    ) -> None:
         self.host = host
         self.port = port or free_port(host)
         self.directory = directory
+        self.in_memory = in_memory
         self._raw: list[tuple[bytes, list[str]]] = []
+        self._count = 0
         self._lock = threading.Lock()
         self._controller: Controller | None = None
 
@@ -57,6 +69,8 @@ class MailSink:
         if self._controller is None:
             if self.directory is not None:
                 self.directory.mkdir(parents=True, exist_ok=True)
+                # A restarted sink must not overwrite the messages an earlier run of it kept.
+                self._count = max(self._count, len(list(self.directory.glob("*.eml"))))
             controller = Controller(_Handler(self), hostname=self.host, port=self.port)
             controller.start()
             self._controller = controller
@@ -79,17 +93,23 @@ class MailSink:
 
     def _received(self, raw: bytes, recipients: list[str]) -> None:
         with self._lock:
-            self._raw.append((raw, recipients))
-            count = len(self._raw)
+            if self.in_memory:
+                self._raw.append((raw, recipients))
+            self._count += 1
+            count = self._count
         if self.directory is not None:
             stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
-            (self.directory / f"{count:05d}-{stamp}.eml").write_bytes(raw)
+            target = self.directory / f"{count:05d}-{stamp}.eml"
+            # Written aside and renamed: a reader of the directory never sees half a message.
+            partial = target.with_suffix(".part")
+            partial.write_bytes(raw)
+            partial.replace(target)
 
     @property
     def received(self) -> int:
         """How many messages arrived so far (without parsing them)."""
         with self._lock:
-            return len(self._raw)
+            return len(self._raw) if self.in_memory else self._count
 
     @property
     def messages(self) -> list[EmailMessage]:
@@ -165,3 +185,36 @@ def describe(message: EmailMessage, lines: int = 12) -> str:
                 + f" (uid {event.get('UID')})"
             )
     return "\n".join(out)
+
+
+def kept_messages(directory: Path) -> list[Path]:
+    """The .eml files a sink wrote into `directory`, oldest first (their names are numbered)."""
+    return sorted(directory.glob("*.eml")) if directory.is_dir() else []
+
+
+def read_message(path: Path) -> EmailMessage:
+    parsed: EmailMessage = BytesParser(policy=default_policy).parsebytes(path.read_bytes())
+    return parsed
+
+
+def serve(host: str, port: int, directory: Path) -> None:
+    """Run a sink until SIGTERM or SIGINT, keeping messages only as files: `verbund stack up` starts it so."""
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    with MailSink(host, port, directory, in_memory=False) as sink:
+        print(f"mail sink on {sink.host}:{sink.port}, messages in {directory}", flush=True)
+        stopped.wait()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m verbund.mailsink", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--directory", type=Path, required=True, help="where each message is kept as an .eml file")
+    args = parser.parse_args(argv)
+    serve(args.host, args.port, args.directory)
+
+
+if __name__ == "__main__":
+    main()

@@ -3,21 +3,42 @@
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from verbund.stack.kafka_local import LocalKafka, run_coroutine
 from verbund.stack.locations import run_root
-from verbund.stack.ports import port_is_free
+from verbund.stack.ports import accepts_connections, free_port, port_is_free
 from verbund.stack.postgres_local import LocalPostgres, postmaster_pid, stop_server
 from verbund.stack.processes import pid_alive, terminate
+from verbund.stack.services import (
+    ServiceState,
+    service_running,
+    start_service,
+    stop_service,
+    wait_until_answering,
+)
 from verbund.stack.topics import TopicReport, ensure_topics
 
 DEFAULT_KAFKA_PORT = 9092
 # Not 5432: a system PostgreSQL (Debian's `main` cluster) often has that one.
 DEFAULT_POSTGRES_PORT = 5433
+# Not 25: that one needs root, and a system MTA may hold it. The services point here when run from the stack.
+DEFAULT_SMTP_PORT = 1025
+DEFAULT_CONSOLE_PORT = 8090
+DEFAULT_CONSOLE_HEALTH_PORT = 8083
+MAIL_SINK = "mail sink"
+CONSOLE = "console"
+# Stopped first on `down`: the demo's services write to the sink and the broker until they stop.
+SERVICE_ORDER = ("matcher", "notifier", CONSOLE, MAIL_SINK)
+# The demo's coordinator sign-in (mode 600), for whoever lost the demo's output; `down` deletes it.
+DEMO_SIGN_IN = "demo-sign-in.txt"
 
 
 @dataclass
@@ -43,6 +64,9 @@ class PostgresState:
 class StackState:
     kafka: KafkaState | None = None
     postgres: PostgresState | None = None
+    services: dict[str, ServiceState] = field(default_factory=dict)
+    # The topic prefix the background services consume (the demo gives its run one of its own).
+    topic_prefix: str = ""
 
 
 def stack_dir() -> Path:
@@ -61,10 +85,11 @@ def load_state() -> StackState:
         return StackState()
     kafka = KafkaState(**raw["kafka"]) if raw.get("kafka") else None
     postgres = PostgresState(**raw["postgres"]) if raw.get("postgres") else None
-    return StackState(kafka=kafka, postgres=postgres)
+    services = {name: ServiceState(**entry) for name, entry in (raw.get("services") or {}).items()}
+    return StackState(kafka=kafka, postgres=postgres, services=services, topic_prefix=raw.get("topic_prefix", ""))
 
 
-def _save_state(state: StackState) -> None:
+def save_state(state: StackState) -> None:
     path = _state_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -102,13 +127,28 @@ class UpResult:
     kafka_started: bool
     postgres_started: bool
     topics: TopicReport | None
+    services_started: tuple[str, ...] = ()
 
 
-def up(*, postgres: bool, kafka_port: int | None, postgres_port: int | None, timeout: float) -> UpResult:
-    """Start what is not running yet (Kafka, topics, and PostgreSQL when asked); keeps what runs."""
+def up(
+    *,
+    postgres: bool,
+    kafka_port: int | None,
+    postgres_port: int | None,
+    timeout: float,
+    smtp_port: int | None = None,
+    console_port: int | None = None,
+    bootstrap: str | None = None,
+    topic_prefix: str | None = None,
+) -> UpResult:
+    """Start what is not running yet and keep what runs: Kafka (unless `bootstrap` names another cluster), the
+    topics, PostgreSQL when asked, the mail sink and the console.
+
+    `topic_prefix` is the prefix the console consumes; None keeps a running console's, else VERBUND_TOPIC_PREFIX.
+    """
     state = load_state()
     kafka_started = postgres_started = False
-    if state.kafka is None or not kafka_running(state.kafka):
+    if bootstrap is None and (state.kafka is None or not kafka_running(state.kafka)):
         run_dir = stack_dir() / "kafka"
         shutil.rmtree(run_dir, ignore_errors=True)  # a stale broker's data: start clean
         kafka = LocalKafka(
@@ -123,10 +163,12 @@ def up(*, postgres: bool, kafka_port: int | None, postgres_port: int | None, tim
             log_file=str(kafka.log_file),
             version=kafka.version,
         )
-        _save_state(state)
+        save_state(state)
         kafka_started = True
+    started: list[str] = []
     try:
-        topics = run_coroutine(ensure_topics(state.kafka.bootstrap_servers, timeout_s=timeout))
+        servers = bootstrap or _kafka_bootstrap(state)
+        topics = run_coroutine(ensure_topics(servers, timeout_s=timeout))
         if postgres and (state.postgres is None or not postgres_running(state.postgres)):
             if state.postgres is not None:
                 shutil.rmtree(state.postgres.run_dir, ignore_errors=True)
@@ -146,26 +188,177 @@ def up(*, postgres: bool, kafka_port: int | None, postgres_port: int | None, tim
                 bin_dir=str(server.bin_dir),
                 log_file=str(server.log_file),
             )
-            _save_state(state)
+            save_state(state)
             postgres_started = True
+        if _start_mail_sink(state, smtp_port, timeout):
+            started.append(MAIL_SINK)
+        if topic_prefix is None:
+            console = state.services.get(CONSOLE)
+            running = console is not None and service_running(console)
+            topic_prefix = state.topic_prefix if running else os.environ.get("VERBUND_TOPIC_PREFIX", "")
+        if _start_console(state, servers, topic_prefix, console_port, timeout, fresh_broker=kafka_started):
+            started.append(CONSOLE)
     except BaseException:
         # Leave nothing half-started behind that `down` would have to guess about.
         if kafka_started:
             down()
         raise
-    return UpResult(state, kafka_started, postgres_started, topics)
+    return UpResult(state, kafka_started, postgres_started, topics, tuple(started))
+
+
+def _kafka_bootstrap(state: StackState) -> str:
+    assert state.kafka is not None
+    return state.kafka.bootstrap_servers
+
+
+def _any_port(requested: int | None, default: int) -> int:
+    port = pick_port(requested, default)
+    return port or free_port()
+
+
+def mail_dir() -> Path:
+    """Where the stack's mail sink keeps every message as an .eml file (the console reads them there)."""
+    return stack_dir() / "mail"
+
+
+def console_dir() -> Path:
+    """The stack's console: its SQLite database (read model and accounts)."""
+    return stack_dir() / "console"
+
+
+def console_database_url() -> str:
+    return f"sqlite+aiosqlite:///{console_dir() / 'console.db'}"
+
+
+def _session_secret() -> str:
+    """The console's cookie-signing key: made on first start, kept (mode 600) beside the state, never in git."""
+    path = stack_dir() / "console-session-secret"
+    try:
+        secret = path.read_text().strip()
+    except OSError:
+        secret = ""
+    if len(secret) < 32:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(48)
+        tmp = path.with_suffix(".tmp")
+        tmp.unlink(missing_ok=True)
+        tmp.touch(mode=0o600)
+        tmp.write_text(secret + "\n")
+        tmp.replace(path)
+    return secret
+
+
+def smtp_port_of(state: StackState) -> int | None:
+    sink = state.services.get(MAIL_SINK)
+    if sink is None or not service_running(sink):
+        return None
+    return int(sink.url.rsplit(":", 1)[1])
+
+
+def _start_mail_sink(state: StackState, requested: int | None, timeout: float) -> bool:
+    current = state.services.get(MAIL_SINK)
+    if current is not None and service_running(current):
+        return False
+    port = _any_port(requested, DEFAULT_SMTP_PORT)
+    sink = start_service(
+        MAIL_SINK,
+        "verbund.mailsink",
+        url=f"smtp://127.0.0.1:{port}",
+        env={},
+        run_dir=stack_dir(),
+        args=("--port", str(port), "--directory", str(mail_dir())),
+    )
+    state.services[MAIL_SINK] = sink
+    save_state(state)
+    wait_until_answering(sink, lambda: accepts_connections("127.0.0.1", port), timeout)
+    return True
+
+
+def _start_console(
+    state: StackState, servers: str, prefix: str, requested: int | None, timeout: float, *, fresh_broker: bool
+) -> bool:
+    source = {"VERBUND_KAFKA_BOOTSTRAP_SERVERS": servers, "VERBUND_TOPIC_PREFIX": prefix}
+    current = state.services.get(CONSOLE)
+    if current is not None and service_running(current):
+        if all(current.env.get(k) == v for k, v in source.items()):
+            return False
+        stop_service(current)
+    if fresh_broker or current is None or any(current.env.get(k) != v for k, v in source.items()):
+        # Its read model folded other topics (or a broker that is gone): it starts over, accounts with it.
+        shutil.rmtree(console_dir(), ignore_errors=True)
+    console_dir().mkdir(parents=True, exist_ok=True)
+    port = _any_port(requested, DEFAULT_CONSOLE_PORT)
+    health_port = _any_port(None, DEFAULT_CONSOLE_HEALTH_PORT)
+    url = f"http://127.0.0.1:{port}/"
+    console = start_service(
+        CONSOLE,
+        "verbund_console",
+        url=url,
+        env={
+            **source,
+            "VERBUND_CONSOLE_DATABASE_URL": console_database_url(),
+            "VERBUND_CONSOLE_HOST": "127.0.0.1",
+            "VERBUND_CONSOLE_PORT": str(port),
+            "VERBUND_CONSOLE_HEALTH_PORT": str(health_port),
+            "VERBUND_CONSOLE_MAIL_SINK_DIR": str(mail_dir()),
+            "VERBUND_LOG_JSON": "false",
+        },
+        secret_env={"VERBUND_CONSOLE_SESSION_SECRET": _session_secret()},
+        run_dir=console_dir(),
+    )
+    state.services[CONSOLE] = console
+    state.topic_prefix = prefix
+    save_state(state)
+    wait_until_answering(console, lambda: answers_http(f"{url}healthz"), timeout)
+    return True
+
+
+def start_background_service(name: str, module: str, *, url: str, env: dict[str, str], run_dir: Path) -> ServiceState:
+    """Start (or start again) one more service of the stack, e.g. the demo's matcher, and record it so that
+    `down` stops it too. Returns at once: wait with `wait_until_answering`."""
+    state = load_state()
+    current = state.services.get(name)
+    if current is not None:
+        stop_service(current)
+    service = start_service(name, module, url=url, env=env, run_dir=run_dir)
+    state.services[name] = service
+    save_state(state)
+    return service
+
+
+def answers_http(url: str) -> bool:
+    """Whether GET url answers 200 now."""
+    try:
+        return httpx.get(url, timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def stop_services(names: tuple[str, ...], timeout: float = 30.0) -> None:
+    """Stop some of the stack's services and forget them (the demo does so before it starts its own again)."""
+    state = load_state()
+    for name in names:
+        service = state.services.pop(name, None)
+        if service is not None:
+            stop_service(service, timeout=timeout)
+    save_state(state)
 
 
 @dataclass(frozen=True)
 class DownResult:
     kafka_stopped: bool
     postgres_stopped: bool
+    services_stopped: tuple[str, ...] = ()
 
 
 def down(timeout: float = 30.0) -> DownResult:
-    """Stop what `up` started and delete its run directories."""
+    """Stop what `up` (and the demo) started and delete its run directories, the console's and the mail."""
     state = load_state()
     kafka_stopped = postgres_stopped = False
+    stopped: list[str] = []
+    for name in sorted(state.services, key=lambda n: SERVICE_ORDER.index(n) if n in SERVICE_ORDER else -1):
+        if stop_service(state.services[name], timeout=timeout):
+            stopped.append(name)
     if state.kafka is not None:
         if kafka_running(state.kafka):
             terminate(state.kafka.pid, timeout=timeout)
@@ -177,10 +370,11 @@ def down(timeout: float = 30.0) -> DownResult:
             postgres_stopped = True
         shutil.rmtree(state.postgres.run_dir, ignore_errors=True)
     _state_file().unlink(missing_ok=True)
+    (stack_dir() / DEMO_SIGN_IN).unlink(missing_ok=True)
     # A leftover without a state file (e.g. the state was deleted by hand) would block the default ports.
-    for leftover in ("kafka", "postgres"):
+    for leftover in ("kafka", "postgres", "console", "mail", "demo"):
         shutil.rmtree(stack_dir() / leftover, ignore_errors=True)
-    return DownResult(kafka_stopped, postgres_stopped)
+    return DownResult(kafka_stopped, postgres_stopped, tuple(stopped))
 
 
 def running_kafka_bootstrap() -> str | None:
@@ -198,23 +392,46 @@ def export_lines(state: StackState) -> list[str]:
         lines.append(f"export KAFKA_BOOTSTRAP_SERVERS={state.kafka.bootstrap_servers}")
     if state.postgres is not None and postgres_running(state.postgres):
         lines.append(f"export VERBUND_TEST_DATABASE_URL='{state.postgres.url}'")
+    smtp_port = smtp_port_of(state)
+    if smtp_port is not None:
+        # A notifier started from this shell delivers to the stack's sink instead of localhost:25.
+        lines.append("export VERBUND_SMTP_HOST=127.0.0.1")
+        lines.append(f"export VERBUND_SMTP_PORT={smtp_port}")
+        lines.append("export VERBUND_SMTP_STARTTLS=false")
+    console = state.services.get(CONSOLE)
+    if console is not None and service_running(console):
+        # `verbund console add-user` from this shell adds to the stack's console; publish to what it reads.
+        lines.append(f"export VERBUND_CONSOLE_DATABASE_URL='{console_database_url()}'")
+        if state.topic_prefix:
+            lines.append(f"export VERBUND_TOPIC_PREFIX='{state.topic_prefix}'")
     return lines
 
 
 __all__ = [
+    "CONSOLE",
+    "DEFAULT_CONSOLE_PORT",
     "DEFAULT_KAFKA_PORT",
     "DEFAULT_POSTGRES_PORT",
+    "DEFAULT_SMTP_PORT",
+    "MAIL_SINK",
     "DownResult",
     "KafkaState",
     "PostgresState",
     "StackState",
     "UpResult",
+    "answers_http",
+    "console_database_url",
     "down",
     "export_lines",
     "kafka_running",
     "load_state",
+    "mail_dir",
     "postgres_running",
     "running_kafka_bootstrap",
+    "save_state",
+    "smtp_port_of",
     "stack_dir",
+    "start_background_service",
+    "stop_services",
     "up",
 ]

@@ -1,4 +1,4 @@
-"""`verbund stack up|down|status|fetch`: the local Kafka broker (and PostgreSQL) for development."""
+"""`verbund stack up|down|status|fetch`: the local Kafka broker (and PostgreSQL), mail sink and console."""
 
 from __future__ import annotations
 
@@ -18,10 +18,12 @@ from verbund.stack.kafka_local import (
 )
 from verbund.stack.kafka_local import kafka_version as default_kafka_version
 from verbund.stack.postgres_local import PostgresStartError
+from verbund.stack.services import ServiceStartError, service_running
 from verbund.stack.topics import TopicReport, TopicSetupError, ensure_topics
 
 stack_app = typer.Typer(
-    help="Run a real Apache Kafka broker (and PostgreSQL) locally, without Docker.", no_args_is_help=True
+    help="Run a real Apache Kafka broker (and PostgreSQL), a mail sink and the console locally, without Docker.",
+    no_args_is_help=True,
 )
 
 
@@ -41,12 +43,27 @@ def up(
         int | None,
         typer.Option(help="PostgreSQL port (default 5433 if free, else any free port; 0: any free)."),
     ] = None,
+    smtp_port: Annotated[
+        int | None,
+        typer.Option(help="Mail sink's SMTP port (default 1025 if free, else any free port; 0: any free)."),
+    ] = None,
+    console_port: Annotated[
+        int | None,
+        typer.Option(help="Console's web port (default 8090 if free, else any free port; 0: any free)."),
+    ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for each server to answer.")] = 120.0,
 ) -> None:
-    """Start the broker in the background, create the topics, and say how to use them."""
+    """Start the broker, the mail sink and the console in the background, create the topics, say how to use them."""
     try:
-        result = background.up(postgres=postgres, kafka_port=port, postgres_port=pg_port, timeout=timeout)
-    except (KafkaStartError, PostgresStartError, TopicSetupError, FileNotFoundError) as exc:
+        result = background.up(
+            postgres=postgres,
+            kafka_port=port,
+            postgres_port=pg_port,
+            timeout=timeout,
+            smtp_port=smtp_port,
+            console_port=console_port,
+        )
+    except (KafkaStartError, PostgresStartError, TopicSetupError, ServiceStartError, FileNotFoundError) as exc:
         raise _fail(str(exc)) from None
     state = result.state
     assert state.kafka is not None
@@ -65,6 +82,15 @@ def up(
         typer.echo(f"PostgreSQL {verb} on 127.0.0.1:{state.postgres.port}")
         typer.echo(f"  url: {state.postgres.url}")
         typer.echo(f"  log: {state.postgres.log_file}")
+    for name in (background.MAIL_SINK, background.CONSOLE):
+        service = state.services[name]
+        verb = "started" if name in result.services_started else "already running"
+        typer.echo(f"{name.capitalize()} {verb} on {service.url} (pid {service.pid})")
+        typer.echo(f"  log: {service.log_file}")
+    typer.echo(f"  messages: {background.mail_dir()} (read them in the console under /mail)")
+    typer.echo(
+        "  sign-in: verbund console add-user EMAIL --network NETWORK (after the eval below, it adds to this console)"
+    )
     typer.echo("\nUse it from this shell:")
     for line in background.export_lines(state):
         typer.echo(f"  {line}")
@@ -76,9 +102,11 @@ def up(
 def down() -> None:
     """Stop what `verbund stack up` started and delete its data."""
     result = background.down()
-    if not (result.kafka_stopped or result.postgres_stopped):
+    if not (result.kafka_stopped or result.postgres_stopped or result.services_stopped):
         typer.echo("Nothing was running.")
         return
+    for name in result.services_stopped:
+        typer.echo(f"{name.capitalize()} stopped.")
     if result.kafka_stopped:
         typer.echo("Kafka stopped.")
     if result.postgres_stopped:
@@ -114,6 +142,18 @@ def status(
         running = True
     else:
         typer.echo("PostgreSQL: not running")
+    for name, service in state.services.items():
+        if service_running(service):
+            typer.echo(f"{name.capitalize()}: running on {service.url}, pid {service.pid}")
+            typer.echo(f"  log: {service.log_file}")
+            running = True
+        else:
+            typer.echo(f"{name.capitalize()}: not running (log: {service.log_file})")
+    if state.topic_prefix:
+        typer.echo(f"Topic prefix of the services: {state.topic_prefix}")
+    sign_in = background.stack_dir() / background.DEMO_SIGN_IN
+    if sign_in.is_file():
+        typer.echo(f"Demo sign-in: {sign_in}")
     if not running:
         typer.echo("Start it with: verbund stack up [--postgres]")
 
