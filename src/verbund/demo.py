@@ -1,17 +1,17 @@
-"""`verbund demo`: the whole system on one laptop — Kafka, SMTP sink, matcher, notifier — playing a scenario."""
+"""`verbund demo`: the whole system on one laptop (Kafka, mail sink, console, matcher, notifier) playing a scenario."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
+import secrets
 import shutil
-import tempfile
 import uuid
 from dataclasses import dataclass
+from email.message import EmailMessage
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 import httpx
 import typer
@@ -21,11 +21,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from verbund_schemas import InvalidEvent, decode_event, load_topics, topic
 
-from verbund.demo_view import Picture, final_report
+from verbund.demo_view import Picture, final_report, plain_report
 from verbund.event_file import read_event_file
-from verbund.mailsink import MailSink
+from verbund.mailsink import kept_messages, read_message
 from verbund.publish import report_problems, send_events
 from verbund.service_metrics import free_port, scrape
+from verbund.stack import background
+from verbund.stack.services import ServiceState, wait_until_answering
 from verbund.watch import WatchOptions, assigned_consumer
 
 # The services' own metrics (docs/matcher.md, docs/notifier.md), read at scrape time from their databases.
@@ -44,8 +46,18 @@ class DemoOptions:
     scenario: Path
     bootstrap: str | None
     timeout: float
-    keep: bool
     messages: int
+    # Seconds each background process (broker, console, matcher, notifier) may take to answer.
+    start_timeout: float = 180.0
+
+
+@dataclass(frozen=True)
+class DemoSignIn:
+    """Where the console answers and the demo coordinator who may see the demo's networks there."""
+
+    console_url: str
+    email: str
+    password: str
 
 
 @dataclass
@@ -114,40 +126,41 @@ async def _group_reached(admin: AIOKafkaAdminClient, group: str, ends: dict[Topi
     return True
 
 
-def _only_warnings(record: logging.LogRecord) -> bool:
-    return record.levelno >= logging.WARNING
-
-
-def _quiet_service_logs() -> None:
-    # FastStream logs every message at INFO on loggers of its own (and sets their level when a broker
-    # starts); a filter outlasts that. The demo shows progress instead.
-    names = {"faststream", "faststream.access.kafka", *logging.root.manager.loggerDict}
-    for name in names:
-        if name.startswith(("faststream", "apscheduler")):
-            logger = logging.getLogger(name)
-            logger.setLevel(logging.WARNING)
-            if _only_warnings not in logger.filters:
-                logger.addFilter(_only_warnings)
-
-
 class Demo:
-    """Starts everything, plays the scenario, waits until plans and messages are out, reports, stops."""
+    """Starts the stack and the services in the background, plays the scenario, waits until plans and messages
+    are out, reports, adds a demo coordinator to the console, and returns with everything still running."""
 
     def __init__(self, options: DemoOptions, console: Console) -> None:
         self.options = options
         self.console = console
         self.run_id = uuid.uuid4().hex[:8]
-        self.run_dir = Path(tempfile.mkdtemp(prefix=f"verbund-demo-{self.run_id}-"))
         self.picture = Picture()
-        self.mail = MailSink(directory=self.run_dir / "mail")
+        self.mail_dir = background.mail_dir()
+        self.mail_before = 0
+
+    @property
+    def prefix(self) -> str:
+        return os.environ.get("VERBUND_TOPIC_PREFIX", "") + f"demo-{self.run_id}."
 
     def _isolate_topics(self) -> None:
         # A fresh prefix per run: a broker that outlives the demo (stack up, a cluster) never replays an
         # earlier run's events into this one. load_topics caches the names, so clear it after setting.
-        os.environ["VERBUND_TOPIC_PREFIX"] = os.environ.get("VERBUND_TOPIC_PREFIX", "") + f"demo-{self.run_id}."
+        os.environ["VERBUND_TOPIC_PREFIX"] = self.prefix
         load_topics.cache_clear()
 
-    async def run(self) -> None:
+    @property
+    def run_dir(self) -> Path:
+        return background.stack_dir() / "demo" / self.run_id
+
+    def _caught(self) -> list[Path]:
+        return kept_messages(self.mail_dir)[self.mail_before :]
+
+    def messages(self) -> list[EmailMessage]:
+        """What this run's notifier delivered to the stack's mail sink, oldest first."""
+        return [read_message(path) for path in self._caught()]
+
+    async def run(self) -> DemoSignIn:
+        prefix = self.prefix
         self._isolate_topics()
         parsed = read_event_file(self.options.scenario)
         if not parsed.ok:
@@ -155,10 +168,6 @@ class Demo:
             raise typer.Exit(1)
         events = [e for _, e in parsed.events]
         networks = sorted({e.subject for e in events})
-
-        from verbund.stack.background import running_kafka_bootstrap
-        from verbund.stack.selection import provide_kafka
-        from verbund.stack.topics import ensure_topics
 
         progress = Progress(
             SpinnerColumn(),
@@ -168,68 +177,101 @@ class Demo:
             TimeElapsedColumn(),
             console=self.console,
         )
-        kafka_stack = contextlib.ExitStack()
-        async with contextlib.AsyncExitStack() as services:
-            try:
-                with progress:
-                    step = progress.add_task("Kafka: starting a broker", total=1)
-                    # A broker `verbund stack up` left running is used as it is; otherwise the stack's order of choice.
-                    given = self.options.bootstrap or running_kafka_bootstrap()
-                    endpoint = await asyncio.to_thread(kafka_stack.enter_context, provide_kafka(given))
-                    bootstrap = endpoint.bootstrap_servers
-                    await ensure_topics(bootstrap, load_topics().values())
-                    progress.update(step, completed=1, description=f"Kafka at {bootstrap} ({endpoint.source})")
-
-                    step = progress.add_task("SMTP sink", total=1)
-                    self.mail.start()
-                    services.callback(self.mail.stop)
-                    progress.update(step, completed=1, description=f"SMTP sink on 127.0.0.1:{self.mail.port}")
-
-                    # The whole scenario goes out before the services start, so the matcher reads it in one batch and
-                    # publishes one plan (not a version per partial batch), and the notifier knows every contact
-                    # before the first assignment reaches it.
-                    step = progress.add_task(f"publishing {self.options.scenario.name}", total=len(events))
-                    sent = await send_events(events, bootstrap, topic("inbound"))
-                    progress.update(step, completed=len(events), description=f"published {self.options.scenario.name}")
-
-                    step = progress.add_task("matcher: starting", total=1)
-                    matcher_port = free_port()
-                    await services.enter_async_context(self._matcher(bootstrap, matcher_port))
-                    _quiet_service_logs()
-                    progress.update(step, completed=1, description="matcher running (SQLite)")
-
-                    step = progress.add_task("notifier: starting", total=1)
-                    notifier_port = free_port()
-                    await self._start_notifier(bootstrap, notifier_port, services)
-                    progress.update(step, completed=1, description="notifier running (SQLite)")
-
-                    unfinished = await self._wait_until_settled(
-                        progress,
-                        bootstrap,
-                        networks,
-                        sent.positions,
-                        Endpoints(
-                            matcher_group=self._matcher_group,
-                            matcher_metrics=f"http://127.0.0.1:{matcher_port}",
-                            notifier_group=self._notifier_group,
-                            notifier_metrics=f"http://127.0.0.1:{notifier_port}",
-                        ),
-                    )
-                self.console.print(final_report(self.picture, self.mail.messages, self.options.messages))
-                if unfinished is not None:
-                    raise unfinished
-                kept = (
-                    f" Databases and messages (.eml) are kept in {self.run_dir}."
-                    if self.options.keep
-                    else " (--keep keeps the databases and the messages as .eml files.)"
+        with progress:
+            step = progress.add_task("stack: Kafka, mail sink, console", total=1)
+            # A given cluster is used as it is; otherwise the broker of `verbund stack up`, started when none runs.
+            given = self.options.bootstrap or os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None
+            # The previous run's services read other topics: they go before their folders do.
+            await asyncio.to_thread(background.stop_services, ("matcher", "notifier"))
+            shutil.rmtree(self.run_dir.parent, ignore_errors=True)
+            up = await asyncio.to_thread(
+                lambda: background.up(
+                    postgres=False,
+                    kafka_port=None,
+                    postgres_port=None,
+                    timeout=self.options.start_timeout,
+                    bootstrap=given,
+                    topic_prefix=prefix,
                 )
-                self.console.print(f"[bold green]Demo complete.[/]{kept}", highlight=False)
-            finally:
-                with self.console.status("stopping notifier, matcher, SMTP sink and Kafka"):
-                    await services.aclose()
-                    await asyncio.to_thread(kafka_stack.close)
-                    if not self.options.keep:
-                        shutil.rmtree(self.run_dir, ignore_errors=True)
+            )
+            state = up.state
+            bootstrap = given or (state.kafka.bootstrap_servers if state.kafka else "")
+            smtp_port = background.smtp_port_of(state)
+            assert smtp_port is not None
+            console_url = state.services[background.CONSOLE].url
+            self.mail_before = len(kept_messages(self.mail_dir))
+            progress.update(
+                step, completed=1, description=f"Kafka at {bootstrap}, mail sink on port {smtp_port}, console"
+            )
+
+            # The whole scenario goes out before the services start, so the matcher reads it in one batch and
+            # publishes one plan (not a version per partial batch), and the notifier knows every contact
+            # before the first assignment reaches it.
+            step = progress.add_task(f"publishing {self.options.scenario.name}", total=len(events))
+            sent = await send_events(events, bootstrap, topic("inbound"))
+            progress.update(step, completed=len(events), description=f"published {self.options.scenario.name}")
+
+            step = progress.add_task("matcher and notifier: starting", total=2)
+            matcher_port, notifier_port = free_port(), free_port()
+            # One after the other: each records itself in the stack's state file. Then both start up at once.
+            started = [
+                self._start_matcher(bootstrap, prefix, matcher_port),
+                self._start_notifier(bootstrap, prefix, smtp_port, notifier_port),
+            ]
+            await asyncio.gather(
+                *(
+                    asyncio.to_thread(
+                        wait_until_answering,
+                        service,
+                        partial(background.answers_http, f"{service.url}/readyz"),
+                        self.options.start_timeout,
+                    )
+                    for service in started
+                )
+            )
+            progress.update(step, completed=2, description="matcher and notifier running (SQLite)")
+
+            unfinished = await self._wait_until_settled(
+                progress,
+                bootstrap,
+                networks,
+                sent.positions,
+                Endpoints(
+                    matcher_group=self._matcher_group,
+                    matcher_metrics=f"http://127.0.0.1:{matcher_port}",
+                    notifier_group=self._notifier_group,
+                    notifier_metrics=f"http://127.0.0.1:{notifier_port}",
+                ),
+            )
+        if self.console.is_terminal:
+            self.console.print(final_report(self.picture, self.messages(), self.options.messages))
+        else:
+            # A pipe or a log: whole lines, nothing cut to a width nobody reads it at.
+            report = plain_report(self.picture, self.messages(), self.options.messages)
+            self.console.print(report, soft_wrap=True, highlight=False, markup=False)
+        if unfinished is not None:
+            raise unfinished
+        return await self._demo_coordinator(console_url, networks)
+
+    async def _demo_coordinator(self, console_url: str, networks: list[str]) -> DemoSignIn:
+        """A coordinator for the demo's networks with a fresh password, in the stack console's own database."""
+        from verbund_console.app import build
+        from verbund_console.settings import ConsoleSettings
+        from verbund_console.store.database import migrate
+
+        settings = ConsoleSettings(database_url=background.console_database_url(), consume=False, session_secret=None)
+        sign_in = DemoSignIn(console_url, "demo@verbund.example", secrets.token_urlsafe(12))
+        await migrate(settings.database_url)
+        console = build(settings)
+        try:
+            await console.accounts.add_user(sign_in.email, sign_in.password, networks)
+        finally:
+            await console.engine.dispose()
+        path = background.stack_dir() / background.DEMO_SIGN_IN
+        path.unlink(missing_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(f"{sign_in.console_url}\n{sign_in.email}\n{sign_in.password}\n")
+        return sign_in
 
     @property
     def _matcher_group(self) -> str:
@@ -239,50 +281,54 @@ class Demo:
     def _notifier_group(self) -> str:
         return f"verbund-demo-notifier-{self.run_id}"
 
-    def _matcher(self, bootstrap: str, health_port: int) -> contextlib.AbstractAsyncContextManager[Any]:
-        from verbund_matcher.runner import run_matcher
-        from verbund_matcher.settings import MatcherSettings
-
-        settings = MatcherSettings(
-            database_url=f"sqlite+aiosqlite:///{self.run_dir / 'matcher.db'}",
-            kafka_bootstrap_servers=bootstrap,
-            group_id=self._matcher_group,
-            # The demo reads the outbox's progress from /metrics, as an operator would.
-            health_host="127.0.0.1",
-            health_port=health_port,
-            full_reoptimise_interval=0,
-            solver_workers=2,
-            batch_timeout_ms=300,
-            relay_poll_seconds=0.2,
-            auto_offset_reset="earliest",
-            log_json=False,
+    def _start_matcher(self, bootstrap: str, prefix: str, health_port: int) -> ServiceState:
+        url = f"http://127.0.0.1:{health_port}"
+        return background.start_background_service(
+            "matcher",
+            "verbund_matcher",
+            url=url,
+            env={
+                "VERBUND_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+                "VERBUND_TOPIC_PREFIX": prefix,
+                "VERBUND_DATABASE_URL": f"sqlite+aiosqlite:///{self.run_dir / 'matcher.db'}",
+                "VERBUND_GROUP_ID": self._matcher_group,
+                # The demo reads the outbox's progress from /metrics, as an operator would.
+                "VERBUND_HEALTH_HOST": "127.0.0.1",
+                "VERBUND_HEALTH_PORT": str(health_port),
+                "VERBUND_FULL_REOPTIMISE_INTERVAL": "0",
+                "VERBUND_SOLVER_WORKERS": "2",
+                "VERBUND_BATCH_TIMEOUT_MS": "300",
+                "VERBUND_RELAY_POLL_SECONDS": "0.2",
+                "VERBUND_AUTO_OFFSET_RESET": "earliest",
+                "VERBUND_LOG_JSON": "false",
+            },
+            run_dir=self.run_dir,
         )
-        return run_matcher(settings)
 
-    async def _start_notifier(self, bootstrap: str, health_port: int, services: contextlib.AsyncExitStack) -> None:
-        from verbund_notifier.app import build
-        from verbund_notifier.settings import NotifierSettings
-
-        settings = NotifierSettings(
-            kafka_bootstrap_servers=bootstrap,
-            notifier_database_url=f"sqlite+aiosqlite:///{self.run_dir / 'notifier.db'}",
-            notifier_group_id=self._notifier_group,
-            smtp_host="127.0.0.1",
-            smtp_port=self.mail.port,
-            smtp_starttls=False,
-            delivery_poll_seconds=0.2,
-            # A port of its own, not the default one a running notifier may hold: the demo reads /metrics there.
-            health_host="127.0.0.1",
-            health_port=health_port,
-            # Reminders and digests fall due weeks from now, long after the demo: nothing for a scheduler to run.
-            notifier_scheduler=False,
+    def _start_notifier(self, bootstrap: str, prefix: str, smtp_port: int, health_port: int) -> ServiceState:
+        url = f"http://127.0.0.1:{health_port}"
+        return background.start_background_service(
+            "notifier",
+            "verbund_notifier",
+            url=url,
+            env={
+                "VERBUND_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+                "VERBUND_TOPIC_PREFIX": prefix,
+                "VERBUND_NOTIFIER_DATABASE_URL": f"sqlite+aiosqlite:///{self.run_dir / 'notifier.db'}",
+                "VERBUND_NOTIFIER_GROUP_ID": self._notifier_group,
+                "VERBUND_SMTP_HOST": "127.0.0.1",
+                "VERBUND_SMTP_PORT": str(smtp_port),
+                "VERBUND_SMTP_STARTTLS": "false",
+                "VERBUND_DELIVERY_POLL_SECONDS": "0.2",
+                # A port of its own, not the default one a running notifier may hold: the demo reads /metrics there.
+                "VERBUND_HEALTH_HOST": "127.0.0.1",
+                "VERBUND_HEALTH_PORT": str(health_port),
+                # Reminders and digests fall due weeks from now, long after the demo: nothing for a scheduler to run.
+                "VERBUND_NOTIFIER_SCHEDULER": "false",
+                "VERBUND_LOG_JSON": "false",
+            },
+            run_dir=self.run_dir,
         )
-        notifier = build(settings)
-        # The app's hooks order it: schema and scheduler, consumers, delivery worker; on stop the worker ends
-        # before the broker closes, so its last delivery log entries still go out.
-        await notifier.app.start()
-        services.push_async_callback(notifier.app.stop)
-        _quiet_service_logs()
 
     async def _wait_until_settled(
         self,
@@ -387,9 +433,9 @@ class Demo:
         if pending is None:
             return state  # the gauge appears once the delivery worker runs: open deliveries still unknown
         # Open: waiting to be sent (or being handed over), or finished with its log entry not read back yet. The
-        # counters are this process's, and the demo's notifier is the only one in it; the mail sink counts too,
-        # in case a counter lags behind its row.
-        delivered = max(int(notifier.get(DELIVERED_TOTAL, 0)), self.mail.received)
+        # counters are the demo notifier's process's own; the mail sink's files count too, in case a counter lags
+        # behind its row.
+        delivered = max(int(notifier.get(DELIVERED_TOTAL, 0)), len(self._caught()))
         unlogged = max(0, delivered - len(self.picture.delivered_ids))
         unlogged += max(0, int(notifier.get(FAILED_TOTAL, 0)) - len(self.picture.failed_ids))
         state.deliveries_open = int(pending) + unlogged

@@ -1,4 +1,4 @@
-"""The `verbund demo` command: its options, and the run of the demo behind them."""
+"""The `verbund demo` command: its options, the run of the demo behind them, and what is left running."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from rich.console import Console
 from verbund.stack.locations import REPO_ROOT
 
 DEFAULT_SCENARIO = REPO_ROOT / "scenarios" / "plastics.jsonl"
+STOP_HINT = "Stop everything with: verbund stack down"
 
 
 def demo_command(
@@ -24,39 +25,50 @@ def demo_command(
         typer.Option(
             "--bootstrap",
             "-b",
-            help="Use this Kafka (default: $KAFKA_BOOTSTRAP_SERVERS, else the broker of `verbund stack up`, else "
-            "Docker, else a local broker from the cached jars). The demo's topics get a prefix of their own.",
+            help="Use this Kafka (default: $KAFKA_BOOTSTRAP_SERVERS, else the broker of `verbund stack up`, "
+            "started when none runs). The demo's topics get a prefix of their own.",
         ),
     ] = None,
     timeout: Annotated[
         float, typer.Option("--timeout", min=1.0, help="Seconds to wait for plans and messages")
     ] = 100.0,
-    keep: Annotated[
-        bool, typer.Option("--keep", help="Keep the run directory (databases, messages as .eml files)")
-    ] = False,
     messages: Annotated[int, typer.Option("--messages", min=0, help="How many sent messages to list")] = 20,
 ) -> None:
-    """Run the plastics-network demo: Kafka, an SMTP sink, the matcher and the notifier, all on this machine.
+    """Run the plastics-network demo: Kafka, a mail sink, the console, the matcher and the notifier on this machine.
 
-    Plays the scenario, waits until the plans are published and the messages delivered, shows each
-    learner's rotation, the shortfalls with their reasons and the messages sent, then stops everything.
+    Plays the scenario, waits until the plans are published and the messages delivered, shows each learner's
+    rotation, the shortfalls with their reasons and the messages sent, and prints the console's address with a
+    demo sign-in. Everything keeps running in the background; `verbund stack down` stops it.
     """
     # The services and OR-Tools take seconds to import: only when the demo really runs.
-    from verbund.demo import Demo, DemoIncomplete, DemoOptions, _quiet_service_logs
+    from verbund.demo import Demo, DemoIncomplete, DemoOptions
     from verbund.kafka_access import KafkaUnavailable
+    from verbund.stack.kafka_local import KafkaStartError
+    from verbund.stack.services import ServiceStartError
+    from verbund.stack.topics import TopicSetupError
 
     console = Console()
-    # The services log to the root logger; the demo shows its own progress instead of their INFO lines.
     logging.basicConfig(level=logging.WARNING)
     # aiokafka reports a young broker's coordinator elections as errors and retries them itself.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
-    _quiet_service_logs()
-    demo = Demo(DemoOptions(scenario, bootstrap, timeout, keep, messages), console)
+    demo = Demo(DemoOptions(scenario, bootstrap, timeout, messages), console)
     try:
-        asyncio.run(demo.run())
-    except (DemoIncomplete, KafkaUnavailable) as exc:
+        sign_in = asyncio.run(demo.run())
+    except (DemoIncomplete, KafkaUnavailable, KafkaStartError, ServiceStartError, TopicSetupError) as exc:
         console.print(f"[bold red]demo failed:[/] {exc}", highlight=False)
+        console.print(f"What started keeps running, for a look at its logs (verbund stack status). {STOP_HINT}")
         raise typer.Exit(1) from exc
     except KeyboardInterrupt:
-        console.print("demo interrupted; everything it started has been stopped.")
+        console.print(f"demo interrupted; what it started keeps running. {STOP_HINT}")
         raise typer.Exit(130) from None
+    # Plain lines, never wrapped or cut: people copy them, scripts and tests read them.
+    lines = [
+        "Demo complete. Kafka, the mail sink, the console, the matcher and the notifier keep running.",
+        f"Console: {sign_in.console_url}",
+        f"Sign in as: {sign_in.email}",
+        f"Password: {sign_in.password}",
+        f"Mail the notifier sent: {sign_in.console_url}mail",
+        'Publish more (the plan changes live): eval "$(verbund stack status --env)"; verbund publish FILE',
+        STOP_HINT,
+    ]
+    console.print("\n".join(lines), soft_wrap=True, highlight=False, markup=False)

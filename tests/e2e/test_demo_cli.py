@@ -1,18 +1,59 @@
-"""`verbund demo` plays the plastics network to the end: plans, both shortfalls, messages with calendar entries."""
+"""`verbund demo` plays the plastics network to the end and leaves the stack running, the console ready to sign in."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import pytest
-from verbund_cli import run_verbund
+from verbund_cli import VERBUND, run_verbund
+from verbund_console.web.mail import SHOWN
 
-pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.slow, pytest.mark.timeout(300)]
+from verbund.stack.processes import pid_alive
+
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.slow, pytest.mark.timeout(420)]
 
 
-def test_demo_shows_rotations_shortfalls_and_delivered_messages_then_stops(kafka_bootstrap: str) -> None:
+@pytest.fixture
+def run_dir(tmp_path: Path) -> Iterator[Path]:
+    """A stack directory of the test's own (a developer's running stack is neither seen nor stopped); always down."""
+    folder = tmp_path / "run"
+    yield folder
+    if (folder / "stack" / "state.json").exists():
+        env = {**os.environ, "VERBUND_RUN_DIR": str(folder)}
+        subprocess.run([str(VERBUND), "stack", "down"], env=env, capture_output=True, timeout=120, check=False)
+
+
+def _line(out: str, label: str) -> str:
+    found = re.search(rf"^{re.escape(label)}: (\S+)$", out, re.M)
+    assert found is not None, f"no '{label}:' line in:\n{out[-3000:]}"
+    return found.group(1)
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found is not None, page[:2000]
+    return found.group(1)
+
+
+def test_demo_shows_the_plan_and_leaves_the_console_running_with_a_demo_sign_in(
+    kafka_bootstrap: str, run_dir: Path
+) -> None:
     # Every message listed: which ones come first depends on delivery order, and some carry no calendar entry.
-    done = run_verbund("demo", "--messages", "1000", "--timeout", "200", bootstrap=kafka_bootstrap, timeout=280)
+    done = run_verbund(
+        "demo",
+        "--messages",
+        "1000",
+        "--timeout",
+        "200",
+        bootstrap=kafka_bootstrap,
+        timeout=380,
+        env={"VERBUND_RUN_DIR": str(run_dir)},
+    )
 
     out = done.stdout
     assert done.returncode == 0, out[-3000:] + done.stderr[-3000:]
@@ -25,3 +66,48 @@ def test_demo_shows_rotations_shortfalls_and_delivered_messages_then_stops(kafka
     assert delivered is not None and delivered.group(1) == delivered.group(2) and int(delivered.group(1)) > 0
     assert re.search(r"Messages sent \((\d+)\)", out)
     assert re.search(r"\d{4}-\d\d-\d\d – \d{4}-\d\d-\d\d @ ", out), "no calendar entry with a location shown"
+    assert "verbund stack down" in out
+
+    # The command has returned; the console it started still answers and lets the demo coordinator in.
+    url = _line(out, "Console")
+    email, password = _line(out, "Sign in as"), _line(out, "Password")
+    with httpx.Client(base_url=url, timeout=30) as browser:
+        assert browser.get("/healthz").status_code == 200
+        form = browser.get("/signin")
+        signed_in = browser.post(
+            "/signin",
+            data={"email": email, "password": password, "csrf": _csrf(form.text), "next": "/"},
+            follow_redirects=True,
+        )
+        assert signed_in.status_code == 200, signed_in.text[:2000]
+        assert "/n/kunststoff-verbund/" in signed_in.text
+        overview = browser.get("/n/kunststoff-verbund/")
+        assert overview.status_code == 200
+        # The mail the notifier sent went to the stack's sink, and the console reads it there.
+        mail = browser.get("/mail")
+        assert mail.status_code == 200
+        assert mail.text.count('class="problem"') == min(int(delivered.group(1)), SHOWN)
+
+    status = subprocess.run(
+        [str(VERBUND), "stack", "status"],
+        env={**os.environ, "VERBUND_RUN_DIR": str(run_dir)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    pids = [int(p) for p in re.findall(r"pid (\d+)", status)]
+    assert len(pids) == 4, status  # mail sink, console, matcher, notifier (the broker is the session's)
+
+    stopped = subprocess.run(
+        [str(VERBUND), "stack", "down"],
+        env={**os.environ, "VERBUND_RUN_DIR": str(run_dir)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    assert "Console stopped." in stopped and "Mail sink stopped." in stopped
+    assert not any(pid_alive(pid) for pid in pids)
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"{url}healthz", timeout=5)

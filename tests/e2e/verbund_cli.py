@@ -13,9 +13,15 @@ def cli_env(bootstrap: str) -> dict[str, str]:
     return {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "COLUMNS": "200"}
 
 
-def run_verbund(*args: str, bootstrap: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
+def run_verbund(
+    *args: str, bootstrap: str, timeout: float = 120.0, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(VERBUND), *args], env=cli_env(bootstrap), capture_output=True, text=True, timeout=timeout
+        [str(VERBUND), *args],
+        env={**cli_env(bootstrap), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
