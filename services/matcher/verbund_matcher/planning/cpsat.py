@@ -9,7 +9,7 @@ recomputed by the evaluator, never this internal one.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from time import perf_counter
 
@@ -112,123 +112,237 @@ def solve_cpsat(
     began = perf_counter()
     table = table if table is not None else seat_table(problem.offers)
     learners = [s for s in problem.learners if free is None or s.id in free]
-    hint_by: dict[str, list[Assignment]] = {}
-    for a in hint:
-        hint_by.setdefault(a.learner_id, []).append(a)
-    frozen_by: dict[str, list[Assignment]] = {}
-    for a in problem.frozen:
-        frozen_by.setdefault(a.learner_id, []).append(a)
-    previous = set(problem.previous)
-    fixed_used = fixed_occupancy if fixed_occupancy is not None else occupancy(fixed, problem.modules)
     scope_of = {
         s.id: (scopes[s.id] if scopes is not None and s.id in scopes else learner_scope(problem, s)) for s in learners
     }
     scale = 0 if feasibility else sum(sat_scale(problem, scope_of[s.id]) for s in learners)
     change_penalty = 0 if feasibility else problem.settings.change_penalty
-    cover = 2 * scale + change_penalty * (len(previous) + 1) + 1
-    deficit_cost = cover * (sum(len(sc.modules) for sc in scope_of.values()) + 1) + 1
+    cover = 2 * scale + change_penalty * (len(set(problem.previous)) + 1) + 1
+    build = _Build(
+        problem=problem,
+        table=table,
+        scope_of=scope_of,
+        hint_by=_by_learner(hint),
+        frozen_by=_by_learner(problem.frozen),
+        fixed_used=fixed_occupancy if fixed_occupancy is not None else occupancy(fixed, problem.modules),
+        feasibility=feasibility,
+        at_least=at_least,
+        change_penalty=change_penalty,
+        cover=cover,
+    )
 
-    m = _Model()
-    cells: dict[tuple[str, str, int], list[cp_model.IntVar]] = {}
-    frozen_cells: dict[tuple[str, str, int], int] = {}
-    sat_terms: list[tuple[Learner, cp_model.LinearExprT, int]] = []
-    objective: list[cp_model.LinearExprT] = []
-    n_options = 0
-    options_of: dict[str, list[_Option]] = {}
-    for learner in learners:
-        scope = scope_of[learner.id]
-        options = _options(
-            problem,
-            table,
-            scope,
-            fixed_used,
-            frozen_by.get(learner.id, []),
-            hint_by.get(learner.id, []),
-            previous,
-            firm_cap,
-            m,
-            within,
+    def over_budget(n_options: int) -> bool:
+        return n_options > max_literals or (deterministic is None and perf_counter() - began > 0.8 * time_limit)
+
+    if not build.add_learners(learners, firm_cap, within, over_budget):
+        # Too big to build, let alone solve, in the budget: hand back the hint instead of running over.
+        kept = tuple(a for a in hint if free is None or a.learner_id in free)
+        return CpResult(
+            kept, "model_too_large", False, None, build.n_options, CALL_WORK + BUILD_WORK_PER_LITERAL * build.n_options
         )
-        n_options += len(options)
-        options_of[learner.id] = options
-        if n_options > max_literals or (deterministic is None and perf_counter() - began > 0.8 * time_limit):
-            # Too big to build, let alone solve, in the budget: hand back the hint instead of running over.
-            kept = tuple(a for a in hint if free is None or a.learner_id in free)
-            return CpResult(
-                kept, "model_too_large", False, None, n_options, CALL_WORK + BUILD_WORK_PER_LITERAL * n_options
+    build.add_seats(hint, learners)
+    # Every missing min-seat learner-week costs more than all coverage together.
+    deficit_cost = cover * (sum(len(sc.modules) for sc in scope_of.values()) + 1) + 1
+    build.add_objective(scale, others_min, deficit_cost)
+
+    solver = cp_model.CpSolver()
+    if deterministic is None:
+        # Building the model counts against the limit: callers give a wall-clock budget.
+        deterministic_limit = None
+        seconds = max(0.05, time_limit - (perf_counter() - began))
+    else:
+        deterministic_limit, seconds = deterministic, 0.0
+    _configure(solver, workers, seed, seconds, deterministic_limit, at_least is not None, free is not None)
+    solver.parameters.fix_variables_to_their_hinted_value = fix_to_hint
+    code = solver.solve(build.m.model)
+    status = solver.status_name(code).lower()
+    work = solver.deterministic_time + CALL_WORK + BUILD_WORK_PER_LITERAL * build.n_options
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        kept = tuple(a for a in hint if free is None or a.learner_id in free)
+        return CpResult(kept, status, False, None, build.n_options, work)
+    result = build.chosen(solver)
+    bound: int | None = None
+    if free is None and not feasibility and firm_cap is None:
+        bound = build.design_bound(solver, result, learners, scale)
+    return CpResult(tuple(result), status, True, bound, build.n_options, work)
+
+
+def _by_learner(assignments: Sequence[Assignment]) -> dict[str, list[Assignment]]:
+    by: dict[str, list[Assignment]] = {}
+    for a in assignments:
+        by.setdefault(a.learner_id, []).append(a)
+    return by
+
+
+@dataclass
+class _Build:
+    """One model under construction: its learners' options, the seats they fill, the objective's terms."""
+
+    problem: Problem
+    table: SeatTable
+    scope_of: Mapping[str, LearnerScope]
+    hint_by: Mapping[str, list[Assignment]]
+    frozen_by: Mapping[str, list[Assignment]]
+    fixed_used: Mapping[Cell, Mapping[int, int]]
+    feasibility: bool
+    at_least: AtLeast | None
+    change_penalty: int
+    cover: int  # the bonus per placed requirement: larger than any preference swing
+    m: _Model = field(default_factory=_Model)
+    cells: dict[tuple[str, str, int], list[cp_model.IntVar]] = field(default_factory=dict)
+    frozen_cells: dict[tuple[str, str, int], int] = field(default_factory=dict)
+    sat_terms: list[tuple[Learner, cp_model.LinearExprT, int]] = field(default_factory=list)
+    objective: list[cp_model.LinearExprT] = field(default_factory=list)
+    deficits: list[cp_model.IntVar] = field(default_factory=list)
+    options_of: dict[str, list[_Option]] = field(default_factory=dict)
+    n_options: int = 0
+
+    def add_learners(
+        self,
+        learners: Sequence[Learner],
+        firm_cap: int | None,
+        within: tuple[int, int] | None,
+        over_budget: Callable[[int], bool],
+    ) -> bool:
+        """Each learner's start literals and rules; False (and stop) once the model grows over the budget."""
+        previous = set(self.problem.previous)
+        for learner in learners:
+            scope = self.scope_of[learner.id]
+            options = _options(
+                self.problem,
+                self.table,
+                scope,
+                self.fixed_used,
+                self.frozen_by.get(learner.id, []),
+                self.hint_by.get(learner.id, []),
+                previous,
+                firm_cap,
+                self.m,
+                within,
             )
+            self.n_options += len(options)
+            self.options_of[learner.id] = options
+            if over_budget(self.n_options):
+                return False
+            self._add_learner(learner, scope, options)
+        return True
+
+    def _add_learner(self, learner: Learner, scope: LearnerScope, options: list[_Option]) -> None:
+        m = self.m
         for o in options:
             for w in range(o.start, o.start + o.duration):
-                cells.setdefault((o.firm, o.module, w), []).append(o.var)
-        for a in frozen_by.get(learner.id, []):
-            for w in range(a.start, a.start + problem.modules[a.module_id].duration):
+                self.cells.setdefault((o.firm, o.module, w), []).append(o.var)
+        for a in self.frozen_by.get(learner.id, []):
+            for w in range(a.start, a.start + self.problem.modules[a.module_id].duration):
                 key = (a.firm_id, a.module_id, w)
-                frozen_cells[key] = frozen_cells.get(key, 0) + 1
-        chosen = set(hint_by.get(learner.id, [])) | set(frozen_by.get(learner.id, []))
+                self.frozen_cells[key] = self.frozen_cells.get(key, 0) + 1
+        chosen = set(self.hint_by.get(learner.id, [])) | set(self.frozen_by.get(learner.id, []))
         for o in options:
             m.hint(o.var, int(Assignment(learner.id, o.module, o.firm, o.start) in chosen))
-        sat_expr = _learner_constraints(problem, scope, options, m, with_sat=not feasibility)
-        floors = at_least.placed.get(learner.id, {}) if at_least is not None else {}
+        sat_expr = _learner_constraints(self.problem, scope, options, m, with_sat=not self.feasibility)
+        floors = self.at_least.placed.get(learner.id, {}) if self.at_least is not None else {}
         for group, floor in floors.items():
             members = [o.var for o in options if group in scope.groups_of.get(o.module, ())]
             if floor > 0:
                 m.model.add(_total(members) >= floor)
-        if not feasibility:
-            hinted_sat = learner_sat(problem, learner, chosen)
-            sat_terms.append((learner, sat_expr, hinted_sat))
-            objective.append(sat_expr)
-        objective.append(
-            _weighted([o.var for o in options], [cover + (change_penalty if o.previous else 0) for o in options])
+        if not self.feasibility:
+            hinted_sat = learner_sat(self.problem, learner, chosen)
+            self.sat_terms.append((learner, sat_expr, hinted_sat))
+            self.objective.append(sat_expr)
+        self.objective.append(
+            _weighted(
+                [o.var for o in options], [self.cover + (self.change_penalty if o.previous else 0) for o in options]
+            )
         )
 
-    hint_used = occupancy(
-        [*hint, *(a for s in learners for a in frozen_by.get(s.id, []) if a not in set(hint))], problem.modules
-    )
-    deficits: list[cp_model.IntVar] = []
-    for (firm, module, week), literals in cells.items():
-        already = fixed_used.get((firm, module), {}).get(week, 0)
-        cap = table.max_at(firm, module, week) - already
-        # Frozen seats stay even over a reduced offer; the validator reports that, the model must not fail.
-        cap = max(cap, frozen_cells.get((firm, module, week), 0))
-        if len(literals) > cap:
-            m.model.add(_total(literals) <= cap)
-        minimum = table.min_at(firm, module, week) - already
-        if minimum > 0:
-            hard = at_least.seats.get(((firm, module), week), 0) - already if at_least is not None else 0
-            short = m.model.new_int_var(0, minimum - min(minimum, max(0, hard)), f"short_{firm}_{module}_{week}")
-            m.model.add(_total(literals) + short >= minimum)
-            hinted = hint_used.get((firm, module), {}).get(week, 0)
-            m.hint(short, max(0, minimum - hinted))
-            deficits.append(short)
+    def add_seats(self, hint: Sequence[Assignment], learners: Sequence[Learner]) -> None:
+        """Each firm x module x week: at most its free seats, and (softly, or by `at_least`) its minimum."""
+        m, table, at_least = self.m, self.table, self.at_least
+        hinted_set = set(hint)
+        hint_used = occupancy(
+            [*hint, *(a for s in learners for a in self.frozen_by.get(s.id, []) if a not in hinted_set)],
+            self.problem.modules,
+        )
+        for (firm, module, week), literals in self.cells.items():
+            already = self.fixed_used.get((firm, module), {}).get(week, 0)
+            cap = table.max_at(firm, module, week) - already
+            # Frozen seats stay even over a reduced offer; the validator reports that, the model must not fail.
+            cap = max(cap, self.frozen_cells.get((firm, module, week), 0))
+            if len(literals) > cap:
+                m.model.add(_total(literals) <= cap)
+            minimum = table.min_at(firm, module, week) - already
+            if minimum > 0:
+                hard = at_least.seats.get(((firm, module), week), 0) - already if at_least is not None else 0
+                short = m.model.new_int_var(0, minimum - min(minimum, max(0, hard)), f"short_{firm}_{module}_{week}")
+                m.model.add(_total(literals) + short >= minimum)
+                hinted = hint_used.get((firm, module), {}).get(week, 0)
+                m.hint(short, max(0, minimum - hinted))
+                self.deficits.append(short)
 
-    lowest = -scale - 1
-    worst = m.model.new_int_var(lowest, scale + 1, "min_sat")
-    hinted_min: list[int] = []
-    for _learner, sat_expr, hinted_sat in sat_terms:
-        m.model.add(worst <= sat_expr)
-        hinted_min.append(hinted_sat)
-    if others_min is not None and not feasibility:
-        m.model.add(worst <= max(lowest, min(others_min, scale + 1)))
-        hinted_min.append(others_min)
-    if feasibility:
-        m.model.add(worst == 0)
-    elif sat_terms or others_min is not None:
-        objective.append(worst)
-        m.hint(worst, max(lowest, min(min(hinted_min), scale + 1)))
-    else:
-        m.model.add(worst == 0)
-    objective.append(-deficit_cost * _total(deficits))
-    if at_least is None:
-        m.model.maximize(_total(objective))
-    for var, value in m.hints.values():
-        m.model.add_hint(var, value)
+    def add_objective(self, scale: int, others_min: int | None, deficit_cost: int) -> None:
+        """Coverage, preferences and the worst-off learner's sat (fairness) against the deficit; and the hints."""
+        m = self.m
+        lowest = -scale - 1
+        worst = m.model.new_int_var(lowest, scale + 1, "min_sat")
+        hinted_min: list[int] = []
+        for _learner, sat_expr, hinted_sat in self.sat_terms:
+            m.model.add(worst <= sat_expr)
+            hinted_min.append(hinted_sat)
+        if others_min is not None and not self.feasibility:
+            m.model.add(worst <= max(lowest, min(others_min, scale + 1)))
+            hinted_min.append(others_min)
+        if self.feasibility:
+            m.model.add(worst == 0)
+        elif self.sat_terms or others_min is not None:
+            self.objective.append(worst)
+            m.hint(worst, max(lowest, min(min(hinted_min), scale + 1)))
+        else:
+            m.model.add(worst == 0)
+        self.objective.append(-deficit_cost * _total(self.deficits))
+        if self.at_least is None:
+            m.model.maximize(_total(self.objective))
+        for var, value in m.hints.values():
+            m.model.add_hint(var, value)
 
-    solver = cp_model.CpSolver()
-    # Building the model counts against the limit: callers give a wall-clock budget.
+    def chosen(self, solver: cp_model.CpSolver) -> list[Assignment]:
+        return [
+            Assignment(sid, o.module, o.firm, o.start)
+            for sid, options in self.options_of.items()
+            for o in options
+            if solver.boolean_value(o.var)
+        ]
+
+    def design_bound(
+        self, solver: cp_model.CpSolver, result: Sequence[Assignment], learners: Sequence[Learner], scale: int
+    ) -> int | None:
+        """CP-SAT's proved bound on the design objective, when the plan is complete and the bound means one."""
+        required_total = sum(sum(self.scope_of[s.id].required.values()) for s in learners)
+        if not (
+            len(result) == required_total
+            and all(solver.value(d) == 0 for d in self.deficits)
+            and _groups_disjoint(self.problem)
+        ):
+            return None
+        bound = math.floor(solver.best_objective_bound + 1e-6) - self.cover * required_total
+        bound -= self.change_penalty * len(self.problem.previous)
+        # No better than what any plan trivially satisfies: not worth reporting.
+        return None if bound >= 2 * scale else bound
+
+
+def _configure(
+    solver: cp_model.CpSolver,
+    workers: int,
+    seed: int,
+    seconds: float,
+    deterministic: float | None,
+    pure: bool,
+    neighbourhood: bool,
+) -> None:
+    """Search parameters: the budget, and the tuning that suits each kind of model."""
     solver.parameters.num_workers = max(1, workers)
     if deterministic is not None:
         solver.parameters.max_deterministic_time = max(0.01, deterministic)
-        if at_least is None:
+        if not pure:
             # Workers interleaved in fixed batches: the search no longer depends on thread timing.
             solver.parameters.interleave_search = True
         else:
@@ -239,50 +353,23 @@ def solve_cpsat(
             solver.parameters.num_workers = 1
             solver.parameters.use_ls_only = True
     else:
-        solver.parameters.max_time_in_seconds = max(0.05, time_limit - (perf_counter() - began))
+        solver.parameters.max_time_in_seconds = seconds
     solver.parameters.random_seed = seed
-    if at_least is None:
+    if pure:
         # A pure constraint problem (at_least) keeps CP-SAT's own presolve and probing: they are what find its
         # plans. The tuning below is for improving a complete hint.
-        # Probing these time-indexed models adds hundreds of thousands of implications and can eat the whole
-        # budget before search starts from the (complete, feasible) hint; search pays off far more here.
-        solver.parameters.cp_model_probing_level = 0
-        solver.parameters.symmetry_level = 0
-        # One presolve round and no search for big linear overlaps: on these models the later rounds and the
-        # overlap search cost seconds and gain little, and until presolve ends not even the hint is reported.
-        solver.parameters.max_presolve_iterations = 1
-        solver.parameters.find_big_linear_overlap = False
-        if free is not None:
-            # Neighbourhood models get a second or so; presolve would spend it before the hint is even tried.
-            solver.parameters.cp_model_presolve = False
-    solver.parameters.fix_variables_to_their_hinted_value = fix_to_hint
-    code = solver.solve(m.model)
-    status = solver.status_name(code).lower()
-    work = solver.deterministic_time + CALL_WORK + BUILD_WORK_PER_LITERAL * n_options
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        kept = tuple(a for a in hint if free is None or a.learner_id in free)
-        return CpResult(kept, status, False, None, n_options, work)
-    result = [
-        Assignment(sid, o.module, o.firm, o.start)
-        for sid, options in options_of.items()
-        for o in options
-        if solver.boolean_value(o.var)
-    ]
-    bound: int | None = None
-    required_total = sum(sum(scope_of[s.id].required.values()) for s in learners)
-    if (
-        free is None
-        and not feasibility
-        and firm_cap is None
-        and len(result) == required_total
-        and all(solver.value(d) == 0 for d in deficits)
-        and _groups_disjoint(problem)
-    ):
-        bound = math.floor(solver.best_objective_bound + 1e-6) - cover * required_total
-        bound -= change_penalty * len(problem.previous)
-        if bound >= 2 * scale:
-            bound = None  # no better than what any plan trivially satisfies: not worth reporting
-    return CpResult(tuple(result), status, True, bound, n_options, work)
+        return
+    # Probing these time-indexed models adds hundreds of thousands of implications and can eat the whole
+    # budget before search starts from the (complete, feasible) hint; search pays off far more here.
+    solver.parameters.cp_model_probing_level = 0
+    solver.parameters.symmetry_level = 0
+    # One presolve round and no search for big linear overlaps: on these models the later rounds and the
+    # overlap search cost seconds and gain little, and until presolve ends not even the hint is reported.
+    solver.parameters.max_presolve_iterations = 1
+    solver.parameters.find_big_linear_overlap = False
+    if neighbourhood:
+        # Neighbourhood models get a second or so; presolve would spend it before the hint is even tried.
+        solver.parameters.cp_model_presolve = False
 
 
 def _total(terms: Sequence[cp_model.LinearExprT]) -> cp_model.LinearExpr:
