@@ -1,4 +1,5 @@
-"""The coordinators' web pages: sign-in, network overview, problems, timeline, and the live change stream."""
+"""The coordinators' web pages: sign-in, overview, problems, timelines, utilisation, plan history, rejected events,
+their CSV and iCalendar exports, and the live change stream."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import hmac
 import json
 import logging
 import math
+import re
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -23,8 +25,12 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..domain.exports import Value, calendar, csv_text
+from ..domain.history import history_views
 from ..domain.language import LANGUAGES, negotiate, texts
-from ..domain.views import overview, problem_views, timeline
+from ..domain.rejections import rejection_views
+from ..domain.utilisation import heatmap, who_is_there
+from ..domain.views import AssignmentLike, TimelineFilter, firm_timeline, overview, problem_views, timeline
 from ..service.live import ChangeSignal
 from ..settings import ConsoleSettings
 from ..store.accounts import Accounts
@@ -35,6 +41,10 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 LEARNERS_PER_PAGE = 50
+ROWS_PER_PAGE = 50  # firm × module rows on the per-firm timeline and the heatmap
+VERSIONS_PER_PAGE = 10
+LINES_PER_VERSION = 200  # a first plan makes every assignment; the page shows the first ones, the CSV all
+REJECTED_PER_PAGE = 50
 # How long the live stream sleeps between looks at the store when no change was announced in this process
 # (the consumers may run in another replica): well under the 1 s in which a page must show a change.
 POLL_SECONDS = 0.4
@@ -200,18 +210,303 @@ def build_web(settings: ConsoleSettings, read_model: ReadModel, accounts: Accoun
     async def problems_page(request: Request, network_id: str) -> Response:
         language = language_of(request)
         problems = problem_views(await read_model.problems(network_id), language, texts(language))
+        if wants_csv(request):
+            header = ["problem_id", "kind", "state", "who", "reason", "message", "would_resolve", "detected_at"]
+            rows: list[list[Value]] = [
+                [
+                    p.problem_id,
+                    p.kind,
+                    "resolved" if p.resolved else "open",
+                    p.who,
+                    p.reason_words,
+                    p.message,
+                    "; ".join(p.remedies),
+                    p.detected_at.isoformat(),
+                ]
+                for p in problems
+            ]
+            return csv_response(network_id, "problems", header, rows)
         return render(request, "problems.html", view="problems", problems=problems, **await network_context(network_id))
+
+    def wants_csv(request: Request) -> bool:
+        return request.query_params.get("format") == "csv"
+
+    def page_number(request: Request) -> int:
+        try:
+            return min(max(0, int(request.query_params.get("page", "0"))), 1_000_000)
+        except ValueError:
+            return 0
+
+    async def filter_context(network_id: str, wanted: TimelineFilter) -> dict[str, Any]:
+        firms, modules, cohorts = await read_model.filter_choices(network_id)
+        return {"wanted": wanted, "firms": firms, "modules": modules, "cohorts": cohorts}
 
     @network_page
     async def timeline_page(request: Request, network_id: str) -> Response:
-        try:
-            page = max(0, int(request.query_params.get("page", "0")))
-        except ValueError:
-            page = 0
-        learners, total, assignments, span = await read_model.learner_page(network_id, page, LEARNERS_PER_PAGE)
+        wanted = TimelineFilter.from_query(request.query_params)
+        per_page = None if wants_csv(request) else LEARNERS_PER_PAGE
+        learners, total, assignments, span = await read_model.learner_timeline(network_id, wanted, per_page)
+
+        def focus(a: AssignmentLike) -> bool:
+            firm_id = getattr(a, "firm_id", "")
+            return (not wanted.firm or firm_id == wanted.firm) and (not wanted.module or a.module_id == wanted.module)
+
+        focused = focus if wanted.firm or wanted.module else None
+        if wants_csv(request):
+            return timeline_csv(network_id, learners, assignments, focus)
         pages = max(1, math.ceil(total / LEARNERS_PER_PAGE))
-        view = timeline(learners, assignments, page=page, pages=pages, span=span)
-        return render(request, "timeline.html", view="timeline", timeline=view, **await network_context(network_id))
+        view = timeline(
+            learners,
+            assignments,
+            page=wanted.page,
+            pages=pages,
+            span=span,
+            zoom=wanted.zoom,
+            language=language_of(request),
+            focus=focused,
+        )
+        return render(
+            request,
+            "timeline.html",
+            view="timeline",
+            timeline=view,
+            total=total,
+            **await filter_context(network_id, wanted),
+            **await network_context(network_id),
+        )
+
+    def timeline_csv(
+        network_id: str,
+        learners: list[tuple[str, str]],
+        assignments: list[Any],
+        focus: Callable[[AssignmentLike], bool],
+    ) -> Response:
+        by_learner: dict[str, list[Any]] = {}
+        for a in assignments:
+            if focus(a):
+                by_learner.setdefault(a.learner_id, []).append(a)
+        rows: list[list[Value]] = []
+        for learner_id, name in learners:
+            placed = sorted(by_learner.get(learner_id, []), key=lambda a: a.start_week)
+            if not placed:
+                rows.append([learner_id, name, "", "", "", "", "", "", "", ""])
+            for a in placed:
+                rows.append(
+                    [
+                        learner_id,
+                        name,
+                        a.module_id,
+                        a.module_name,
+                        a.firm_id,
+                        a.firm_name,
+                        a.start_week,
+                        a.end_week,
+                        a.start_date,
+                        a.end_date,
+                    ]
+                )
+        header = ["learner_id", "learner_name", "module_id", "module_name", "firm_id", "firm_name"]
+        header += ["start_week", "end_week", "start_date", "end_date"]
+        return csv_response(network_id, "timeline", header, rows)
+
+    @network_page
+    async def firms_page(request: Request, network_id: str) -> Response:
+        wanted = TimelineFilter.from_query(request.query_params)
+        per_page = None if wants_csv(request) else ROWS_PER_PAGE
+        pairs, total, assignments, span = await read_model.firm_timeline(network_id, wanted, per_page)
+        if wants_csv(request):
+            header = ["firm_id", "firm_name", "module_id", "module_name", "learner_id", "learner_name"]
+            header += ["start_week", "end_week", "start_date", "end_date"]
+            names = {(f, m): (fn, mn) for f, fn, m, mn in pairs}
+            placed = sorted(assignments, key=lambda a: (*names[(a.firm_id, a.module_id)], a.start_week, a.learner_name))
+            rows: list[list[Value]] = [
+                [
+                    a.firm_id,
+                    names[(a.firm_id, a.module_id)][0],
+                    a.module_id,
+                    names[(a.firm_id, a.module_id)][1],
+                    a.learner_id,
+                    a.learner_name,
+                    a.start_week,
+                    a.end_week,
+                    a.start_date,
+                    a.end_date,
+                ]
+                for a in placed
+            ]
+            return csv_response(network_id, "firms", header, rows)
+        pages = max(1, math.ceil(total / ROWS_PER_PAGE))
+        view = firm_timeline(
+            pairs,
+            assignments,
+            page=wanted.page,
+            pages=pages,
+            span=span,
+            zoom=wanted.zoom,
+            language=language_of(request),
+        )
+        return render(
+            request,
+            "firms.html",
+            view="firms",
+            timeline=view,
+            total=total,
+            **await filter_context(network_id, wanted),
+            **await network_context(network_id),
+        )
+
+    @network_page
+    async def utilisation_page(request: Request, network_id: str) -> Response:
+        wanted = TimelineFilter.from_query(request.query_params)
+        per_page = None if wants_csv(request) else ROWS_PER_PAGE
+        pairs, total, offers, assignments, span = await read_model.utilisation(
+            network_id, wanted.firm, wanted.module, wanted.page, per_page
+        )
+        pages = max(1, math.ceil(total / ROWS_PER_PAGE))
+        view = heatmap(pairs, offers, assignments, span=span, page=wanted.page, pages=pages)
+        if wants_csv(request):
+            header = ["firm_id", "firm_name", "module_id", "module_name", "week", "planned", "min_seats", "max_seats"]
+            rows: list[list[Value]] = [
+                [r.firm_id, r.firm_name, r.module_id, r.module_name, c.week, c.planned, c.minimum, c.maximum, c.state]
+                for r in view.rows
+                for c in r.cells
+            ]
+            return csv_response(network_id, "utilisation", [*header, "state"], rows)
+        return render(
+            request,
+            "utilisation.html",
+            view="utilisation",
+            heatmap=view,
+            total=total,
+            **await filter_context(network_id, wanted),
+            **await network_context(network_id),
+        )
+
+    @network_page
+    async def utilisation_week(request: Request, network_id: str) -> Response:
+        firm = request.query_params.get("firm", "")[:128]
+        module = request.query_params.get("module", "")[:128]
+        week = request.query_params.get("week", "")
+        if not re.fullmatch(r"\d{4}-W\d{2}", week):
+            return await not_found(request, ValueError(week))
+        there = who_is_there(await read_model.present(network_id, firm, module, week), firm, module, week)
+        firms, modules, _ = await read_model.filter_choices(network_id)
+        return render(
+            request,
+            "utilisation_week.html",
+            view="utilisation",
+            there=there,
+            week=week,
+            firm_name=dict(firms).get(firm, firm),
+            module_name=dict(modules).get(module, module),
+            firm=firm,
+            module=module,
+            **await network_context(network_id),
+        )
+
+    @network_page
+    async def history_page(request: Request, network_id: str) -> Response:
+        language = language_of(request)
+        page = page_number(request)
+        if wants_csv(request):
+            versions, _, plans, lines, counts = await read_model.history(network_id, 0, None, None)
+        else:
+            versions, total, plans, lines, counts = await read_model.history(
+                network_id, page, VERSIONS_PER_PAGE, LINES_PER_VERSION
+            )
+        views = history_views(versions, plans, lines, counts, language)
+        if wants_csv(request):
+            header = ["plan_version", "published_at", "kind", "learner_id", "learner_name", "module_name"]
+            header += ["before", "now", "why", "sentence"]
+            rows: list[list[Value]] = [
+                [
+                    v.version,
+                    v.published_at.isoformat() if v.published_at else "",
+                    line.kind,
+                    line.learner_id,
+                    line.learner_name,
+                    line.module_name,
+                    line.before,
+                    line.after,
+                    line.why,
+                    line.sentence,
+                ]
+                for v in views
+                for line in v.lines
+            ]
+            return csv_response(network_id, "history", header, rows)
+        pages = max(1, math.ceil(total / VERSIONS_PER_PAGE))
+        return render(
+            request,
+            "history.html",
+            view="history",
+            versions=views,
+            page=page,
+            pages=pages,
+            **await network_context(network_id),
+        )
+
+    @network_page
+    async def rejected_page(request: Request, network_id: str) -> Response:
+        page = page_number(request)
+        per_page = None if wants_csv(request) else REJECTED_PER_PAGE
+        rows, total = await read_model.rejected(network_id, page, per_page)
+        views = rejection_views(rows)
+        if wants_csv(request):
+            header = ["received_at", "event_id", "topic", "partition", "offset", "key", "service", "original_type"]
+            header += ["size", "sha256", "truncated", "reason", "errors", "payload", "payload_is_base64"]
+            lines: list[list[Value]] = [
+                [
+                    r.at.isoformat(),
+                    r.event_id,
+                    r.topic,
+                    r.partition,
+                    r.offset,
+                    r.key,
+                    r.service,
+                    r.original_type,
+                    r.size,
+                    r.sha256,
+                    r.truncated,
+                    r.reason,
+                    "; ".join(r.errors),
+                    r.payload,
+                    r.payload_is_base64,
+                ]
+                for r in views
+            ]
+            return csv_response(network_id, "rejected", header, lines)
+        pages = max(1, math.ceil(total / REJECTED_PER_PAGE))
+        return render(
+            request,
+            "rejected.html",
+            view="rejected",
+            rejections=views,
+            page=page,
+            pages=pages,
+            total=total,
+            **await network_context(network_id),
+        )
+
+    async def calendar_response(request: Request, network_id: str, *, learner: str = "", firm: str = "") -> Response:
+        name, assignments = await read_model.calendar_of(network_id, learner=learner, firm=firm)
+        if name is None:
+            return await not_found(request, LookupError(learner or firm))
+        body = calendar(f"{name} · {network_id}", assignments, for_firm=bool(firm), stamp=dt.datetime.now(dt.UTC))
+        filename = _filename(f"{network_id}-{learner or firm}.ics")
+        return Response(
+            body,
+            media_type="text/calendar; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="{filename}"', "cache-control": "no-store"},
+        )
+
+    @network_page
+    async def learner_calendar(request: Request, network_id: str) -> Response:
+        return await calendar_response(request, network_id, learner=request.path_params["learner"])
+
+    @network_page
+    async def firm_calendar(request: Request, network_id: str) -> Response:
+        return await calendar_response(request, network_id, firm=request.path_params["firm"])
 
     @network_page
     async def events(request: Request, network_id: str) -> Response:
@@ -255,6 +550,13 @@ def build_web(settings: ConsoleSettings, read_model: ReadModel, accounts: Accoun
         Route("/n/{network}/", overview_page),
         Route("/n/{network}/problems", problems_page),
         Route("/n/{network}/timeline", timeline_page),
+        Route("/n/{network}/firms", firms_page),
+        Route("/n/{network}/utilisation", utilisation_page),
+        Route("/n/{network}/utilisation/week", utilisation_week),
+        Route("/n/{network}/history", history_page),
+        Route("/n/{network}/rejected", rejected_page),
+        Route("/n/{network}/learners/{learner}.ics", learner_calendar),
+        Route("/n/{network}/firms/{firm}.ics", firm_calendar),
         Route("/n/{network}/events", events),
         *mail_routes(render, signed_in),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
@@ -271,6 +573,22 @@ def build_web(settings: ConsoleSettings, read_model: ReadModel, accounts: Accoun
         ),
     ]
     return Starlette(routes=routes, middleware=middleware, exception_handlers={404: not_found})
+
+
+def csv_response(network_id: str, table: str, header: list[str], rows: list[list[Value]]) -> Response:
+    # A byte order mark first: spreadsheet programs then read the file as UTF-8 (umlauts in names).
+    return Response(
+        "\ufeff" + csv_text(header, rows),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "content-disposition": f'attachment; filename="{_filename(f"{network_id}-{table}.csv")}"',
+            "cache-control": "no-store",
+        },
+    )
+
+
+def _filename(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)[:150]
 
 
 def _local(target: str | None) -> str:
