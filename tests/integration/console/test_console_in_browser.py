@@ -24,7 +24,14 @@ from verbund_schemas import Envelope, encode_event, topic
 # The event factories live beside the unit tests; one copy serves both.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "unit" / "console"))
 
-from console_events import assignment_made, plan_published, shortfall_detected
+from console_events import (
+    assignment_changed,
+    assignment_made,
+    capacity_offered,
+    plan_published,
+    rejected,
+    shortfall_detected,
+)
 from kafka_tools import produce
 from playwright.async_api import Browser, Page, async_playwright, expect
 
@@ -285,9 +292,94 @@ async def test_a_page_that_lost_its_stream_catches_up_after_reconnecting(
     assert await page.evaluate("window.notReloaded") is True
 
 
+async def test_firm_timeline_utilisation_history_and_rejected_pages_show_what_was_published(
+    console: RunningConsole, browser: Browser, kafka_bootstrap: str
+) -> None:
+    network = console.network
+    page = await _signed_in(browser, console, "coord@example.org", f"/n/{network}/firms", extra_http_headers=ENGLISH)
+    await _live(page)
+    # Anna is at f1 for M1 in W10–W19 and Cem in W12–W20 (the tests above); f1 runs M1 for two or nobody.
+    await _publish(
+        kafka_bootstrap,
+        "inbound",
+        capacity_offered(network, "o-f1-m1", "f1", "M1", "2027-W08", "2027-W20", max_seats=2, min_seats=2),
+    )
+    anna_m2 = assignment_made(network, "anna", "M2", "f2", "2027-W22", "2027-W30", learner_name="Anna Berg")
+    await _publish(
+        kafka_bootstrap, "assignments", assignment_changed(anna_m2, 2, firm="f3", start="2027-W31", end="2027-W38")
+    )
+    await _publish(kafka_bootstrap, "assignments", plan_published(network, 2, changed=1))
+    payload = (
+        b'{"type": "CapacityOffered", "note": "<img src=x onerror=window.pwned=1><script>window.pwned=2</script>"}'
+    )
+    await _publish(kafka_bootstrap, "rejected", rejected(network, payload, offset=41))
+
+    # Per firm, live: a row per firm x module, a bar per learner.
+    await expect(page.locator('.row[data-firm="f3"][data-module="M2"] .bar[data-learner="anna"]')).to_be_visible(
+        timeout=SEEN_WITHIN_MS
+    )
+    f1 = page.locator('.row[data-firm="f1"][data-module="M1"]')
+    await expect(f1.locator(".bar")).to_have_count(2)
+    assert await page.evaluate("window.notReloaded") is True
+    await page.screenshot(path=str(SCREENSHOTS / "firms.png"), full_page=True)
+
+    # Filters and zoom are a form and links on the page; each keeps the others.
+    await page.select_option("select[name=firm]", "f1")
+    await page.click("#apply-filters")
+    await expect(page.locator(".row[data-firm]")).to_have_count(1)
+    await page.click('[data-zoom="week"]')
+    await expect(page.locator(".timeline.zoom-week")).to_be_visible()
+    assert "firm=f1" in page.url and "zoom=week" in page.url
+    await page.fill("input[name=search]", "cem")
+    await page.click("#apply-filters")
+    await expect(f1.locator(".bar")).to_have_count(1)
+    await expect(f1.locator('.bar[data-learner="cem"]')).to_be_visible()
+    await page.goto(f"{console.url}/n/{network}/timeline?search=berg&zoom=year")
+    await expect(page.locator(".row[data-learner]")).to_have_count(1)
+    await expect(page.locator('.row[data-learner="anna"] .name')).to_contain_text("Anna Berg")
+
+    # Utilisation: under the minimum and full weeks carry a mark besides their colour; a cell says who is there.
+    await page.goto(f"{console.url}/n/{network}/utilisation")
+    row = page.locator('tr[data-firm="f1"][data-module="M1"]')
+    await expect(row.locator('td[data-week="2027-W10"]')).to_have_attribute("data-state", "under")
+    await expect(row.locator('td[data-week="2027-W10"]')).to_have_text("1▾")
+    await expect(row.locator('td[data-week="2027-W12"]')).to_have_text("2●")
+    await page.screenshot(path=str(SCREENSHOTS / "utilisation.png"), full_page=True)
+    await row.locator('td[data-week="2027-W12"] a').click()
+    await expect(page.locator("#present")).to_contain_text("Anna Berg")
+    await expect(page.locator("#present")).to_contain_text("Cem Aydin")
+
+    # History: who moved from where to where, and why in words.
+    await page.goto(f"{console.url}/n/{network}/history")
+    moved = page.locator('[data-version="2"] tr[data-kind="changed"][data-learner="anna"]')
+    await expect(moved.locator(".before")).to_have_text("Firm f2 2027-W22–2027-W30")
+    await expect(moved.locator(".after")).to_have_text("Firm f3 2027-W31–2027-W38")
+    await expect(moved.locator(".why")).to_contain_text("An offer for Module M2 changed (weeks or seats).")
+    await page.screenshot(path=str(SCREENSHOTS / "history.png"), full_page=True)
+
+    # Rejected: the payload as text; nothing in it runs.
+    await page.goto(f"{console.url}/n/{network}/rejected")
+    rejection = page.locator(".rejection", has=page.locator(".where", has_text="verbund.inbound/0/41"))
+    await expect(rejection.locator(".payload")).to_have_text(payload.decode())
+    await expect(rejection.locator(".size")).to_have_text(str(len(payload)))
+    assert await page.evaluate("window.pwned") is None
+    assert await page.locator("main img, main script").count() == 0
+    await page.screenshot(path=str(SCREENSHOTS / "rejected.png"), full_page=True)
+    await page.click("#switch-language")
+    await expect(page.locator("h1")).to_have_text("Abgewiesene Ereignisse")
+
+    # Exports, with the page's own session.
+    exported = await page.request.get(f"{console.url}/n/{network}/utilisation?format=csv")
+    assert exported.headers["content-type"] == "text/csv; charset=utf-8"
+    assert (await exported.text()).lstrip("\ufeff").startswith("firm_id,firm_name,module_id,module_name,week,")
+    ics = await page.request.get(f"{console.url}/n/{network}/learners/anna.ics")
+    assert ics.status == 200 and (await ics.text()).startswith("BEGIN:VCALENDAR")
+
+
 async def test_a_rebuild_from_the_topics_gives_the_same_pages(console: RunningConsole, browser: Browser) -> None:
     page = await _signed_in(browser, console, "coord@example.org", f"/n/{console.network}/", extra_http_headers=ENGLISH)
-    paths = [f"/n/{console.network}/{view}" for view in ("", "problems", "timeline")]
+    views = ("", "problems", "timeline", "firms", "utilisation", "history", "rejected")
+    paths = [f"/n/{console.network}/{view}" for view in views]
 
     async def pages() -> list[str]:
         shown = []
@@ -312,3 +404,4 @@ async def test_a_rebuild_from_the_topics_gives_the_same_pages(console: RunningCo
 
     assert await pages() == before
     assert "Cem Aydin" in before[2] and "Anna Berg" in before[2]
+    assert "Firm f3 2027-W31–2027-W38" in before[5] and "verbund.inbound/0/41" in before[6]
