@@ -17,7 +17,18 @@ from .catalog import (
     encode_event,
     load_event,
 )
-from .envelope import SCHEMA_VERSION, Channel, Contact, Envelope, InboundEnvelope, Language
+from .envelope import (
+    FIRM_EVENT_TYPES,
+    SCHEMA_VERSION,
+    AuthContext,
+    AuthType,
+    Channel,
+    Contact,
+    Envelope,
+    InboundEnvelope,
+    Language,
+    Role,
+)
 from .inbound import (
     CapacityChanged,
     CapacityChangedData,
@@ -83,6 +94,7 @@ __all__ = [
     "ALL_TYPES",
     "BY_NAME",
     "DEFAULT_MAX_EVENT_BYTES",
+    "FIRM_EVENT_TYPES",
     "INBOUND_TYPES",
     "MAX_DEFICIT_SPANS",
     "MAX_ORIGINAL_BYTES",
@@ -97,6 +109,8 @@ __all__ = [
     "AssignmentData",
     "AssignmentEvent",
     "AssignmentMade",
+    "AuthContext",
+    "AuthType",
     "CapacityChanged",
     "CapacityChangedData",
     "CapacityOffered",
@@ -143,6 +157,7 @@ __all__ = [
     "Precedence",
     "PreviousAssignment",
     "RequirementGroup",
+    "Role",
     "SeatDeficitData",
     "SeatDeficitDetected",
     "SeatDeficitResolved",

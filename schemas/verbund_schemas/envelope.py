@@ -182,6 +182,44 @@ class Contact(Contract):
         return self
 
 
+class AuthType(StrEnum):
+    """How the sender authenticated (the values of the CloudEvents authcontext extension)."""
+
+    USER = "user"
+    APP_USER = "app_user"
+    SERVICE_ACCOUNT = "service_account"
+    SYSTEM = "system"
+
+
+class Role(StrEnum):
+    """What the sender is in the network; the matcher decides from this what it may do."""
+
+    COORDINATOR = "coordinator"
+    FIRM = "firm"
+    LEARNER = "learner"
+    SYSTEM = "system"
+
+
+class AuthContext(Contract):
+    """The authenticated principal behind an inbound event.
+
+    Only a producer that authenticated the sender itself sets it (the console's HTTP API from a token, the
+    console's pages from a sign-in); a value a client writes into an event it hands to such a producer is
+    replaced, never passed on.
+    """
+
+    authtype: AuthType
+    principalid: str = Field(min_length=1, max_length=256, description="Who: an account or token id")
+    role: Role
+    network_id: Id = Field(description="The network the principal belongs to")
+    firm_id: Id | None = Field(default=None, description="The firm a firm principal acts for")
+    learner_id: Id | None = Field(default=None, description="The learner a learner principal is")
+
+
+FIRM_EVENT_TYPES = frozenset({"CapacityOffered", "CapacityChanged", "CapacityWithdrawn", "FirmUpdated"})
+"""The inbound events a firm principal may send at all (each only for its own firm)."""
+
+
 def new_event_id() -> str:
     return str(uuid.uuid4())
 
@@ -232,7 +270,14 @@ class Envelope(Contract):
 
 
 class InboundEnvelope(Envelope):
-    """An event only producers outside the services issue (inbound): id and time required in the model too."""
+    """An event only producers outside the services issue (inbound): id and time required in the model too.
+
+    `authcontext` (a CloudEvents extension) names the authenticated sender; optional within version 1, and the
+    matcher authorises the event against it (docs/security.md).
+    """
 
     id: EventId
     time: Timestamp = Field(description="When it happened, as the producer says")
+    authcontext: AuthContext | None = Field(
+        default=None, description="The authenticated sender, stamped by the producer that authenticated it"
+    )
