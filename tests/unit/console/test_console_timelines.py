@@ -100,7 +100,7 @@ def test_a_firm_or_module_filter_dims_the_learners_other_phases_instead_of_hidin
         page=0,
         pages=1,
         span=("2027-W01", "2027-W08"),
-        focus=lambda a: getattr(a, "firm_id", "") == "f2",
+        focus=lambda a: a.firm_id == "f2",
     )
 
     assert [(b.module_id, b.dimmed) for b in view.rows[0].bars] == [("M1", True), ("M2", False)]

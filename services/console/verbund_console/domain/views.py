@@ -31,6 +31,7 @@ class AssignmentLike(Protocol):
     learner_name: str
     module_id: str
     module_name: str
+    firm_id: str
     firm_name: str
     start_week: str
     end_week: str
@@ -259,10 +260,6 @@ def module_hues(module_ids: Iterable[str]) -> dict[str, int]:
     return {module: round(i * GOLDEN_ANGLE) % 360 for i, module in enumerate(sorted(set(module_ids)))}
 
 
-class FirmAssignmentLike(AssignmentLike, Protocol):
-    firm_id: str
-
-
 def _bar(a: AssignmentLike, first: str, total: int, hues: dict[str, int], dimmed: bool = False) -> Bar:
     return Bar(
         module_id=a.module_id,
@@ -371,7 +368,7 @@ class FirmTimeline:
 
 def firm_timeline(
     pairs: Sequence[tuple[str, str, str, str]],
-    assignments: Iterable[FirmAssignmentLike],
+    assignments: Iterable[AssignmentLike],
     *,
     page: int,
     pages: int,
@@ -380,7 +377,7 @@ def firm_timeline(
     language: str = "en",
 ) -> FirmTimeline:
     """One row per (firm id, firm name, module id, module name) of this page, a bar per live assignment there."""
-    by_pair: dict[tuple[str, str], list[FirmAssignmentLike]] = {}
+    by_pair: dict[tuple[str, str], list[AssignmentLike]] = {}
     for a in assignments:
         if not a.cancelled:
             by_pair.setdefault((a.firm_id, a.module_id), []).append(a)

@@ -248,8 +248,7 @@ def build_web(settings: ConsoleSettings, read_model: ReadModel, accounts: Accoun
         learners, total, assignments, span = await read_model.learner_timeline(network_id, wanted, per_page)
 
         def focus(a: AssignmentLike) -> bool:
-            firm_id = getattr(a, "firm_id", "")
-            return (not wanted.firm or firm_id == wanted.firm) and (not wanted.module or a.module_id == wanted.module)
+            return (not wanted.firm or a.firm_id == wanted.firm) and (not wanted.module or a.module_id == wanted.module)
 
         focused = focus if wanted.firm or wanted.module else None
         if wants_csv(request):
