@@ -22,7 +22,7 @@ async def test_the_migrations_match_the_tables_and_keep_rejections_stored_before
     with engine.begin() as conn:
         conn.execute(
             sa.text(
-                "INSERT INTO console_rejected (network_id, event_id, at, topic, partition, \"offset\", reason) "
+                'INSERT INTO console_rejected (network_id, event_id, at, topic, partition, "offset", reason) '
                 "VALUES ('n1', 'e1', :at, 'verbund.inbound', 0, 3, 'the event has no id')"
             ),
             {"at": dt.datetime(2027, 1, 4, tzinfo=dt.UTC)},
