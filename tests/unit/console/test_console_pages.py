@@ -235,11 +235,13 @@ async def test_csv_exports_guard_cells_a_spreadsheet_would_run(console: Console)
     async with signed_in(console) as client:
         timeline = rows_of(await client.get("/n/n1/timeline?format=csv"))
         problems = rows_of(await client.get("/n/n1/problems?format=csv"))
+        problems_page = await client.get("/n/n1/problems")
 
     assert timeline[0][:2] == ["learner_id", "learner_name"]
     assert ["cem", "'=Cem Aydin", "", "", "", "", "", "", "", ""] in timeline  # unplaced, and no formula
     assert ("anna", "M2", "f2") in {(r[0], r[2], r[4]) for r in timeline}
     assert problems[0][0] == "problem_id" and problems[1][1:3] == ["shortfall", "open"]
+    assert 'href="?format=csv"' in problems_page.text
 
 
 async def test_a_learner_and_a_firm_get_their_phases_as_a_calendar(console: Console) -> None:
