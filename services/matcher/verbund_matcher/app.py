@@ -134,6 +134,7 @@ class Runtime:
             max_event_bytes=s.max_event_bytes,
             week_horizon_years_back=s.week_horizon_years_back,
             week_horizon_years_ahead=s.week_horizon_years_ahead,
+            require_sender=s.require_sender,
         )
 
 

@@ -31,6 +31,12 @@ class MatcherSettings(ServiceSettings):
         description="An inbound event may name weeks up to this many years after today (a network's "
         "NetworkConfigured may say otherwise); a later week is rejected",
     )
+    require_sender: bool = Field(
+        default=False,
+        description="Reject every inbound event without an authcontext (an authenticated sender) as 'not "
+        "authorised: no sender'. Off by default while the broker itself authenticates no client: until then "
+        "the CLI and firms' own Kafka producers send events without one (docs/security.md)",
+    )
     batch_max_records: int = Field(default=500, ge=1, description="Most inbound records handled in one batch")
     batch_timeout_ms: int = Field(default=200, ge=1, description="How long a batch waits to fill up")
     replan_time_limit: float = Field(

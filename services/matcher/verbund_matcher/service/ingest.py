@@ -26,6 +26,7 @@ from verbund_schemas import (
     weeks_outside,
 )
 
+from ..domain.authorisation import authorise
 from ..domain.network import Change, Rejection
 from ..ops import metrics
 from ..store.networks import LoadedNetwork, NetworkCache, bump_version, load_locked, lock_networks, save_network
@@ -66,6 +67,8 @@ class InboundLimits:
     max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
     week_horizon_years_back: int = 5
     week_horizon_years_ahead: int = 10
+    require_sender: bool = False
+    """Refuse an inbound event that names no authenticated sender (VERBUND_REQUIRE_SENDER)."""
 
     def horizon(self, today: dt.date, config: NetworkConfiguredData | None) -> WeekHorizon:
         """The network's own horizon where its NetworkConfigured states one, else the service's."""
@@ -251,7 +254,12 @@ async def _apply(
                 state = networks[d.event.subject].state
                 horizon = limits.horizon(day, state.config)
                 outside = weeks_outside(d.event, horizon)
-                if outside:
+                refusal = authorise(d.event, state, require_sender=limits.require_sender)
+                if refusal is not None:
+                    # Before anything else about the event: a sender who may not send it learns nothing more.
+                    rejected = _rejection(d, refusal, [], d.event.subject)
+                    outcome.causes.append("unauthorised")
+                elif outside:
                     rejected = _rejection(
                         d,
                         f"{d.event.type} names weeks outside {horizon.first} to {horizon.last}, the weeks network "

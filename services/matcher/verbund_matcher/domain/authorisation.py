@@ -1,0 +1,78 @@
+"""Who may send which inbound event: the principal of its authcontext against the network's state."""
+
+from __future__ import annotations
+
+from verbund_schemas import (
+    CapacityChanged,
+    CapacityOffered,
+    CapacityWithdrawn,
+    Envelope,
+    FirmUpdated,
+    InboundEnvelope,
+    Role,
+)
+
+from .network import NetworkState
+
+NOT_AUTHORISED = "not authorised: "
+
+
+def authorise(event: Envelope, state: NetworkState, *, require_sender: bool) -> str | None:
+    """None when the event's sender may send it here; else the reason, starting with `not authorised: `.
+
+    Pure: reads the state (who owns an offer) and changes nothing. An event without a sender passes unless
+    `require_sender`: until the broker authenticates its clients, producers that predate the authcontext
+    (the CLI, firms' Kafka clients) send none.
+    """
+    sender = event.authcontext if isinstance(event, InboundEnvelope) else None
+    if sender is None:
+        if require_sender:
+            return (
+                NOT_AUTHORISED + "no sender; this matcher requires every inbound event to carry the authcontext of "
+                "an authenticated principal (VERBUND_REQUIRE_SENDER): send it through the console's HTTP API"
+            )
+        return None
+    if sender.role is Role.SYSTEM:
+        return None
+    who = f"{sender.role.value} {sender.principalid!r}"
+    if sender.network_id != event.subject:
+        return NOT_AUTHORISED + f"{who} belongs to network {sender.network_id!r}, not {event.subject!r}"
+    if sender.role is Role.COORDINATOR:
+        return None
+    if sender.role is Role.LEARNER:
+        # No inbound event is a learner's own yet (a preferences event would be); a registration is the office's.
+        return NOT_AUTHORISED + f"{who} may not send {event.type}; learners send no events yet"
+    return _firm_may(event, state, who, sender.firm_id)
+
+
+def _firm_may(event: Envelope, state: NetworkState, who: str, firm_id: str | None) -> str | None:
+    if firm_id is None:
+        return NOT_AUTHORISED + f"{who} names no firm_id, so it acts for no firm"
+    match event:
+        case CapacityOffered(data=data):
+            if data.firm_id != firm_id:
+                return (
+                    NOT_AUTHORISED + f"{who} acts for firm {firm_id!r} and may not offer capacity of {data.firm_id!r}"
+                )
+            return _own_offer(state, data.offer_id, who, firm_id, "reuse")
+        case CapacityChanged(data=data):
+            return _own_offer(state, data.offer_id, who, firm_id, "change")
+        case CapacityWithdrawn(data=data):
+            return _own_offer(state, data.offer_id, who, firm_id, "withdraw")
+        case FirmUpdated(data=data):
+            if data.firm_id != firm_id:
+                return NOT_AUTHORISED + f"{who} acts for firm {firm_id!r} and may not update firm {data.firm_id!r}"
+            return None
+        case _:
+            return (
+                NOT_AUTHORISED + f"{who} may not send {event.type}; a firm offers, changes and withdraws its own "
+                "capacity and updates its own details, the network's coordinators do the rest"
+            )
+
+
+def _own_offer(state: NetworkState, offer_id: str, who: str, firm_id: str, verb: str) -> str | None:
+    # An offer not known (yet) is left to the state, which says so; its owner is only known once offered.
+    stored = state.offers.get(offer_id)
+    if stored is not None and stored.firm_id != firm_id:
+        return NOT_AUTHORISED + f"{who} acts for firm {firm_id!r} and may not {verb} offer {offer_id!r} of another firm"
+    return None
