@@ -1,21 +1,27 @@
-"""`verbund console`: coordinators' accounts and the rebuild of the console's read model."""
+"""`verbund console`: coordinators' accounts, firms' API tokens and the rebuild of the console's read model."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import re
 import sys
 from typing import Annotated
 
 import typer
 from aiokafka.errors import KafkaConnectionError
+from sqlalchemy.ext.asyncio import AsyncEngine
 from verbund_console.app import build
 from verbund_console.service.rebuild import rebuild
 from verbund_console.settings import ConsoleSettings
-from verbund_console.store.database import migrate
+from verbund_console.store.api_tokens import ApiTokens, TokenListing
+from verbund_console.store.database import create_engine, migrate, session_factory
 
 from verbund.kafka_access import BOOTSTRAP_HELP, resolve_bootstrap, unreachable_message
 
 console_app = typer.Typer(help="The coordinators' web console: accounts and read model.", no_args_is_help=True)
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
 
 DATABASE_HELP = "The console's database. Default: $VERBUND_CONSOLE_DATABASE_URL, else sqlite:///verbund-console.db."
 
@@ -84,3 +90,89 @@ def rebuild_command(
         typer.echo(unreachable_message(servers, exc), err=True)
         raise typer.Exit(2) from exc
     typer.echo("Rebuilt the read model: " + ", ".join(f"{role} {n}" for role, n in applied.items()) + " events")
+
+
+def _tokens(settings: ConsoleSettings) -> tuple[AsyncEngine, ApiTokens]:
+    engine = create_engine(settings.database_url)
+    return engine, ApiTokens(session_factory(engine))
+
+
+@console_app.command("issue-token")
+def issue_token(
+    network: Annotated[str, typer.Option("--network", "-n", help="The network the firm belongs to")],
+    firm: Annotated[str, typer.Option("--firm", "-f", help="The firm the token acts for (its firm_id)")],
+    name: Annotated[str, typer.Option("--name", help="What uses it, e.g. 'HR system'")],
+    days: Annotated[int, typer.Option("--days", min=1, max=3650, help="Days until it expires")] = 90,
+    database: Annotated[str | None, typer.Option(help=DATABASE_HELP)] = None,
+) -> None:
+    """Issue an API token for a firm's system; it is printed once and stored only as its SHA-256."""
+    for label, value in (("--network", network), ("--firm", firm)):
+        if not _ID.fullmatch(value):
+            raise typer.BadParameter(
+                f"{value!r} is not an id (letters, digits, '.', '_', ':' or '-')", param_hint=label
+            )
+    if not name.strip() or len(name) > 200:
+        raise typer.BadParameter("name it in 1 to 200 characters, e.g. 'HR system'", param_hint="--name")
+    settings = _settings(database)
+
+    async def run() -> tuple[str, str]:
+        await migrate(settings.database_url)
+        engine, tokens = _tokens(settings)
+        try:
+            return await tokens.issue(network, firm, name.strip(), days)
+        finally:
+            await engine.dispose()
+
+    token_id, token = asyncio.run(run())
+    typer.echo(f"Token {token_id} for firm {firm} of network {network} ({name.strip()}), valid {days} days.", err=True)
+    typer.echo("It is shown this once; keep it in the firm's system as a secret:", err=True)
+    typer.echo(token)
+
+
+@console_app.command("list-tokens")
+def list_tokens(
+    network: Annotated[str | None, typer.Option("--network", "-n", help="Only this network's tokens")] = None,
+    database: Annotated[str | None, typer.Option(help=DATABASE_HELP)] = None,
+) -> None:
+    """List API tokens: id, network, firm, name, expiry and whether each is active, expired or revoked."""
+    settings = _settings(database)
+
+    async def run() -> list[TokenListing]:
+        await migrate(settings.database_url)
+        engine, tokens = _tokens(settings)
+        try:
+            return await tokens.listing(network)
+        finally:
+            await engine.dispose()
+
+    listing = asyncio.run(run())
+    if not listing:
+        typer.echo("No API tokens" + (f" for network {network}." if network else "."))
+        return
+    now = dt.datetime.now(dt.UTC)
+    typer.echo("id                network / firm                           name                 expires     state")
+    for t in listing:
+        where = f"{t.network_id} / {t.firm_id}"
+        typer.echo(f"{t.token_id:<17} {where:<40} {t.name[:20]:<20} {t.expires_at:%Y-%m-%d}  {t.state(now)}")
+
+
+@console_app.command("revoke-token")
+def revoke_token(
+    token_id: Annotated[str, typer.Argument(help="The token's id, as issue-token and list-tokens show it")],
+    database: Annotated[str | None, typer.Option(help=DATABASE_HELP)] = None,
+) -> None:
+    """Revoke an API token at once; requests with it are refused from now on."""
+    settings = _settings(database)
+
+    async def run() -> bool:
+        await migrate(settings.database_url)
+        engine, tokens = _tokens(settings)
+        try:
+            return await tokens.revoke(token_id)
+        finally:
+            await engine.dispose()
+
+    if not asyncio.run(run()):
+        typer.echo(f"There is no token {token_id!r}; `verbund console list-tokens` shows them.", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"Revoked token {token_id}.")

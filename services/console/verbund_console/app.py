@@ -17,8 +17,10 @@ from .service.ingest import Ingest
 from .service.live import ChangeSignal
 from .settings import ConsoleSettings
 from .store.accounts import Accounts
+from .store.api_tokens import ApiTokens
 from .store.database import create_engine, session_factory
 from .store.readmodel import ReadModel
+from .web.api import PREFIX, api_app, inbound_producer
 from .web.app import build_web
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,8 @@ def build(settings: ConsoleSettings | None = None) -> Console:
         for role, payload in CONSUMED.items():
             _subscribe(broker, ingest, settings.group_id, role, payload)
     web = build_web(settings, read_model, accounts, signal) if settings.session_secret else None
+    if web is not None:
+        web.mount(PREFIX, api_app(ApiTokens(sessions), inbound_producer(broker), settings.max_event_bytes))
     return Console(settings, engine, broker, read_model, accounts, ingest, signal, web)
 
 
