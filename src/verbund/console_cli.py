@@ -19,7 +19,9 @@ from verbund_console.store.database import create_engine, migrate, session_facto
 
 from verbund.kafka_access import BOOTSTRAP_HELP, resolve_bootstrap, unreachable_message
 
-console_app = typer.Typer(help="The coordinators' web console: accounts and read model.", no_args_is_help=True)
+console_app = typer.Typer(
+    help="The web console: coordinators' accounts, firms' API tokens and the read model.", no_args_is_help=True
+)
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
 
