@@ -278,6 +278,9 @@ class InboundEnvelope(Envelope):
 
     id: EventId
     time: Timestamp = Field(description="When it happened, as the producer says")
+    # Left out of the wire form when absent: an event without a sender reads exactly as before the extension.
     authcontext: AuthContext | None = Field(
-        default=None, description="The authenticated sender, stamped by the producer that authenticated it"
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="The authenticated sender, stamped by the producer that authenticated it",
     )

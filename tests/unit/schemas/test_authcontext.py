@@ -84,3 +84,8 @@ def test_every_inbound_json_schema_documents_the_optional_bounded_authcontext() 
         sender = schema["$defs"]["AuthContext"]
         assert sender["properties"]["principalid"]["maxLength"] == 256
         assert set(sender["required"]) == {"authtype", "principalid", "role", "network_id"}
+
+
+def test_an_event_without_a_sender_is_written_as_before_the_extension() -> None:
+    event = decode_event(json.dumps(offer()))
+    assert "authcontext" not in json.loads(encode_event(event))
