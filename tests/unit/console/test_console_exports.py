@@ -9,7 +9,7 @@ from typing import Any
 
 import icalendar
 from console_events import assignment_cancelled, assignment_made
-from verbund_console.domain.exports import calendar, csv_text, guarded
+from verbund_console.domain.exports import calendar, csv_text, firm_table, guarded, timeline_table
 from verbund_console.domain.folding import fold
 
 
@@ -65,3 +65,34 @@ def test_a_calendar_has_one_all_day_event_per_live_assignment_with_a_stable_uid(
     assert events[0].decoded("dtend") == dt.date(2027, 3, 22)  # the day after Sunday of W11
     assert str(events[0]["summary"]) == "Module M1 · Firm f1"
     assert str(firm.walk("VEVENT")[0]["summary"]) == "Module M1 · Anna Berg"
+
+
+def _assignment(learner: str, module: str, firm: str, start: str, end: str) -> Row:
+    effect = fold(assignment_made("n1", learner, module, firm, start, end)).effects[0]
+    return Row({**effect.key, **effect.values})
+
+
+def test_the_timeline_table_has_a_line_per_phase_of_the_filter_and_one_for_a_learner_without_any() -> None:
+    phases = [
+        _assignment("anna", "M2", "f2", "2027-W20", "2027-W22"),
+        _assignment("anna", "M1", "f1", "2027-W01", "2027-W04"),
+    ]
+
+    header, rows = timeline_table([("anna", "Anna"), ("ben", "Ben")], phases)
+    _, at_f2 = timeline_table([("anna", "Anna")], phases, focus=lambda a: a.firm_id == "f2")
+
+    assert header[:3] == ["learner_id", "learner_name", "module_id"] and len(header) == 10
+    assert [r[2] for r in rows] == ["M1", "M2", ""]
+    assert rows[2] == ["ben", "Ben", "", "", "", "", "", "", "", ""]
+    assert [r[4] for r in at_f2] == ["f2"]
+
+
+def test_the_firm_table_follows_the_pages_row_order() -> None:
+    phases = [
+        _assignment("anna", "M1", "f1", "2027-W05", "2027-W06"),
+        _assignment("ben", "M1", "f2", "2027-W01", "2027-W02"),
+    ]
+
+    _, rows = firm_table([("f2", "Beta", "M1", "Drehen"), ("f1", "Alpha", "M1", "Drehen")], phases)
+
+    assert [(r[1], r[4], r[6]) for r in rows] == [("Beta", "ben", "2027-W01"), ("Alpha", "anna", "2027-W05")]

@@ -25,7 +25,17 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..domain.exports import Value, calendar, csv_text
+from ..domain.exports import (
+    Table,
+    calendar,
+    csv_text,
+    firm_table,
+    heatmap_table,
+    history_table,
+    problems_table,
+    rejections_table,
+    timeline_table,
+)
 from ..domain.history import history_views
 from ..domain.language import LANGUAGES, negotiate, texts
 from ..domain.rejections import rejection_views
@@ -211,21 +221,7 @@ def build_web(settings: ConsoleSettings, read_model: ReadModel, accounts: Accoun
         language = language_of(request)
         problems = problem_views(await read_model.problems(network_id), language, texts(language))
         if wants_csv(request):
-            header = ["problem_id", "kind", "state", "who", "reason", "message", "would_resolve", "detected_at"]
-            rows: list[list[Value]] = [
-                [
-                    p.problem_id,
-                    p.kind,
-                    "resolved" if p.resolved else "open",
-                    p.who,
-                    p.reason_words,
-                    p.message,
-                    "; ".join(p.remedies),
-                    p.detected_at.isoformat(),
-                ]
-                for p in problems
-            ]
-            return csv_response(network_id, "problems", header, rows)
+            return csv_response(network_id, "problems", problems_table(problems))
         return render(request, "problems.html", view="problems", problems=problems, **await network_context(network_id))
 
     def wants_csv(request: Request) -> bool:
@@ -252,7 +248,7 @@ def build_web(settings: ConsoleSettings, read_model: ReadModel, accounts: Accoun
 
         focused = focus if wanted.firm or wanted.module else None
         if wants_csv(request):
-            return timeline_csv(network_id, learners, assignments, focus)
+            return csv_response(network_id, "timeline", timeline_table(learners, assignments, focused))
         pages = max(1, math.ceil(total / LEARNERS_PER_PAGE))
         view = timeline(
             learners,
@@ -274,66 +270,13 @@ def build_web(settings: ConsoleSettings, read_model: ReadModel, accounts: Accoun
             **await network_context(network_id),
         )
 
-    def timeline_csv(
-        network_id: str,
-        learners: list[tuple[str, str]],
-        assignments: list[Any],
-        focus: Callable[[AssignmentLike], bool],
-    ) -> Response:
-        by_learner: dict[str, list[Any]] = {}
-        for a in assignments:
-            if focus(a):
-                by_learner.setdefault(a.learner_id, []).append(a)
-        rows: list[list[Value]] = []
-        for learner_id, name in learners:
-            placed = sorted(by_learner.get(learner_id, []), key=lambda a: a.start_week)
-            if not placed:
-                rows.append([learner_id, name, "", "", "", "", "", "", "", ""])
-            for a in placed:
-                rows.append(
-                    [
-                        learner_id,
-                        name,
-                        a.module_id,
-                        a.module_name,
-                        a.firm_id,
-                        a.firm_name,
-                        a.start_week,
-                        a.end_week,
-                        a.start_date,
-                        a.end_date,
-                    ]
-                )
-        header = ["learner_id", "learner_name", "module_id", "module_name", "firm_id", "firm_name"]
-        header += ["start_week", "end_week", "start_date", "end_date"]
-        return csv_response(network_id, "timeline", header, rows)
-
     @network_page
     async def firms_page(request: Request, network_id: str) -> Response:
         wanted = TimelineFilter.from_query(request.query_params)
         per_page = None if wants_csv(request) else ROWS_PER_PAGE
         pairs, total, assignments, span = await read_model.firm_timeline(network_id, wanted, per_page)
         if wants_csv(request):
-            header = ["firm_id", "firm_name", "module_id", "module_name", "learner_id", "learner_name"]
-            header += ["start_week", "end_week", "start_date", "end_date"]
-            names = {(f, m): (fn, mn) for f, fn, m, mn in pairs}
-            placed = sorted(assignments, key=lambda a: (*names[(a.firm_id, a.module_id)], a.start_week, a.learner_name))
-            rows: list[list[Value]] = [
-                [
-                    a.firm_id,
-                    names[(a.firm_id, a.module_id)][0],
-                    a.module_id,
-                    names[(a.firm_id, a.module_id)][1],
-                    a.learner_id,
-                    a.learner_name,
-                    a.start_week,
-                    a.end_week,
-                    a.start_date,
-                    a.end_date,
-                ]
-                for a in placed
-            ]
-            return csv_response(network_id, "firms", header, rows)
+            return csv_response(network_id, "firms", firm_table(pairs, assignments))
         pages = max(1, math.ceil(total / ROWS_PER_PAGE))
         view = firm_timeline(
             pairs,
@@ -364,13 +307,7 @@ def build_web(settings: ConsoleSettings, read_model: ReadModel, accounts: Accoun
         pages = max(1, math.ceil(total / ROWS_PER_PAGE))
         view = heatmap(pairs, offers, assignments, span=span, page=wanted.page, pages=pages)
         if wants_csv(request):
-            header = ["firm_id", "firm_name", "module_id", "module_name", "week", "planned", "min_seats", "max_seats"]
-            rows: list[list[Value]] = [
-                [r.firm_id, r.firm_name, r.module_id, r.module_name, c.week, c.planned, c.minimum, c.maximum, c.state]
-                for r in view.rows
-                for c in r.cells
-            ]
-            return csv_response(network_id, "utilisation", [*header, "state"], rows)
+            return csv_response(network_id, "utilisation", heatmap_table(view))
         return render(
             request,
             "utilisation.html",
@@ -415,25 +352,7 @@ def build_web(settings: ConsoleSettings, read_model: ReadModel, accounts: Accoun
             )
         views = history_views(versions, plans, lines, counts, language)
         if wants_csv(request):
-            header = ["plan_version", "published_at", "kind", "learner_id", "learner_name", "module_name"]
-            header += ["before", "now", "why", "sentence"]
-            rows: list[list[Value]] = [
-                [
-                    v.version,
-                    v.published_at.isoformat() if v.published_at else "",
-                    line.kind,
-                    line.learner_id,
-                    line.learner_name,
-                    line.module_name,
-                    line.before,
-                    line.after,
-                    line.why,
-                    line.sentence,
-                ]
-                for v in views
-                for line in v.lines
-            ]
-            return csv_response(network_id, "history", header, rows)
+            return csv_response(network_id, "history", history_table(views))
         pages = max(1, math.ceil(total / VERSIONS_PER_PAGE))
         return render(
             request,
@@ -452,29 +371,7 @@ def build_web(settings: ConsoleSettings, read_model: ReadModel, accounts: Accoun
         rows, total = await read_model.rejected(network_id, page, per_page)
         views = rejection_views(rows)
         if wants_csv(request):
-            header = ["received_at", "event_id", "topic", "partition", "offset", "key", "service", "original_type"]
-            header += ["size", "sha256", "truncated", "reason", "errors", "payload", "payload_is_base64"]
-            lines: list[list[Value]] = [
-                [
-                    r.at.isoformat(),
-                    r.event_id,
-                    r.topic,
-                    r.partition,
-                    r.offset,
-                    r.key,
-                    r.service,
-                    r.original_type,
-                    r.size,
-                    r.sha256,
-                    r.truncated,
-                    r.reason,
-                    "; ".join(r.errors),
-                    r.payload,
-                    r.payload_is_base64,
-                ]
-                for r in views
-            ]
-            return csv_response(network_id, "rejected", header, lines)
+            return csv_response(network_id, "rejected", rejections_table(views))
         pages = max(1, math.ceil(total / REJECTED_PER_PAGE))
         return render(
             request,
@@ -574,13 +471,13 @@ def build_web(settings: ConsoleSettings, read_model: ReadModel, accounts: Accoun
     return Starlette(routes=routes, middleware=middleware, exception_handlers={404: not_found})
 
 
-def csv_response(network_id: str, table: str, header: list[str], rows: list[list[Value]]) -> Response:
+def csv_response(network_id: str, name: str, table: Table) -> Response:
     # A byte order mark first: spreadsheet programs then read the file as UTF-8 (umlauts in names).
     return Response(
-        "\ufeff" + csv_text(header, rows),
+        "\ufeff" + csv_text(*table),
         media_type="text/csv; charset=utf-8",
         headers={
-            "content-disposition": f'attachment; filename="{_filename(f"{network_id}-{table}.csv")}"',
+            "content-disposition": f'attachment; filename="{_filename(f"{network_id}-{name}.csv")}"',
             "cache-control": "no-store",
         },
     )
