@@ -26,7 +26,6 @@ from verbund_schemas import (
     FirmUpdated,
     InvalidEvent,
     Role,
-    check_size,
     encode_event,
     load_event,
     topic,
@@ -68,8 +67,8 @@ def api_app(tokens: ApiTokens, produce: Produce, max_event_bytes: int) -> Starle
     async def post_event(request: Request) -> Response:
         try:
             holder = await _holder(tokens, request)
-            raw = await request.body()
-            status, event_id = await _submit(tokens, produce, holder, raw, max_event_bytes)
+            raw = await _body(request, max_event_bytes)
+            status, event_id = await _submit(tokens, produce, holder, raw)
         except ApiError as exc:
             headers = {"www-authenticate": "Bearer"} if exc.status == 401 else None
             return JSONResponse({"error": exc.error, "errors": exc.errors}, status_code=exc.status, headers=headers)
@@ -94,13 +93,23 @@ async def _holder(tokens: ApiTokens, request: Request) -> TokenHolder:
     return holder
 
 
-async def _submit(
-    tokens: ApiTokens, produce: Produce, holder: TokenHolder, raw: bytes, max_event_bytes: int
-) -> tuple[int, str]:
-    try:
-        check_size(raw, max_event_bytes)
-    except InvalidEvent as exc:
-        raise ApiError(413, exc.reason) from exc
+async def _body(request: Request, max_event_bytes: int) -> bytes:
+    """The body, read only as far as the limit: a client cannot make the console hold more than one event."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_event_bytes:
+            raise ApiError(
+                413,
+                f"the body is more than {max_event_bytes} bytes; an event may have at most that many "
+                "(VERBUND_MAX_EVENT_BYTES): send large lists as several events",
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _submit(tokens: ApiTokens, produce: Produce, holder: TokenHolder, raw: bytes) -> tuple[int, str]:
     try:
         body = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
