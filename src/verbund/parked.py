@@ -13,9 +13,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaConnectionError
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import create_async_engine
-from verbund_matcher.store.tables import OutboxRow, table_of
+from verbund_matcher.store.parked_outbox import parked_outbox_events, release_parked
 from verbund_schemas import ParkedHeader, load_topics, topic
 
 from verbund.kafka_access import (
@@ -119,31 +117,17 @@ async def read_parked_topic(bootstrap: str, timeout: float = 10.0) -> list[Parke
 
 async def read_parked_outbox(database_url: str) -> list[ParkedEntry]:
     """The matcher's outbox rows Kafka refused until they were parked."""
-    t = table_of(OutboxRow)
-    engine = create_async_engine(database_url)
-    try:
-        async with engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(t.c.seq, t.c.event_type, t.c.event_id, t.c.topic_role, t.c.key, t.c.attempts)
-                    .add_columns(t.c.last_error, t.c.parked_at)
-                    .where(t.c.parked_at.is_not(None), t.c.sent_at.is_(None))
-                    .order_by(t.c.seq)
-                )
-            ).all()
-    finally:
-        await engine.dispose()
     return [
         ParkedEntry(
-            id=f"outbox:{r.seq}",
+            id=f"outbox:{e.seq}",
             parked_by="matcher relay",
-            origin=f"{r.event_type} {r.event_id} → {r.topic_role}",
-            key=r.key,
-            attempts=int(r.attempts),
-            last_failure=r.parked_at.isoformat() if isinstance(r.parked_at, dt.datetime) else str(r.parked_at),
-            reason=r.last_error or "",
+            origin=f"{e.event_type} {e.event_id} → {e.topic_role}",
+            key=e.key,
+            attempts=e.attempts,
+            last_failure=e.parked_at.isoformat() if isinstance(e.parked_at, dt.datetime) else str(e.parked_at),
+            reason=e.last_error,
         )
-        for r in rows
+        for e in await parked_outbox_events(database_url)
     ]
 
 
@@ -204,18 +188,8 @@ async def replay(bootstrap: str, database_url: str | None, ids: list[str], every
         finally:
             await producer.stop()
     if rows and database_url:
-        t = table_of(OutboxRow)
-        engine = create_async_engine(database_url)
-        try:
-            async with engine.begin() as conn:
-                for e in rows:
-                    seq = int(e.id.removeprefix("outbox:"))
-                    await conn.execute(
-                        update(t).where(t.c.seq == seq, t.c.sent_at.is_(None)).values(parked_at=None, attempts=0)
-                    )
-                    result.replayed.append(e.id)
-        finally:
-            await engine.dispose()
+        await release_parked(database_url, [int(e.id.removeprefix("outbox:")) for e in rows])
+        result.replayed.extend(e.id for e in rows)
     return result
 
 
