@@ -244,7 +244,7 @@ async def test_a_shortfall_appears_on_the_problems_page_with_its_reason_in_words
     await expect(page.locator("h1")).to_have_text("Probleme")
     await expect(problem.locator(".reason")).to_have_text("Kein Betrieb bietet dieses Modul im Ausbildungszeitraum an.")
     await page.goto(f"{console.url}/n/{console.network}/timeline")
-    await expect(page.locator("h1")).to_have_text("Zeitplan")
+    await expect(page.locator("h1")).to_have_text("Zeitplan je Person")
 
 
 async def test_a_coordinator_without_access_to_the_network_gets_403(console: RunningConsole, browser: Browser) -> None:
