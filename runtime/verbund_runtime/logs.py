@@ -44,3 +44,5 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = True, stream: T
         own.handlers[:] = []
         own.propagate = True
     logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))
+    # At DEBUG aiosqlite logs every statement with its parameters: learners' names and addresses (ids only here).
+    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, root.level))
