@@ -143,19 +143,22 @@ class NetworkState:
                 self._check_learner(data)
                 self.learners[data.learner_id] = data
                 self.withdrawn_learners.discard(data.learner_id)
-                return Change(ChangeKind.LEARNER_ADDED, data.learner_id, f"{data.name} was registered")
+                # Ids, not names: these sentences reach other learners' events (docs/data-protection.md).
+                return Change(ChangeKind.LEARNER_ADDED, data.learner_id, f"learner {data.learner_id} was registered")
             case LearnerUpdated(data=data):
                 if data.learner_id not in self.learners:
                     raise Rejection(self._unknown_learner(data.learner_id, "update"))
                 self._check_learner(data)
                 self.learners[data.learner_id] = data
-                return Change(ChangeKind.LEARNER_CHANGED, data.learner_id, f"{data.name}'s registration changed")
+                return Change(
+                    ChangeKind.LEARNER_CHANGED, data.learner_id, f"learner {data.learner_id}'s registration changed"
+                )
             case LearnerWithdrawn(data=data):
                 if data.learner_id not in self.learners:
                     raise Rejection(self._unknown_learner(data.learner_id, "withdraw"))
-                learner = self.learners.pop(data.learner_id)
+                del self.learners[data.learner_id]
                 self.withdrawn_learners.add(data.learner_id)
-                return Change(ChangeKind.LEARNER_WITHDRAWN, data.learner_id, f"{learner.name} was withdrawn")
+                return Change(ChangeKind.LEARNER_WITHDRAWN, data.learner_id, f"learner {data.learner_id} was withdrawn")
         raise Rejection(f"{event.type} is not an inbound event; the matcher does not apply it")
 
     # ------------------------------------------------------------------ checks
