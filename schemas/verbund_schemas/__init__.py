@@ -89,10 +89,12 @@ from .outbound import (
 from .parked import PARKED_RECORD_SCHEMA, ParkedHeader, parked_topic_description
 from .topics import Topic, load_topics, topic
 from .weeks import IsoWeek, WeekHorizon, week_at, week_index, week_monday, week_of, week_sunday, weeks_outside
+from .wording import CHANGE_REASON_SENTENCES
 
 __all__ = [
     "ALL_TYPES",
     "BY_NAME",
+    "CHANGE_REASON_SENTENCES",
     "DEFAULT_MAX_EVENT_BYTES",
     "FIRM_EVENT_TYPES",
     "INBOUND_TYPES",
