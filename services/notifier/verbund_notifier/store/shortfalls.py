@@ -38,12 +38,8 @@ async def keep_shortfall(session: AsyncSession, network: str, data: ShortfallDat
         "message": data.message,
         "missing": data.missing,
     }
-    row = await session.get(OpenShortfall, data.shortfall_id)
-    if row is None:
-        session.add(OpenShortfall(shortfall_id=data.shortfall_id, **fields))
-    else:
-        for key, value in fields.items():
-            setattr(row, key, value)
+    # merge: insert, or copy onto the row with this key.
+    await session.merge(OpenShortfall(shortfall_id=data.shortfall_id, **fields))
 
 
 async def close_shortfall(session: AsyncSession, shortfall_id: str) -> None:
@@ -78,12 +74,7 @@ async def keep_deficit(session: AsyncSession, network: str, data: SeatDeficitDat
         "missing_learner_weeks": data.missing_learner_weeks,
         "plan_version": data.plan_version,
     }
-    row = await session.get(OpenDeficit, data.deficit_id)
-    if row is None:
-        session.add(OpenDeficit(deficit_id=data.deficit_id, **fields))
-    else:
-        for key, value in fields.items():
-            setattr(row, key, value)
+    await session.merge(OpenDeficit(deficit_id=data.deficit_id, **fields))
 
 
 async def close_deficit(session: AsyncSession, deficit_id: str) -> None:
