@@ -1,0 +1,195 @@
+"""Personal fields on the wire: sealed per person with AES-256-GCM, so destroying one key erases every copy."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import Field, ValidationError
+
+from .envelope import Contract, Id
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+MAX_CIPHERTEXT_CHARS = 64 * 1024
+"""Base64 characters of one sealed block: far above 50 coordinators' contacts, far below an event's limit."""
+
+
+class Sealed(Contract):
+    """Personal fields of one person (or of a network's coordinators), encrypted under that holder's data key.
+
+    The associated data binds the ciphertext to its network, its holder and the fields it stands for, so a block
+    copied into another learner's event, another network or another field does not open.
+    """
+
+    v: Literal[1] = Field(default=1, description="Version of the sealed form")
+    alg: Literal["AES-256-GCM"] = "AES-256-GCM"
+    key_id: Id = Field(description="The holder's data key in the matcher's key table")
+    nonce: str = Field(min_length=16, max_length=16, description="96-bit nonce, base64url")
+    ciphertext: str = Field(min_length=1, max_length=MAX_CIPHERTEXT_CHARS, description="Ciphertext and tag, base64url")
+
+
+@dataclass(frozen=True)
+class DataKey:
+    """One holder's data key, unwrapped: held in memory only while sealing or opening."""
+
+    key_id: str
+    secret: bytes
+
+
+class Keyring(Protocol):
+    """Where data keys come from: the matcher's key table, or a client of its key endpoint."""
+
+    async def key_for(self, network_id: str, holder: str) -> DataKey:
+        """The holder's current key, created on first use; raises `PersonalDataErased` once it was destroyed."""
+        ...
+
+    async def key(self, network_id: str, key_id: str) -> DataKey | None:
+        """The key with this id, or None when it was destroyed (or never existed)."""
+        ...
+
+
+class PersonalDataErased(Exception):
+    """The holder's key was destroyed: their personal data is gone, on every topic and in every copy."""
+
+    def __init__(self, network_id: str, holder: str) -> None:
+        super().__init__(f"the personal data of {holder} in network {network_id} was erased (its key is destroyed)")
+        self.network_id = network_id
+        self.holder = holder
+
+
+class PlaintextPersonalData(ValueError):
+    """An event carries personal fields in clear text where this consumer accepts only sealed ones."""
+
+
+@dataclass(frozen=True)
+class PersonalFields:
+    """Which fields of an event's `data` are personal, and whose."""
+
+    holder: str
+    fields: tuple[str, ...]
+    purpose: str
+
+
+def personal_fields(event_type: str, data: dict[str, Any]) -> PersonalFields | None:
+    """The personal fields of an inbound event's data, or None for an event type that has none.
+
+    A learner's name and contact are sealed under the learner's key, a firm's training contact under the firm's,
+    the coordinators of a network under the network's.
+    """
+    if event_type in ("LearnerRegistered", "LearnerUpdated"):
+        return PersonalFields(f"learner:{data.get('learner_id')}", ("name", "contact"), "learner")
+    if event_type in ("FirmRegistered", "FirmUpdated"):
+        return PersonalFields(f"firm:{data.get('firm_id')}", ("training_contact",), "firm-contact")
+    if event_type == "NetworkConfigured":
+        return PersonalFields("network", ("coordinators",), "coordinators")
+    return None
+
+
+def associated_data(network_id: str, holder: str, purpose: str) -> bytes:
+    """What a sealed block is bound to; not the event type, so the same sealed name can travel on."""
+    return json.dumps(["verbund.personal.v1", network_id, holder, purpose], separators=(",", ":")).encode()
+
+
+def seal(plain: dict[str, Any], key: DataKey, aad: bytes) -> Sealed:
+    nonce = os.urandom(NONCE_BYTES)
+    text = json.dumps(plain, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    ciphertext = AESGCM(key.secret).encrypt(nonce, text, aad)
+    return Sealed(key_id=key.key_id, nonce=_b64(nonce), ciphertext=_b64(ciphertext))
+
+
+def unseal(sealed: Sealed, key: DataKey, aad: bytes) -> dict[str, Any]:
+    """The plain fields; ValueError when the block was altered or belongs to another holder or field."""
+    try:
+        text = AESGCM(key.secret).decrypt(_unb64(sealed.nonce), _unb64(sealed.ciphertext), aad)
+    except (InvalidTag, binascii.Error) as exc:
+        raise ValueError("the sealed personal data does not open: altered, or sealed for another person") from exc
+    plain = json.loads(text)
+    if not isinstance(plain, dict):
+        raise ValueError("the sealed personal data is not a JSON object")
+    return plain
+
+
+async def seal_event(obj: dict[str, Any], keyring: Keyring) -> dict[str, Any]:
+    """The wire form of an event object: its personal fields replaced by `data.personal`.
+
+    An event without personal fields, or one already sealed, is returned as it is.
+    """
+    data = obj.get("data")
+    network_id = obj.get("subject")
+    if not isinstance(data, dict) or not isinstance(network_id, str) or "personal" in data:
+        return obj
+    which = personal_fields(str(obj.get("type")), data)
+    if which is None:
+        return obj
+    plain = {name: data[name] for name in which.fields if data.get(name) is not None}
+    if not plain:
+        return obj
+    key = await keyring.key_for(network_id, which.holder)
+    sealed = seal(plain, key, associated_data(network_id, which.holder, which.purpose))
+    rest = {name: value for name, value in data.items() if name not in which.fields}
+    return {**obj, "data": {**rest, "personal": sealed.model_dump(mode="json")}}
+
+
+def is_sealed(obj: dict[str, Any]) -> bool:
+    data = obj.get("data")
+    return isinstance(data, dict) and "personal" in data
+
+
+def carries_plaintext(obj: dict[str, Any]) -> bool:
+    """Whether the event has personal fields in clear text (an event from before sealing)."""
+    data = obj.get("data")
+    if not isinstance(data, dict) or "personal" in data:
+        return False
+    which = personal_fields(str(obj.get("type")), data)
+    return which is not None and any(data.get(name) not in (None, []) for name in which.fields)
+
+
+async def open_event(obj: dict[str, Any], keyring: Keyring, *, accept_plaintext: bool = True) -> dict[str, Any]:
+    """The event object with its personal fields back in clear text, as the contracts describe it.
+
+    Raises `PersonalDataErased` when the holder's key was destroyed, `PlaintextPersonalData` for an old
+    clear-text event when `accept_plaintext` is off, and ValueError for a block that does not open.
+    """
+    data = obj.get("data")
+    network_id = obj.get("subject")
+    if not isinstance(data, dict) or not isinstance(network_id, str):
+        return obj
+    which = personal_fields(str(obj.get("type")), data)
+    if which is None:
+        return obj
+    if "personal" not in data:
+        if not accept_plaintext and carries_plaintext(obj):
+            raise PlaintextPersonalData(
+                f"{obj.get('type')} carries personal data in clear text; this network accepts it only sealed — "
+                "send it with `verbund publish`, which seals it, or through the console's API"
+            )
+        return obj
+    try:
+        sealed = Sealed.model_validate(data["personal"])
+    except ValidationError as exc:
+        raise ValueError(f"data.personal is not a sealed block: {exc.errors()[0]['msg']}") from exc
+    key = await keyring.key(network_id, sealed.key_id)
+    if key is None:
+        raise PersonalDataErased(network_id, which.holder)
+    plain = unseal(sealed, key, associated_data(network_id, which.holder, which.purpose))
+    rest = {name: value for name, value in data.items() if name != "personal"}
+    return {**obj, "data": {**rest, **{name: plain[name] for name in which.fields if name in plain}}}
+
+
+def new_data_key_secret() -> bytes:
+    return AESGCM.generate_key(bit_length=KEY_BYTES * 8)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text.encode("ascii"))
