@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Table, Text
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -179,6 +179,23 @@ class RelayLeaseRow(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     holder: str = ""
     taken_at: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class DataKeyRow(SQLModel, table=True):
+    """A holder's data key, wrapped; `wrapped` is emptied when the key is destroyed, the row stays as the record.
+
+    The row without its key is what tells a later event about an erased learner from one about a new learner.
+    """
+
+    __tablename__ = "data_keys"
+    __table_args__ = (UniqueConstraint("network_id", "holder", name="uq_data_keys_holder"),)
+
+    key_id: str = Field(primary_key=True, max_length=64)
+    network_id: str = Field(max_length=128)
+    holder: str = Field(max_length=160, description="learner:<id>, firm:<id> or network (its coordinators)")
+    wrapped: str | None = Field(default=None, max_length=200)
+    created_at: dt.datetime = Field(default_factory=_now, sa_column=Column(DateTime(timezone=True)))
+    destroyed_at: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
 
 def table_of(model: type[SQLModel]) -> Table:
