@@ -1,4 +1,4 @@
-"""The matcher's key table on SQLite and PostgreSQL: one key per holder, wrapped at rest, gone for good once destroyed."""
+"""The key table on SQLite and PostgreSQL: one key per holder, wrapped at rest, gone for good once destroyed."""
 
 from __future__ import annotations
 
