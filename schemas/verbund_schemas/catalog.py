@@ -33,6 +33,7 @@ from .outbound import (
     ShortfallDetected,
     ShortfallResolved,
 )
+from .parked import OutboxReplayRequested
 
 InboundEvent: TypeAlias = Annotated[
     NetworkConfigured
@@ -87,7 +88,9 @@ OUTBOUND_TYPES: tuple[type[Envelope], ...] = (
     EventRejected,
 )
 NOTIFICATION_TYPES: tuple[type[Envelope], ...] = (NotificationDelivered, NotificationFailed)
-ALL_TYPES: tuple[type[Envelope], ...] = INBOUND_TYPES + OUTBOUND_TYPES + NOTIFICATION_TYPES
+# What operators ask of a service through the parked topic.
+OPERATOR_TYPES: tuple[type[Envelope], ...] = (OutboxReplayRequested,)
+ALL_TYPES: tuple[type[Envelope], ...] = INBOUND_TYPES + OUTBOUND_TYPES + NOTIFICATION_TYPES + OPERATOR_TYPES
 BY_NAME: dict[str, type[Envelope]] = {t.EVENT_TYPE: t for t in ALL_TYPES}
 
 
