@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any
 
 from faststream import FastStream
@@ -37,6 +38,7 @@ from .service.replan import Planner, PlannerSettings
 from .service.stale_plans import PlanRetry
 from .settings import MatcherSettings
 from .store.database import create_engine, session_factory
+from .store.keys import KeyTable
 from .store.networks import NetworkCache
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,8 @@ class Runtime:
     planning: Planner = field(default_factory=Planner)
     # What this matcher planned last per network (repair re-uses it).
     last_plans: LastPlans = field(default_factory=LastPlans)
+    # The key table that opens sealed personal fields (docs/decisions/0004-sealed-personal-data.md).
+    keys: KeyTable | None = None
 
     @classmethod
     def from_settings(
@@ -87,12 +91,14 @@ class Runtime:
     ) -> Runtime:
         """A matcher's runtime with its own engine and sessions on `settings.database_url`; nothing connects yet."""
         engine = create_engine(settings.database_url)
+        sessions = session_factory(engine)
         return cls(
             settings=settings,
             engine=engine,
-            sessions=session_factory(engine),
+            sessions=sessions,
             today=today or _today_utc,
             planning=planning or Planner(),
+            keys=KeyTable(sessions, Path(settings.master_key_file)),
         )
 
     @property
@@ -121,7 +127,13 @@ class Runtime:
 
     async def handle(self, records: Sequence[Record]) -> BatchOutcome:
         return await handle_batch(
-            self.sessions, records, today=self.today, planner=self.planner, cache=self.cache, limits=self.limits
+            self.sessions,
+            records,
+            today=self.today,
+            planner=self.planner,
+            cache=self.cache,
+            limits=self.limits,
+            keyring=self.keys,
         )
 
     async def reject(self, record: Record, failure: str) -> BatchOutcome:
@@ -135,6 +147,7 @@ class Runtime:
             week_horizon_years_back=s.week_horizon_years_back,
             week_horizon_years_ahead=s.week_horizon_years_ahead,
             require_sender=s.require_sender,
+            accept_plaintext=s.accept_plaintext_personal_data,
         )
 
 

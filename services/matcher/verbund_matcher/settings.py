@@ -121,3 +121,14 @@ class MatcherSettings(ServiceSettings):
         default="earliest", description="Where a new consumer group starts"
     )
     migrate: bool = Field(default=True, description="Run `alembic upgrade head` at start")
+    master_key_file: str = Field(
+        default="verbund-master.key",
+        description="File of the master key that wraps the data keys in the matcher's key table (base64url of 32 "
+        "bytes); written, readable by its owner only, when the first data key is made. Keep it out of backups of "
+        "the database: a dump alone then opens no personal data",
+    )
+    accept_plaintext_personal_data: bool = Field(
+        default=True,
+        description="Apply inbound events that carry names and contacts in clear text (from producers older than "
+        "sealing). Turn off once every producer seals: such events are then rejected, saying how to send them",
+    )

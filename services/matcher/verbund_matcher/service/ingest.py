@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 from collections import defaultdict
@@ -19,10 +20,15 @@ from verbund_schemas import (
     Envelope,
     EventRejected,
     InvalidEvent,
+    Keyring,
     NetworkConfiguredData,
+    PersonalDataErased,
+    PlaintextPersonalData,
     WeekHorizon,
     check_size,
     decode_event,
+    load_event,
+    open_event,
     weeks_outside,
 )
 
@@ -69,6 +75,8 @@ class InboundLimits:
     week_horizon_years_ahead: int = 10
     require_sender: bool = False
     """Refuse an inbound event that names no authenticated sender (VERBUND_REQUIRE_SENDER)."""
+    accept_plaintext: bool = True
+    """Apply events with names and contacts in clear text (VERBUND_ACCEPT_PLAINTEXT_PERSONAL_DATA)."""
 
     def horizon(self, today: dt.date, config: NetworkConfiguredData | None) -> WeekHorizon:
         """The network's own horizon where its NetworkConfigured states one, else the service's."""
@@ -118,18 +126,52 @@ class _Decoded:
         return (UNSCOPED, self.record.fallback_id)
 
 
-def _decode(record: Record, max_event_bytes: int) -> _Decoded:
+async def _decode(record: Record, limits: InboundLimits, keyring: Keyring | None) -> _Decoded:
     raw = record.value or b""
     try:
         # Before anything reads it: a record too large is rejected by its size alone.
-        check_size(raw, max_event_bytes)
+        check_size(raw, limits.max_event_bytes)
     except InvalidEvent as exc:
         return _Decoded(record, record.fallback_id, problem=exc, cause="too_large")
     try:
-        event = decode_event(raw, INBOUND_TYPES)
+        if keyring is None:
+            event = decode_event(raw, INBOUND_TYPES)
+        else:
+            event = load_event(await _opened(raw, keyring, limits.accept_plaintext), INBOUND_TYPES)
+    except _Unopened as exc:
+        return _Decoded(record, record.fallback_id, problem=exc.problem, cause=exc.cause)
     except InvalidEvent as exc:
         return _Decoded(record, record.fallback_id, problem=exc)
     return _Decoded(record, event.id, event=event)
+
+
+class _Unopened(Exception):
+    def __init__(self, problem: InvalidEvent, cause: str) -> None:
+        super().__init__(problem.reason)
+        self.problem = problem
+        self.cause = cause
+
+
+async def _opened(raw: bytes, keyring: Keyring, accept_plaintext: bool) -> object:
+    """The event object with its sealed personal fields opened (ADR 0004)."""
+    try:
+        obj = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return decode_event(raw, INBOUND_TYPES)  # raises with the reason a person can act on
+    if not isinstance(obj, dict):
+        return obj
+    event_id = obj.get("id") if isinstance(obj.get("id"), str) else None
+    event_type = obj.get("type") if isinstance(obj.get("type"), str) else None
+    try:
+        return await open_event(obj, keyring, accept_plaintext=accept_plaintext)
+    except PersonalDataErased as exc:
+        reason = f"{exc}; the event is not applied: an erased person is not registered again"
+        raise _Unopened(InvalidEvent(reason, event_id=event_id, event_type=event_type), "erased") from exc
+    except PlaintextPersonalData as exc:
+        raise _Unopened(InvalidEvent(str(exc), event_id=event_id, event_type=event_type), "plaintext") from exc
+    except ValueError as exc:
+        reason = f"{exc}; send the event again through `verbund publish`, which seals it for this network"
+        raise _Unopened(InvalidEvent(reason, event_id=event_id, event_type=event_type), "unsealable") from exc
 
 
 def _rejection(d: _Decoded, reason: str, errors: list[str], network_id: str | None) -> EventRejected:
@@ -164,13 +206,16 @@ async def handle_batch(
     planner: PlannerSettings,
     cache: NetworkCache | None = None,
     limits: InboundLimits = InboundLimits(),
+    keyring: Keyring | None = None,
 ) -> BatchOutcome:
     """Apply `records` in order and replan each touched network once, all in one transaction.
+
+    With a `keyring`, sealed personal fields are opened first; without one a sealed event does not validate.
 
     Raises (and rolls back everything) on database errors and on StaleNetwork; the caller then
     rewinds the consumer so the whole batch is read again; the inbox makes that harmless.
     """
-    decoded = [_decode(r, limits.max_event_bytes) for r in records]
+    decoded = [await _decode(r, limits, keyring) for r in records]
     try:
         outcome, loaded = await _apply(sessions, decoded, today=today, planner=planner, cache=cache, limits=limits)
     except BaseException:
@@ -322,7 +367,8 @@ async def reject_unprocessable(
     sent again (after the fault is fixed) still applies.
     """
     try:
-        d = _decode(record, max_event_bytes)
+        # Without the keyring: only the record's ids are needed here, and they are never sealed.
+        d = await _decode(record, InboundLimits(max_event_bytes=max_event_bytes), None)
     except Exception:
         d = _Decoded(record, record.fallback_id)  # the failure may be in decoding itself
     outcome = BatchOutcome()

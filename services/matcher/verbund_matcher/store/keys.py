@@ -77,9 +77,18 @@ class KeyTable:
     No key is cached in memory: a key destroyed by one replica is gone for every other at its next read.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], master: MasterKey) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], master: MasterKey | Path) -> None:
         self._sessions = sessions
-        self._master = master
+        # A path is read when the first key is needed: a matcher that never meets personal data writes no file.
+        self._master_source = master
+        self._loaded: MasterKey | None = master if isinstance(master, MasterKey) else None
+
+    @property
+    def _master(self) -> MasterKey:
+        if self._loaded is None:
+            source = self._master_source
+            self._loaded = source if isinstance(source, MasterKey) else MasterKey.from_file(source)
+        return self._loaded
 
     async def key_for(self, network_id: str, holder: str) -> DataKey:
         for _ in range(2):
