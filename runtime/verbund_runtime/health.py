@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from .settings import ServiceSettings
 
@@ -42,9 +42,15 @@ async def readiness(checks: Mapping[str, Check]) -> tuple[bool, str]:
 
 
 def probe_app(
-    ready: Ready, before_metrics: Callable[[], Awaitable[None]] | None = None, service: str = "service"
+    ready: Ready,
+    before_metrics: Callable[[], Awaitable[None]] | None = None,
+    service: str = "service",
+    routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
-    """The ASGI app behind the endpoint; `before_metrics` refreshes gauges read from the database per scrape."""
+    """The ASGI app behind the endpoint; `before_metrics` refreshes gauges read from the database per scrape.
+
+    `routes` are a service's own machine endpoints beside the probes (the matcher's key endpoint).
+    """
 
     async def healthz(_: Request) -> Response:
         # Liveness: the event loop answers.
@@ -67,7 +73,7 @@ def probe_app(
         return PlainTextResponse("not found: try /healthz, /readyz, /metrics\n", status_code=404)
 
     return Starlette(
-        routes=[Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics)],
+        routes=[Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics), *routes],
         exception_handlers={404: not_found},
     )
 
@@ -84,10 +90,11 @@ class HealthServer:
         *,
         service: str = "service",
         port_setting: str = "VERBUND_HEALTH_PORT",
+        routes: Sequence[BaseRoute] = (),
     ) -> None:
         self._host, self._port = host, port
         self._service, self._port_setting = service, port_setting
-        self.app = probe_app(ready, before_metrics, service)
+        self.app = probe_app(ready, before_metrics, service, routes)
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -135,6 +142,7 @@ def health_server(
     before_metrics: Callable[[], Awaitable[None]] | None = None,
     *,
     service: str,
+    routes: Sequence[BaseRoute] = (),
 ) -> HealthServer | None:
     """The endpoint on the service's configured host and port; None when its port is 0 (turned off)."""
     if not settings.health_port:
@@ -147,4 +155,5 @@ def health_server(
         before_metrics,
         service=service,
         port_setting=f"{prefix}HEALTH_PORT",
+        routes=routes,
     )

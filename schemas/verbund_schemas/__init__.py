@@ -101,6 +101,7 @@ from .personal import (
     PersonalDataErased,
     PlaintextPersonalData,
     Sealed,
+    decode_opened,
     open_event,
     seal_event,
 )
@@ -203,6 +204,7 @@ __all__ = [
     "Weights",
     "check_size",
     "decode_event",
+    "decode_opened",
     "encode_event",
     "load_event",
     "load_topics",

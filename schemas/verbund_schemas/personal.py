@@ -13,7 +13,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import Field, ValidationError
 
-from .envelope import Contract, Id
+from .catalog import ALL_TYPES, InvalidEvent, check_size, decode_event, load_event
+from .envelope import Contract, Envelope, Id
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -193,3 +194,30 @@ def _b64(raw: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text.encode("ascii"))
+
+
+async def decode_opened(
+    raw: bytes | str, keyring: Keyring, allowed: tuple[type[Envelope], ...] = ALL_TYPES, max_bytes: int | None = None
+) -> Envelope:
+    """`decode_event` for a consumer that reads personal fields: sealed ones are opened first.
+
+    Raises `PersonalDataErased` for the event of an erased person (the consumer skips it), InvalidEvent for
+    anything else it cannot read.
+    """
+    if max_bytes is not None:
+        check_size(raw, max_bytes)
+    try:
+        obj = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return decode_event(raw, allowed)  # raises with the reason a person can act on
+    if isinstance(obj, dict):
+        try:
+            obj = await open_event(obj, keyring)
+        except ValueError as exc:
+            event_id, event_type = obj.get("id"), obj.get("type")
+            raise InvalidEvent(
+                str(exc),
+                event_id=event_id if isinstance(event_id, str) else None,
+                event_type=event_type if isinstance(event_type, str) else None,
+            ) from exc
+    return load_event(obj, allowed)

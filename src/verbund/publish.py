@@ -13,7 +13,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError, KafkaError, UnknownTopicOrPartitionError
 from rich.console import Console
 from rich.table import Table
-from verbund_schemas import Envelope, encode_event, topic
+from verbund_runtime.keyring import KeyServiceUnavailable
+from verbund_schemas import Envelope, Keyring, PersonalDataErased, topic
 
 from verbund.event_file import EventFile, read_event_file
 from verbund.kafka_access import (
@@ -23,6 +24,7 @@ from verbund.kafka_access import (
     resolve_bootstrap,
     unreachable_message,
 )
+from verbund.sealing import carries_personal_data, keyring_from_environment, wire_value
 
 
 @dataclass(frozen=True)
@@ -33,11 +35,13 @@ class Sent:
     positions: list[tuple[int, int]]
 
 
-async def send_events(events: list[Envelope], bootstrap: str, topic_name: str) -> Sent:
+async def send_events(events: list[Envelope], bootstrap: str, topic_name: str, keyring: Keyring | None = None) -> Sent:
     """Produce the events in order, keyed by network id, with acks from all in-sync replicas and idempotence.
 
-    Idempotence keeps retries from duplicating or reordering a network's events on its partition.
+    Idempotence keeps retries from duplicating or reordering a network's events on its partition. With a
+    `keyring`, names and contacts are sealed first, all of them before anything is sent.
     """
+    values = [await wire_value(e, keyring) for e in events]
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap,
         acks="all",
@@ -56,7 +60,8 @@ async def send_events(events: list[Envelope], bootstrap: str, topic_name: str) -
         except UnknownTopicOrPartitionError as exc:
             raise KafkaUnavailable(missing_topic_message(topic_name, bootstrap)) from exc
         futures = [
-            await producer.send(topic_name, value=encode_event(e), key=e.subject.encode("utf-8")) for e in events
+            await producer.send(topic_name, value=value, key=e.subject.encode("utf-8"))
+            for e, value in zip(events, values, strict=True)
         ]
         metadata = await asyncio.gather(*futures)
         return Sent(topic_name, [(m.partition, m.offset) for m in metadata])
@@ -123,9 +128,24 @@ def publish_command(
         out.print(summary_table(events, f"{file}: {len(events)} valid events (dry run, nothing sent)"))
         return
     address = resolve_bootstrap(bootstrap)
+
+    async def send() -> Sent:
+        keyring = keyring_from_environment()
+        if keyring is None and carries_personal_data(events):
+            err.print(
+                "[yellow]note:[/] names and contacts are sent in clear text; set VERBUND_KEY_SERVICE_URL and "
+                "VERBUND_KEY_SERVICE_TOKEN to seal them (docs/data-protection.md)",
+                highlight=False,
+            )
+        try:
+            return await send_events(events, address, topic_name, keyring)
+        finally:
+            if keyring is not None:
+                await keyring.close()
+
     try:
-        sent = asyncio.run(send_events(events, address, topic_name))
-    except KafkaUnavailable as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sent = asyncio.run(send())
+    except (KafkaUnavailable, KeyServiceUnavailable, PersonalDataErased) as exc:
+        err.print(f"[bold red]error:[/] {exc}; nothing was sent", highlight=False)
         raise typer.Exit(2) from exc
     out.print(summary_table(events, f"sent {len(events)} events to {sent.topic} at {address}"))

@@ -11,6 +11,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from verbund_runtime.asyncapi import payload_schema
+from verbund_runtime.keyring import keyring_of
 from verbund_schemas import AssignmentEvent, EventRejected, InboundEvent, ShortfallEvent, topic
 
 from .service.ingest import Ingest
@@ -54,7 +55,12 @@ def build(settings: ConsoleSettings | None = None) -> Console:
     read_model = ReadModel(sessions)
     accounts = Accounts(sessions)
     signal = ChangeSignal()
-    ingest = Ingest(read_model, signal, settings.max_event_bytes)
+    ingest = Ingest(
+        read_model,
+        signal,
+        settings.max_event_bytes,
+        keyring_of(settings.key_service_url, settings.key_service_token),
+    )
     broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id="verbund-console",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
+from verbund_runtime.keyring import key_service_token_field, key_service_url_field
 from verbund_runtime.settings import ServiceSettings, health_port
 
 # Shorter secrets can be guessed offline from one captured cookie.
@@ -21,6 +22,8 @@ class ConsoleSettings(ServiceSettings):
     )
     group_id: str = Field(default="verbund-console", description="Kafka consumer group prefix (one group per topic)")
     consume: bool = Field(default=True, description="Run the topic consumers in this process")
+    key_service_url: str | None = key_service_url_field()
+    key_service_token: SecretStr | None = key_service_token_field()
     host: str = Field(default="127.0.0.1", description="Address the web console binds to")
     port: int = Field(default=8090, ge=0, le=65535, description="Port of the web console (0: pick a free one)")
     public_url: str | None = Field(

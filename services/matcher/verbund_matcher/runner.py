@@ -16,6 +16,7 @@ from sqlalchemy import text
 from verbund_runtime.health import HealthServer, health_server
 
 from .app import Runtime, create_app
+from .key_endpoint import key_routes
 from .ops import metrics
 from .ops.collector import CollectorPolicy
 from .service.failures import describe
@@ -301,7 +302,10 @@ async def run_matcher(
         max_instances=1,
         coalesce=True,
     )
-    matcher.health = health_server(settings, matcher.ready, matcher.refresh_gauges, service="matcher")
+    token = settings.key_service_token
+    keys = runtime.keys
+    routes = key_routes(keys, token.get_secret_value()) if token is not None and keys is not None else []
+    matcher.health = health_server(settings, matcher.ready, matcher.refresh_gauges, service="matcher", routes=routes)
     if matcher.health is not None:
         await matcher.health.start()
     lag_task: asyncio.Task[None] | None = None

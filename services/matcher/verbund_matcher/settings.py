@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
+from verbund_runtime.keyring import key_service_token_field
 from verbund_runtime.settings import ServiceSettings, health_port
 
 
@@ -127,6 +128,7 @@ class MatcherSettings(ServiceSettings):
         "bytes); written, readable by its owner only, when the first data key is made. Keep it out of backups of "
         "the database: a dump alone then opens no personal data",
     )
+    key_service_token: SecretStr | None = key_service_token_field()
     accept_plaintext_personal_data: bool = Field(
         default=True,
         description="Apply inbound events that carry names and contacts in clear text (from producers older than "

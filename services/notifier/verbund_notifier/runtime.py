@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from prometheus_client import Gauge
 from sqlalchemy import text
 from verbund_runtime.health import Check, HealthServer, health_server, readiness
+from verbund_runtime.keyring import keyring_of
 from verbund_schemas import Envelope
 
 from .channels.email import EmailChannel
@@ -46,6 +47,7 @@ class Notifier:
         self.engine = create_engine(settings.notifier_database_url)
         self.sessions = session_factory(self.engine)
         self.scheduling = Scheduling(settings, self.clock)
+        self.keyring = keyring_of(settings.key_service_url, settings.key_service_token)
         self.worker = DeliveryWorker(
             self.sessions,
             channels or {"email": EmailChannel(settings), "webhook": WebhookChannel(settings)},
@@ -62,6 +64,7 @@ class Notifier:
             digest_weeks_ahead=settings.digest_weeks_ahead,
             timezone=settings.timezone,
             max_event_bytes=settings.max_event_bytes,
+            keyring=self.keyring,
         )
         self._worker_task: asyncio.Task[None] | None = None
         # Set by the app once it has a broker: None when every Kafka subscriber is consuming and the cluster
@@ -137,6 +140,8 @@ class Notifier:
         self.scheduling.shutdown()
         if self.health is not None:
             await self.health.stop()
+        if self.keyring is not None:
+            await self.keyring.close()
         await self.engine.dispose()
 
     async def stop(self) -> None:

@@ -8,6 +8,7 @@ from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
+from verbund_runtime.keyring import key_service_token_field, key_service_url_field
 from verbund_runtime.settings import ServiceSettings, health_port
 from verbund_schemas import Language
 
@@ -31,6 +32,8 @@ class NotifierSettings(ServiceSettings):
             "on SQLite the jobs are kept in a sibling file NAME-jobs.db)"
         ),
     )
+    key_service_url: str | None = key_service_url_field()
+    key_service_token: SecretStr | None = key_service_token_field()
     notifier_scheduler: bool = Field(
         default=True, description="Run reminders and digests here; exactly one replica may do it"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from verbund_schemas import Envelope, InvalidEvent, decode_event
+from verbund_schemas import Envelope, InvalidEvent, Keyring, PersonalDataErased, decode_event, decode_opened
 
 from ..domain.folding import fold
 from ..store.readmodel import ReadModel
@@ -14,16 +14,28 @@ log = logging.getLogger(__name__)
 
 
 class Ingest:
-    def __init__(self, read_model: ReadModel, signal: ChangeSignal, max_event_bytes: int) -> None:
+    def __init__(
+        self, read_model: ReadModel, signal: ChangeSignal, max_event_bytes: int, keyring: Keyring | None = None
+    ) -> None:
         self._read_model = read_model
         self._signal = signal
         self._max_event_bytes = max_event_bytes
+        self._keyring = keyring
         self.skipped = 0
 
     async def record(self, raw: bytes, where: str) -> int | None:
         """Apply one record's event; None when it is unreadable (skipped) or already applied."""
         try:
-            event = decode_event(raw, max_bytes=self._max_event_bytes)
+            if self._keyring is not None:
+                # Names travel sealed: opened with the matcher's key endpoint (ADR 0004).
+                event = await decode_opened(raw, self._keyring, max_bytes=self._max_event_bytes)
+            else:
+                event = decode_event(raw, max_bytes=self._max_event_bytes)
+        except PersonalDataErased:
+            # An erased person's registration: the read model never learns their name again, not even on rebuild.
+            self.skipped += 1
+            log.info("skipped an erased person's event at %s", where)
+            return None
         except InvalidEvent as exc:
             # The matcher owns the inbound topic and publishes the one rejection of a bad record; the console
             # only reads, and a record it cannot read must not stop it.

@@ -20,12 +20,15 @@ from verbund_schemas import (
     AssignmentMade,
     Envelope,
     InvalidEvent,
+    Keyring,
+    PersonalDataErased,
     PlanPublished,
     SeatDeficitDetected,
     SeatDeficitResolved,
     ShortfallDetected,
     ShortfallResolved,
     decode_event,
+    decode_opened,
     week_of,
 )
 
@@ -121,8 +124,10 @@ class NotifierService:
         digest_weeks_ahead: int = 4,
         timezone: dt.tzinfo = dt.UTC,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        keyring: Keyring | None = None,
     ) -> None:
         self._sessions = sessions
+        self._keyring = keyring
         self._max_event_bytes = max_event_bytes
         self._timezone = timezone
         self._composer = composer
@@ -140,7 +145,16 @@ class NotifierService:
         published as a rejection (the matcher rejects inbound records, once), never retried (it will not change).
         """
         try:
-            event = decode_event(raw, FAMILIES[family], max_bytes=self._max_event_bytes)
+            if family == "inbound" and self._keyring is not None:
+                # Names and addresses travel sealed: opened here with the matcher's key endpoint (ADR 0004).
+                event = await decode_opened(raw, self._keyring, FAMILIES[family], max_bytes=self._max_event_bytes)
+            else:
+                event = decode_event(raw, FAMILIES[family], max_bytes=self._max_event_bytes)
+        except PersonalDataErased:
+            # The person was erased: their registration is gone for good, and nobody is to be told anything.
+            REJECTED.labels(origin.topic, "erased").inc()
+            log.info("skipped an erased person's event at %s[%d]@%d", origin.topic, origin.partition, origin.offset)
+            return False
         except InvalidEvent as exc:
             if family == "inbound" and exc.event_type is not None and exc.event_type not in DIRECTORY_EVENTS:
                 return False  # an inbound type the notifier does not read; the matcher judges it
