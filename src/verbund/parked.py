@@ -14,6 +14,7 @@ from aiokafka.errors import KafkaConnectionError
 from rich.console import Console
 from rich.table import Table
 from verbund_matcher.store.parked_outbox import parked_outbox_events, release_parked
+from verbund_runtime.kafka import client_options
 from verbund_schemas import ParkedHeader, load_topics, topic
 
 from verbund.kafka_access import (
@@ -69,7 +70,7 @@ def _headers(record: object) -> dict[str, str]:
 async def read_parked_topic(bootstrap: str, timeout: float = 10.0) -> list[ParkedEntry]:  # noqa: ASYNC109
     """Every parked record on the topic, oldest first, each marked replayed once a replay marker names it."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, client_id="verbund-parked"
+        **client_options(bootstrap), group_id=None, enable_auto_commit=False, client_id="verbund-parked"
     )
     try:
         await consumer.start()
@@ -161,7 +162,7 @@ async def replay(bootstrap: str, database_url: str | None, ids: list[str], every
     records = [e for e in chosen if e.id.startswith("parked:")]
     rows = [e for e in chosen if e.id.startswith("outbox:")]
     if records:
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+        producer = AIOKafkaProducer(**client_options(bootstrap), acks="all", enable_idempotence=True)
         await producer.start()
         try:
             for e in records:

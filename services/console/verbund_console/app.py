@@ -11,6 +11,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from verbund_runtime.asyncapi import payload_schema
+from verbund_runtime.kafka import faststream_security
 from verbund_runtime.keyring import keyring_of
 from verbund_schemas import AssignmentEvent, EventRejected, InboundEvent, ShortfallEvent, topic
 
@@ -63,6 +64,7 @@ def build(settings: ConsoleSettings | None = None) -> Console:
     )
     broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
+        security=faststream_security(settings.kafka_security()),
         client_id="verbund-console",
         logger=logging.getLogger("verbund_console.broker"),
     )

@@ -19,6 +19,7 @@ from pydantic import WithJsonSchema
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from verbund_runtime.asyncapi import inline_schema
+from verbund_runtime.kafka import faststream_security
 from verbund_runtime.retries import RetryPolicy
 from verbund_schemas import (
     PARKED_RECORD_SCHEMA,
@@ -232,6 +233,7 @@ def create_broker(runtime: Runtime) -> KafkaBroker:
     s = runtime.settings
     broker = KafkaBroker(
         s.kafka_bootstrap_servers,
+        security=faststream_security(s.kafka_security()),
         client_id=s.client_id,
         graceful_timeout=s.shutdown_grace_seconds,
         # The AsyncAPI document describes the contract, not one deployment: it names the local default

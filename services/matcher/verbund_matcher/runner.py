@@ -252,6 +252,7 @@ async def run_matcher(
         client_id=f"{settings.client_id}-relay",
         max_attempts=settings.relay_max_attempts,
         max_request_size=settings.relay_max_request_size,
+        security=settings.kafka_security(),
     )
     runtime.on_committed.append(relay.wake)
     if settings.gc_full_collect_seconds > 0:

@@ -109,12 +109,12 @@ async def test_records_failing_on_a_database_that_went_away_are_retried_parked_a
         assert await plan_of(kafka_bootstrap, after) == after.expected()
 
         ours = [e for e in await read_parked_topic(kafka_bootstrap) if e.key == parked_net.network_id]
-        first = await replay(kafka_bootstrap, None, [e.id for e in ours], everything=False)
+        first = await replay(kafka_bootstrap, [e.id for e in ours], everything=False)
         assert await plan_of(kafka_bootstrap, parked_net) == parked_net.expected()
         duplicates_before = counter(
             (await http.get("/metrics")).text, 'verbund_matcher_events_consumed_total{outcome="duplicate"}'
         )
-        second = await replay(kafka_bootstrap, None, [e.id for e in ours], everything=False)
+        second = await replay(kafka_bootstrap, [e.id for e in ours], everything=False)
 
         async def replay_seen_as_duplicates() -> bool:
             metrics = (await http.get("/metrics")).text

@@ -96,12 +96,12 @@ async def test_directory_events_on_a_database_gone_are_parked_and_a_replay_appli
         await eventually(lambda: processed({later.id}), within=60, what="the event after the parked ones applied")
 
         ours = [e for e in await read_parked_topic(kafka_bootstrap) if json.loads(e.value or b"{}").get("id") in ids]
-        first = await replay(kafka_bootstrap, None, [e.id for e in ours], everything=False)
+        first = await replay(kafka_bootstrap, [e.id for e in ours], everything=False)
         await eventually(lambda: processed(ids | {later.id}), within=60, what="the replayed directory applied")
         await publish(kafka_bootstrap, "assignments", f.made())
         await mail_sink.until(3, within=60)
 
-        second = await replay(kafka_bootstrap, None, [e.id for e in ours], everything=False)
+        second = await replay(kafka_bootstrap, [e.id for e in ours], everything=False)
         sentinel = f.firm("F-SENTINEL", "Wächter AG", None)  # same key, same partition: read after the replay
         await publish(kafka_bootstrap, "inbound", sentinel)
         await eventually(lambda: processed(ids | {later.id, sentinel.id}), within=60, what="the sentinel applied")

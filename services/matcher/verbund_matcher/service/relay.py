@@ -21,6 +21,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from verbund_runtime.kafka import KafkaSecurity, client_options
 from verbund_schemas import topic
 
 from ..ops import metrics
@@ -98,9 +99,11 @@ class Relay:
         mark_every_seconds: float = 1.0,
         max_attempts: int = 3,
         max_request_size: int = 1048576,
+        security: KafkaSecurity | None = None,
     ) -> None:
         self._sessions = sessions
         self._bootstrap = bootstrap_servers
+        self._security = security
         self._batch_size = batch_size
         self._poll = poll_seconds
         self._client_id = client_id
@@ -131,7 +134,7 @@ class Relay:
 
     async def start(self) -> None:
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=self._bootstrap,
+            **client_options(self._bootstrap, self._security),
             client_id=self._client_id,
             enable_idempotence=True,
             acks="all",
