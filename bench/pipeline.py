@@ -35,6 +35,7 @@ os.environ.setdefault("VERBUND_TOPIC_PREFIX", f"bench-{uuid.uuid4().hex[:8]}.")
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from verbund_runtime.kafka import client_options
 from verbund_schemas import load_topics, topic, week_at
 
 from verbund.stack.kafka_local import run_coroutine
@@ -116,7 +117,7 @@ class AssignmentWatcher:
         self._consumer: AIOKafkaConsumer | None = None
 
     async def start(self) -> None:
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
+        self._consumer = AIOKafkaConsumer(**client_options(self.bootstrap), group_id=None)
         await self._consumer.start()
         partitions = [TopicPartition(topic("assignments"), p) for p in range(load_topics()["assignments"].partitions)]
         self._consumer.assign(partitions)
@@ -178,7 +179,7 @@ class Bench:
 
     async def setup(self) -> None:
         self.producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True, linger_ms=1
+            **client_options(self.bootstrap), acks="all", enable_idempotence=True, linger_ms=1
         )
         await self.producer.start()
         await self.watcher.start()
@@ -245,7 +246,7 @@ class Bench:
 
     async def raw_consumption(self, spans: dict[TopicPartition, tuple[int, int]]) -> Phase:
         """A bare aiokafka consumer reading exactly the burst's records: the broker-side ceiling."""
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(**client_options(self.bootstrap), group_id=None, enable_auto_commit=False)
         await consumer.start()
         try:
             consumer.assign(list(spans))

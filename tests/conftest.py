@@ -1,9 +1,10 @@
 """Session fixtures for every test: a real Kafka broker with Verbund's topics, PostgreSQL, and SQLite URLs.
 
-Kafka: KAFKA_BOOTSTRAP_SERVERS if set, else a testcontainers broker when a Docker engine answers, else a
-local broker from Maven jars. PostgreSQL: VERBUND_TEST_DATABASE_URL if set, else testcontainers, else a
-local server. A broker or server that cannot be had fails the tests that need it, with the reason; nothing
-skips (skip_policy turns any skip into a failure), so a run without them can never pass.
+Kafka: KAFKA_BOOTSTRAP_SERVERS if set (with VERBUND_KAFKA_* for its security), else a testcontainers broker
+when a Docker engine answers, else a local broker from Maven jars with SASL/SCRAM and ACLs. PostgreSQL:
+VERBUND_TEST_DATABASE_URL if set, else testcontainers, else a local server. A broker or server that cannot
+be had fails the tests that need it, with the reason; nothing skips (skip_policy turns any skip into a
+failure), so a run without them can never pass.
 """
 
 from __future__ import annotations
@@ -49,13 +50,19 @@ def kafka_bootstrap() -> Iterator[str]:
     with ExitStack() as stack:
         try:
             endpoint = stack.enter_context(provide_kafka())
-            report = run_coroutine(ensure_topics(endpoint.bootstrap_servers, load_topics().values()))
+            if endpoint.source == "local":
+                # Every client of this run (helpers, services in this process and in subprocesses, the CLI)
+                # reads VERBUND_KAFKA_*: they all connect as the broker's super user; ACL tests use their own.
+                os.environ.update(endpoint.security.environment())
+            report = run_coroutine(
+                ensure_topics(endpoint.bootstrap_servers, load_topics().values(), security=endpoint.security)
+            )
         except Exception as exc:
             _unavailable("A Kafka broker", exc)
         yield endpoint.bootstrap_servers
         if endpoint.source == "configured" and _OWN_PREFIX:
             # A shared cluster keeps no topics of finished test runs; a broker of our own just stops.
-            run_coroutine(delete_topics(endpoint.bootstrap_servers, report.created))
+            run_coroutine(delete_topics(endpoint.bootstrap_servers, report.created, security=endpoint.security))
 
 
 @pytest.fixture(scope="session")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.structs import RecordMetadata
+from verbund_runtime.kafka import KafkaSecurity, client_options
 
 Payload = bytes | str | Mapping[str, Any]
 
@@ -28,9 +31,13 @@ async def produce(
     value: Payload | None,
     *,
     headers: Sequence[tuple[str, bytes]] = (),
+    security: KafkaSecurity | None = None,
 ) -> RecordMetadata:
-    """Send one record (str as UTF-8, a mapping as JSON) and wait until the broker has it."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    """Send one record (str as UTF-8, a mapping as JSON) and wait until the broker has it.
+
+    `security`: who sends it (None: as VERBUND_KAFKA_* say, the session broker's super user).
+    """
+    producer = AIOKafkaProducer(**client_options(bootstrap, security), acks="all", enable_idempotence=True)
     await producer.start()
     try:
         metadata: RecordMetadata = await producer.send_and_wait(
@@ -48,6 +55,7 @@ async def consume(
     until: int | Callable[[list[ConsumerRecord[bytes, bytes]]], bool] = 1,
     timeout: float = 30.0,  # noqa: ASYNC109 - the one knob tests need; raising with the records read is the point
     from_beginning: bool = True,
+    security: KafkaSecurity | None = None,
 ) -> list[ConsumerRecord[bytes, bytes]]:
     """Read a topic (all partitions, no consumer group) until `until` records arrived or `until(records)` holds.
 
@@ -59,7 +67,7 @@ async def consume(
     )
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        **client_options(bootstrap, security),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest" if from_beginning else "latest",
@@ -81,3 +89,34 @@ async def consume(
     finally:
         await consumer.stop()
     return records
+
+
+def librdkafka_scram_works_with_kafka_4(kcat: str) -> bool:
+    """librdkafka before 2.6.1 sends a SCRAM proof Kafka 4 rejects (confluentinc/librdkafka#4895)."""
+    version = subprocess.run([kcat, "-V"], capture_output=True, text=True, check=False).stdout
+    found = re.search(r"librdkafka (\d+)\.(\d+)\.(\d+)", version)
+    return found is not None and tuple(int(p) for p in found.groups()) >= (2, 6, 1)
+
+
+def kcat_security_args(security: KafkaSecurity | None = None, kcat: str = "kcat") -> list[str]:
+    """kcat's -X options for the same security as the Python clients (None: as VERBUND_KAFKA_* say).
+
+    With an older librdkafka the local broker's PLAIN login for its own principals stands in for SCRAM.
+    """
+    chosen = security if security is not None else KafkaSecurity.from_env()
+    args = ["-X", f"security.protocol={chosen.protocol}"]
+    if chosen.sasl:
+        mechanism = chosen.mechanism
+        if mechanism.startswith("SCRAM") and not librdkafka_scram_works_with_kafka_4(kcat):
+            mechanism = "PLAIN"
+        args += [
+            "-X",
+            f"sasl.mechanisms={mechanism}",
+            "-X",
+            f"sasl.username={chosen.username}",
+            "-X",
+            f"sasl.password={chosen.password}",
+        ]
+    if chosen.ssl_cafile:
+        args += ["-X", f"ssl.ca.location={chosen.ssl_cafile}"]
+    return args

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from verbund_schemas import DEFAULT_MAX_EVENT_BYTES
+
+from verbund_runtime.kafka import (
+    CAFILE_ENV,
+    MECHANISM_ENV,
+    PASSWORD_ENV,
+    PASSWORD_FILE_ENV,
+    PROTOCOL_ENV,
+    USERNAME_ENV,
+    KafkaSecurity,
+)
 
 
 def health_port(default: int) -> Any:
@@ -28,6 +38,37 @@ class ServiceSettings(BaseSettings):
         ),
         description="Kafka bootstrap servers, comma separated",
     )
+    kafka_security_protocol: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(PROTOCOL_ENV, "kafka_security_protocol"),
+        description="PLAINTEXT, SASL_PLAINTEXT, SASL_SSL or SSL (unset: SASL_PLAINTEXT when a user is set, "
+        "else PLAINTEXT)",
+    )
+    kafka_sasl_mechanism: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(MECHANISM_ENV, "kafka_sasl_mechanism"),
+        description="SCRAM-SHA-512 (default), SCRAM-SHA-256 or PLAIN",
+    )
+    kafka_username: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(USERNAME_ENV, "kafka_username"),
+        description="The Kafka principal this process authenticates as (SASL)",
+    )
+    kafka_password: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices(PASSWORD_ENV, "kafka_password"),
+        description="Its password (secret; or a file: VERBUND_KAFKA_PASSWORD_FILE)",
+    )
+    kafka_password_file: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(PASSWORD_FILE_ENV, "kafka_password_file"),
+        description="A file holding the Kafka password (a mounted secret), read when no password is set",
+    )
+    kafka_ssl_cafile: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(CAFILE_ENV, "kafka_ssl_cafile"),
+        description="CA certificates (PEM) to verify the brokers with, for SSL and SASL_SSL",
+    )
     max_event_bytes: int = Field(
         default=DEFAULT_MAX_EVENT_BYTES,
         ge=1024,
@@ -47,3 +88,16 @@ class ServiceSettings(BaseSettings):
     log_level: str = Field(
         default="INFO", validation_alias=AliasChoices("VERBUND_LOG_LEVEL", "log_level"), description="Python log level"
     )
+
+    def kafka_security(self) -> KafkaSecurity:
+        """How this service authenticates to the brokers (checked: a SASL protocol needs a user and password)."""
+        environ = {
+            PROTOCOL_ENV: self.kafka_security_protocol or "",
+            MECHANISM_ENV: self.kafka_sasl_mechanism or "",
+            USERNAME_ENV: self.kafka_username or "",
+            PASSWORD_FILE_ENV: self.kafka_password_file or "",
+            CAFILE_ENV: self.kafka_ssl_cafile or "",
+        }
+        if self.kafka_password is not None:
+            environ[PASSWORD_ENV] = self.kafka_password.get_secret_value()
+        return KafkaSecurity.from_env(environ)

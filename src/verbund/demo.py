@@ -19,10 +19,12 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from verbund_runtime.kafka import client_options
 from verbund_schemas import InvalidEvent, decode_event, load_topics, topic
 
 from verbund.demo_view import Picture, final_report, plain_report
 from verbund.event_file import read_event_file
+from verbund.kafka_access import use_stack_credentials
 from verbund.mailsink import kept_messages, read_message
 from verbund.publish import report_problems, send_events
 from verbund.service_metrics import free_port, scrape
@@ -196,6 +198,8 @@ class Demo:
             )
             state = up.state
             bootstrap = given or (state.kafka.bootstrap_servers if state.kafka else "")
+            # On the stack's broker the demo reads and publishes as the operator's `cli` principal.
+            use_stack_credentials(bootstrap)
             smtp_port = background.smtp_port_of(state)
             assert smtp_port is not None
             console_url = state.services[background.CONSOLE].url
@@ -363,7 +367,7 @@ class Demo:
                 from_beginning=True,
             )
         )
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        admin = AIOKafkaAdminClient(**client_options(bootstrap))
         await admin.start()
         http = httpx.AsyncClient(timeout=10.0)
         state = Progressing()

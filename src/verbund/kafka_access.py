@@ -1,4 +1,4 @@
-"""Which Kafka broker the CLI talks to, and turning connection failures into messages a user can act on."""
+"""Which Kafka broker the CLI talks to and as whom, and turning connection failures into messages a user can act on."""
 
 from __future__ import annotations
 
@@ -17,13 +17,33 @@ class KafkaUnavailable(RuntimeError):
 
 
 def resolve_bootstrap(given: str | None) -> str:
-    """The --bootstrap option, else KAFKA_BOOTSTRAP_SERVERS, else the local stack's broker, else localhost."""
-    if given:
-        return given
-    from_env = os.environ.get(BOOTSTRAP_ENV, "").strip()
-    if from_env:
-        return from_env
-    return _local_stack_bootstrap() or DEFAULT_BOOTSTRAP
+    """The --bootstrap option, else KAFKA_BOOTSTRAP_SERVERS, else the local stack's broker, else localhost.
+
+    For the local stack's broker this process then connects as the stack's `cli` principal (see
+    use_stack_credentials); any other cluster gets the VERBUND_KAFKA_* security of the environment.
+    """
+    chosen = given or os.environ.get(BOOTSTRAP_ENV, "").strip() or _local_stack_bootstrap() or DEFAULT_BOOTSTRAP
+    use_stack_credentials(chosen)
+    return chosen
+
+
+def _same_address(a: str, b: str) -> bool:
+    def normal(servers: str) -> set[str]:
+        return {s.strip().replace("localhost:", "127.0.0.1:") for s in servers.split(",") if s.strip()}
+
+    return normal(a) == normal(b)
+
+
+def use_stack_credentials(bootstrap: str) -> bool:
+    """When `bootstrap` is the broker `verbund stack up` runs, authenticate this process as the stack's `cli`
+    principal from here on (its password file; the client helpers read VERBUND_KAFKA_*). True when it did."""
+    from verbund.stack.background import principal_environment
+
+    stack = _local_stack_bootstrap()
+    if stack is None or not _same_address(stack, bootstrap):
+        return False
+    os.environ.update(principal_environment("cli"))
+    return True
 
 
 def _local_stack_bootstrap() -> str | None:
@@ -41,7 +61,8 @@ def unreachable_message(bootstrap: str, error: BaseException) -> str:
     return (
         f"cannot reach Kafka at {bootstrap} ({error.__class__.__name__}: {error}). "
         "Start the local broker with `verbund stack up`, or point to yours with --bootstrap "
-        f"or {BOOTSTRAP_ENV}."
+        f"or {BOOTSTRAP_ENV}; a broker that asks for SASL needs VERBUND_KAFKA_USERNAME and VERBUND_KAFKA_PASSWORD "
+        "(docs/security.md)."
     )
 
 

@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError, KafkaError, UnknownTopicOrPartitionError
 from rich.console import Console
 from rich.table import Table
+from verbund_runtime.kafka import client_options
 from verbund_runtime.keyring import KeyServiceUnavailable
 from verbund_schemas import Envelope, Keyring, PersonalDataErased, topic
 
@@ -43,7 +44,7 @@ async def send_events(events: list[Envelope], bootstrap: str, topic_name: str, k
     """
     values = [await wire_value(e, keyring) for e in events]
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
+        **client_options(bootstrap),
         acks="all",
         enable_idempotence=True,
         client_id="verbund-cli",

@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaConnectionError
 from rich.console import Console
 from rich.live import Live
+from verbund_runtime.kafka import client_options
 from verbund_schemas import InvalidEvent, decode_event, topic
 
 from verbund.kafka_access import BOOTSTRAP_HELP, KafkaUnavailable, missing_topic_message, resolve_bootstrap
@@ -44,7 +45,7 @@ async def assigned_consumer(options: WatchOptions) -> AIOKafkaConsumer:
     No group: watching must never take partitions away from the services or commit offsets for anyone.
     """
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=options.bootstrap,
+        **client_options(options.bootstrap),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest" if options.from_beginning else "latest",

@@ -17,6 +17,7 @@ from typing import IO
 
 import httpx
 from aiokafka.admin import AIOKafkaAdminClient
+from verbund_runtime.kafka import client_options
 
 from verbund.stack.kafka_local import run_coroutine
 
@@ -87,7 +88,7 @@ def _wait_ready(service: ServiceProcess, timeout: float) -> None:
 
 
 async def _groups_known(bootstrap: str, groups: set[str]) -> bool:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(bootstrap))
     await admin.start()
     try:
         listed = {str(g[0]) for g in await admin.list_consumer_groups()}

@@ -9,6 +9,7 @@ import time
 
 import pytest
 import tiny_network as net
+from kafka_tools import kcat_security_args
 from service_processes import ServiceProcess
 from verbund_schemas import AssignmentMade, decode_event, topic
 
@@ -25,7 +26,19 @@ def _kcat_produce(bootstrap: str, network: str, records: list[dict[str, object]]
     # key<TAB>value per line; JSON never holds a raw tab, so the delimiter is unambiguous.
     lines = "".join(f"{network}\t{json.dumps(r, ensure_ascii=False)}\n" for r in records)
     subprocess.run(
-        [_kcat(), "-b", bootstrap, "-P", "-t", topic("inbound"), "-K", "\t", "-X", "acks=all"],
+        [
+            _kcat(),
+            "-b",
+            bootstrap,
+            *kcat_security_args(kcat=_kcat()),
+            "-P",
+            "-t",
+            topic("inbound"),
+            "-K",
+            "\t",
+            "-X",
+            "acks=all",
+        ],
         input=lines.encode("utf-8"),
         check=True,
         timeout=60,
@@ -34,7 +47,21 @@ def _kcat_produce(bootstrap: str, network: str, records: list[dict[str, object]]
 
 def _kcat_read_all(bootstrap: str, topic_name: str) -> list[tuple[str, str]]:
     done = subprocess.run(
-        [_kcat(), "-b", bootstrap, "-C", "-t", topic_name, "-o", "beginning", "-e", "-q", "-f", "%k\t%s\n"],
+        [
+            _kcat(),
+            "-b",
+            bootstrap,
+            *kcat_security_args(kcat=_kcat()),
+            "-C",
+            "-t",
+            topic_name,
+            "-o",
+            "beginning",
+            "-e",
+            "-q",
+            "-f",
+            "%k\t%s\n",
+        ],
         capture_output=True,
         check=True,
         timeout=60,

@@ -17,6 +17,7 @@ from verbund_matcher import planning
 from verbund_matcher.domain.network import NetworkState, Rejection
 from verbund_matcher.domain.problem_builder import Placement, build_problem
 from verbund_notifier.service.delivery import HANDING_OVER, is_uncertain
+from verbund_runtime.kafka import client_options
 from verbund_schemas import INBOUND_TYPES, InvalidEvent, decode_event, week_index, week_of
 from verbund_schemas.topics import Topic
 
@@ -45,7 +46,7 @@ class TopicRecord:
 
 async def read_topic(bootstrap: str, topic: Topic) -> list[TopicRecord]:
     """Every record of a topic from the start to its current end, in partition and offset order."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**client_options(bootstrap), group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
         partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]

@@ -38,6 +38,7 @@ from fault_stack import (
 from postgres_tools import create_database
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from verbund_runtime.kafka import client_options
 from verbund_schemas.topics import Topic
 
 from verbund.mailsink import MailSink
@@ -226,8 +227,8 @@ class Progress:
     async def _clients(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:
         if self._admin is None or self._consumer is None:
             await self.close()
-            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5000)
-            consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, request_timeout_ms=5000)
+            admin = AIOKafkaAdminClient(**client_options(self.bootstrap), request_timeout_ms=5000)
+            consumer = AIOKafkaConsumer(**client_options(self.bootstrap), group_id=None, request_timeout_ms=5000)
             try:
                 await asyncio.wait_for(admin.start(), 10)
                 await asyncio.wait_for(consumer.start(), 10)
@@ -371,7 +372,7 @@ async def produce_steadily(
     cannot deliver in the end is sent again (the consumers must then see one repeat, not two events).
     """
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
+        **client_options(bootstrap),
         acks="all",
         enable_idempotence=True,
         linger_ms=5,

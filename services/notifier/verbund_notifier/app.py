@@ -12,6 +12,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage, KafkaRouter
 from faststream.specification import AsyncAPI
 from pydantic import WithJsonSchema
 from verbund_runtime.asyncapi import payload_schema
+from verbund_runtime.kafka import faststream_security
 from verbund_schemas import (
     PARKED_RECORD_SCHEMA,
     AssignmentEvent,
@@ -70,6 +71,7 @@ def build(settings: NotifierSettings | None = None, clock: Clock | None = None) 
     # FastStream's own messages go through the notifier's handlers (JSON lines when configured, no colours).
     broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
+        security=faststream_security(settings.kafka_security()),
         client_id="verbund-notifier",
         logger=logging.getLogger("verbund_notifier.broker"),
     )

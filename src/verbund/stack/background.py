@@ -11,7 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from verbund_runtime.kafka import PASSWORD_FILE_ENV, SECURITY_ENV, KafkaSecurity
+from verbund_schemas.topics import load_topics
 
+from verbund.stack.access import (
+    ADMIN,
+    SERVICE_PRINCIPALS,
+    BrokerCredentials,
+    grant,
+    grants_for,
+    load_or_create_credentials,
+    password_file,
+)
 from verbund.stack.kafka_local import LocalKafka, run_coroutine
 from verbund.stack.locations import run_root
 from verbund.stack.ports import accepts_connections, free_port, port_is_free
@@ -71,6 +82,22 @@ class StackState:
 
 def stack_dir() -> Path:
     return run_root() / "stack"
+
+
+def kafka_credentials_dir() -> Path:
+    """The stack broker's SCRAM passwords, one file per principal; kept across `down` and `up` (never in git)."""
+    return stack_dir() / "kafka-credentials"
+
+
+def stack_credentials() -> BrokerCredentials:
+    """The stack's principals and passwords: made on first start, reused after."""
+    return load_or_create_credentials(kafka_credentials_dir())
+
+
+def principal_environment(principal: str) -> dict[str, str]:
+    """VERBUND_KAFKA_* for a process of the stack that connects as `principal`; every security variable is set,
+    so none the starting shell exported (another cluster's) leaks into it."""
+    return {name: "" for name in SECURITY_ENV} | stack_credentials().security(principal).environment()
 
 
 def _state_file() -> Path:
@@ -152,7 +179,11 @@ def up(
         run_dir = stack_dir() / "kafka"
         shutil.rmtree(run_dir, ignore_errors=True)  # a stale broker's data: start clean
         kafka = LocalKafka(
-            port=pick_port(kafka_port, DEFAULT_KAFKA_PORT), run_dir=run_dir, detached=True, keep_run_dir=True
+            port=pick_port(kafka_port, DEFAULT_KAFKA_PORT),
+            run_dir=run_dir,
+            detached=True,
+            keep_run_dir=True,
+            credentials=stack_credentials(),
         )
         kafka.start(timeout=timeout)
         assert kafka.pid is not None
@@ -168,7 +199,11 @@ def up(
     started: list[str] = []
     try:
         servers = bootstrap or _kafka_bootstrap(state)
-        topics = run_coroutine(ensure_topics(servers, timeout_s=timeout))
+        # Its own broker is set up as its super user; another cluster as VERBUND_KAFKA_* say.
+        admin = stack_credentials().admin if bootstrap is None else KafkaSecurity.from_env()
+        topics = run_coroutine(ensure_topics(servers, timeout_s=timeout, security=admin))
+        if bootstrap is None:
+            grant_service_access(servers)
         if postgres and (state.postgres is None or not postgres_running(state.postgres)):
             if state.postgres is not None:
                 shutil.rmtree(state.postgres.run_dir, ignore_errors=True)
@@ -196,7 +231,10 @@ def up(
             console = state.services.get(CONSOLE)
             running = console is not None and service_running(console)
             topic_prefix = state.topic_prefix if running else os.environ.get("VERBUND_TOPIC_PREFIX", "")
-        if _start_console(state, servers, topic_prefix, console_port, timeout, fresh_broker=kafka_started):
+        console_security = principal_environment("console") if bootstrap is None else {}
+        if _start_console(
+            state, servers, topic_prefix, console_port, timeout, fresh_broker=kafka_started, security=console_security
+        ):
             started.append(CONSOLE)
     except BaseException:
         # Leave nothing half-started behind that `down` would have to guess about.
@@ -204,6 +242,19 @@ def up(
             down()
         raise
     return UpResult(state, kafka_started, postgres_started, topics, tuple(started))
+
+
+def grant_service_access(servers: str) -> None:
+    """Give each service principal of the stack its ACLs on the topics of this VERBUND_TOPIC_PREFIX (the broker
+    keeps the ones that exist; the demo's runs each add their prefix's)."""
+    admin = stack_credentials().admin
+    topics = load_topics()
+
+    async def grant_all() -> None:
+        for principal in SERVICE_PRINCIPALS:
+            await grant(servers, admin, principal, grants_for(principal, topics))
+
+    run_coroutine(grant_all())
 
 
 def _kafka_bootstrap(state: StackState) -> str:
@@ -275,7 +326,14 @@ def _start_mail_sink(state: StackState, requested: int | None, timeout: float) -
 
 
 def _start_console(
-    state: StackState, servers: str, prefix: str, requested: int | None, timeout: float, *, fresh_broker: bool
+    state: StackState,
+    servers: str,
+    prefix: str,
+    requested: int | None,
+    timeout: float,
+    *,
+    fresh_broker: bool,
+    security: dict[str, str],
 ) -> bool:
     source = {"VERBUND_KAFKA_BOOTSTRAP_SERVERS": servers, "VERBUND_TOPIC_PREFIX": prefix}
     current = state.services.get(CONSOLE)
@@ -303,7 +361,7 @@ def _start_console(
             "VERBUND_CONSOLE_MAIL_SINK_DIR": str(mail_dir()),
             "VERBUND_LOG_JSON": "false",
         },
-        secret_env={"VERBUND_CONSOLE_SESSION_SECRET": _session_secret()},
+        secret_env={"VERBUND_CONSOLE_SESSION_SECRET": _session_secret(), **security},
         run_dir=console_dir(),
     )
     state.services[CONSOLE] = console
@@ -320,7 +378,10 @@ def start_background_service(name: str, module: str, *, url: str, env: dict[str,
     current = state.services.get(name)
     if current is not None:
         stop_service(current)
-    service = start_service(name, module, url=url, env=env, run_dir=run_dir)
+    # On the stack's own broker a service connects as its own principal, with only its ACLs.
+    own_broker = state.kafka is not None and env.get("VERBUND_KAFKA_BOOTSTRAP_SERVERS") == state.kafka.bootstrap_servers
+    secret_env = principal_environment(name) if own_broker and name in SERVICE_PRINCIPALS else None
+    service = start_service(name, module, url=url, env=env, run_dir=run_dir, secret_env=secret_env)
     state.services[name] = service
     save_state(state)
     return service
@@ -390,6 +451,12 @@ def export_lines(state: StackState) -> list[str]:
     lines = []
     if state.kafka is not None and kafka_running(state.kafka):
         lines.append(f"export KAFKA_BOOTSTRAP_SERVERS={state.kafka.bootstrap_servers}")
+        # The shell that runs the stack is its operator: the super user, its password read from its file.
+        admin = stack_credentials().admin
+        lines.append(f"export VERBUND_KAFKA_SECURITY_PROTOCOL={admin.protocol}")
+        lines.append(f"export VERBUND_KAFKA_SASL_MECHANISM={admin.mechanism}")
+        lines.append(f"export VERBUND_KAFKA_USERNAME={ADMIN}")
+        lines.append(f"export {PASSWORD_FILE_ENV}='{password_file(kafka_credentials_dir(), ADMIN)}'")
     if state.postgres is not None and postgres_running(state.postgres):
         lines.append(f"export VERBUND_TEST_DATABASE_URL='{state.postgres.url}'")
     smtp_port = smtp_port_of(state)
@@ -423,13 +490,17 @@ __all__ = [
     "console_database_url",
     "down",
     "export_lines",
+    "grant_service_access",
+    "kafka_credentials_dir",
     "kafka_running",
     "load_state",
     "mail_dir",
     "postgres_running",
+    "principal_environment",
     "running_kafka_bootstrap",
     "save_state",
     "smtp_port_of",
+    "stack_credentials",
     "stack_dir",
     "start_background_service",
     "stop_services",

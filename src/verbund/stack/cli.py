@@ -7,12 +7,24 @@ import time
 from typing import Annotated
 
 import typer
+from verbund_runtime.kafka import KafkaSecurity
+from verbund_schemas.topics import load_topics
 
 from verbund.stack import background
+from verbund.stack.access import (
+    FIRM_PRINCIPAL,
+    AccessSetupError,
+    alter_scram_user,
+    grant,
+    grants_for,
+    new_password,
+    revoke_all,
+)
 from verbund.stack.kafka_local import (
     KafkaStartError,
     broker_answers,
     fetch_kafka_jars,
+    find_java,
     kafka_jars_cached,
     run_coroutine,
 )
@@ -127,7 +139,9 @@ def status(
         return
     running = False
     if state.kafka is not None and background.kafka_running(state.kafka):
-        answers = run_coroutine(broker_answers(state.kafka.bootstrap_servers))
+        answers = run_coroutine(
+            broker_answers(state.kafka.bootstrap_servers, security=background.stack_credentials().admin)
+        )
         health = "answers" if answers else "does NOT answer metadata requests (see the log)"
         typer.echo(
             f"Kafka {state.kafka.version}: running on {state.kafka.bootstrap_servers}, pid {state.kafka.pid}, {health}"
@@ -173,8 +187,10 @@ def topics(
     target = bootstrap or background.running_kafka_bootstrap()
     if not target:
         raise _fail("No Kafka given: pass --bootstrap host:port, set KAFKA_BOOTSTRAP_SERVERS, or `verbund stack up`.")
+    stack = background.running_kafka_bootstrap()
+    security = background.stack_credentials().admin if target == stack else KafkaSecurity.from_env()
     try:
-        report = run_coroutine(_ensure_topics_when_reachable(target, timeout))
+        report = run_coroutine(_ensure_topics_when_reachable(target, timeout, security))
     except (TopicSetupError, TimeoutError, OSError) as exc:
         raise _fail(f"Could not create the topics on {target}: {exc}") from None
     typer.echo(f"Kafka {target}: created {len(report.created)}, present {len(report.existing)}")
@@ -184,14 +200,88 @@ def topics(
         typer.secho(f"  topic {name} has {actual} partitions, topics.toml says {wanted}", fg=typer.colors.YELLOW)
 
 
-async def _ensure_topics_when_reachable(bootstrap: str, timeout_s: float) -> TopicReport:
+async def _ensure_topics_when_reachable(bootstrap: str, timeout_s: float, security: KafkaSecurity) -> TopicReport:
     # A job next to a starting cluster (compose, Kubernetes) may run before the brokers answer.
     deadline = time.monotonic() + timeout_s
-    while not await broker_answers(bootstrap):
+    while not await broker_answers(bootstrap, security=security):
         if time.monotonic() > deadline:
             raise TimeoutError(f"no broker answered within {timeout_s:.0f} s")
         await asyncio.sleep(1.0)
-    return await ensure_topics(bootstrap, timeout_s=timeout_s)
+    return await ensure_topics(bootstrap, timeout_s=timeout_s, security=security)
+
+
+def _firm_principal(firm: str) -> str:
+    principal = firm if firm.startswith("firm-") else f"firm-{firm}"
+    if not FIRM_PRINCIPAL.match(principal):
+        raise _fail(
+            f"{firm!r} is not a usable firm principal: lower-case letters, digits, '.', '_' and '-', "
+            "at most 63 characters after 'firm-' (e.g. firm-mueller-kunststoff)."
+        )
+    return principal
+
+
+def _running_broker() -> tuple[background.KafkaState, KafkaSecurity]:
+    state = background.load_state()
+    if state.kafka is None or not background.kafka_running(state.kafka):
+        raise _fail("The local broker is not running: start it with `verbund stack up`.")
+    return state.kafka, background.stack_credentials().admin
+
+
+@stack_app.command("add-client")
+def add_client(
+    firm: Annotated[str, typer.Argument(help="The firm's id (its principal is firm-<id>), e.g. mueller-kunststoff.")],
+) -> None:
+    """Create a firm's machine principal on the local broker (it may only produce to the inbound topic) and print
+    its password once; again for the same firm gives it a new password (the old one stops working)."""
+    principal = _firm_principal(firm)
+    kafka, admin = _running_broker()
+    password = new_password()
+    try:
+        alter_scram_user(
+            find_java(),
+            fetch_kafka_jars(kafka.version),
+            kafka.bootstrap_servers,
+            admin,
+            principal,
+            password,
+            background.stack_dir(),
+        )
+        run_coroutine(grant(kafka.bootstrap_servers, admin, principal, grants_for(principal, load_topics())))
+    except (AccessSetupError, KafkaStartError) as exc:
+        raise _fail(str(exc)) from None
+    inbound = load_topics()["inbound"].name
+    typer.echo(f"Kafka principal {principal} on {kafka.bootstrap_servers}: may produce to {inbound}, nothing else.")
+    typer.echo("Its password is shown this once; it is not stored anywhere (`add-client` again makes a new one):")
+    typer.echo(f"  VERBUND_KAFKA_USERNAME={principal}")
+    typer.echo(f"  VERBUND_KAFKA_PASSWORD={password}")
+    typer.echo("  VERBUND_KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT  VERBUND_KAFKA_SASL_MECHANISM=SCRAM-SHA-512")
+    typer.echo(
+        f"kcat: kcat -b {kafka.bootstrap_servers} -X security.protocol=SASL_PLAINTEXT "
+        f"-X sasl.mechanisms=SCRAM-SHA-512 -X sasl.username={principal} -X sasl.password=... -P -t {inbound} -K '\\t'"
+    )
+
+
+@stack_app.command("remove-client")
+def remove_client(
+    firm: Annotated[str, typer.Argument(help="The firm's id or principal (firm-<id>).")],
+) -> None:
+    """Revoke a firm's machine principal: its SCRAM credential and every ACL naming it are deleted."""
+    principal = _firm_principal(firm)
+    kafka, admin = _running_broker()
+    try:
+        alter_scram_user(
+            find_java(),
+            fetch_kafka_jars(kafka.version),
+            kafka.bootstrap_servers,
+            admin,
+            principal,
+            None,
+            background.stack_dir(),
+        )
+        run_coroutine(revoke_all(kafka.bootstrap_servers, admin, principal))
+    except (AccessSetupError, KafkaStartError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"Kafka principal {principal} removed: it can no longer sign in, and it has no ACLs left.")
 
 
 @stack_app.command()

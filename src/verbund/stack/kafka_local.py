@@ -21,6 +21,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
+from verbund_runtime.kafka import KafkaSecurity, client_options
+
+from verbund.stack.access import BrokerCredentials, scram_arguments
 from verbund.stack.locations import cache_dir, infra_file, run_root
 from verbund.stack.ports import accepts_connections, free_port
 from verbund.stack.processes import die_with_parent, log_tail, pid_alive, terminate
@@ -154,16 +157,64 @@ def new_cluster_id() -> str:
             return cluster_id
 
 
-def server_properties(*, port: int, controller_port: int, data_dir: Path) -> str:
-    """server.properties for one node that is broker and KRaft controller at once, on loopback only."""
+def _security_properties(credentials: BrokerCredentials) -> dict[str, str]:
+    """SASL on both listeners and KRaft's StandardAuthorizer: no client gets anything without a user and an ACL.
+
+    Clients and the broker itself use SCRAM-SHA-512 (credentials stored by `kafka-storage format
+    --add-scram`). The controller listener uses PLAIN with the admin alone in its JAAS line: the broker
+    authenticates to the controller before it has read the SCRAM credentials from the metadata log.
+    The client listener also takes PLAIN for the stack's own principals (same passwords, loopback only):
+    librdkafka before 2.6.1 (Debian's kcat) cannot do SCRAM with Kafka 4, and kcat must still get in.
+    Principals added later (firms) have SCRAM only.
+    """
+    admin = credentials.admin_name
+    password = credentials.passwords[admin]
+    users = " ".join(f'user_{name}="{secret}"' for name, secret in credentials.passwords.items())
+    scram = (
+        f'org.apache.kafka.common.security.scram.ScramLoginModule required username="{admin}" password="{password}";'
+    )
+    plain = (
+        "org.apache.kafka.common.security.plain.PlainLoginModule required "
+        f'username="{admin}" password="{password}" user_{admin}="{password}";'
+    )
+    plain_clients = (
+        f'org.apache.kafka.common.security.plain.PlainLoginModule required username="{admin}" '
+        f'password="{password}" {users};'
+    )
+    return {
+        "listener.security.protocol.map": "CONTROLLER:SASL_PLAINTEXT,CLIENT:SASL_PLAINTEXT",
+        "inter.broker.listener.name": "CLIENT",
+        "sasl.enabled.mechanisms": "SCRAM-SHA-512,PLAIN",
+        "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
+        "listener.name.client.sasl.enabled.mechanisms": "SCRAM-SHA-512,PLAIN",
+        "listener.name.client.scram-sha-512.sasl.jaas.config": scram,
+        "listener.name.client.plain.sasl.jaas.config": plain_clients,
+        "sasl.mechanism.controller.protocol": "PLAIN",
+        "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.controller.plain.sasl.jaas.config": plain,
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "super.users": f"User:{admin}",
+        # Said explicitly, though it is the default: a resource without ACLs is closed to all but the admin.
+        "allow.everyone.if.no.acl.found": "false",
+    }
+
+
+def server_properties(
+    *, port: int, controller_port: int, data_dir: Path, credentials: BrokerCredentials | None = None
+) -> str:
+    """server.properties for one node that is broker and KRaft controller at once, on loopback only.
+
+    With credentials the client listener asks for SASL/SCRAM and ACLs apply; without, it is open PLAINTEXT.
+    """
+    client = "CLIENT" if credentials is not None else "PLAINTEXT"
     settings = {
         "process.roles": "broker,controller",
         "node.id": "1",
         "controller.quorum.bootstrap.servers": f"127.0.0.1:{controller_port}",
-        "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
-        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
+        "listeners": f"{client}://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+        "advertised.listeners": f"{client}://127.0.0.1:{port}",
         "controller.listener.names": "CONTROLLER",
-        "inter.broker.listener.name": "PLAINTEXT",
+        "inter.broker.listener.name": client,
         "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
         "log.dirs": str(data_dir),
         "num.partitions": "1",
@@ -180,6 +231,8 @@ def server_properties(*, port: int, controller_port: int, data_dir: Path) -> str
         # Consumers in tests should get their partitions at once, not after the 3 s default delay.
         "group.initial.rebalance.delay.ms": "0",
     }
+    if credentials is not None:
+        settings |= _security_properties(credentials)
     return "".join(f"{key}={value}\n" for key, value in settings.items())
 
 
@@ -206,8 +259,13 @@ def run_coroutine(coro: Coroutine[Any, Any, _T]) -> _T:
     return value
 
 
-async def broker_answers(bootstrap_servers: str, *, timeout_s: float = 5.0) -> bool:
-    """Whether a Kafka broker at this address answers a metadata request with at least one broker."""
+async def broker_answers(
+    bootstrap_servers: str, *, timeout_s: float = 5.0, security: KafkaSecurity | None = None
+) -> bool:
+    """Whether a Kafka broker at this address answers a metadata request with at least one broker.
+
+    `security` is who asks (None: as VERBUND_KAFKA_* say); a broker that refuses them does not answer.
+    """
     from aiokafka.admin import AIOKafkaAdminClient
 
     # Without a listening socket aiokafka would only log connection errors; a plain TCP check is quiet.
@@ -219,7 +277,7 @@ async def broker_answers(bootstrap_servers: str, *, timeout_s: float = 5.0) -> b
     ]
     if reachable and not any(reachable):
         return False
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=int(timeout_s * 1000))
+    admin = AIOKafkaAdminClient(**client_options(bootstrap_servers, security), request_timeout_ms=int(timeout_s * 1000))
     try:
         await asyncio.wait_for(admin.start(), timeout_s)
         cluster = await asyncio.wait_for(admin.describe_cluster(), timeout_s)
@@ -259,6 +317,10 @@ class LocalKafka:
     Ports default to free loopback ports; the data lives under `<cache>/run/kafka-*` and is deleted on stop
     unless `keep_run_dir` is set. `detached=True` lets the broker outlive this Python process (for
     `verbund stack up`); otherwise the broker is told to stop when its parent process dies.
+
+    It authenticates every client with SASL/SCRAM-SHA-512 and authorises with ACLs; `credentials` are the
+    principals it is formatted with (default: the admin VERBUND_KAFKA_* name, else a fresh one, plus fresh
+    service principals); `secured=False` gives an open PLAINTEXT broker instead.
     """
 
     def __init__(
@@ -271,7 +333,10 @@ class LocalKafka:
         heap: str | None = None,
         detached: bool = False,
         keep_run_dir: bool = False,
+        credentials: BrokerCredentials | None = None,
+        secured: bool = True,
     ) -> None:
+        self.credentials = (credentials or BrokerCredentials.for_environment()) if secured else None
         self.version = version or kafka_version()
         self.heap = heap or os.environ.get("VERBUND_KAFKA_HEAP") or "512m"
         self.detached = detached
@@ -286,6 +351,15 @@ class LocalKafka:
     def bootstrap_servers(self) -> str:
         """host:port for clients (KAFKA_BOOTSTRAP_SERVERS)."""
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def admin_security(self) -> KafkaSecurity:
+        """How the super user connects (PLAINTEXT for an open broker)."""
+        return self.credentials.admin if self.credentials is not None else KafkaSecurity()
+
+    def security(self, principal: str) -> KafkaSecurity:
+        """How one of the service principals (matcher, notifier, console, cli) connects."""
+        return self.credentials.security(principal) if self.credentials is not None else KafkaSecurity()
 
     @property
     def log_file(self) -> Path:
@@ -313,8 +387,12 @@ class LocalKafka:
         shutil.rmtree(data_dir, ignore_errors=True)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         properties = self.run_dir / "server.properties"
+        properties.unlink(missing_ok=True)
+        properties.touch(mode=0o600)  # it holds the admin's password
         properties.write_text(
-            server_properties(port=self.port, controller_port=self.controller_port, data_dir=data_dir)
+            server_properties(
+                port=self.port, controller_port=self.controller_port, data_dir=data_dir, credentials=self.credentials
+            )
         )
         jvm = [
             java,
@@ -340,6 +418,7 @@ class LocalKafka:
             new_cluster_id(),
             "-c",
             str(properties),
+            *(scram_arguments(self.credentials) if self.credentials is not None else []),
         ]
         format_log = self.run_dir / "format.log"
         with format_log.open("wb") as out:
@@ -377,7 +456,7 @@ class LocalKafka:
                 self._fail(f"The Kafka broker exited during start (exit code {code}).")
             # A TCP check first keeps aiokafka from logging connection errors while the JVM boots.
             if accepts_connections("127.0.0.1", self.port) and await broker_answers(
-                self.bootstrap_servers, timeout_s=5.0
+                self.bootstrap_servers, timeout_s=5.0, security=self.admin_security
             ):
                 return
             if time.monotonic() > deadline:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
+
+from verbund_runtime.kafka import KafkaSecurity
 
 from verbund.stack.kafka_local import LocalKafka
 from verbund.stack.postgres_local import LocalPostgres
@@ -26,6 +28,8 @@ class StackUnavailableError(RuntimeError):
 class KafkaEndpoint:
     bootstrap_servers: str
     source: Source
+    # How its super user connects: VERBUND_KAFKA_* for a configured cluster, the local broker's admin.
+    security: KafkaSecurity = field(default_factory=KafkaSecurity)
 
 
 @dataclass(frozen=True)
@@ -93,11 +97,12 @@ def provide_kafka(bootstrap_servers: str | None = None) -> Iterator[KafkaEndpoin
     """A Kafka to talk to, for the duration of the block.
 
     Order: the given address or KAFKA_BOOTSTRAP_SERVERS (used as it is, never stopped); else a testcontainers
-    Kafka when a Docker engine answers; else a local broker from Maven jars (LocalKafka).
+    Kafka when a Docker engine answers (PLAINTEXT); else a local broker from Maven jars (LocalKafka, with
+    SASL/SCRAM and ACLs: `.security` is its super user).
     """
     configured = bootstrap_servers or os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if configured:
-        yield KafkaEndpoint(configured, "configured")
+        yield KafkaEndpoint(configured, "configured", KafkaSecurity.from_env())
         return
     if _use_docker():
         from testcontainers.community.kafka import KafkaContainer
@@ -106,7 +111,7 @@ def provide_kafka(bootstrap_servers: str | None = None) -> Iterator[KafkaEndpoin
             yield KafkaEndpoint(container.get_bootstrap_server(), "docker")
         return
     with LocalKafka() as kafka:
-        yield KafkaEndpoint(kafka.bootstrap_servers, "local")
+        yield KafkaEndpoint(kafka.bootstrap_servers, "local", kafka.admin_security)
 
 
 @contextmanager

@@ -11,6 +11,7 @@ from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import for_code
+from verbund_runtime.kafka import KafkaSecurity, client_options
 from verbund_schemas.topics import Topic, load_topics
 
 _TOPIC_ALREADY_EXISTS = 36
@@ -53,16 +54,21 @@ async def _describe(admin: AIOKafkaAdminClient, names: set[str]) -> list[dict[st
 
 
 async def ensure_topics(
-    bootstrap_servers: str, topics: Iterable[Topic] | None = None, *, timeout_s: float = 60.0
+    bootstrap_servers: str,
+    topics: Iterable[Topic] | None = None,
+    *,
+    timeout_s: float = 60.0,
+    security: KafkaSecurity | None = None,
 ) -> TopicReport:
     """Create the topics that do not exist yet (partitions, retention.ms, cleanup.policy from topics.toml).
 
     Waits until every topic has a leader for each partition, so producers can use them at once. The
-    replication factor is the number of brokers, at most 3.
+    replication factor is the number of brokers, at most 3. `security` needs the right to create topics
+    (None: as VERBUND_KAFKA_* say).
     """
     wanted = list(topics) if topics is not None else list(load_topics().values())
     names = {t.name for t in wanted}
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=int(timeout_s * 1000))
+    admin = AIOKafkaAdminClient(**client_options(bootstrap_servers, security), request_timeout_ms=int(timeout_s * 1000))
     try:
         await asyncio.wait_for(admin.start(), timeout_s)
         cluster = await admin.describe_cluster()
@@ -119,10 +125,12 @@ async def ensure_topics(
             await admin.close()
 
 
-async def delete_topics(bootstrap_servers: str, names: Iterable[str], *, timeout_s: float = 60.0) -> None:
+async def delete_topics(
+    bootstrap_servers: str, names: Iterable[str], *, timeout_s: float = 60.0, security: KafkaSecurity | None = None
+) -> None:
     """Delete topics that exist (missing ones are ignored): how a test run cleans up on a shared cluster."""
     wanted = set(names)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=int(timeout_s * 1000))
+    admin = AIOKafkaAdminClient(**client_options(bootstrap_servers, security), request_timeout_ms=int(timeout_s * 1000))
     try:
         await asyncio.wait_for(admin.start(), timeout_s)
         present = [t["topic"] for t in await _describe(admin, wanted)]

@@ -24,6 +24,7 @@ from kafka_tools import consume
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from verbund_matcher.settings import MatcherSettings
+from verbund_runtime.kafka import client_options
 from verbund_schemas import load_topics, topic
 
 
@@ -61,7 +62,7 @@ def env_for(settings: MatcherSettings) -> dict[str, str]:
 
 async def produce_events(bootstrap: str, events: Iterable[dict[str, Any] | tuple[bytes | None, bytes]]) -> int:
     """Send events (dicts keyed by subject, or raw (key, value) pairs) to the inbound topic, in order."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
+    producer = AIOKafkaProducer(**client_options(bootstrap), acks="all", enable_idempotence=True, linger_ms=5)
     await producer.start()
     sent = 0
     try:
@@ -209,7 +210,7 @@ class MatcherProcess:
 
 async def start_group_at_end(bootstrap: str, group_id: str) -> None:
     """Commit the inbound topic's current end offsets for a new group: it reads only what comes next."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**client_options(bootstrap), group_id=group_id, enable_auto_commit=False)
     await consumer.start()
     try:
         partitions = [TopicPartition(topic("inbound"), p) for p in range(load_topics()["inbound"].partitions)]

@@ -28,6 +28,7 @@ from matcher_harness import (
 )
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+from verbund_runtime.kafka import client_options
 from verbund_schemas import load_topics, topic
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
@@ -39,7 +40,7 @@ def inbound_partitions() -> list[TopicPartition]:
 
 async def committed_offsets(bootstrap: str, group_id: str) -> dict[int, int]:
     """The group's committed offset of every inbound partition, as the broker keeps it (-1: none)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(bootstrap))
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group_id, partitions=inbound_partitions())
@@ -49,7 +50,7 @@ async def committed_offsets(bootstrap: str, group_id: str) -> dict[int, int]:
 
 
 async def end_offsets(bootstrap: str) -> dict[int, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**client_options(bootstrap), group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
         ends = await consumer.end_offsets(inbound_partitions())

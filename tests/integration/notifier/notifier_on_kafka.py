@@ -11,6 +11,7 @@ from aiokafka.structs import OffsetAndMetadata
 from verbund_notifier.app import NotifierApp, build
 from verbund_notifier.clock import Clock
 from verbund_notifier.settings import NotifierSettings
+from verbund_runtime.kafka import client_options
 from verbund_schemas import load_topics, topic
 
 FAMILIES = ("inbound", "assignments", "shortfalls")
@@ -24,7 +25,7 @@ async def start_groups_at_end(bootstrap: str, group_prefix: str) -> None:
     """Commit the current end offsets for each of the notifier's groups: a test reads only its own events."""
     for role in FAMILIES:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, group_id=f"{group_prefix}.{role}", enable_auto_commit=False
+            **client_options(bootstrap), group_id=f"{group_prefix}.{role}", enable_auto_commit=False
         )
         await consumer.start()
         try:

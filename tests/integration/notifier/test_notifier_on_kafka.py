@@ -15,6 +15,7 @@ from prometheus_client import REGISTRY
 from verbund_notifier.channels.webhook import SIGNATURE_HEADER, verify
 from verbund_notifier.clock import Clock
 from verbund_notifier.settings import NotifierSettings
+from verbund_runtime.kafka import client_options
 from verbund_schemas import Channel, Contact, Envelope, Language, encode_event, load_topics, topic
 
 from verbund.mailsink import MailSink, calendar_parts, text_body
@@ -208,7 +209,7 @@ def _skipped(topic_name: str, cause: str) -> float:
 
 async def _everything_on(bootstrap: str, topic_name: str) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record the topic holds now (up to its end offsets)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**client_options(bootstrap), group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
         partitions = [TopicPartition(topic_name, p) for p in range(load_topics()["rejected"].partitions)]

@@ -9,6 +9,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from kafka_tools import consume, produce
+from verbund_runtime.kafka import client_options
 from verbund_schemas.topics import load_topics
 
 from verbund.stack.kafka_local import (
@@ -28,7 +29,7 @@ async def test_every_topic_of_topics_toml_exists_with_its_partitions_retention_a
     kafka_bootstrap: str,
 ) -> None:
     wanted = load_topics()
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(kafka_bootstrap))
     await admin.start()
     try:
         described = {t["topic"]: t for t in await admin.describe_topics(None)}

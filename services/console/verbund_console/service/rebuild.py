@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from verbund_runtime.kafka import client_options
 from verbund_schemas import load_topics, topic
 
 from ..store.readmodel import ReadModel
@@ -24,7 +25,7 @@ async def rebuild(read_model: ReadModel, ingest: Ingest, bootstrap: str) -> dict
 
 async def _replay(ingest: Ingest, bootstrap: str, role: str) -> int:
     name = topic(role)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**client_options(bootstrap), group_id=None, enable_auto_commit=False)
     await consumer.start()
     count = 0
     try:
