@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from typing import Annotated
 
 import typer
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaConnectionError
+from aiokafka.structs import ConsumerRecord
 from rich.console import Console
 from rich.table import Table
-from verbund_matcher.store.parked_outbox import parked_outbox_events, release_parked
 from verbund_runtime.kafka import client_options
-from verbund_schemas import ParkedHeader, load_topics, topic
+from verbund_schemas import (
+    OUTBOX_ORIGIN,
+    OutboxReplayRequested,
+    OutboxReplayRequestedData,
+    ParkedHeader,
+    encode_event,
+    load_topics,
+    topic,
+)
 
 from verbund.kafka_access import (
     BOOTSTRAP_HELP,
@@ -30,15 +37,20 @@ parked_app = typer.Typer(
     no_args_is_help=True,
 )
 
-DATABASE_HELP = (
-    "The matcher's database, for its parked outbox events. Default: $VERBUND_DATABASE_URL; "
-    "without either, only the parked topic is read."
-)
+
+@dataclass(frozen=True)
+class OutboxEvent:
+    """What the notice of a parked outbox event names: the matcher answers a replay request with these."""
+
+    seq: int
+    event_id: str
+    parked_at: dt.datetime
 
 
 @dataclass(frozen=True)
 class ParkedEntry:
-    """One parked thing: a record on the parked topic (`parked:<partition>:<offset>`) or an outbox row."""
+    """One parked thing on the parked topic (`parked:<partition>:<offset>`): a consumed record, or the notice of
+    an outbox event the matcher's relay parked (`outbox` set; the event itself stays in the matcher's outbox)."""
 
     id: str
     parked_by: str
@@ -53,6 +65,7 @@ class ParkedEntry:
     topic: str | None = None
     value: bytes | None = None
     raw_key: bytes | None = None
+    outbox: OutboxEvent | None = None
 
 
 @dataclass
@@ -67,8 +80,60 @@ def _headers(record: object) -> dict[str, str]:
     return {k: v.decode("utf-8", "replace") for k, v in (getattr(record, "headers", None) or ())}
 
 
+def _outbox_event(h: dict[str, str]) -> OutboxEvent | None:
+    """The outbox event a notice names; None for a consumed record (or a notice too damaged to replay)."""
+    if h.get(ParkedHeader.ORIGIN) != OUTBOX_ORIGIN:
+        return None
+    try:
+        return OutboxEvent(
+            seq=int(h[ParkedHeader.OUTBOX_SEQ]),
+            event_id=h[ParkedHeader.EVENT_ID],
+            parked_at=dt.datetime.fromisoformat(h[ParkedHeader.LAST_FAILURE]),
+        )
+    except (KeyError, ValueError):
+        return None
+
+
+def parked_entry(r: ConsumerRecord[bytes, bytes], h: dict[str, str]) -> ParkedEntry:
+    key = r.key
+    outbox = _outbox_event(h)
+    if outbox is not None or h.get(ParkedHeader.ORIGIN) == OUTBOX_ORIGIN:
+        parked_by = "matcher relay"
+        origin = (
+            f"outbox #{h.get(ParkedHeader.OUTBOX_SEQ, '?')} {h.get(ParkedHeader.EVENT_TYPE, '?')} "
+            f"{h.get(ParkedHeader.EVENT_ID, '?')} → {h.get(ParkedHeader.TOPIC, '?')}"
+        )
+    else:
+        parked_by = h.get(ParkedHeader.BY, "?")
+        origin = (
+            f"{h.get(ParkedHeader.TOPIC, '?')}[{h.get(ParkedHeader.PARTITION, '?')}]@{h.get(ParkedHeader.OFFSET, '?')}"
+        )
+    return ParkedEntry(
+        id=f"parked:{r.partition}:{r.offset}",
+        parked_by=parked_by,
+        origin=origin,
+        key=key.decode("utf-8", "replace") if key is not None else None,
+        attempts=int(h.get(ParkedHeader.ATTEMPTS, "0") or 0),
+        last_failure=h.get(ParkedHeader.LAST_FAILURE, ""),
+        reason=h.get(ParkedHeader.REASON, ""),
+        truncated=h.get(ParkedHeader.TRUNCATED) == "true",
+        topic=h.get(ParkedHeader.TOPIC),
+        value=r.value,
+        raw_key=key,
+        outbox=outbox,
+    )
+
+
+def _latest_notice_only(entries: list[ParkedEntry]) -> list[ParkedEntry]:
+    """An outbox event parked again (after a replay, or after a crash between its notice and the commit) has a
+    newer notice; only that one stands for it, as consumers downstream keep one event per id."""
+    latest = {e.outbox.event_id: e.id for e in entries if e.outbox is not None}
+    return [e for e in entries if e.outbox is None or latest[e.outbox.event_id] == e.id]
+
+
 async def read_parked_topic(bootstrap: str, timeout: float = 10.0) -> list[ParkedEntry]:  # noqa: ASYNC109
-    """Every parked record on the topic, oldest first, each marked replayed once a replay marker names it."""
+    """Every parked record on the topic, oldest first, each marked replayed once a replay marker (or a replay
+    request, for an outbox event) names it."""
     consumer = AIOKafkaConsumer(
         **client_options(bootstrap), group_id=None, enable_auto_commit=False, client_id="verbund-parked"
     )
@@ -95,48 +160,29 @@ async def read_parked_topic(bootstrap: str, timeout: float = 10.0) -> list[Parke
                         if ParkedHeader.REPLAY_OF in h:
                             replayed.add(f"parked:{h[ParkedHeader.REPLAY_OF]}")
                             continue
-                        entries.append(
-                            ParkedEntry(
-                                id=f"parked:{r.partition}:{r.offset}",
-                                parked_by=h.get(ParkedHeader.BY, "?"),
-                                origin=f"{h.get(ParkedHeader.TOPIC, '?')}[{h.get(ParkedHeader.PARTITION, '?')}]"
-                                f"@{h.get(ParkedHeader.OFFSET, '?')}",
-                                key=r.key.decode("utf-8", "replace") if r.key is not None else None,
-                                attempts=int(h.get(ParkedHeader.ATTEMPTS, "0") or 0),
-                                last_failure=h.get(ParkedHeader.LAST_FAILURE, ""),
-                                reason=h.get(ParkedHeader.REASON, ""),
-                                truncated=h.get(ParkedHeader.TRUNCATED) == "true",
-                                topic=h.get(ParkedHeader.TOPIC),
-                                value=r.value,
-                                raw_key=r.key,
-                            )
-                        )
+                        entries.append(parked_entry(r, h))
     finally:
         await consumer.stop()
-    return [ParkedEntry(**{**e.__dict__, "replayed": e.id in replayed}) for e in entries]
+    return [ParkedEntry(**{**e.__dict__, "replayed": e.id in replayed}) for e in _latest_notice_only(entries)]
 
 
-async def read_parked_outbox(database_url: str) -> list[ParkedEntry]:
-    """The matcher's outbox rows Kafka refused until they were parked."""
-    return [
-        ParkedEntry(
-            id=f"outbox:{e.seq}",
-            parked_by="matcher relay",
-            origin=f"{e.event_type} {e.event_id} → {e.topic_role}",
-            key=e.key,
-            attempts=e.attempts,
-            last_failure=e.parked_at.isoformat() if isinstance(e.parked_at, dt.datetime) else str(e.parked_at),
-            reason=e.last_error,
-        )
-        for e in await parked_outbox_events(database_url)
-    ]
+async def find_parked(bootstrap: str) -> Parked:
+    return Parked(await read_parked_topic(bootstrap))
 
 
-async def find_parked(bootstrap: str, database_url: str | None) -> Parked:
-    entries = await read_parked_topic(bootstrap)
-    if database_url:
-        entries += await read_parked_outbox(database_url)
-    return Parked(entries)
+def replay_request(entry: ParkedEntry, outbox: OutboxEvent, now: dt.datetime) -> OutboxReplayRequested:
+    """The request that asks the matcher to hand a parked outbox event back to its relay."""
+    return OutboxReplayRequested(
+        source="verbund-cli",
+        subject=entry.key or "unknown",
+        time=now,
+        data=OutboxReplayRequestedData(
+            outbox_seq=outbox.seq,
+            event_id=outbox.event_id,
+            parked_at=outbox.parked_at,
+            parked_record=entry.id.removeprefix("parked:"),
+        ),
+    )
 
 
 @dataclass
@@ -145,27 +191,38 @@ class ReplayResult:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
-async def replay(bootstrap: str, database_url: str | None, ids: list[str], everything: bool) -> ReplayResult:
+async def replay(bootstrap: str, ids: list[str], everything: bool) -> ReplayResult:
     """Send parked records to the topic they came from (the consumers' dedup makes a second replay harmless), and
-    let the relay try parked outbox events again. `everything`: all not replayed yet."""
-    parked = await find_parked(bootstrap, database_url)
+    ask the matcher to let its relay try parked outbox events again. `everything`: all not replayed yet."""
+    parked = await find_parked(bootstrap)
     known = parked.by_id()
     chosen = [e for e in parked.entries if not e.replayed] if everything else []
     result = ReplayResult()
     for wanted in ids:
         if wanted in known:
             chosen.append(known[wanted])
-        elif wanted.startswith("outbox:") and not database_url:
-            result.skipped[wanted] = "outbox events need --database (or VERBUND_DATABASE_URL)"
         else:
             result.skipped[wanted] = "no such parked record (see `verbund parked list`)"
-    records = [e for e in chosen if e.id.startswith("parked:")]
-    rows = [e for e in chosen if e.id.startswith("outbox:")]
-    if records:
+    if chosen:
         producer = AIOKafkaProducer(**client_options(bootstrap), acks="all", enable_idempotence=True)
         await producer.start()
         try:
-            for e in records:
+            for e in chosen:
+                now = dt.datetime.now(dt.UTC)
+                marker = [
+                    (ParkedHeader.REPLAY_OF, e.id.removeprefix("parked:").encode()),
+                    (ParkedHeader.REPLAYED_AT, now.isoformat().encode()),
+                ]
+                if e.outbox is not None:
+                    # The event is in the matcher's outbox, not here: the request (which is also the marker) asks
+                    # the matcher to hand it back to its relay, which publishes it under its own id.
+                    request = encode_event(replay_request(e, e.outbox, now))
+                    await producer.send_and_wait(topic("parked"), value=request, key=e.raw_key, headers=marker)
+                    result.replayed.append(e.id)
+                    continue
+                if e.parked_by == "matcher relay":
+                    result.skipped[e.id] = "the notice does not say which outbox event it is; nothing to replay"
+                    continue
                 if e.truncated or e.topic is None:
                     result.skipped[e.id] = (
                         "the parked copy is cut short (the original was larger than the event limit, so it would "
@@ -175,38 +232,21 @@ async def replay(bootstrap: str, database_url: str | None, ids: list[str], every
                 await producer.send_and_wait(
                     e.topic, value=e.value, key=e.raw_key, headers=[("verbund.replay_of", e.id.encode())]
                 )
-                now = dt.datetime.now(dt.UTC).isoformat()
-                await producer.send_and_wait(
-                    topic("parked"),
-                    value=b"",
-                    key=e.raw_key,
-                    headers=[
-                        (ParkedHeader.REPLAY_OF, e.id.removeprefix("parked:").encode()),
-                        (ParkedHeader.REPLAYED_AT, now.encode()),
-                    ],
-                )
+                await producer.send_and_wait(topic("parked"), value=b"", key=e.raw_key, headers=marker)
                 result.replayed.append(e.id)
         finally:
             await producer.stop()
-    if rows and database_url:
-        await release_parked(database_url, [int(e.id.removeprefix("outbox:")) for e in rows])
-        result.replayed.extend(e.id for e in rows)
     return result
-
-
-def _database(given: str | None) -> str | None:
-    return given or os.environ.get("VERBUND_DATABASE_URL") or None
 
 
 @parked_app.command("list")
 def list_command(
     bootstrap: Annotated[str | None, typer.Option(help=BOOTSTRAP_HELP)] = None,
-    database: Annotated[str | None, typer.Option(help=DATABASE_HELP)] = None,
 ) -> None:
     """Show every parked record and outbox event: where it came from, why, how often it was tried."""
     server = resolve_bootstrap(bootstrap)
     try:
-        parked = asyncio.run(find_parked(server, _database(database)))
+        parked = asyncio.run(find_parked(server))
     except KafkaUnavailable as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
@@ -238,9 +278,8 @@ def replay_command(
     ] = None,
     everything: Annotated[bool, typer.Option("--all", help="Every parked record not replayed yet")] = False,
     bootstrap: Annotated[str | None, typer.Option(help=BOOTSTRAP_HELP)] = None,
-    database: Annotated[str | None, typer.Option(help=DATABASE_HELP)] = None,
 ) -> None:
-    """Send parked records again to the topic they came from; let the relay try parked outbox events again.
+    """Send parked records again to the topic they came from; ask the matcher to try parked outbox events again.
 
     Safe to repeat: the services drop an event id they have already handled.
     """
@@ -249,7 +288,7 @@ def replay_command(
         raise typer.Exit(2)
     server = resolve_bootstrap(bootstrap)
     try:
-        result = asyncio.run(replay(server, _database(database), list(ids or []), everything))
+        result = asyncio.run(replay(server, list(ids or []), everything))
     except KafkaUnavailable as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc

@@ -18,7 +18,7 @@ from faststream.specification import AsyncAPI
 from pydantic import WithJsonSchema
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
-from verbund_runtime.asyncapi import inline_schema
+from verbund_runtime.asyncapi import inline_schema, payload_schema
 from verbund_runtime.kafka import faststream_security
 from verbund_runtime.retries import RetryPolicy
 from verbund_schemas import (
@@ -26,6 +26,7 @@ from verbund_schemas import (
     AssignmentEvent,
     EventRejected,
     InboundEvent,
+    OutboxReplayRequested,
     ShortfallEvent,
     parked_topic_description,
     topic,
@@ -33,6 +34,7 @@ from verbund_schemas import (
 
 from .service.ingest import BatchOutcome, InboundLimits, Record, handle_batch, reject_unprocessable
 from .service.last_plans import LastPlans
+from .service.outbox_replay import answer, replay_request
 from .service.parking import parked_message
 from .service.poison import InboundAttempts, ParkedRecord
 from .service.replan import Planner, PlannerSettings
@@ -56,6 +58,10 @@ InboundBatch = Annotated[
 # A parked record's value is the inbound record's bytes as they came (an inbound event, or what failed to be one).
 ParkedValue = Annotated[bytes, WithJsonSchema(PARKED_RECORD_SCHEMA)]
 _PARKED_DESCRIPTION = parked_topic_description("Inbound records") + " The notifier parks its consumed events here too."
+
+
+# The parked topic carries more than requests: the handler reads the bytes and picks the requests out itself.
+ReplayRequest = Annotated[Any, payload_schema(OutboxReplayRequested)]
 
 
 def _today_utc() -> dt.date:
@@ -209,6 +215,33 @@ def inbound_router(runtime: Runtime) -> KafkaRouter:
     return router
 
 
+def replay_router(runtime: Runtime) -> KafkaRouter:
+    """Operators' requests to replay parked outbox events (docs/decisions/0003-parking-failed-records.md)."""
+    s = runtime.settings
+    router = KafkaRouter()
+
+    @router.subscriber(
+        topic("parked"),
+        group_id=f"{s.group_id}.replays",
+        # A request made while no matcher ran must still be answered; one read twice changes nothing.
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=_raw_values,
+        title="parked-replays",
+        description="Replay requests for parked outbox events (OutboxReplayRequested, with the replay-marker "
+        "headers); the matcher hands the row back to its relay. Every other record of the topic is skipped.",
+    )
+    async def on_replay_request(body: ReplayRequest, message: KafkaMessage) -> None:
+        for record in _records_of(message):
+            headers = {k: v.decode("utf-8", "replace") for k, v in (record.headers or ())}
+            request = replay_request(record.value, headers)
+            if request is not None and await answer(runtime.sessions, request):
+                for notify in runtime.on_committed:
+                    notify()
+
+    return router
+
+
 def outbound_routers() -> list[KafkaRouter]:
     """Publishers for the AsyncAPI document. The outbox relay publishes with its own idempotent producer."""
     routers = []
@@ -245,6 +278,7 @@ def create_broker(runtime: Runtime) -> KafkaBroker:
         acks="all",
     )
     broker.include_router(inbound_router(runtime))
+    broker.include_router(replay_router(runtime))
 
     async def park(parked: Sequence[ParkedRecord]) -> None:
         for p in parked:

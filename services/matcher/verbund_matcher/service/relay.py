@@ -1,7 +1,8 @@
 """Publishes committed outbox rows to Kafka in order with an idempotent producer, then marks them sent.
 
-A row Kafka refuses (too large, a topic that rejects it) is tried a few times on its own, then parked, and the
-rows after it flow; a broker that is down is waited out, row by row nothing is parked for it.
+A row Kafka refuses (too large, a topic that rejects it) is tried a few times on its own, then parked with a notice
+on the parked topic, and the rows after it flow; a broker that is down is waited out, row by row nothing is parked
+for it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from verbund_schemas import topic
 from ..ops import metrics
 from ..store.tables import OutboxRow, RelayLeaseRow, table_of
 from .failures import describe, is_transient
+from .parking import ParkedOutboxRow, outbox_notice
 
 log = logging.getLogger(__name__)
 
@@ -312,13 +314,19 @@ class Relay:
             )
 
     async def _refused(self, session: AsyncSession, rows: list[Any], refused: dict[int, str]) -> None:
-        """Count an attempt for each refused row; park it at the limit (the relay skips it from then on)."""
+        """Count an attempt for each refused row; park it at the limit (the relay skips it from then on).
+
+        A parked row's notice goes to the parked topic before the transaction that parks it commits: a crash in
+        between leaves the row unparked (it is tried and parked again, with a second notice that `verbund parked`
+        shows in place of the first), never parked without a notice.
+        """
         if not refused:
             return
         now = dt.datetime.now(dt.UTC)
         t = table_of(OutboxRow)
         conn = await session.connection()
         by_seq = {r.seq: r for r in rows}
+        parked: list[ParkedOutboxRow] = []
         for seq, reason in refused.items():
             row = by_seq[seq]
             attempts = int(row.attempts) + 1
@@ -335,6 +343,19 @@ class Relay:
             metrics.RELAY_FAILURES.labels(kind="refused").inc()
             fields = {"seq": seq, "event_id": row.event_id, "event_type": row.event_type, "key": row.key}
             if parks:
+                parked.append(
+                    ParkedOutboxRow(
+                        seq=seq,
+                        event_id=row.event_id,
+                        event_type=row.event_type,
+                        topic_role=row.topic_role,
+                        key=row.key,
+                        payload=row.payload,
+                        attempts=attempts,
+                        reason=reason,
+                        parked_at=now,
+                    )
+                )
                 metrics.OUTBOX_PARKED_TOTAL.inc()
                 log.error(
                     "outbox row %d (%s %s, network %s) parked after %d attempts: %s; later rows go on. "
@@ -358,6 +379,25 @@ class Relay:
                     reason,
                     extra={**fields, "attempts": attempts, "reason": reason},
                 )
+        await self._announce(parked)
+
+    async def _announce(self, parked: list[ParkedOutboxRow]) -> None:
+        """Put a notice of each parked row on the parked topic, where `verbund parked` lists it."""
+        assert self._producer is not None, "start() the relay first"
+        for row in parked:
+            notice = outbox_notice(row)
+            try:
+                await self._producer.send_and_wait(
+                    topic("parked"),
+                    value=notice.value,
+                    key=notice.key,
+                    headers=[(k, v.encode("utf-8")) for k, v in notice.headers.items()],
+                )
+            except Exception as exc:
+                # Rolls back the round: the row stays unparked and is tried again once the broker takes notices.
+                raise BrokerUnavailable(
+                    f"the notice of parked outbox row {row.seq} was not taken: {describe(exc)}"
+                ) from exc
 
     async def _count_unsent(self, session: AsyncSession) -> int:
         count = (
