@@ -82,7 +82,8 @@ def personal_fields(event_type: str, data: dict[str, Any]) -> PersonalFields | N
     """The personal fields of an inbound event's data, or None for an event type that has none.
 
     A learner's name and contact are sealed under the learner's key, a firm's training contact under the firm's,
-    the coordinators of a network under the network's.
+    the coordinators of a network under the network's; the learner's name beside a published assignment or
+    shortfall under the learner's key as well.
     """
     if event_type in ("LearnerRegistered", "LearnerUpdated"):
         return PersonalFields(f"learner:{data.get('learner_id')}", ("name", "contact"), "learner")
@@ -90,7 +91,13 @@ def personal_fields(event_type: str, data: dict[str, Any]) -> PersonalFields | N
         return PersonalFields(f"firm:{data.get('firm_id')}", ("training_contact",), "firm-contact")
     if event_type == "NetworkConfigured":
         return PersonalFields("network", ("coordinators",), "coordinators")
+    if event_type in OUTBOUND_NAMED_TYPES:
+        return PersonalFields(f"learner:{data.get('learner_id')}", ("learner_name",), "learner-name")
     return None
+
+
+OUTBOUND_NAMED_TYPES = frozenset({"AssignmentMade", "AssignmentChanged", "AssignmentCancelled", "ShortfallDetected"})
+"""What the matcher publishes with a learner's name beside the plan: sealed under that learner's key."""
 
 
 def associated_data(network_id: str, holder: str, purpose: str) -> bytes:
@@ -136,6 +143,25 @@ async def seal_event(obj: dict[str, Any], keyring: Keyring) -> dict[str, Any]:
     sealed = seal(plain, key, associated_data(network_id, which.holder, which.purpose))
     rest = {name: value for name, value in data.items() if name not in which.fields}
     return {**obj, "data": {**rest, "personal": sealed.model_dump(mode="json")}}
+
+
+def seal_with(obj: dict[str, Any], key: DataKey) -> dict[str, Any]:
+    """`seal_event` with the holder's key already in hand (the matcher, inside its own transaction)."""
+    data, network_id = obj["data"], obj["subject"]
+    which = personal_fields(str(obj.get("type")), data)
+    if which is None or "personal" in data:
+        return obj
+    plain = {name: data[name] for name in which.fields if data.get(name) is not None}
+    sealed = seal(plain, key, associated_data(network_id, which.holder, which.purpose))
+    rest = {name: value for name, value in data.items() if name not in which.fields}
+    return {**obj, "data": {**rest, "personal": sealed.model_dump(mode="json")}}
+
+
+def holder_of(obj: dict[str, Any]) -> str | None:
+    """Whose key seals the event's personal fields, if it has any."""
+    data = obj.get("data")
+    which = personal_fields(str(obj.get("type")), data) if isinstance(data, dict) else None
+    return which.holder if which is not None else None
 
 
 def is_sealed(obj: dict[str, Any]) -> bool:

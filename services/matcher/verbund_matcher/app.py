@@ -120,6 +120,8 @@ class Runtime:
             solve_max_learners=s.replan_solve_max_learners,
             planner=self.planning,
             last_plans=self.last_plans,
+            # Names are sealed on the way out only where the key endpoint lets the consumers open them.
+            keys=self.keys if s.key_service_token is not None else None,
         )
 
     @property

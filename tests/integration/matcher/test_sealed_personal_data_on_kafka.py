@@ -1,4 +1,4 @@
-"""On the real broker: the matcher plans learners whose names travel sealed, and refuses erased or clear-text ones."""
+"""On the real broker: names travel sealed both ways through the matcher; erased and clear-text ones are refused."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from matcher_harness import events_of, produce_events, settings_for
 from verbund_matcher.runner import run_matcher
 from verbund_matcher.store.database import create_engine, session_factory
 from verbund_matcher.store.keys import KeyTable, destroy_key
-from verbund_schemas import seal_event, topic
+from verbund_schemas import open_event, seal_event, topic
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(180)]
 
@@ -27,7 +27,11 @@ async def test_sealed_learners_are_planned_an_erased_one_is_refused_and_clear_te
     nid = n.network_id
     master = tmp_path / "master.key"
     settings = settings_for(
-        kafka_bootstrap, sqlite_url, master_key_file=str(master), accept_plaintext_personal_data=False
+        kafka_bootstrap,
+        sqlite_url,
+        master_key_file=str(master),
+        accept_plaintext_personal_data=False,
+        key_service_token="a-token-for-the-key-endpoint",
     )
     async with run_matcher(settings, today=lambda: TODAY) as matcher:
         await matcher.until_consuming()
@@ -58,7 +62,14 @@ async def test_sealed_learners_are_planned_an_erased_one_is_refused_and_clear_te
 
     made = [e for e in events_of(assignments, {nid}) if e["type"] == "AssignmentMade"]
     assert {e["data"]["learner_id"] for e in made} == {"L0000"}
-    assert {e["data"]["learner_name"] for e in made} == {"Learner L0000"}, "the matcher opened the sealed name"
+    assert all("learner_name" not in e["data"] and "personal" in e["data"] for e in made), made
+    engine = create_engine(sqlite_url)
+    try:
+        opened = [await open_event(e, KeyTable(session_factory(engine), master)) for e in made]
+    finally:
+        await engine.dispose()
+    names = {e["data"]["learner_name"] for e in opened}
+    assert names == {"Learner L0000"}, "the matcher opened the sealed name and sealed it again for the plan"
 
     reasons = {r["data"]["original_event_id"]: r["data"]["reason"] for r in events_of(rejected, {nid})}
     assert "learner:L0001" in reasons[erased["id"]] and "erased" in reasons[erased["id"]]
@@ -68,5 +79,7 @@ async def test_sealed_learners_are_planned_an_erased_one_is_refused_and_clear_te
     sealed_on_the_log = b"".join(
         r.value or b"" for r in inbound if r.key == nid.encode() and b"L0002" not in (r.value or b"")
     )
+    published = b"".join(r.value or b"" for r in [*assignments, *rejected] if r.key == nid.encode())
     for secret in (b"Learner L0000", b"l0000@example.org", b"Learner L0001", b"l0001@example.org"):
         assert secret not in sealed_on_the_log
+        assert secret not in published

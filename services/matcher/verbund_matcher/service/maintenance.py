@@ -90,7 +90,9 @@ async def reoptimise_network(
             inputs = PlanInputs(
                 inputs.problem, published, shortfalls, deficits, current.read_version, inputs.plan_version
             )
-            publication = await stage_plan(session, current, inputs, plan, mode="full", last_plans=planner.last_plans)
+            publication = await stage_plan(
+                session, current, inputs, plan, mode="full", last_plans=planner.last_plans, keys=planner.keys
+            )
         bump_version(session, current, last_full_at=now)
     return publication
 
@@ -158,7 +160,9 @@ async def retry_stale_plan(
             return False
         published, shortfalls, deficits = await read_published_plan(session, current)
         inputs = PlanInputs(inputs.problem, published, shortfalls, deficits, current.read_version, inputs.plan_version)
-        await stage_plan(session, current, inputs, plan, mode="repair", last_plans=planner.last_plans)
+        await stage_plan(
+            session, current, inputs, plan, mode="repair", last_plans=planner.last_plans, keys=planner.keys
+        )
     return True
 
 

@@ -19,10 +19,11 @@ from ..domain.problem_builder import build_problem, remember_previous
 from ..ops import metrics
 from ..planning.model import Plan, Problem, Shortfall
 from ..planning.model import ShortfallReason as Unmet
+from ..store.keys import KeyTable
 from ..store.networks import LoadedNetwork, PublishedAssignment, bump_version, read_published
 from ..store.published_plan import read_published_deficits, write_names, write_published_plan
 from .last_plans import LastPlans
-from .outbox import SOURCE, enqueue
+from .outbox import SOURCE, enqueue, sealed_payload
 from .plan_diff import diff_plan, renamed
 from .plan_events import Mode, plan_events
 from .stale_plans import clear_stale, mark_stale
@@ -62,6 +63,8 @@ class PlannerSettings:
     # What this matcher planned last per network, for repair to re-use; each PlannerSettings built without one
     # starts empty, and a Runtime hands in its own, so matchers in one process never share it.
     last_plans: LastPlans = field(default_factory=LastPlans, compare=False, repr=False)
+    # Seals the learner's name in what is published, where the key endpoint lets consumers open it (ADR 0004).
+    keys: KeyTable | None = field(default=None, compare=False, repr=False)
 
 
 # Unmet requirements another arrangement of the other learners could meet: seats held by others, or a
@@ -256,11 +259,12 @@ async def stage_plan(
     mode: Mode,
     changes: Sequence[Change] = (),
     last_plans: LastPlans | None = None,
+    keys: KeyTable | None = None,
 ) -> Publication | None:
     """Write `plan` as the network's published plan and stage its events, in the caller's transaction.
 
     The plan is one of the network's current state, so a stale mark goes with the same version bump.
-    `last_plans` (the matcher's) remembers it for the next repair.
+    `last_plans` (the matcher's) remembers it for the next repair; with `keys`, learners' names are sealed.
     """
     if last_plans is not None:
         last_plans.remember(loaded.state.network_id, inputs.problem, plan)
@@ -275,6 +279,7 @@ async def stage_plan(
         changes,
         mode,
         stored_deficits=inputs.deficits,
+        keys=keys,
     )
     metrics.REPLANS.labels(mode=mode, result="published" if publication else "unchanged").inc()
     return publication
@@ -305,7 +310,9 @@ async def replan(
         return None
     if plan is None:
         return None
-    return await stage_plan(session, loaded, inputs, plan, mode=mode, changes=changes, last_plans=settings.last_plans)
+    return await stage_plan(
+        session, loaded, inputs, plan, mode=mode, changes=changes, last_plans=settings.last_plans, keys=settings.keys
+    )
 
 
 async def _stage(
@@ -319,6 +326,7 @@ async def _stage(
     mode: Mode,
     *,
     stored_deficits: dict[str, dict[str, Any]],
+    keys: KeyTable | None = None,
 ) -> Publication | None:
     """The difference to the published plan (plan_diff), its events (plan_events) into the outbox, and the new
     published plan into its tables, all in the caller's transaction."""
@@ -352,9 +360,9 @@ async def _stage(
         source=SOURCE,
     )
     for event in events.assignments:
-        enqueue(session, event, "assignments")
+        enqueue(session, event, "assignments", await sealed_payload(session, event, keys))
     for event in events.shortfalls:
-        enqueue(session, event, "shortfalls")
+        enqueue(session, event, "shortfalls", await sealed_payload(session, event, keys))
     # The published plan becomes the new one, in the same transaction as the outbox rows.
     await write_published_plan(
         session,

@@ -115,6 +115,26 @@ class KeyTable:
                 return DataKey(key_id, secret)
         raise RuntimeError(f"no data key could be created for {holder} in network {network_id}")
 
+    async def key_in(self, session: AsyncSession, network_id: str, holder: str) -> DataKey | None:
+        """The holder's key within the caller's transaction, made there if missing; None once destroyed.
+
+        Inside the matcher's batch transaction: on SQLite a second transaction could not write while it runs.
+        """
+        row = await _row_of(session, network_id, holder)
+        if row is None:
+            key_id = f"k-{secrets.token_hex(12)}"
+            secret = new_data_key_secret()
+            session.add(
+                DataKeyRow(
+                    key_id=key_id, network_id=network_id, holder=holder, wrapped=self._master.wrap(key_id, secret)
+                )
+            )
+            await session.flush()
+            return DataKey(key_id, secret)
+        if row.wrapped is None:
+            return None
+        return DataKey(row.key_id, self._master.unwrap(row.key_id, row.wrapped))
+
     async def key(self, network_id: str, key_id: str) -> DataKey | None:
         async with self._sessions() as session:
             row = await session.get(DataKeyRow, key_id)

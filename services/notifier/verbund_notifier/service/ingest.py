@@ -145,7 +145,7 @@ class NotifierService:
         published as a rejection (the matcher rejects inbound records, once), never retried (it will not change).
         """
         try:
-            if family == "inbound" and self._keyring is not None:
+            if self._keyring is not None:
                 # Names and addresses travel sealed: opened here with the matcher's key endpoint (ADR 0004).
                 event = await decode_opened(raw, self._keyring, FAMILIES[family], max_bytes=self._max_event_bytes)
             else:
