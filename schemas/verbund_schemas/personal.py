@@ -91,6 +91,9 @@ def personal_fields(event_type: str, data: dict[str, Any]) -> PersonalFields | N
         return PersonalFields(f"firm:{data.get('firm_id')}", ("training_contact",), "firm-contact")
     if event_type == "NetworkConfigured":
         return PersonalFields("network", ("coordinators",), "coordinators")
+    if event_type == "ShortfallDetected":
+        # The message of a contention shortfall names the learners holding the seats (for coordinators).
+        return PersonalFields(f"learner:{data.get('learner_id')}", ("learner_name", "message"), "learner-shortfall")
     if event_type in OUTBOUND_NAMED_TYPES:
         return PersonalFields(f"learner:{data.get('learner_id')}", ("learner_name",), "learner-name")
     return None

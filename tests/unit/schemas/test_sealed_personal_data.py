@@ -17,6 +17,7 @@ from verbund_schemas import (
     open_event,
     seal_event,
 )
+from verbund_schemas.personal import seal_with
 
 LEARNER: dict[str, Any] = {
     "type": "LearnerRegistered",
@@ -147,3 +148,25 @@ async def test_sealing_twice_changes_nothing() -> None:
     keyring = MemoryKeyring()
     sealed = await seal_event(LEARNER, keyring)
     assert await seal_event(sealed, keyring) == sealed
+
+
+async def test_a_published_assignment_and_shortfall_carry_the_learners_name_only_sealed() -> None:
+    keyring = MemoryKeyring()
+    key = await keyring.key_for("net-1", "learner:L-001")
+    base = {"id": "a-1", "time": "2027-01-04T08:00:00Z", "subject": "net-1", "source": "verbund-matcher"}
+    made = {**base, "type": "AssignmentMade", "data": {"learner_id": "L-001", "learner_name": "Jördis Üxküll"}}
+    shortfall = {
+        **base,
+        "type": "ShortfallDetected",
+        "data": {"learner_id": "L-001", "learner_name": "Jördis Üxküll", "message": "held by Zacharias Quellenfeld"},
+    }
+    for event in (made, shortfall):
+        sealed = seal_with(event, key)
+        wire = json.dumps(sealed, ensure_ascii=False)
+        assert "Jördis" not in wire and "Zacharias" not in wire
+        assert await open_event(sealed, keyring) == event
+    # A learner's sealed registration block does not open as the name beside an assignment: another purpose.
+    registration = await seal_event(LEARNER, keyring)
+    swapped = {**made, "data": {"learner_id": "L-001", "personal": registration["data"]["personal"]}}
+    with pytest.raises(ValueError, match="does not open"):
+        await open_event(swapped, keyring)
