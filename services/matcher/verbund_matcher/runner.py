@@ -6,14 +6,16 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
+from aiokafka import TopicPartition
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from sqlalchemy import text
 from verbund_runtime.health import HealthServer, health_server
+from verbund_schemas import topic
 
 from .app import Runtime, create_app
 from .key_endpoint import key_routes
@@ -175,7 +177,7 @@ class RunningMatcher:
         async with asyncio.timeout(timeout):
             while True:
                 consumers = [c for s in self.broker.subscribers if (c := getattr(s, "consumer", None)) is not None]
-                assigned = [(c, tp) for c in consumers for tp in c.assignment()]
+                assigned = [(c, tp) for c in consumers for tp in _inbound(c.assignment())]
                 if assigned:
                     for c, tp in assigned:
                         await c.position(tp)
@@ -188,8 +190,14 @@ class RunningMatcher:
         for sub in self.broker.subscribers:
             consumer = getattr(sub, "consumer", None)
             if consumer is not None:
-                total += len(consumer.assignment())
+                total += len(_inbound(consumer.assignment()))
         return total
+
+
+def _inbound(assignment: Iterable[TopicPartition]) -> list[TopicPartition]:
+    # The replay requests' consumer holds partitions of the parked topic too; partitions, lag and "consuming"
+    # speak of the inbound topic.
+    return [tp for tp in assignment if tp.topic == topic("inbound")]
 
 
 async def _checked(check: Callable[[], Awaitable[str | None]]) -> str | None:
@@ -208,7 +216,7 @@ async def _consumer_lag(broker: KafkaBroker) -> int:
         consumer = getattr(sub, "consumer", None)
         if consumer is None:
             continue
-        for tp in consumer.assignment():
+        for tp in _inbound(consumer.assignment()):
             high = consumer.highwater(tp)
             if high is None:
                 continue
