@@ -16,6 +16,7 @@ from .inbound import (
     FirmLeft,
     FirmRegistered,
     FirmUpdated,
+    LearnerErased,
     LearnerRegistered,
     LearnerUpdated,
     LearnerWithdrawn,
@@ -46,7 +47,8 @@ InboundEvent: TypeAlias = Annotated[
     | CapacityWithdrawn
     | LearnerRegistered
     | LearnerUpdated
-    | LearnerWithdrawn,
+    | LearnerWithdrawn
+    | LearnerErased,
     Field(discriminator="type"),
 ]
 
@@ -75,6 +77,7 @@ INBOUND_TYPES: tuple[type[Envelope], ...] = (
     LearnerRegistered,
     LearnerUpdated,
     LearnerWithdrawn,
+    LearnerErased,
 )
 OUTBOUND_TYPES: tuple[type[Envelope], ...] = (
     AssignmentMade,

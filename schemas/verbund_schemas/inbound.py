@@ -323,3 +323,19 @@ class LearnerWithdrawn(InboundEnvelope):
     EVENT_TYPE: ClassVar[str] = "LearnerWithdrawn"
     type: Literal["LearnerWithdrawn"] = "LearnerWithdrawn"
     data: LearnerWithdrawnData
+
+
+class LearnerErasedData(Contract):
+    learner_id: Id
+
+
+class LearnerErased(InboundEnvelope):
+    """A learner's personal data is to be erased (GDPR Art. 17): their key is destroyed, every service forgets them.
+
+    It carries no reason and no name on purpose: the event itself stays on the log after the erasure.
+    """
+
+    EVENT_TYPE: ClassVar[str] = "LearnerErased"
+    type: Literal["LearnerErased"] = "LearnerErased"
+    data: LearnerErasedData
+

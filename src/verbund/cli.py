@@ -1,4 +1,4 @@
-"""The `verbund` command: stack, publish, watch, plan, demo, parked."""
+"""The `verbund` command: stack, publish, watch, plan, demo, parked, console, learner."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import typer
 
 from .console_cli import console_app
 from .demo_cli import demo_command
+from .learner_cli import learner_app
 from .parked import parked_app
 from .plan_cli import EXIT_CODES_HELP, plan_command
 from .publish import publish_command
@@ -27,3 +28,4 @@ app.add_typer(stack_app, name="stack")
 app.command("demo")(demo_command)
 app.add_typer(parked_app, name="parked")
 app.add_typer(console_app, name="console")
+app.add_typer(learner_app, name="learner")

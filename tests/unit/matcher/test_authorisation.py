@@ -50,6 +50,7 @@ EVENTS: list[tuple[str, str, dict[str, Any]]] = [
     ("LearnerRegistered", "LearnerRegistered", LEARNER),
     ("LearnerUpdated", "LearnerUpdated", LEARNER),
     ("LearnerWithdrawn", "LearnerWithdrawn", {"learner_id": "l-1"}),
+    ("LearnerErased", "LearnerErased", {"learner_id": "l-1"}),
 ]
 
 FIRM_MAY = {"FirmUpdated own", "CapacityOffered own", "CapacityChanged own", "CapacityWithdrawn own"}

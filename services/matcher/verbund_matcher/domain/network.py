@@ -18,6 +18,7 @@ from verbund_schemas import (
     FirmRegistered,
     FirmUpdated,
     LearnerData,
+    LearnerErased,
     LearnerRegistered,
     LearnerUpdated,
     LearnerWithdrawn,
@@ -157,6 +158,12 @@ class NetworkState:
                 if data.learner_id not in self.learners:
                     raise Rejection(self._unknown_learner(data.learner_id, "withdraw"))
                 del self.learners[data.learner_id]
+                self.withdrawn_learners.add(data.learner_id)
+                return Change(ChangeKind.LEARNER_WITHDRAWN, data.learner_id, f"learner {data.learner_id} was withdrawn")
+            case LearnerErased(data=data):
+                # Applies whether or not the learner is still registered: erasing twice, or after a
+                # withdrawal, must succeed, and the key is destroyed by the caller in the same transaction.
+                self.learners.pop(data.learner_id, None)
                 self.withdrawn_learners.add(data.learner_id)
                 return Change(ChangeKind.LEARNER_WITHDRAWN, data.learner_id, f"learner {data.learner_id} was withdrawn")
         raise Rejection(f"{event.type} is not an inbound event; the matcher does not apply it")

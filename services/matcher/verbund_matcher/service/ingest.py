@@ -21,6 +21,7 @@ from verbund_schemas import (
     EventRejected,
     InvalidEvent,
     Keyring,
+    LearnerErased,
     NetworkConfiguredData,
     PersonalDataErased,
     PlaintextPersonalData,
@@ -35,6 +36,7 @@ from verbund_schemas import (
 from ..domain.authorisation import authorise
 from ..domain.network import Change, Rejection
 from ..ops import metrics
+from ..store.keys import destroy_key
 from ..store.networks import LoadedNetwork, NetworkCache, bump_version, load_locked, lock_networks, save_network
 from ..store.tables import UNSCOPED, InboxRow, table_of
 from .outbox import enqueue
@@ -317,6 +319,9 @@ async def _apply(
                 else:
                     try:
                         changes[d.event.subject].append(state.apply(d.event))
+                        if isinstance(d.event, LearnerErased):
+                            # In the batch's transaction: the learner leaves the plan exactly when the key goes.
+                            await destroy_key(session, d.event.subject, f"learner:{d.event.data.learner_id}")
                     except Rejection as exc:
                         rejected = _rejection(d, exc.reason, [], d.event.subject)
                         outcome.causes.append("inconsistent")

@@ -1,0 +1,142 @@
+"""On the real broker: `verbund learner erase` destroys the key, the matcher drops the learner and replans, once."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from forced_network import ForcedNetwork, _learner
+from kafka_tools import consume
+from matcher_harness import events_of, settings_for, until
+from sqlalchemy import inspect, text
+from sqlalchemy.ext.asyncio import create_async_engine
+from verbund_matcher.runner import run_matcher
+from verbund_runtime.keyring import HttpKeyring
+from verbund_schemas import LearnerRegistered, PersonalDataErased, load_event, open_event, topic
+
+from verbund.publish import send_events
+
+pytestmark = [pytest.mark.kafka, pytest.mark.timeout(240)]
+
+TODAY = dt.date(2030, 12, 2)
+TOKEN = "a-token-for-the-key-endpoint-of-this-test"
+ERASED = (b"Learner L0001", b"l0001@example.org")
+
+
+async def erase(bootstrap: str, network: str, learner: str, key_service: str) -> tuple[int, str]:
+    """`verbund learner erase` as a user runs it, in its own process."""
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "verbund"),
+        "learner",
+        "erase",
+        learner,
+        "--network",
+        network,
+        "--bootstrap",
+        bootstrap,
+        "--wait",
+        "60",
+        env={**os.environ, "VERBUND_KEY_SERVICE_URL": key_service, "VERBUND_KEY_SERVICE_TOKEN": TOKEN},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await process.communicate()
+    return process.returncode or 0, out.decode()
+
+
+async def table_dump(database_url: str) -> bytes:
+    """Every row of every table of the matcher's database, as text."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            names = await conn.run_sync(lambda c: inspect(c).get_table_names())
+            rows = [repr(r) for name in names for r in (await conn.execute(text(f'SELECT * FROM "{name}"'))).all()]
+    finally:
+        await engine.dispose()
+    return "\n".join(rows).encode("utf-8", "backslashreplace")
+
+
+async def test_an_erased_learner_leaves_the_plan_their_key_is_gone_and_a_second_erasure_changes_nothing(
+    kafka_bootstrap: str, sqlite_url: str, tmp_path: Path
+) -> None:
+    n = ForcedNetwork(f"erase-{uuid.uuid4().hex[:8]}")
+    nid = n.network_id
+    settings = settings_for(
+        kafka_bootstrap, sqlite_url, master_key_file=str(tmp_path / "master.key"), key_service_token=TOKEN
+    )
+    url = f"http://127.0.0.1:{settings.health_port}"
+    async with run_matcher(settings, today=lambda: TODAY) as matcher:
+        await matcher.until_consuming()
+        keyring = HttpKeyring(url, TOKEN)
+        learners = [
+            load_event(n._event("LearnerRegistered", _learner(nid, learner, first)))
+            for learner, first in (("L0000", 0), ("L0001", 3))
+        ]
+        assert all(isinstance(e, LearnerRegistered) for e in learners)
+        setup = [load_event(e) for e in n.setup()]
+        await send_events([*setup, *learners], kafka_bootstrap, topic("inbound"), keyring)
+        await consume(
+            kafka_bootstrap, topic("assignments"), until=lambda rs: len(events_of(rs, {nid})) >= 5, timeout=90
+        )
+
+        code, out = await erase(kafka_bootstrap, nid, "L0001", url)
+        assert code == 0, out
+        assert "key is destroyed" in out
+        code, out = await erase(kafka_bootstrap, nid, "L0001", url)
+        assert code == 0, out
+
+        def cancelled_twice(records: list[object]) -> bool:
+            events = events_of(records, {nid})  # type: ignore[arg-type]
+            return sum(e["type"] == "AssignmentCancelled" for e in events) >= 2
+
+        assignments = await consume(kafka_bootstrap, topic("assignments"), until=cancelled_twice, timeout=90)
+
+        async def both_erasures_handled() -> bool:
+            engine = create_async_engine(sqlite_url)
+            try:
+                async with engine.connect() as conn:
+                    found = await conn.execute(
+                        text("SELECT count(*) FROM inbox WHERE message_id = 'erase:L0001' AND network_id = :n"),
+                        {"n": nid},
+                    )
+                    return bool(found.scalar_one())
+            finally:
+                await engine.dispose()
+
+        await until(both_erasures_handled, timeout=60)
+        with pytest.raises(PersonalDataErased):
+            await keyring.key_for(nid, "learner:L0001")
+        await keyring.key_for(nid, "learner:L0000")
+        inbound = await consume(
+            kafka_bootstrap, topic("inbound"), until=lambda rs: len(events_of(rs, {nid})) >= 10, timeout=30
+        )
+        everything = [*events_of(inbound, {nid}), *events_of(assignments, {nid})]
+        opened: list[dict[str, object]] = []
+        unreadable = 0
+        for event in everything:
+            try:
+                opened.append(await open_event(event, keyring))
+            except PersonalDataErased:
+                unreadable += 1
+        await keyring.close()
+        matcher_tables = await table_dump(sqlite_url)
+
+    events = events_of(assignments, {nid})
+    cancelled = [e for e in events if e["type"] == "AssignmentCancelled"]
+    assert {e["data"]["learner_id"] for e in cancelled} == {"L0001"}
+    assert {e["data"].get("learner_name") for e in cancelled} == {""}, "a cancellation after erasure names nobody"
+    made_for_kept = [e for e in events if e["type"] == "AssignmentMade" and e["data"]["learner_id"] == "L0000"]
+    assert len(made_for_kept) == 2 and not any(e["data"]["learner_id"] == "L0000" for e in cancelled)
+    # The erased learner's registration and their two assignments: sealed under the destroyed key.
+    assert unreadable == 3
+    raw = json.dumps(opened, ensure_ascii=False).encode() + b"".join(r.value or b"" for r in [*inbound, *assignments])
+    for secret in ERASED:
+        assert secret not in raw
+        assert secret not in matcher_tables, "the matcher's tables hold nothing of the erased learner"
+    assert b"Learner L0000" in json.dumps(opened).encode(), "the other learner's name still opens"
