@@ -338,4 +338,3 @@ class LearnerErased(InboundEnvelope):
     EVENT_TYPE: ClassVar[str] = "LearnerErased"
     type: Literal["LearnerErased"] = "LearnerErased"
     data: LearnerErasedData
-
