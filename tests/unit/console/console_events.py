@@ -16,12 +16,16 @@ from verbund_schemas import (
     CapacityOfferedData,
     ChangeReason,
     Contact,
+    CurriculumPublished,
+    CurriculumPublishedData,
     EventRejected,
     LearnerData,
     LearnerRegistered,
+    Module,
     PlanPublished,
     PlanPublishedData,
     PreviousAssignment,
+    RequirementGroup,
     SeatSuggestion,
     ShortfallData,
     ShortfallDetected,
@@ -116,6 +120,21 @@ def capacity_offered(
             last_week=last,
             max_seats=max_seats,
             min_seats=min_seats,
+        ),
+    )
+
+
+def curriculum_published(network: str, names: dict[str, str], curriculum: str = "c1") -> CurriculumPublished:
+    """A curriculum of the named modules (id: name), all of them compulsory."""
+    return CurriculumPublished(
+        id=_id(),
+        time=dt.datetime.now(dt.UTC),
+        subject=network,
+        data=CurriculumPublishedData(
+            curriculum_id=curriculum,
+            name=f"Curriculum {curriculum}",
+            modules=[Module(module_id=m, name=n, duration_weeks=4) for m, n in names.items()],
+            groups=[RequirementGroup(group_id="g1", name="Pflicht", module_ids=list(names), required=len(names))],
         ),
     )
 

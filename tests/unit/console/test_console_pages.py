@@ -18,6 +18,7 @@ from console_events import (
     assignment_changed,
     assignment_made,
     capacity_offered,
+    curriculum_published,
     learner_registered,
     plan_published,
     rejected,
@@ -177,6 +178,26 @@ async def test_the_heatmap_marks_weeks_below_the_minimum_and_full_weeks_and_a_ce
     ]
     assert ["f1", "Firm f1", "M1", "Module M1", "2027-W13", "1", "2", "2", "under"] in cells
     assert all(c[0] == "f1" for c in cells)
+
+
+async def test_an_offered_module_nobody_is_assigned_to_is_shown_by_its_name_from_the_curriculum(
+    console: Console,
+) -> None:
+    await console.ingest.event(curriculum_published("n1", {"M1": "Grundlagen", "M3": "Spritzgießen"}))
+    await console.ingest.event(capacity_offered("n1", "o3", "f1", "M3", "2027-W10", "2027-W20", max_seats=2))
+
+    async with signed_in(console) as client:
+        heatmap = await client.get("/n/n1/utilisation")
+        firms = await client.get("/n/n1/firms")
+        exported = rows_of(await client.get("/n/n1/utilisation?format=csv&module=M3"))
+
+    unused = heatmap.text[heatmap.text.index('data-module="M3"') :]
+    assert "Firm f1 · Spritzgießen" in unused[: unused.index("</th>")]
+    assert re.search(r'data-module="M3">.*?Spritzgießen', firms.text, re.S)
+    assert re.search(r'<option value="M3"[^>]*>Spritzgießen</option>', heatmap.text)
+    assert {(c[2], c[3]) for c in exported[1:]} == {("M3", "Spritzgießen")}
+    # The assignments' own names stay where no curriculum names a module.
+    assert "Module M2" in heatmap.text
 
 
 async def test_the_history_shows_who_moved_from_where_to_where_and_why_in_the_readers_language(

@@ -13,6 +13,7 @@ from verbund_schemas import (
     CapacityChanged,
     CapacityOffered,
     CapacityWithdrawn,
+    CurriculumPublished,
     Envelope,
     EventRejected,
     FirmLeft,
@@ -136,6 +137,12 @@ def fold(event: Envelope) -> Fold:
     match event:
         case NetworkConfigured():
             return Fold([Upsert("networks", net, {"name": event.data.name})], event.data.name)
+        case CurriculumPublished():
+            curriculum = event.data
+            named: list[Effect] = [
+                Upsert("modules", {**net, "module_id": m.module_id}, {"name": m.name}) for m in curriculum.modules
+            ]
+            return Fold(named, curriculum.name)
         case FirmRegistered() | FirmUpdated():
             firm = event.data
             values = {"name": firm.name, "city": firm.location.city, "left": False}

@@ -22,6 +22,7 @@ from .tables import (
     ConsoleTable,
     Firm,
     Learner,
+    Module,
     Network,
     Offer,
     Plan,
@@ -34,6 +35,7 @@ TABLES: dict[str, type[ConsoleTable]] = {
     "networks": Network,
     "learners": Learner,
     "firms": Firm,
+    "modules": Module,
     "offers": Offer,
     "assignments": Assignment,
     "problems": Problem,
@@ -442,13 +444,17 @@ async def _offered_pairs(session: AsyncSession, network_id: str, firm: str, modu
 
 
 async def _module_names(session: AsyncSession, network_id: str) -> dict[str, str]:
-    # Modules are named only on assignments (the console does not fold curricula).
+    """Names from the curricula; an assignment names its module too (a curriculum older than the topics' retention)."""
     found = await session.execute(
         sa.select(col(Assignment.module_id), sa.func.max(Assignment.module_name))
         .where(col(Assignment.network_id) == network_id)
         .group_by(col(Assignment.module_id))
     )
-    return {str(m): str(n) for m, n in found.all()}
+    names = {str(m): str(n) for m, n in found.all()}
+    curricula = await session.execute(
+        sa.select(col(Module.module_id), col(Module.name)).where(col(Module.network_id) == network_id)
+    )
+    return names | {str(m): str(n) for m, n in curricula.all()}
 
 
 async def _named_pairs(

@@ -27,6 +27,7 @@ READ_MODEL_TABLES = (
     "console_networks",
     "console_learners",
     "console_firms",
+    "console_modules",
     "console_offers",
     "console_assignments",
     "console_problems",
@@ -90,6 +91,16 @@ class Firm(ConsoleTable, table=True):
     name: str = Field(max_length=200)
     city: str | None = Field(default=None, max_length=200)
     left: bool = False
+
+
+class Module(ConsoleTable, table=True):
+    """A module's name from the network's curricula: an offered module nobody is assigned to yet is named too."""
+
+    __tablename__ = "console_modules"
+
+    network_id: str = Field(primary_key=True, max_length=128)
+    module_id: str = Field(primary_key=True, max_length=128)
+    name: str = Field(max_length=200)
 
 
 class Offer(ConsoleTable, table=True):
