@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.structs import OffsetAndMetadata
 from forced_network import ForcedNetwork
 from kafka_tools import consume
+from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from verbund_matcher.settings import MatcherSettings
@@ -56,6 +57,10 @@ def env_for(settings: MatcherSettings) -> dict[str, str]:
     """The same settings as VERBUND_* variables, for a matcher started as a subprocess."""
     out = {}
     for name, value in settings.model_dump().items():
+        if value is None:  # unset stays unset (the Kafka security ones: the subprocess inherits VERBUND_KAFKA_*)
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
         out[f"VERBUND_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
     return out
 

@@ -11,9 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
 from kafka_tools import consume, produce
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+from verbund_runtime.kafka import KafkaSecurity
 from verbund_schemas.topics import load_topics
 
 from verbund.stack.processes import pid_alive
@@ -47,6 +49,9 @@ async def test_stack_up_status_and_down_start_serve_and_stop_kafka_and_postgres(
     exports = dict(re.findall(r"^\s*export (\w+)='?([^'\n]+?)'?$", started, re.M))
     bootstrap = exports["KAFKA_BOOTSTRAP_SERVERS"]
     database_url = exports["VERBUND_TEST_DATABASE_URL"]
+    # The exported lines make a shell the stack's operator: its super user, the password read from its file.
+    operator = KafkaSecurity.from_env(exports)
+    assert operator.username == "admin" and operator.password
     status = verbund(stack_env, "stack", "status")
     assert f"running on {bootstrap}" in status and "answers" in status
     assert "PostgreSQL: running" in status
@@ -55,9 +60,20 @@ async def test_stack_up_status_and_down_start_serve_and_stop_kafka_and_postgres(
     # The broker outlived the `up` command and serves the prefixed topics it created.
     marker = uuid.uuid4().hex
     topic = load_topics()["assignments"].name
-    await produce(bootstrap, topic, "network-cli", marker)
-    records = await consume(bootstrap, topic, until=1, timeout=30)
+    await produce(bootstrap, topic, "network-cli", marker, security=operator)
+    records = await consume(bootstrap, topic, until=1, timeout=30, security=operator)
     assert records[0].value == marker.encode()
+
+    # A firm's machine principal: its password printed once; it may produce to the inbound topic and nothing else.
+    added = verbund(stack_env, "stack", "add-client", "acme-test")
+    password = re.search(r"VERBUND_KAFKA_PASSWORD=(\S+)", added).group(1)  # type: ignore[union-attr]
+    firm = KafkaSecurity(protocol="SASL_PLAINTEXT", username="firm-acme-test", password=password)
+    await produce(bootstrap, load_topics()["inbound"].name, "network-cli", marker, security=firm)
+    with pytest.raises(TopicAuthorizationFailedError):
+        await produce(bootstrap, topic, "network-cli", marker, security=firm)
+    verbund(stack_env, "stack", "remove-client", "acme-test")
+    with pytest.raises(KafkaError):  # it can no longer sign in
+        await produce(bootstrap, load_topics()["inbound"].name, "network-cli", marker, security=firm)
     engine = create_async_engine(database_url)
     try:
         async with engine.connect() as connection:
