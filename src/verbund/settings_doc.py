@@ -31,6 +31,18 @@ STACK_VARIABLES: tuple[tuple[str, str, str], ...] = (
     ("VERBUND_KAFKA_IMAGE", KAFKA_IMAGE, "Image used when Docker answers"),
     ("VERBUND_POSTGRES_IMAGE", POSTGRES_IMAGE, "Image used when Docker answers"),
     ("VERBUND_TEST_DATABASE_URL", "", "PostgreSQL for the integration tests (else Docker, else a local server)"),
+    # Every Kafka client reads these (runtime/verbund_runtime/kafka.py); the services' rows merge into these.
+    (
+        "VERBUND_KAFKA_SECURITY_PROTOCOL",
+        "",
+        "PLAINTEXT, SASL_PLAINTEXT, SASL_SSL or SSL (unset: SASL_PLAINTEXT when a user is set, else PLAINTEXT); "
+        "the console reads all VERBUND_KAFKA_* too",
+    ),
+    ("VERBUND_KAFKA_SASL_MECHANISM", "", "SCRAM-SHA-512 (default), SCRAM-SHA-256 or PLAIN"),
+    ("VERBUND_KAFKA_USERNAME", "", "The Kafka principal this process authenticates as (SASL)"),
+    ("VERBUND_KAFKA_PASSWORD", "", "Its password (a secret; or VERBUND_KAFKA_PASSWORD_FILE)"),
+    ("VERBUND_KAFKA_PASSWORD_FILE", "", "A file holding the Kafka password (a mounted secret), read when none is set"),
+    ("VERBUND_KAFKA_SSL_CAFILE", "", "CA certificates (PEM) to verify the brokers with, for SSL and SASL_SSL"),
 )
 
 
