@@ -8,6 +8,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from prometheus_client import Counter
@@ -21,6 +22,7 @@ from verbund_schemas import (
     Envelope,
     InvalidEvent,
     Keyring,
+    LearnerErased,
     PersonalDataErased,
     PlanPublished,
     SeatDeficitDetected,
@@ -41,6 +43,7 @@ from ..domain.phases import Phase
 from ..store import directory, held_events, inbox, phases, shortfalls
 from ..store.deliveries import enqueue
 from ..store.directory import DIRECTORY_EVENTS
+from ..store.erasure import erase_learner
 from ..store.names import names_of
 
 log = logging.getLogger(__name__)
@@ -194,7 +197,17 @@ class NotifierService:
             if await inbox.applied_before(session, event):
                 return False
             inbox.remember(session, event, now)
-            if event.type in DIRECTORY_EVENTS:
+            if isinstance(event, LearnerErased):
+                erased = await erase_learner(session, event.network_id, event.data.learner_id, event.id, now)
+                after.extend(partial(self.reminders.cancel_reminders, a) for a in erased.assignment_ids)
+                log.info(
+                    "erased learner %s of network %s: %d messages and %d phases deleted",
+                    event.data.learner_id,
+                    event.network_id,
+                    erased.deliveries,
+                    len(erased.assignment_ids),
+                )
+            elif event.type in DIRECTORY_EVENTS:
                 await directory.apply(session, event, now)
                 if event.type == "NetworkConfigured":
                     network = event.network_id

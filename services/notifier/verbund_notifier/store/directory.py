@@ -41,6 +41,7 @@ DIRECTORY_EVENTS = frozenset(
         "LearnerRegistered",
         "LearnerUpdated",
         "LearnerWithdrawn",
+        "LearnerErased",  # applied by store/erasure.py, not here
     }
 )
 

@@ -199,3 +199,19 @@ class DepartedParty(NotifierTable, table=True):
     role: str = Field(primary_key=True, max_length=16)
     party_id: str = Field(primary_key=True, max_length=128)
     left_at: dt.datetime
+
+
+class Erasure(NotifierTable, table=True):
+    """The record that a learner's personal data was erased here: ids, when and how much, never the data.
+
+    The learner id is the network's pseudonym; it is what lets a network answer "was the request carried out".
+    """
+
+    __tablename__ = "erasures"
+
+    network_id: str = Field(primary_key=True, max_length=128)
+    learner_id: str = Field(primary_key=True, max_length=128)
+    event_id: str = Field(max_length=128)
+    erased_at: dt.datetime
+    deliveries_deleted: int = 0
+    phases_deleted: int = 0

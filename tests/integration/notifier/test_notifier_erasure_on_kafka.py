@@ -1,0 +1,91 @@
+"""On the real broker and PostgreSQL: after LearnerErased the notifier's tables hold nothing of the learner but ids."""
+
+from __future__ import annotations
+
+import notifier_factories as f
+import pytest
+from kafka_tools import produce
+from notifier_harness import START, eventually, notifier_settings
+from notifier_on_kafka import fresh_group, notifier_on_kafka, start_groups_at_end
+from sqlalchemy import inspect, text
+from sqlalchemy.ext.asyncio import create_async_engine
+from verbund_notifier.clock import Clock
+from verbund_schemas import (
+    AssignmentData,
+    AssignmentMade,
+    Contact,
+    Envelope,
+    LearnerErased,
+    LearnerErasedData,
+    encode_event,
+    topic,
+)
+
+from verbund.mailsink import MailSink
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
+
+NAME = "Quirina Vogelsang-Öztürk"
+EMAIL = "quirina.vogelsang@example.org"
+
+
+async def publish(bootstrap: str, role: str, *events: Envelope) -> None:
+    for event in events:
+        await produce(bootstrap, topic(role), event.network_id, encode_event(event))
+
+
+async def rows_of(database_url: str) -> dict[str, list[str]]:
+    """Every row of every table of the notifier's database (jobs included), as text."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            names = await conn.run_sync(lambda c: inspect(c).get_table_names())
+            return {
+                name: [repr(tuple(r)) for r in (await conn.execute(text(f'SELECT * FROM "{name}"'))).all()]
+                for name in names
+            }
+    finally:
+        await engine.dispose()
+
+
+def mentioning(tables: dict[str, list[str]], *needles: str) -> dict[str, int]:
+    found = {
+        name: sum(any(n.casefold() in row.casefold() for n in needles) for row in rows) for name, rows in tables.items()
+    }
+    return {name: count for name, count in found.items() if count}
+
+
+async def test_erasure_deletes_the_learners_contact_messages_phases_and_reminders_and_keeps_an_id_only_record(
+    kafka_bootstrap: str, fresh_postgres_url: str, mail_sink: MailSink
+) -> None:
+    group = fresh_group()
+    await start_groups_at_end(kafka_bootstrap, group)
+    settings = notifier_settings(
+        fresh_postgres_url, mail_sink, kafka_bootstrap_servers=kafka_bootstrap, notifier_group_id=group
+    )
+    erasure = LearnerErased(
+        id="erase:L-001", time=START, subject=f.NETWORK, data=LearnerErasedData(learner_id=f.LEARNER)
+    )
+    async with notifier_on_kafka(settings, Clock(START)):
+        learner = f.learner(Contact(name=NAME, email=EMAIL), name=NAME)
+        await publish(kafka_bootstrap, "inbound", *f.directory()[:-1], learner)
+        made = AssignmentMade(subject=f.NETWORK, data=AssignmentData(**{**f.phase(), "learner_name": NAME}))
+        await publish(kafka_bootstrap, "assignments", made)
+        await mail_sink.until(2, within=60)
+        before = await rows_of(fresh_postgres_url)
+        assert mentioning(before, NAME, EMAIL), "the test must see the learner's data before the erasure"
+        assert any(f.LEARNER in row for row in before["notifier_jobs"]), "reminders were scheduled for the phase"
+
+        await publish(kafka_bootstrap, "inbound", erasure, erasure)
+
+        async def erased() -> bool:
+            tables = await rows_of(fresh_postgres_url)
+            return bool(tables["erasures"]) and not any(f.LEARNER in row for row in tables["notifier_jobs"])
+
+        await eventually(erased, within=60, what="the erasure applied and the reminders dropped")
+        after = await rows_of(fresh_postgres_url)
+
+    assert mentioning(after, NAME, EMAIL, "Quirina", "Vogelsang") == {}
+    assert len(after["erasures"]) == 1 and "L-001" in after["erasures"][0]
+    assert any(f.LEARNER in row for row in after["departed_parties"])
+    assert mentioning(after, f.HOST_EMAIL), "other people's data stays"
