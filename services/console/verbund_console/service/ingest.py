@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from verbund_schemas import Envelope, InvalidEvent, Keyring, PersonalDataErased, decode_event, decode_opened
 
@@ -25,12 +26,27 @@ class Ingest:
 
     async def record(self, raw: bytes, where: str) -> int | None:
         """Apply one record's event; None when it is unreadable (skipped) or already applied."""
+        event = await self._decode(raw, where)
+        return None if event is None else await self.event(event)
+
+    async def records(self, raws: Sequence[tuple[bytes, str]]) -> int:
+        """Apply a consumed batch (bytes and where each was read) in one transaction; how many were new."""
+        events = [e for raw, where in raws if (e := await self._decode(raw, where)) is not None]
+        seqs = await self._read_model.apply_many([(e, fold(e)) for e in events])
+        newest: dict[str, int] = {}
+        for event, seq in zip(events, seqs, strict=True):
+            if seq is not None:
+                newest[event.network_id] = seq
+        for network_id, seq in newest.items():
+            await self._signal.announce(network_id, seq)
+        return len([s for s in seqs if s is not None])
+
+    async def _decode(self, raw: bytes, where: str) -> Envelope | None:
         try:
             if self._keyring is not None:
                 # Names travel sealed: opened with the matcher's key endpoint (ADR 0004).
-                event = await decode_opened(raw, self._keyring, max_bytes=self._max_event_bytes)
-            else:
-                event = decode_event(raw, max_bytes=self._max_event_bytes)
+                return await decode_opened(raw, self._keyring, max_bytes=self._max_event_bytes)
+            return decode_event(raw, max_bytes=self._max_event_bytes)
         except PersonalDataErased:
             # An erased person's registration: the read model never learns their name again, not even on rebuild.
             self.skipped += 1
@@ -42,7 +58,6 @@ class Ingest:
             self.skipped += 1
             log.warning("skipped an unreadable record at %s: %s", where, exc.reason)
             return None
-        return await self.event(event)
 
     async def event(self, event: Envelope) -> int | None:
         seq = await self._read_model.apply(event, fold(event))

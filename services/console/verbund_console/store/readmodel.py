@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 from verbund_schemas import Envelope
 
-from ..domain.folding import Ensure, Fold, Patch, Upsert
+from ..domain.folding import Ensure, Fold, Forget, Patch, Upsert
 from ..domain.views import TimelineFilter
 from .tables import (
     READ_MODEL_TABLES,
@@ -59,30 +60,39 @@ class ReadModel:
 
     async def apply(self, event: Envelope, fold: Fold) -> int | None:
         """Fold one event in; its change number, or None when it was applied before (a redelivery)."""
-        network_id = event.network_id
+        return (await self.apply_many([(event, fold)]))[0]
+
+    async def apply_many(self, folded: Sequence[tuple[Envelope, Fold]]) -> list[int | None]:
+        """Fold a consumed batch in, in order, in one transaction (one commit per batch, not per event: that
+        commit was most of a small event's cost); each event's change number, or None for a redelivery."""
+        seqs: list[int | None] = []
         async with self._write, self._sessions() as session, session.begin():
-            if await session.get(AppliedEvent, (network_id, event.id)) is not None:
-                return None
-            session.add(AppliedEvent(network_id=network_id, event_id=event.id))
-            for effect in fold.effects:
-                await _carry_out(session, effect)
-            # Flushed so that an Upsert of the network itself above is what is read here.
-            await session.flush()
-            network = await session.get(Network, network_id)
-            if network is None:
-                network = Network(network_id=network_id)
-                session.add(network)
-            network.last_seq += 1
-            session.add(
-                Change(
-                    network_id=network_id,
-                    seq=network.last_seq,
-                    event_type=event.type,
-                    subject=fold.subject[:200],
-                    at=_now(),
+            for event, fold in folded:
+                network_id = event.network_id
+                if await session.get(AppliedEvent, (network_id, event.id)) is not None:
+                    seqs.append(None)
+                    continue
+                session.add(AppliedEvent(network_id=network_id, event_id=event.id))
+                for effect in fold.effects:
+                    await _carry_out(session, effect)
+                # Flushed so that an Upsert of the network itself above is what is read here.
+                await session.flush()
+                network = await session.get(Network, network_id)
+                if network is None:
+                    network = Network(network_id=network_id)
+                    session.add(network)
+                network.last_seq += 1
+                session.add(
+                    Change(
+                        network_id=network_id,
+                        seq=network.last_seq,
+                        event_type=event.type,
+                        subject=fold.subject[:200],
+                        at=_now(),
+                    )
                 )
-            )
-            return network.last_seq
+                seqs.append(network.last_seq)
+        return seqs
 
     async def clear(self) -> None:
         """Delete the whole read model (not the accounts), for a rebuild from the topics."""
@@ -357,7 +367,10 @@ async def _all(session: AsyncSession, table: Any, network_id: str) -> list[Any]:
     return list(await session.scalars(sa.select(table).where(table.network_id == network_id)))
 
 
-async def _carry_out(session: AsyncSession, effect: Upsert | Patch | Ensure) -> None:
+async def _carry_out(session: AsyncSession, effect: Upsert | Patch | Ensure | Forget) -> None:
+    if isinstance(effect, Forget):
+        await _forget(session, effect.network_id, effect.learner_id)
+        return
     table = TABLES[effect.table]
     key = tuple(effect.key.values())
     row = await session.get(table, key)
@@ -472,3 +485,34 @@ async def _named_pairs(
     modules = await _module_names(session, network_id)
     named = [(f, firms.get(f, f), m, modules.get(m, m)) for f, m in keys]
     return sorted(named, key=lambda p: (p[1].lower(), p[0], p[3].lower(), p[2]))
+
+
+async def _forget(session: AsyncSession, network_id: str, learner_id: str) -> None:
+    """The learner's name leaves the read model: their id stands where it stood (the plan's history stays whole).
+
+    Later events name them by id only (sealed under the destroyed key, or published empty by the matcher), and
+    a rebuild skips their sealed registration, so the name does not come back.
+    """
+    learner = await session.get(Learner, (network_id, learner_id))
+    name = learner.name if learner is not None else None
+    if learner is not None:
+        learner.name = learner_id
+        learner.withdrawn = True
+    for table in (Assignment, PlanChange, Problem):
+        await session.execute(
+            sa.update(table)
+            .where(col(table.network_id) == network_id, col(table.learner_id) == learner_id)
+            .values(learner_name=learner_id)
+        )
+    if name and name != learner_id:
+        # Refused records of the network that carried the name in clear text (from before sealing).
+        await session.execute(
+            sa.update(Rejected)
+            .where(col(Rejected.network_id) == network_id, col(Rejected.original_text).contains(name))
+            .values(original_text=None, original_base64=None)
+        )
+        await session.execute(
+            sa.update(Change)
+            .where(col(Change.network_id) == network_id, col(Change.subject) == name)
+            .values(subject=learner_id)
+        )
