@@ -71,7 +71,11 @@ def grants_for(role: str, topics: Mapping[str, Topic]) -> tuple[Grant, ...]:
 
     if principal == "matcher":
         # It reads the parked topic for operators' replay requests of its parked outbox events.
-        return (*read("inbound", "parked"), *write("assignments", "shortfalls", "rejected", "parked"), *groups("matcher"))
+        return (
+            *read("inbound", "parked"),
+            *write("assignments", "shortfalls", "rejected", "parked"),
+            *groups("matcher"),
+        )
     if principal == "notifier":
         # It reads the inbound topic for the contact directory (names and addresses of firms and learners).
         return (*read("inbound", "assignments", "shortfalls"), *write("notifications", "parked"), *groups("notifier"))
