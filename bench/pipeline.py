@@ -397,7 +397,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--matchers must be at least 1")
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         endpoint = stack.enter_context(provide_kafka(args.bootstrap))
-        run_coroutine(ensure_topics(endpoint.bootstrap_servers, load_topics().values()))
+        if endpoint.source == "local":
+            # The matcher processes and this one connect as the local broker's super user.
+            os.environ.update(endpoint.security.environment())
+        run_coroutine(ensure_topics(endpoint.bootstrap_servers, load_topics().values(), security=endpoint.security))
         database_url = args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
         phases = asyncio.run(run(args, endpoint.bootstrap_servers, database_url))
         print_table(
