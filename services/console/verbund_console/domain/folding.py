@@ -19,6 +19,7 @@ from verbund_schemas import (
     FirmLeft,
     FirmRegistered,
     FirmUpdated,
+    LearnerErased,
     LearnerRegistered,
     LearnerUpdated,
     LearnerWithdrawn,
@@ -62,7 +63,17 @@ class Ensure:
     version: None = None
 
 
-Effect = Upsert | Patch | Ensure
+@dataclass(frozen=True)
+class Forget:
+    """Erase a learner's name from every table of the network that holds it; their rows keep only the id."""
+
+    network_id: str
+    learner_id: str
+    table: str = "learners"
+    version: None = None
+
+
+Effect = Upsert | Patch | Ensure | Forget
 
 
 @dataclass(frozen=True)
@@ -184,6 +195,8 @@ def fold(event: Envelope) -> Fold:
         case LearnerWithdrawn():
             key = {**net, "learner_id": event.data.learner_id}
             return Fold([Patch("learners", key, {"withdrawn": True})], event.data.learner_id)
+        case LearnerErased():
+            return Fold([Forget(event.network_id, event.data.learner_id)], event.data.learner_id)
         case AssignmentMade() | AssignmentChanged() | AssignmentCancelled():
             data = event.data
             key = {**net, "assignment_id": data.assignment_id}

@@ -67,20 +67,18 @@ class ReadModel:
         commit was most of a small event's cost); each event's change number, or None for a redelivery."""
         seqs: list[int | None] = []
         async with self._write, self._sessions() as session, session.begin():
+            rows = await _rows_of_batch(session, folded)
             for event, fold in folded:
                 network_id = event.network_id
-                if await session.get(AppliedEvent, (network_id, event.id)) is not None:
+                if await _row(session, rows, "applied_events", (network_id, event.id)) is not None:
                     seqs.append(None)
                     continue
-                session.add(AppliedEvent(network_id=network_id, event_id=event.id))
+                _insert(session, rows, "applied_events", AppliedEvent(network_id=network_id, event_id=event.id))
                 for effect in fold.effects:
-                    await _carry_out(session, effect)
-                # Flushed so that an Upsert of the network itself above is what is read here.
-                await session.flush()
-                network = await session.get(Network, network_id)
+                    await _carry_out(session, effect, rows)
+                network = await _row(session, rows, "networks", (network_id,))
                 if network is None:
-                    network = Network(network_id=network_id)
-                    session.add(network)
+                    network = _insert(session, rows, "networks", Network(network_id=network_id))
                 network.last_seq += 1
                 session.add(
                     Change(
@@ -367,18 +365,66 @@ async def _all(session: AsyncSession, table: Any, network_id: str) -> list[Any]:
     return list(await session.scalars(sa.select(table).where(table.network_id == network_id)))
 
 
-async def _carry_out(session: AsyncSession, effect: Upsert | Patch | Ensure | Forget) -> None:
+# The rows a batch touches, by table and primary key; None: known not to exist. Inserts and updates stay in
+# the session until the batch's commit writes them together.
+BatchRows = dict[str, dict[tuple[Any, ...], Any]]
+
+
+async def _rows_of_batch(session: AsyncSession, folded: Sequence[tuple[Envelope, Fold]]) -> BatchRows:
+    """Every row the batch's events will look at, in a few queries instead of one per event and effect."""
+    wanted: dict[str, set[tuple[Any, ...]]] = {"applied_events": set(), "networks": set()}
+    for event, fold in folded:
+        wanted["applied_events"].add((event.network_id, event.id))
+        wanted["networks"].add((event.network_id,))
+        for effect in fold.effects:
+            if not isinstance(effect, Forget):
+                wanted.setdefault(effect.table, set()).add(tuple(effect.key.values()))
+    rows: BatchRows = {}
+    for name, keys in wanted.items():
+        table = _table(name)
+        columns = list(sa.inspect(table).primary_key)
+        found: dict[tuple[Any, ...], Any] = dict.fromkeys(keys)
+        ordered = sorted(keys)
+        # In slices: the database's limit of bound parameters.
+        for start in range(0, len(ordered), 400):
+            some = ordered[start : start + 400]
+            where = columns[0].in_([k[0] for k in some]) if len(columns) == 1 else sa.tuple_(*columns).in_(some)
+            for row in await session.scalars(sa.select(table).where(where)):
+                found[tuple(getattr(row, c.name) for c in columns)] = row
+        rows[name] = found
+    return rows
+
+
+def _table(name: str) -> Any:
+    return AppliedEvent if name == "applied_events" else TABLES[name]
+
+
+async def _row(session: AsyncSession, rows: BatchRows, name: str, key: tuple[Any, ...]) -> Any:
+    known = rows.setdefault(name, {})
+    if key not in known:
+        known[key] = await session.get(_table(name), key)
+    return known[key]
+
+
+def _insert(session: AsyncSession, rows: BatchRows, name: str, row: Any) -> Any:
+    columns = sa.inspect(type(row)).primary_key
+    rows.setdefault(name, {})[tuple(getattr(row, c.name) for c in columns)] = row
+    session.add(row)
+    return row
+
+
+async def _carry_out(session: AsyncSession, effect: Upsert | Patch | Ensure | Forget, rows: BatchRows) -> None:
     if isinstance(effect, Forget):
+        # Its statements go to the database: what this batch added before must be there first. (The session
+        # brings the rows it holds up to date with those statements itself.)
+        await session.flush()
         await _forget(session, effect.network_id, effect.learner_id)
         return
-    table = TABLES[effect.table]
-    key = tuple(effect.key.values())
-    row = await session.get(table, key)
+    row = await _row(session, rows, effect.table, tuple(effect.key.values()))
     if row is None:
         if isinstance(effect, Patch):
             return
-        session.add(table(**effect.key, **effect.values))
-        await session.flush()
+        _insert(session, rows, effect.table, TABLES[effect.table](**effect.key, **effect.values))
         return
     if isinstance(effect, Ensure):
         return
@@ -493,19 +539,19 @@ async def _forget(session: AsyncSession, network_id: str, learner_id: str) -> No
     Later events name them by id only (sealed under the destroyed key, or published empty by the matcher), and
     a rebuild skips their sealed registration, so the name does not come back.
     """
+    names: set[str] = set()
     learner = await session.get(Learner, (network_id, learner_id))
-    name = learner.name if learner is not None else None
     if learner is not None:
+        names.add(learner.name)
         learner.name = learner_id
         learner.withdrawn = True
     for table in (Assignment, PlanChange, Problem):
-        await session.execute(
-            sa.update(table)
-            .where(col(table.network_id) == network_id, col(table.learner_id) == learner_id)
-            .values(learner_name=learner_id)
-        )
-    if name and name != learner_id:
-        # Refused records of the network that carried the name in clear text (from before sealing).
+        mine = (col(table.network_id) == network_id, col(table.learner_id) == learner_id)
+        names.update(n for n in (await session.execute(sa.select(col(table.learner_name)).where(*mine))).scalars() if n)
+        await session.execute(sa.update(table).where(*mine).values(learner_name=learner_id))
+    for name in sorted(n for n in names if n and n.strip() and n != learner_id):
+        # Refused records of the network that carried the name in clear text (from before sealing), and the
+        # live pages' log lines about the learner.
         await session.execute(
             sa.update(Rejected)
             .where(col(Rejected.network_id) == network_id, col(Rejected.original_text).contains(name))
