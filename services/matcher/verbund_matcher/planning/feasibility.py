@@ -22,6 +22,8 @@ from .lns import Incumbent
 from .model import Assignment, Problem
 from .scope import LearnerScope, learner_scope
 from .seats import Cell, SeatTable, seat_table
+from .shifts import shift_into_deficits
+from .top_up import top_up
 
 # Beyond this many start literals the whole-network constraint model rarely finds a plan in its share of a
 # minute (tight family: 19,000 literals in 2–8 s; 42,000 on a 120-learner network and 62,000 on 80 learners ×
@@ -101,6 +103,18 @@ def reach_feasibility(
 
     stats = FeasibilityStats(start_deficit=deficit())
     stats.history.append((0.0, *stats.start_deficit))
+    if deficit()[0] > 0:
+        # Single moves first: they close many short weeks in a fraction of a second (see shifts.py); the free
+        # seats they leave are topped up with open requirements, which may open room for more moves.
+        all_scopes = {sid: scope(sid) for sid in learners}
+        held = current.assignments()
+        shifted = shift_into_deficits(problem, held, table, all_scopes)
+        if shifted != held:  # top-up costs seconds on thousands of learners: only where moves freed seats
+            shifted = shift_into_deficits(problem, top_up(problem, shifted, table), table, all_scopes)
+            moved = Incumbent(problem, table, shifted)
+            if (moved.short, -moved.count) < (current.short, -current.count):
+                current = moved
+                stats.history.append((perf_counter() - began, *deficit()))
     # Only while a minimum is short: requirements left open beside full minimums are mostly contention, where
     # hard floors are impossible and a search that cannot prove it (local search, below) would only burn time.
     if deficit()[0] > 0 and budget.whole > 0:
