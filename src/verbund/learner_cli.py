@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
+import os
 import re
 import time
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
+import httpx
 import typer
-from verbund_runtime.keyring import KeyServiceUnavailable
+from aiokafka.errors import KafkaError
+from verbund_runtime.keyring import HttpKeyring, KeyServiceUnavailable
 from verbund_schemas import LearnerErased, LearnerErasedData, PersonalDataErased, topic
 
 from verbund.kafka_access import BOOTSTRAP_HELP, KafkaUnavailable, resolve_bootstrap
+from verbund.learner_export import gather
 from verbund.publish import send_events
-from verbund.sealing import keyring_from_environment
+from verbund.sealing import KEY_SERVICE_TOKEN_ENV, KEY_SERVICE_URL_ENV, keyring_from_environment
 
 learner_app = typer.Typer(help="A learner's personal data: erase it everywhere, or export what is held.")
 
@@ -93,3 +99,57 @@ def erase_command(
             err=True,
         )
         raise typer.Exit(1)
+
+
+@learner_app.command("export")
+def export_command(
+    learner: Annotated[str, typer.Argument(help="The learner's id")],
+    network: Annotated[str, typer.Option("--network", "-n", help="The network the learner belongs to")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="The JSON file to write. Default: learner-LEARNER.json")
+    ] = None,
+    bootstrap: Annotated[str | None, typer.Option("--bootstrap", "-b", help=BOOTSTRAP_HELP)] = None,
+) -> None:
+    """Write everything Verbund holds about LEARNER into one JSON file (GDPR Art. 15).
+
+    The registration as the matcher applied it, their current plan and open shortfalls, and every event about
+    them the topics still hold — registrations, the plan's history, shortfalls, the delivery log — with names
+    and contacts opened. Needs VERBUND_KEY_SERVICE_URL and VERBUND_KEY_SERVICE_TOKEN (the matcher's endpoint).
+    """
+    for value, what in ((learner, "LEARNER"), (network, "--network")):
+        if not _ID.fullmatch(value):
+            raise typer.BadParameter(f"{value!r} is not an id (letters, digits, '.', '_', ':', '-')", param_hint=what)
+    url, token = os.environ.get(KEY_SERVICE_URL_ENV), os.environ.get(KEY_SERVICE_TOKEN_ENV)
+    if not url or not token:
+        typer.echo(
+            f"error: set {KEY_SERVICE_URL_ENV} and {KEY_SERVICE_TOKEN_ENV} to the matcher's endpoint and token: "
+            "the export opens sealed names and reads the matcher's record through it",
+            err=True,
+        )
+        raise typer.Exit(2)
+    address = resolve_bootstrap(bootstrap)
+    target = output or Path(f"learner-{learner}.json")
+
+    async def run() -> dict[str, Any]:
+        keyring = HttpKeyring(url, token)
+        try:
+            return await gather(address, keyring, url, token, network, learner)
+        finally:
+            await keyring.close()
+
+    try:
+        exported = asyncio.run(run())
+    except (KeyServiceUnavailable, httpx.HTTPError, KafkaError) as exc:
+        typer.echo(
+            f"error: the export could not be gathered ({type(exc).__name__}: {exc}); nothing was written", err=True
+        )
+        raise typer.Exit(2) from exc
+    # Owner-only: the file holds the learner's personal data in clear text.
+    handle = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        json.dump(exported, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    counts = ", ".join(
+        f"{len(exported[k])} {k.replace('_', ' ')}" for k in ("registrations", "plan_history", "shortfalls", "messages")
+    )
+    typer.echo(f"Wrote {target}: {counts}.")

@@ -18,7 +18,7 @@ from verbund_runtime.health import HealthServer, health_server
 from verbund_schemas import topic
 
 from .app import Runtime, create_app
-from .key_endpoint import key_routes
+from .key_endpoint import key_routes, learner_routes
 from .ops import metrics
 from .ops.collector import CollectorPolicy
 from .service.failures import describe
@@ -313,7 +313,11 @@ async def run_matcher(
     )
     token = settings.key_service_token
     keys = runtime.keys
-    routes = key_routes(keys, token.get_secret_value()) if token is not None and keys is not None else []
+    routes = (
+        [*key_routes(keys, token.get_secret_value()), *learner_routes(runtime.sessions, token.get_secret_value())]
+        if token is not None and keys is not None
+        else []
+    )
     matcher.health = health_server(settings, matcher.ready, matcher.refresh_gauges, service="matcher", routes=routes)
     if matcher.health is not None:
         await matcher.health.start()

@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from aiokafka import ConsumerRecord
 from forced_network import ForcedNetwork, _learner
 from kafka_tools import consume
 from matcher_harness import events_of, settings_for, until
@@ -91,9 +92,8 @@ async def test_an_erased_learner_leaves_the_plan_their_key_is_gone_and_a_second_
         code, out = await erase(kafka_bootstrap, nid, "L0001", url)
         assert code == 0, out
 
-        def cancelled_twice(records: list[object]) -> bool:
-            events = events_of(records, {nid})  # type: ignore[arg-type]
-            return sum(e["type"] == "AssignmentCancelled" for e in events) >= 2
+        def cancelled_twice(records: list[ConsumerRecord[bytes, bytes]]) -> bool:
+            return sum(e["type"] == "AssignmentCancelled" for e in events_of(records, {nid})) >= 2
 
         assignments = await consume(kafka_bootstrap, topic("assignments"), until=cancelled_twice, timeout=90)
 

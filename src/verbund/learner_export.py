@@ -1,0 +1,119 @@
+"""What Verbund holds about one learner, gathered through the topics and the matcher's endpoint into one file."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaError
+from verbund_runtime.kafka import client_options
+from verbund_schemas import Keyring, PersonalDataErased, open_event, topic
+
+EXPORT_VERSION = 1
+
+# Where each part of the file comes from; the inbound topic keeps 30 days, so the matcher's record is the
+# registration as it stands, the topics add its history as far as they reach.
+TOPIC_ROLES = ("inbound", "assignments", "shortfalls", "notifications")
+
+
+def concerns(event: dict[str, Any], learner_id: str) -> bool:
+    """Whether an event read from a topic is about the learner (their own id, never a name)."""
+    data = event.get("data")
+    if not isinstance(data, dict):
+        return False
+    return data.get("learner_id") == learner_id or data.get("recipient") == f"learner:{learner_id}"
+
+
+async def read_topic(bootstrap: str, topic_name: str, network_id: str) -> list[dict[str, Any]]:
+    """Every event of the network on the topic, from its first offset to the end as it is now."""
+    consumer = AIOKafkaConsumer(
+        topic_name,
+        **client_options(bootstrap),
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        # Without a group the consumer takes every partition of the topic once it has the topic's metadata.
+        for _ in range(100):
+            partitions = sorted(consumer.assignment(), key=lambda tp: tp.partition)
+            if partitions:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise KafkaError(f"no partitions of {topic_name} were assigned within 10 s")
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        events: list[dict[str, Any]] = []
+
+        async def behind() -> bool:
+            for partition, end in ends.items():
+                if await consumer.position(partition) < end:
+                    return True
+            return False
+
+        while await behind():
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for record in records:
+                    if record.key != network_id.encode() or record.value is None:
+                        continue
+                    try:
+                        event = json.loads(record.value)
+                    except ValueError:
+                        continue
+                    if isinstance(event, dict):
+                        events.append(event)
+        return events
+    finally:
+        await consumer.stop()
+
+
+async def matcher_record(url: str, token: str, network_id: str, learner_id: str) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=url.rstrip("/"), timeout=15) as client:
+        response = await client.get(
+            f"/learners/{network_id}/{learner_id}", headers={"authorization": f"Bearer {token}"}
+        )
+    response.raise_for_status()
+    record: dict[str, Any] = response.json()
+    return record
+
+
+async def opened(event: dict[str, Any], keyring: Keyring) -> dict[str, Any]:
+    """The event with its personal fields in clear text, or marked unreadable when the learner was erased."""
+    try:
+        return await open_event(event, keyring)
+    except PersonalDataErased:
+        data = {k: v for k, v in event.get("data", {}).items() if k != "personal"}
+        return {**event, "data": {**data, "personal": "erased: the key is destroyed"}}
+
+
+async def gather(
+    bootstrap: str, keyring: Keyring, url: str, token: str, network_id: str, learner_id: str
+) -> dict[str, Any]:
+    """The export: the matcher's record of the learner, and every event about them that the topics still hold."""
+    record = await matcher_record(url, token, network_id, learner_id)
+    history: dict[str, list[dict[str, Any]]] = {}
+    for role in TOPIC_ROLES:
+        events = [e for e in await read_topic(bootstrap, topic(role), network_id) if concerns(e, learner_id)]
+        history[role] = [await opened(e, keyring) for e in events]
+    return {
+        "export_version": EXPORT_VERSION,
+        "exported_at": dt.datetime.now(dt.UTC).isoformat(),
+        "network_id": network_id,
+        "learner_id": learner_id,
+        "held_by_the_matcher": record,
+        "registrations": history["inbound"],
+        "plan_history": history["assignments"],
+        "shortfalls": history["shortfalls"],
+        "messages": history["notifications"],
+        "not_included": (
+            "The texts of the messages sent are kept by the notifier (90 days) and are not part of this file "
+            "yet; the delivery log above says what was sent when and how. Events older than each topic's "
+            "retention are no longer held anywhere."
+        ),
+    }
