@@ -93,7 +93,7 @@ async def test_an_erased_learner_leaves_the_plan_their_key_is_gone_and_a_second_
         assert code == 0, out
 
         def cancelled_twice(records: list[ConsumerRecord[bytes, bytes]]) -> bool:
-            return sum(e["type"] == "AssignmentCancelled" for e in events_of(records, {nid})) >= 2
+            return bool(sum(e["type"] == "AssignmentCancelled" for e in events_of(records, {nid})) >= 2)
 
         assignments = await consume(kafka_bootstrap, topic("assignments"), until=cancelled_twice, timeout=90)
 
