@@ -26,6 +26,7 @@ from console_events import (
 )
 from test_console_web import PASSWORD, client_of, settings_for, sign_in
 from verbund_console.app import Console, build
+from verbund_console.domain.views import overview
 from verbund_console.store.database import migrate
 
 PAGES = ("firms", "utilisation", "history", "rejected")
@@ -178,6 +179,16 @@ async def test_the_heatmap_marks_weeks_below_the_minimum_and_full_weeks_and_a_ce
     ]
     assert ["f1", "Firm f1", "M1", "Module M1", "2027-W13", "1", "2", "2", "under"] in cells
     assert all(c[0] == "f1" for c in cells)
+
+
+async def test_the_overview_counted_by_the_database_is_the_overview_of_the_rows(console: Console) -> None:
+    rows = await console.read_model.overview_rows("n1")
+
+    counted = await console.read_model.overview("n1")
+
+    assert counted == overview(rows.learners, rows.offers, rows.assignments, rows.problems, rows.rejected_24h)
+    assert (counted.placed, counted.partial, counted.unplaced) == (1, 1, 1)
+    assert (counted.seats_offered, counted.seats_used, counted.open_shortfalls) == (23, 9, 1)
 
 
 async def test_an_offered_module_nobody_is_assigned_to_is_shown_by_its_name_from_the_curriculum(

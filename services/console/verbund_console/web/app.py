@@ -40,7 +40,7 @@ from ..domain.history import history_views
 from ..domain.language import LANGUAGES, negotiate, texts
 from ..domain.rejections import rejection_views
 from ..domain.utilisation import heatmap, who_is_there
-from ..domain.views import AssignmentLike, TimelineFilter, firm_timeline, overview, problem_views, timeline
+from ..domain.views import AssignmentLike, TimelineFilter, firm_timeline, problem_views, timeline
 from ..service.live import ChangeSignal
 from ..settings import ConsoleSettings
 from ..store.accounts import Accounts
@@ -51,7 +51,9 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 LEARNERS_PER_PAGE = 50
-ROWS_PER_PAGE = 50  # firm × module rows on the per-firm timeline and the heatmap
+ROWS_PER_PAGE = 50  # firm × module rows on the per-firm timeline
+# The heatmap's rows have a cell per week (200 and more in a three-year network): 50 rows were 2.7 MB of HTML.
+HEATMAP_ROWS_PER_PAGE = 20
 VERSIONS_PER_PAGE = 10
 LINES_PER_VERSION = 200  # a first plan makes every assignment; the page shows the first ones, the CSV all
 REJECTED_PER_PAGE = 50
@@ -212,8 +214,7 @@ def build_web(settings: ConsoleSettings, read_model: ReadModel, accounts: Accoun
 
     @network_page
     async def overview_page(request: Request, network_id: str) -> Response:
-        rows = await read_model.overview_rows(network_id)
-        summary = overview(rows.learners, rows.offers, rows.assignments, rows.problems, rows.rejected_24h)
+        summary = await read_model.overview(network_id)
         return render(request, "overview.html", view="overview", summary=summary, **await network_context(network_id))
 
     @network_page
@@ -300,11 +301,11 @@ def build_web(settings: ConsoleSettings, read_model: ReadModel, accounts: Accoun
     @network_page
     async def utilisation_page(request: Request, network_id: str) -> Response:
         wanted = TimelineFilter.from_query(request.query_params)
-        per_page = None if wants_csv(request) else ROWS_PER_PAGE
+        per_page = None if wants_csv(request) else HEATMAP_ROWS_PER_PAGE
         pairs, total, offers, assignments, span = await read_model.utilisation(
             network_id, wanted.firm, wanted.module, wanted.page, per_page
         )
-        pages = max(1, math.ceil(total / ROWS_PER_PAGE))
+        pages = max(1, math.ceil(total / HEATMAP_ROWS_PER_PAGE))
         view = heatmap(pairs, offers, assignments, span=span, page=wanted.page, pages=pages)
         if wants_csv(request):
             return csv_response(network_id, "utilisation", heatmap_table(view))
