@@ -114,20 +114,13 @@ class ReadModel:
         since = _now() - dt.timedelta(hours=24)
         async with self._sessions() as session:
             active = (col(Learner.network_id) == network_id, col(Learner.withdrawn).is_(False))
-            placed_ids = sa.select(col(Assignment.learner_id)).where(*_live(network_id))
-            short_ids = sa.select(col(Problem.learner_id)).where(
-                col(Problem.network_id) == network_id,
-                col(Problem.kind) == "shortfall",
-                col(Problem.resolved_at).is_(None),
-                col(Problem.learner_id).is_not(None),
-            )
-            has_phases = col(Learner.learner_id).in_(placed_ids)
+            has_phases, short = _has_phases(network_id), _has_open_shortfall(network_id)
             learners, with_phases, partial = (
                 await session.execute(
                     sa.select(
                         sa.func.count(),
                         sa.func.count().filter(has_phases),
-                        sa.func.count().filter(has_phases, col(Learner.learner_id).in_(short_ids)),
+                        sa.func.count().filter(has_phases, short),
                     ).where(*active)
                 )
             ).one()
@@ -320,11 +313,15 @@ class ReadModel:
                     )
                 ).all()
             ]
-            names = await _module_names(session, network_id)
             offered = await session.scalars(
                 sa.select(col(Offer.module_id)).where(col(Offer.network_id) == network_id).distinct()
             )
-            modules = sorted({**{str(m): str(m) for m in offered}, **names}.items(), key=lambda m: (m[1], m[0]))
+            used = await session.scalars(
+                sa.select(col(Assignment.module_id)).where(col(Assignment.network_id) == network_id).distinct()
+            )
+            ids = {str(m) for m in offered} | {str(m) for m in used}
+            names = await _module_names(session, network_id, ids)
+            modules = sorted(((m, names.get(m, m)) for m in ids), key=lambda m: (m[1], m[0]))
             years = await session.scalars(
                 sa.select(sa.func.substr(Learner.first_week, 1, 4))
                 .where(col(Learner.network_id) == network_id, col(Learner.first_week).is_not(None))
@@ -511,35 +508,53 @@ def _learner_conditions(network_id: str, wanted: TimelineFilter, *, with_place: 
         conditions.append(sa.func.lower(Learner.name).like(_like(wanted.search), escape="\\"))
     if wanted.cohort:
         conditions.append(col(Learner.first_week).like(f"{wanted.cohort}-W%"))
-    placed = sa.select(col(Assignment.learner_id)).where(*_live(network_id))
     if with_place and wanted.firm:
-        conditions.append(col(Learner.learner_id).in_(placed.where(col(Assignment.firm_id) == wanted.firm)))
+        conditions.append(_has_phases(network_id, col(Assignment.firm_id) == wanted.firm))
     if with_place and wanted.module:
-        conditions.append(col(Learner.learner_id).in_(placed.where(col(Assignment.module_id) == wanted.module)))
+        conditions.append(_has_phases(network_id, col(Assignment.module_id) == wanted.module))
     if wanted.status:
-        short = sa.select(col(Problem.learner_id)).where(
-            col(Problem.network_id) == network_id,
-            col(Problem.kind) == "shortfall",
-            col(Problem.resolved_at).is_(None),
-            col(Problem.learner_id).is_not(None),
-        )
-        has_phases = col(Learner.learner_id).in_(placed)
+        has_phases, short = _has_phases(network_id), _has_open_shortfall(network_id)
         if wanted.status == "unplaced":
             conditions.append(sa.not_(has_phases))
         elif wanted.status == "partial":
-            conditions += [has_phases, col(Learner.learner_id).in_(short)]
+            conditions += [has_phases, short]
         else:
-            conditions += [has_phases, sa.not_(col(Learner.learner_id).in_(short))]
+            conditions += [has_phases, sa.not_(short)]
     return conditions
+
+
+def _has_phases(network_id: str, *where: Any) -> Any:
+    """The learner (of the outer query) has a live assignment (there): looked up by the learner's index, where
+    `learner_id IN (every live assignment)` built a table of some 80,000 ids in a big network for every query."""
+    return (
+        sa.select(sa.literal(1))
+        .where(*_live(network_id), col(Assignment.learner_id) == col(Learner.learner_id), *where)
+        .correlate(Learner)
+        .exists()
+    )
+
+
+def _has_open_shortfall(network_id: str) -> Any:
+    return (
+        sa.select(sa.literal(1))
+        .where(
+            col(Problem.network_id) == network_id,
+            col(Problem.learner_id) == col(Learner.learner_id),
+            col(Problem.kind) == "shortfall",
+            col(Problem.resolved_at).is_(None),
+        )
+        .correlate(Learner)
+        .exists()
+    )
 
 
 async def _span(session: AsyncSession, network_id: str) -> tuple[str, str] | None:
     """The weeks the network's live assignments and offers cover (ISO week texts sort like the weeks)."""
+    # Two statements, each answered from its index's first or last entry (one asking for both reads every row).
     placed = (
-        await session.execute(
-            sa.select(sa.func.min(Assignment.start_week), sa.func.max(Assignment.end_week)).where(*_live(network_id))
-        )
-    ).one()
+        await session.scalar(sa.select(sa.func.min(Assignment.start_week)).where(*_live(network_id))),
+        await session.scalar(sa.select(sa.func.max(Assignment.end_week)).where(*_live(network_id))),
+    )
     offered = (
         await session.execute(
             sa.select(sa.func.min(Offer.first_week), sa.func.max(Offer.last_week)).where(
@@ -562,18 +577,22 @@ async def _offered_pairs(session: AsyncSession, network_id: str, firm: str, modu
     return {(str(f), str(m)) for f, m in found.all()}
 
 
-async def _module_names(session: AsyncSession, network_id: str) -> dict[str, str]:
-    """Names from the curricula; an assignment names its module too (a curriculum older than the topics' retention)."""
-    found = await session.execute(
-        sa.select(col(Assignment.module_id), sa.func.max(Assignment.module_name))
-        .where(col(Assignment.network_id) == network_id)
-        .group_by(col(Assignment.module_id))
-    )
-    names = {str(m): str(n) for m, n in found.all()}
+async def _module_names(session: AsyncSession, network_id: str, wanted: set[str] | None = None) -> dict[str, str]:
+    """Names from the curricula; where none names a module (a curriculum older than the topics' retention), the
+    name its assignments carry. `wanted`: the modules that must be named (None: every one the network has)."""
     curricula = await session.execute(
         sa.select(col(Module.module_id), col(Module.name)).where(col(Module.network_id) == network_id)
     )
-    return names | {str(m): str(n) for m, n in curricula.all()}
+    names = {str(m): str(n) for m, n in curricula.all()}
+    if wanted is not None and wanted <= names.keys():
+        return names
+    query = sa.select(col(Assignment.module_id), sa.func.max(Assignment.module_name)).where(
+        col(Assignment.network_id) == network_id
+    )
+    if wanted is not None:
+        query = query.where(col(Assignment.module_id).in_(sorted(wanted - names.keys())))
+    found = await session.execute(query.group_by(col(Assignment.module_id)))
+    return {str(m): str(n) for m, n in found.all()} | names
 
 
 async def _named_pairs(
@@ -588,7 +607,7 @@ async def _named_pairs(
             )
         ).all()
     }
-    modules = await _module_names(session, network_id)
+    modules = await _module_names(session, network_id, {m for _, m in keys})
     named = [(f, firms.get(f, f), m, modules.get(m, m)) for f, m in keys]
     return sorted(named, key=lambda p: (p[1].lower(), p[0], p[3].lower(), p[2]))
 

@@ -74,6 +74,8 @@ class Change(ConsoleTable, table=True):
 
 class Learner(ConsoleTable, table=True):
     __tablename__ = "console_learners"
+    # The learner timeline pages through a network's learners by name.
+    __table_args__ = (Index("ix_console_learners_name", "network_id", "name"),)
 
     network_id: str = Field(primary_key=True, max_length=128)
     learner_id: str = Field(primary_key=True, max_length=128)
@@ -125,6 +127,12 @@ class Assignment(ConsoleTable, table=True):
         Index("ix_console_assignments_learner", "network_id", "learner_id"),
         # The per-firm timeline, the heatmap and a firm's calendar read a firm's assignments.
         Index("ix_console_assignments_firm", "network_id", "firm_id"),
+        # A big network's pages (10,000 learners, some 80,000 assignments) ask for the live firm × module pairs,
+        # the modules in use and the first and last week planned: each answered from an index, not the rows.
+        Index("ix_console_assignments_live_pair", "network_id", "cancelled", "firm_id", "module_id"),
+        Index("ix_console_assignments_module", "network_id", "module_id"),
+        Index("ix_console_assignments_live_start", "network_id", "cancelled", "start_week"),
+        Index("ix_console_assignments_live_end", "network_id", "cancelled", "end_week"),
     )
 
     network_id: str = Field(primary_key=True, max_length=128)
