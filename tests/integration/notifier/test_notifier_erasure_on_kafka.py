@@ -89,3 +89,36 @@ async def test_erasure_deletes_the_learners_contact_messages_phases_and_reminder
     assert len(after["erasures"]) == 1 and "L-001" in after["erasures"][0]
     assert any(f.LEARNER in row for row in after["departed_parties"])
     assert mentioning(after, f.HOST_EMAIL), "other people's data stays"
+
+
+async def test_a_notifier_that_was_down_during_the_erasure_completes_it_when_it_starts_again(
+    kafka_bootstrap: str, fresh_postgres_url: str, mail_sink: MailSink
+) -> None:
+    group = fresh_group()
+    await start_groups_at_end(kafka_bootstrap, group)
+    settings = notifier_settings(
+        fresh_postgres_url, mail_sink, kafka_bootstrap_servers=kafka_bootstrap, notifier_group_id=group
+    )
+    learner = f.learner(Contact(name=NAME, email=EMAIL), name=NAME)
+    made = AssignmentMade(subject=f.NETWORK, data=AssignmentData(**{**f.phase(), "learner_name": NAME}))
+    async with notifier_on_kafka(settings, Clock(START)):
+        await publish(kafka_bootstrap, "inbound", *f.directory()[:-1], learner)
+        await publish(kafka_bootstrap, "assignments", made)
+        await mail_sink.until(2, within=60)
+    # Down: the erasure waits on the topic at the notifier's committed offset.
+    erasure = LearnerErased(
+        id="erase:L-001", time=START, subject=f.NETWORK, data=LearnerErasedData(learner_id=f.LEARNER)
+    )
+    await publish(kafka_bootstrap, "inbound", erasure)
+    assert mentioning(await rows_of(fresh_postgres_url), NAME, EMAIL)
+
+    async with notifier_on_kafka(settings, Clock(START)):
+
+        async def erased() -> bool:
+            return bool((await rows_of(fresh_postgres_url))["erasures"])
+
+        await eventually(erased, within=60, what="the erasure applied after the restart")
+        after = await rows_of(fresh_postgres_url)
+
+    assert mentioning(after, NAME, EMAIL, "Quirina", "Vogelsang") == {}
+    assert not any(f.LEARNER in row for row in after["notifier_jobs"])
