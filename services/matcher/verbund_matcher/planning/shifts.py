@@ -88,9 +88,22 @@ class _Shifter:
         """The move into (firm, module, week) that fills the most weeks below a minimum, net; None if none."""
         duration = self.duration[module]
         best: tuple[int, Assignment, Assignment] | None = None
+        first_start = week - duration + 1
         for a in self.by_module.get(module, ()):
-            for start in range(week - duration + 1, week + 1):
+            # Cheapest tests first: this runs for every learner doing the module. One busy with another module
+            # in that week cannot be there at any start.
+            if self._busy_elsewhere(a, week):
+                continue
+            scope = self.scopes[a.learner_id]
+            starts = [
+                start
+                for lo, hi in scope.start_ranges(self.table, module, firm, duration)
+                for start in range(max(lo, first_start), min(hi, week) + 1)
+            ]
+            for start in starts:
                 if (firm, start) == (a.firm_id, a.start):
+                    continue
+                if not self._fits_learner(a, start):
                     continue
                 gain = self._gain(a, firm, start)
                 if gain <= 0 or (best is not None and gain <= best[0]):
@@ -99,6 +112,20 @@ class _Shifter:
                 if self._allowed(a, new):
                     best = (gain, a, new)
         return None if best is None else (best[1], best[2])
+
+    def _busy_elsewhere(self, old: Assignment, week: int) -> bool:
+        for b in self.by_learner[old.learner_id]:
+            if b != old and b.start <= week <= b.start + self.duration.get(b.module_id, 1) - 1:
+                return True
+        return False
+
+    def _fits_learner(self, old: Assignment, start: int) -> bool:
+        """Whether the learner's other modules leave the weeks from `start` free (order is checked later)."""
+        end = start + self.duration[old.module_id] - 1
+        for b in self.by_learner[old.learner_id]:
+            if b != old and b.start <= end and start <= b.start + self.duration.get(b.module_id, 1) - 1:
+                return False
+        return True
 
     def _gain(self, a: Assignment, firm: str, start: int) -> int:
         """Weeks below a minimum filled at the new place minus those the old place falls (further) below."""
@@ -121,12 +148,11 @@ class _Shifter:
         return gain
 
     def _allowed(self, old: Assignment, new: Assignment) -> bool:
-        """Whether `new` in place of `old` keeps every hard rule for its learner and the seats."""
+        """Whether `new` in place of `old` keeps the seats, the learner's order of modules and the per-firm limit
+        (its start is one the learner may take there: checked by the caller)."""
         scope = self.scopes[new.learner_id]
         module, firm, start = new.module_id, new.firm_id, new.start
         duration = self.duration[module]
-        if not any(lo <= start <= hi for lo, hi in scope.start_ranges(self.table, module, firm, duration)):
-            return False
         for w in range(start, start + duration):
             inside_old = firm == old.firm_id and old.start <= w < old.start + duration
             if not inside_old and self.ledger.free(firm, module, w) <= 0:
