@@ -19,8 +19,10 @@ STRATEGIES = ("auto", "construct", "cpsat", "lns")
 # LNS finds better plans in the same time (10 s, 2 workers: plastics with 24k literals 156 against 124, s40 768
 # against 762, nursing a tie); below it CP-SAT can also prove optimality.
 MONOLITHIC_OPTIONS = 10_000
-# Seconds (or work) per learner kept back from the search for top-up, explanations and the plan itself.
-ASSEMBLY_PER_LEARNER = 0.003
+# Seconds (or work) per learner kept back from the search for top-up, explanations and the plan itself. On 10,000
+# learners these took 25 s of a 30 s reserve on a loaded machine (8.6 s top-up, 16.2 s explanations): 4 ms keeps
+# a margin for a busier one.
+ASSEMBLY_PER_LEARNER = 0.004
 
 
 def model_size(problem: Problem, table: SeatTable | None = None) -> int:
