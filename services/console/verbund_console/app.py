@@ -56,12 +56,8 @@ def build(settings: ConsoleSettings | None = None) -> Console:
     read_model = ReadModel(sessions)
     accounts = Accounts(sessions)
     signal = ChangeSignal()
-    ingest = Ingest(
-        read_model,
-        signal,
-        settings.max_event_bytes,
-        keyring_of(settings.key_service_url, settings.key_service_token),
-    )
+    keyring = keyring_of(settings.key_service_url, settings.key_service_token)
+    ingest = Ingest(read_model, signal, settings.max_event_bytes, keyring)
     broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
         security=faststream_security(settings.kafka_security()),
@@ -73,7 +69,7 @@ def build(settings: ConsoleSettings | None = None) -> Console:
             _subscribe(broker, ingest, settings.group_id, role, payload)
     web = build_web(settings, read_model, accounts, signal) if settings.session_secret else None
     if web is not None:
-        web.mount(PREFIX, api_app(ApiTokens(sessions), inbound_producer(broker), settings.max_event_bytes))
+        web.mount(PREFIX, api_app(ApiTokens(sessions), inbound_producer(broker, keyring), settings.max_event_bytes))
     return Console(settings, engine, broker, read_model, accounts, ingest, signal, web)
 
 

@@ -25,9 +25,11 @@ from verbund_schemas import (
     Envelope,
     FirmUpdated,
     InvalidEvent,
+    Keyring,
     Role,
     encode_event,
     load_event,
+    seal_event,
     topic,
 )
 
@@ -51,10 +53,16 @@ class ApiError(Exception):
         self.errors = errors or []
 
 
-def inbound_producer(broker: KafkaBroker) -> Produce:
-    """Produce with the console's broker, connecting on first use (without consumers nothing else starts it)."""
+def inbound_producer(broker: KafkaBroker, keyring: Keyring | None = None) -> Produce:
+    """Produce with the console's broker, connecting on first use (without consumers nothing else starts it).
+
+    With a keyring, a firm's training contact is sealed before it leaves the console (ADR 0004).
+    """
 
     async def produce(value: bytes, key: str) -> None:
+        if keyring is not None:
+            sealed = await seal_event(json.loads(value), keyring)
+            value = json.dumps(sealed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         await broker.connect()  # a no-op once connected
         await broker.publish(value, topic=topic("inbound"), key=key.encode("utf-8"))
 
