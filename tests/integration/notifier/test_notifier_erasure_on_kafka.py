@@ -11,6 +11,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from verbund_notifier.clock import Clock
 from verbund_schemas import (
+    AssignmentCancelled,
     AssignmentData,
     AssignmentMade,
     Contact,
@@ -21,7 +22,7 @@ from verbund_schemas import (
     topic,
 )
 
-from verbund.mailsink import MailSink
+from verbund.mailsink import MailSink, text_body
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 
@@ -83,9 +84,15 @@ async def test_erasure_deletes_the_learners_contact_messages_phases_and_reminder
             return bool(tables["erasures"]) and not any(f.LEARNER in row for row in tables["notifier_jobs"])
 
         await eventually(erased, within=60, what="the erasure applied and the reminders dropped")
+        # The matcher's cancellation that follows an erasure names nobody: the firm is told the learner's id.
+        mail_sink.clear()
+        data = {**f.phase(), "learner_name": "", "reason": "", "reason_code": "learner_withdrawn"}
+        await publish(kafka_bootstrap, "assignments", AssignmentCancelled(subject=f.NETWORK, data=data))
+        to_host = await mail_sink.until(1, within=60)
         after = await rows_of(fresh_postgres_url)
 
     assert mentioning(after, NAME, EMAIL, "Quirina", "Vogelsang") == {}
+    assert [m["To"] for m in to_host] == [f.HOST_EMAIL] and f.LEARNER in text_body(to_host[0])
     assert len(after["erasures"]) == 1 and "L-001" in after["erasures"][0]
     assert any(f.LEARNER in row for row in after["departed_parties"])
     assert mentioning(after, f.HOST_EMAIL), "other people's data stays"

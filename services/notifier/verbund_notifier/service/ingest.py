@@ -87,6 +87,16 @@ class Origin:
     key: str | None
 
 
+AssignmentEvents = AssignmentMade | AssignmentChanged | AssignmentCancelled
+
+
+def _named(event: AssignmentEvents) -> AssignmentEvents:
+    """An erased learner's assignment comes without a name (ADR 0004): the messages say their id instead."""
+    if event.data.learner_name:
+        return event
+    return event.model_copy(update={"data": event.data.model_copy(update={"learner_name": event.data.learner_id})})
+
+
 def subject_key(event: Envelope) -> str:
     """What an assignment or shortfall event is about: events about the same thing are applied in order."""
     data = getattr(event, "data", None)
@@ -237,7 +247,7 @@ class NotifierService:
 
     async def _effects(self, session: AsyncSession, event: Envelope, now: dt.datetime) -> list[Callable[[], None]]:
         if isinstance(event, AssignmentMade | AssignmentChanged | AssignmentCancelled):
-            return await self._assignment(session, event, now)
+            return await self._assignment(session, _named(event), now)
         if isinstance(event, ShortfallDetected | ShortfallResolved):
             await self._shortfall(session, event, now)
         elif isinstance(event, SeatDeficitDetected | SeatDeficitResolved):

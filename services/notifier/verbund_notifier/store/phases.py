@@ -20,12 +20,14 @@ def as_phase(row: AssignmentRecord) -> Phase:
 async def record_phase(session: AsyncSession, network: str, data: AssignmentData, *, cancelled: bool) -> Phase:
     """Keep the phase as now announced; every later version gets the next calendar SEQUENCE."""
     row = await session.get(AssignmentRecord, data.assignment_id)
+    # An erased learner's assignments are published without a name (ADR 0004): their id stands for them.
+    learner_name = data.learner_name or data.learner_id
     if row is None:
         row = AssignmentRecord(
             assignment_id=data.assignment_id,
             network_id=network,
             learner_id=data.learner_id,
-            learner_name=data.learner_name,
+            learner_name=learner_name,
             module_id=data.module_id,
             module_name=data.module_name,
             firm_id=data.firm_id,
@@ -42,8 +44,9 @@ async def record_phase(session: AsyncSession, network: str, data: AssignmentData
     else:
         # Every later version of the calendar entry needs a higher SEQUENCE to replace the earlier one.
         row.sequence += 1
-        for field in ("learner_name", "module_name", "firm_id", "firm_name", "start_week", "end_week"):
+        for field in ("module_name", "firm_id", "firm_name", "start_week", "end_week"):
             setattr(row, field, getattr(data, field))
+        row.learner_name = learner_name
         row.start_date, row.end_date = data.start_date, data.end_date
         row.cancelled = cancelled
         row.plan_version = data.plan_version
