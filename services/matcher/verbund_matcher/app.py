@@ -32,6 +32,7 @@ from verbund_schemas import (
     topic,
 )
 
+from .ops.stages import PublishWatch, observe_fetch_wait
 from .service.ingest import BatchOutcome, InboundLimits, Record, handle_batch, reject_unprocessable
 from .service.last_plans import LastPlans
 from .service.outbox_replay import answer, replay_request
@@ -87,6 +88,8 @@ class Runtime:
     last_plans: LastPlans = field(default_factory=LastPlans)
     # The key table that opens sealed personal fields (docs/decisions/0004-sealed-personal-data.md).
     keys: KeyTable | None = None
+    # Set where a relay runs (run_matcher): the append → published time of each committed batch's records.
+    publish_watch: PublishWatch | None = None
 
     @classmethod
     def from_settings(
@@ -190,7 +193,9 @@ def inbound_router(runtime: Runtime) -> KafkaRouter:
         description="Every inbound event of every network, in order per network (key = network id).",
     )
     async def on_inbound(events: InboundBatch, message: KafkaMessage) -> None:
-        records = [Record(r.topic, r.partition, r.offset, r.key, r.value) for r in _records_of(message)]
+        raw = _records_of(message)
+        observe_fetch_wait(r.timestamp for r in raw)
+        records = [Record(r.topic, r.partition, r.offset, r.key, r.value) for r in raw]
         assert runtime.attempts is not None, "create_broker() sets up the retries"
         try:
             outcome = await runtime.attempts.run(records)
@@ -200,6 +205,14 @@ def inbound_router(runtime: Runtime) -> KafkaRouter:
             )
             await asyncio.sleep(1.0)  # do not spin on a broker and database that are both down
             raise
+        if runtime.publish_watch is not None and outcome.publications:
+            runtime.publish_watch.committed(
+                [
+                    r.timestamp
+                    for r in raw
+                    if r.timestamp and r.key is not None and r.key.decode("utf-8", "replace") in outcome.publications
+                ]
+            )
         for notify in runtime.on_committed:
             notify()
         log.info(

@@ -21,6 +21,7 @@ from .app import Runtime, create_app
 from .key_endpoint import key_routes, learner_routes
 from .ops import metrics
 from .ops.collector import CollectorPolicy
+from .ops.stages import PublishWatch
 from .service.failures import describe
 from .service.maintenance import freeze_all, reoptimise_all, retry_stale_plans
 from .service.relay import OutboxHealth, Relay, outbox_health
@@ -252,6 +253,7 @@ async def run_matcher(
     if settings.migrate:
         await migrate(engine)
     app, broker = create_app(runtime)
+    runtime.publish_watch = PublishWatch()
     relay = Relay(
         runtime.sessions,
         settings.kafka_bootstrap_servers,
@@ -261,6 +263,7 @@ async def run_matcher(
         max_attempts=settings.relay_max_attempts,
         max_request_size=settings.relay_max_request_size,
         security=settings.kafka_security(),
+        watch=runtime.publish_watch,
     )
     runtime.on_committed.append(relay.wake)
     if settings.gc_full_collect_seconds > 0:

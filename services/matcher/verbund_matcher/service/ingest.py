@@ -36,6 +36,7 @@ from verbund_schemas import (
 from ..domain.authorisation import authorise
 from ..domain.network import Change, Rejection
 from ..ops import metrics
+from ..ops.stages import BatchClock, Stage
 from ..store.keys import destroy_key
 from ..store.networks import LoadedNetwork, NetworkCache, bump_version, load_locked, lock_networks, save_network
 from ..store.tables import UNSCOPED, InboxRow, table_of
@@ -217,9 +218,13 @@ async def handle_batch(
     Raises (and rolls back everything) on database errors and on StaleNetwork; the caller then
     rewinds the consumer so the whole batch is read again; the inbox makes that harmless.
     """
+    clock = BatchClock()
     decoded = [await _decode(r, limits, keyring) for r in records]
+    clock.lap(Stage.DECODE)
     try:
-        outcome, loaded = await _apply(sessions, decoded, today=today, planner=planner, cache=cache, limits=limits)
+        outcome, loaded = await _apply(
+            sessions, decoded, today=today, planner=planner, cache=cache, limits=limits, clock=clock
+        )
     except BaseException:
         if cache is not None:
             cache.forget()  # cached states may hold changes of the rolled-back transaction
@@ -229,6 +234,7 @@ async def handle_batch(
             cache.put(network)
     # Counted once committed: a batch rolled back and read again must not count twice.
     metrics.BATCHES.inc()
+    clock.observe()
     metrics.EVENTS_CONSUMED.labels(outcome="applied").inc(outcome.applied)
     metrics.EVENTS_CONSUMED.labels(outcome="rejected").inc(outcome.rejected)
     metrics.EVENTS_CONSUMED.labels(outcome="duplicate").inc(outcome.duplicates)
@@ -245,6 +251,7 @@ async def _apply(
     planner: PlannerSettings,
     cache: NetworkCache | None,
     limits: InboundLimits,
+    clock: BatchClock,
 ) -> tuple[BatchOutcome, list[LoadedNetwork]]:
     outcome = BatchOutcome()
     day = today()
@@ -260,6 +267,7 @@ async def _apply(
                 select(InboxRow.network_id, InboxRow.message_id).where(col(InboxRow.message_id).in_(chunk))
             )
             seen.update((network_id, message_id) for network_id, message_id in found.all())
+        clock.lap(Stage.INBOX)
 
         def handled(d: _Decoded) -> bool:
             return d.applied_key in seen or d.rejected_key in seen
@@ -344,22 +352,28 @@ async def _apply(
                     "handled_at": handled_at,
                 }
             )
+        clock.lap(Stage.STATE)
         if inbox:
             # One statement for the batch: an ORM object per record cost more than planning it.
             await (await session.connection()).execute(insert(table_of(InboxRow)), inbox)
+        clock.lap(Stage.INBOX)
 
         for network_id, loaded in networks.items():
             # One version bump per network and batch: the replan's, or else one here.
             read_version = loaded.read_version
             await save_network(session, loaded, bump=False)
             if changes.get(network_id):
+                clock.lap(Stage.STATE)
                 publication = await replan(
                     session, loaded, today=day, mode="repair", changes=changes[network_id], settings=planner
                 )
+                clock.lap(Stage.PLAN)
                 if publication is not None:
                     outcome.publications[network_id] = publication
             if loaded.read_version == read_version:
                 bump_version(session, loaded)
+        clock.lap(Stage.STATE)
+    clock.lap(Stage.COMMIT)
     return outcome, list(networks.values())
 
 

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import os
 import socket
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ from verbund_runtime.kafka import KafkaSecurity, client_options
 from verbund_schemas import topic
 
 from ..ops import metrics
+from ..ops.stages import PublishWatch, Stage, observe
 from ..store.tables import OutboxRow, RelayLeaseRow, table_of
 from .failures import describe, is_transient
 from .parking import ParkedOutboxRow, outbox_notice
@@ -102,8 +104,11 @@ class Relay:
         max_attempts: int = 3,
         max_request_size: int = 1048576,
         security: KafkaSecurity | None = None,
+        watch: PublishWatch | None = None,
     ) -> None:
         self._sessions = sessions
+        # Times the pick-up delay and the publishing of committed batches (ops.stages); None: not timed.
+        self._watch = watch
         self._bootstrap = bootstrap_servers
         self._security = security
         self._batch_size = batch_size
@@ -132,6 +137,8 @@ class Relay:
 
     def wake(self) -> None:
         """Something was committed to the outbox: publish now rather than at the next poll."""
+        if self._watch is not None:
+            self._watch.woken()
         self._wake.set()
 
     async def start(self) -> None:
@@ -194,6 +201,7 @@ class Relay:
         async with self._sessions() as session:
             if session.get_bind().dialect.name == "sqlite":
                 return await self._publish_sqlite(session)
+            mark = self._watch.reading() if self._watch is not None else 0
             async with session.begin():
                 # Taking the lease row first serialises relays of all replicas: rows go out in commit order.
                 # PostgreSQL locks just that row, so the consumers' transactions are not held up meanwhile.
@@ -207,6 +215,8 @@ class Relay:
                 await self._mark_sent(session, outcome.sent)
                 await self._refused(session, rows, outcome.refused)
                 remaining = await self._count_unsent(session)
+        if self._watch is not None and not outcome.failed and len(rows) < self._batch_size:
+            self._watch.drained(mark)
         return self._account(outcome, remaining)
 
     async def _publish_sqlite(self, session: AsyncSession) -> int:
@@ -218,9 +228,12 @@ class Relay:
         # are never deleted, so SQLite never hands out a number below the highest one again). Should the
         # process die in between, the unmarked rows go out again on restart under the same ids, as after
         # any crash.
+        mark = self._watch.reading() if self._watch is not None else 0
         async with session.begin():
             rows = await self._unsent(session, after=self._sent_upto)
         outcome = await self._send(rows)
+        if self._watch is not None and not outcome.failed and len(rows) < self._batch_size:
+            self._watch.drained(mark)
         if outcome.failed:
             # Rare: write now what went out and what was refused, and publish again from the first row that
             # did not go out (the ones after it that did are marked sent, so they are not read again).
@@ -268,6 +281,7 @@ class Relay:
         """Send the rows together; those that fail for a reason of their own are sent again one by one, so a
         row is only held responsible for what Kafka says about it alone."""
         outcome = _Sent()
+        started = time.perf_counter()
         pending: list[tuple[Any, asyncio.Future[Any]]] = []
         suspects: list[Any] = []
         for r in rows:
@@ -298,6 +312,8 @@ class Relay:
                     outcome.refused[r.seq] = describe(exc)
             else:
                 outcome.sent.append(r.seq)
+        if rows:
+            observe(Stage.PUBLISH, time.perf_counter() - started)
         return outcome
 
     async def _submit(self, r: Any) -> asyncio.Future[Any]:
