@@ -15,10 +15,11 @@ from aiokafka.errors import KafkaConnectionError
 from rich.console import Console
 from rich.live import Live
 from verbund_runtime.kafka import client_options
-from verbund_schemas import InvalidEvent, decode_event, topic
+from verbund_schemas import InvalidEvent, PersonalDataErased, decode_event, decode_opened, topic
 
 from verbund.kafka_access import BOOTSTRAP_HELP, KafkaUnavailable, missing_topic_message, resolve_bootstrap
 from verbund.kafka_access import unreachable_message as _unreachable
+from verbund.sealing import keyring_from_environment
 from verbund.watch_view import WatchRow, row_for, rows_that_fit, table_of
 
 
@@ -100,6 +101,8 @@ async def follow(
 ) -> WatchResult:
     """Consume until max_events rows were shown, the timeout passed, or the task is cancelled (Ctrl-C)."""
     consumer = await assigned_consumer(options)
+    # Names sealed on the topics are shown opened where the key endpoint is configured (ADR 0004).
+    keyring = keyring_from_environment()
     result = WatchResult()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + options.timeout if options.timeout is not None else None
@@ -113,7 +116,13 @@ async def follow(
                     if not _key_matches(record, options.network):
                         continue
                     try:
-                        event = decode_event(record.value or b"")
+                        if keyring is None:
+                            event = decode_event(record.value or b"")
+                        else:
+                            event = await decode_opened(record.value or b"", keyring)
+                    except PersonalDataErased:
+                        on_problem(f"{tp.topic}[{tp.partition}]@{record.offset} is about an erased learner")
+                        continue
                     except InvalidEvent as exc:
                         result.undecodable += 1
                         on_problem(f"{tp.topic}[{tp.partition}]@{record.offset} is not a Verbund event: {exc.reason}")
@@ -132,6 +141,8 @@ async def follow(
                 return result
     finally:
         await consumer.stop()
+        if keyring is not None:
+            await keyring.close()
 
 
 def _plain_printer(row: WatchRow) -> None:

@@ -44,6 +44,20 @@ async def export(bootstrap: str, network: str, learner: str, url: str, target: P
     return exported
 
 
+async def watch(bootstrap: str, network: str, url: str) -> str:
+    """`verbund watch` with the key endpoint configured: the plan as the operator sees it, names opened."""
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "verbund"),
+        *("watch", "--network", network, "--from-beginning", "--max-events", "4", "--timeout", "30"),
+        *("--bootstrap", bootstrap),
+        env={**os.environ, "VERBUND_KEY_SERVICE_URL": url, "VERBUND_KEY_SERVICE_TOKEN": TOKEN, "COLUMNS": "200"},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await process.communicate()
+    return out.decode()
+
+
 async def test_the_export_holds_the_learners_registration_plan_and_history_and_nothing_of_others(
     kafka_bootstrap: str, sqlite_url: str, tmp_path: Path
 ) -> None:
@@ -66,6 +80,7 @@ async def test_the_export_holds_the_learners_registration_plan_and_history_and_n
             kafka_bootstrap, topic("assignments"), until=lambda rs: len(events_of(rs, {nid})) >= 5, timeout=90
         )
         before = await export(kafka_bootstrap, nid, "L0000", url, tmp_path / "before.json")
+        watched = await watch(kafka_bootstrap, nid, url)
 
         await send_events([erasure_event(nid, "L0000")], kafka_bootstrap, topic("inbound"))
         await consume(
@@ -76,6 +91,7 @@ async def test_the_export_holds_the_learners_registration_plan_and_history_and_n
         )
         after = await export(kafka_bootstrap, nid, "L0000", url, tmp_path / "after.json")
 
+    assert "Learner L0000" in watched and "Learner L0001" in watched, watched
     held = before["held_by_the_matcher"]
     assert held["registration"]["name"] == "Learner L0000" and held["erased"] is False
     assert [a["module_id"] for a in held["assignments"]] == ["M1", "M2"]
