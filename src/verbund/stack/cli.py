@@ -82,6 +82,10 @@ def up(
     verb = "started" if result.kafka_started else "already running"
     typer.echo(f"Kafka {state.kafka.version} {verb} on {state.kafka.bootstrap_servers} (pid {state.kafka.pid})")
     typer.echo(f"  log: {state.kafka.log_file}")
+    typer.echo(
+        f"  SASL/SCRAM and ACLs; passwords of admin, matcher, notifier, console, cli in "
+        f"{background.kafka_credentials_dir()} (firms: verbund stack add-client FIRM)"
+    )
     if result.topics is not None:
         if result.topics.created:
             typer.echo(f"  topics created: {', '.join(result.topics.created)}")
