@@ -3,12 +3,18 @@
 python bench/pipeline.py                          # a local broker from Maven jars (or KAFKA_BOOTSTRAP_SERVERS)
 python bench/pipeline.py --rates 100 500 --seconds 20 --burst 5000 --database-url postgresql+asyncpg://...
 python bench/pipeline.py --matchers 2 --database-url postgresql+asyncpg://...   # two replicas, one group
+python bench/pipeline.py --shape realistic       # networks like scenarios/plastics.jsonl, growing during the run
 
 The matcher runs as its own process (`python -m verbund_matcher`), as in production. The benchmark produces
 LearnerRegistered events at a steady rate and times each until the first AssignmentMade for that learner
 arrives on the assignments topic (event-to-assignment latency, including batching, the database commit,
 planning and the outbox relay). Then it produces a burst as fast as it can and measures how fast the
 matcher works through it; next to that, how fast a bare aiokafka consumer reads the same records.
+
+Where the time goes: before and after each phase the benchmark reads every matcher's /metrics and prints, per
+phase, the difference of the stage histograms (fetch wait, decode, inbox, state, plan, commit, relay pick-up,
+publish; and the matcher's own append → published) with count, mean and p50/p99 estimated from the buckets, beside
+the "consumer sees it" delay of its own consumer (an assignment's Kafka timestamp → the record read here).
 """
 
 from __future__ import annotations
@@ -24,9 +30,9 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +41,7 @@ os.environ.setdefault("VERBUND_TOPIC_PREFIX", f"bench-{uuid.uuid4().hex[:8]}.")
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
 from verbund_runtime.kafka import client_options
 from verbund_schemas import load_topics, topic, week_at
 
@@ -43,6 +50,8 @@ from verbund.stack.selection import provide_kafka
 from verbund.stack.topics import ensure_topics
 
 ORIGIN = "2031-W01"
+SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "plastics.jsonl"
+STAGES = ("fetch_wait", "decode", "inbox", "state", "plan", "commit", "relay_pickup", "publish")
 
 
 def _event(network: str, kind: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -97,6 +106,100 @@ def learner_event(network: str, learner: str, first: int) -> dict[str, Any]:
     )
 
 
+class RealisticShape:
+    """Networks shaped like scenarios/plastics.jsonl: its configuration, curriculum, firms and offers (seats times
+    `capacity_scale`, so nothing is starved as the network grows), and its learners' registrations as the
+    templates of the new learners, who keep arriving through the whole run."""
+
+    SETUP_TYPES = ("NetworkConfigured", "CurriculumPublished", "FirmRegistered", "CapacityOffered")
+
+    def __init__(self, capacity_scale: int) -> None:
+        events = [json.loads(line) for line in SCENARIO.read_text(encoding="utf-8").splitlines() if line.strip()]
+        self.setup_events = [e for e in events if e["type"] in self.SETUP_TYPES]
+        self.learners = [e["data"] for e in events if e["type"] == "LearnerRegistered"]
+        self.capacity_scale = capacity_scale
+
+    def setup(self, network: str) -> list[dict[str, Any]]:
+        out = []
+        for e in self.setup_events:
+            data = dict(e["data"])
+            if e["type"] == "CapacityOffered":
+                data["max_seats"] = data["max_seats"] * self.capacity_scale  # min_seats stay as they are
+            elif e["type"] == "NetworkConfigured":
+                data["name"] = network
+            out.append(_event(network, e["type"], data))
+        return out
+
+    def learner(self, network: str, learner: str, n: int) -> dict[str, Any]:
+        template = self.learners[n % len(self.learners)]
+        contact = {**template["contact"], "name": learner, "email": f"{learner.lower()}@example.org"}
+        return _event(
+            network, "LearnerRegistered", {**template, "learner_id": learner, "name": learner, "contact": contact}
+        )
+
+
+@dataclass
+class StageHistogram:
+    """One Prometheus histogram (or the difference of two scrapes): cumulative counts by upper bound."""
+
+    buckets: dict[float, float] = field(default_factory=dict)
+    count: float = 0.0
+    total: float = 0.0
+
+    def __sub__(self, before: StageHistogram) -> StageHistogram:
+        return StageHistogram(
+            {le: n - before.buckets.get(le, 0.0) for le, n in self.buckets.items()},
+            self.count - before.count,
+            self.total - before.total,
+        )
+
+    def quantile(self, q: float) -> float | None:
+        """Estimated like PromQL's histogram_quantile: linear within the bucket the rank falls in."""
+        if self.count <= 0:
+            return None
+        rank = q * self.count
+        lower, below = 0.0, 0.0
+        for le in sorted(self.buckets):
+            cumulative = self.buckets[le]
+            if cumulative >= rank:
+                if le == float("inf"):
+                    return lower  # beyond the last bound: its lower edge is all that is known
+                return lower + (le - lower) * (rank - below) / max(cumulative - below, 1e-12)
+            lower, below = le, cumulative
+        return lower
+
+
+STAGE_FAMILIES = {
+    "verbund_matcher_stage_seconds": None,  # labelled by stage
+    "verbund_matcher_append_to_published_seconds": "append_to_published",
+}
+
+
+def parse_stages(text: str, into: dict[str, StageHistogram]) -> None:
+    """Add the stage histograms of one /metrics exposition to `into` (several matchers add up)."""
+    for family in text_string_to_metric_families(text):
+        if family.name not in STAGE_FAMILIES:
+            continue
+        for sample in family.samples:
+            stage = STAGE_FAMILIES[family.name] or sample.labels.get("stage", "?")
+            h = into.setdefault(stage, StageHistogram())
+            if sample.name.endswith("_bucket"):
+                le = float(sample.labels["le"])
+                h.buckets[le] = h.buckets.get(le, 0.0) + sample.value
+            elif sample.name.endswith("_count"):
+                h.count += sample.value
+            elif sample.name.endswith("_sum"):
+                h.total += sample.value
+
+
+async def scrape_stages(ports: Sequence[int]) -> dict[str, StageHistogram]:
+    stages: dict[str, StageHistogram] = {}
+    async with httpx.AsyncClient(timeout=10) as http:
+        for port in ports:
+            parse_stages((await http.get(f"http://127.0.0.1:{port}/metrics")).text, stages)
+    return stages
+
+
 @dataclass
 class Phase:
     name: str
@@ -105,6 +208,9 @@ class Phase:
     p50_ms: float | None = None
     p99_ms: float | None = None
     rate: float = 0.0
+    # The matchers' stage histograms over the phase, and the bench consumer's delays (ms) in it.
+    stages: dict[str, StageHistogram] | None = None
+    consumer_seen_ms: list[float] = field(default_factory=list)
 
 
 class AssignmentWatcher:
@@ -113,6 +219,8 @@ class AssignmentWatcher:
     def __init__(self, bootstrap: str) -> None:
         self.bootstrap = bootstrap
         self.arrived: dict[tuple[str, str], float] = {}
+        # Every AssignmentMade: its Kafka timestamp (the relay's producer) → read here, in ms.
+        self.seen_ms: list[float] = []
         self._task: asyncio.Task[None] | None = None
         self._consumer: AIOKafkaConsumer | None = None
 
@@ -131,11 +239,13 @@ class AssignmentWatcher:
         while True:
             batches = await self._consumer.getmany(timeout_ms=100)
             now = time.perf_counter()
+            wall_ms = time.time() * 1000
             for records in batches.values():
                 for r in records:
                     event = json.loads(r.value or b"{}")
                     if event.get("type") == "AssignmentMade":
                         self.arrived.setdefault((event["subject"], event["data"]["learner_id"]), now)
+                        self.seen_ms.append(max(0.0, wall_ms - r.timestamp))
 
     async def wait_for(self, keys: Sequence[tuple[str, str]], timeout: float) -> bool:  # noqa: ASYNC109
         deadline = time.perf_counter() + timeout
@@ -158,9 +268,10 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 class Bench:
-    def __init__(self, bootstrap: str, networks: int) -> None:
+    def __init__(self, bootstrap: str, networks: int, shape: RealisticShape | None = None) -> None:
         self.bootstrap = bootstrap
         self.networks = [f"bench-{i:03d}" for i in range(networks)]
+        self.shape = shape
         self.counter = 0
         self.producer: AIOKafkaProducer | None = None
         self.watcher = AssignmentWatcher(bootstrap)
@@ -169,13 +280,16 @@ class Bench:
         self.counter += 1
         network = self.networks[self.counter % len(self.networks)]
         learner = f"L{self.counter:06d}"
+        if self.shape is not None:
+            return network, self.shape.learner(network, learner, self.counter)
         return network, learner_event(network, learner, first=self.counter % 60)
 
     async def send(self, event: dict[str, Any]) -> asyncio.Future[Any]:
         assert self.producer is not None
-        return await self.producer.send(
+        future: asyncio.Future[Any] = await self.producer.send(
             topic("inbound"), value=json.dumps(event).encode(), key=event["subject"].encode()
         )
+        return future
 
     async def setup(self) -> None:
         self.producer = AIOKafkaProducer(
@@ -183,7 +297,8 @@ class Bench:
         )
         await self.producer.start()
         await self.watcher.start()
-        futures = [await self.send(e) for n in self.networks for e in network_setup(n)]
+        setup = self.shape.setup if self.shape is not None else network_setup
+        futures = [await self.send(e) for n in self.networks for e in setup(n)]
         # One learner per network, to know the setup went through before measuring.
         keys = []
         for _ in self.networks:
@@ -320,8 +435,8 @@ async def _held_partitions(port: int) -> int:
             answer = await http.get(f"http://127.0.0.1:{port}/readyz")
     except httpx.HTTPError:
         return 0
-    text = answer.text.strip()
-    return int(text.rsplit("=", 1)[1]) if answer.status_code == 200 and "partitions=" in text else 0
+    first = answer.text.strip().splitlines()[0] if answer.text.strip() else ""  # the lines after it: part by part
+    return int(first.rsplit("=", 1)[1]) if answer.status_code == 200 and "partitions=" in first else 0
 
 
 async def _until_balanced(ports: list[int], matchers: list[subprocess.Popen[bytes]], within: float = 180) -> None:
@@ -339,8 +454,69 @@ async def _until_balanced(ports: list[int], matchers: list[subprocess.Popen[byte
         await asyncio.sleep(0.5)
 
 
+def _ms(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    ms = seconds * 1000
+    return f"{ms:.1f}" if ms < 10 else f"{ms:,.0f}"
+
+
+def print_breakdown(phase: Phase) -> None:
+    """Where the phase's time went, stage by stage (matchers' histograms) and as its own consumer saw it."""
+    if phase.stages is None:
+        return
+    print(f"\nWhere the time goes: {phase.name}")
+    print(f"| {'stage':<38} | {'count':>8} | {'mean ms':>8} | {'p50 ms':>8} | {'p99 ms':>8} |")
+    print(f"|{'-' * 40}|{'-' * 10}|{'-' * 10}|{'-' * 10}|{'-' * 10}|")
+    names = {
+        "fetch_wait": "fetch wait (per record)",
+        "decode": "decode/validate (per batch)",
+        "inbox": "inbox dedup (per batch)",
+        "state": "state update (per batch)",
+        "plan": "plan (per batch)",
+        "commit": "commit (per batch)",
+        "relay_pickup": "relay pick-up (per round)",
+        "publish": "publish (per round)",
+        "append_to_published": "append → published (matcher, per rec.)",
+    }
+    for stage, title in names.items():
+        h = phase.stages.get(stage, StageHistogram())
+        mean = h.total / h.count if h.count > 0 else None
+        _row(title, h.count, mean, h.quantile(0.5), h.quantile(0.99))
+    seen = phase.consumer_seen_ms
+    if seen:
+        _row(
+            "consumer sees it (bench, per assign.)",
+            len(seen),
+            statistics.fmean(seen) / 1000,
+            statistics.median(seen) / 1000,
+            _percentile(seen, 0.99) / 1000,
+        )
+    p50 = phase.p50_ms / 1000 if phase.p50_ms is not None else None
+    p99 = phase.p99_ms / 1000 if phase.p99_ms is not None else None
+    _row("event → assignment (bench, per event)", phase.events, None, p50, p99)
+
+
+def _row(title: str, count: float, mean: float | None, p50: float | None, p99: float | None) -> None:
+    print(f"| {title:<38} | {count:>8,.0f} | {_ms(mean):>8} | {_ms(p50):>8} | {_ms(p99):>8} |")
+
+
+async def _measured(ports: Sequence[int], bench: Bench, work: Awaitable[Any]) -> Any:
+    """Run one phase between two scrapes of the matchers' /metrics; the phase gets the difference."""
+    before = await scrape_stages(ports)
+    seen_from = len(bench.watcher.seen_ms)
+    result = await work
+    await asyncio.sleep(0.5)  # the relay observes a round right after Kafka acknowledged it
+    after = await scrape_stages(ports)
+    phase = result[0] if isinstance(result, tuple) else result
+    phase.stages = {stage: h - before.get(stage, StageHistogram()) for stage, h in after.items()}
+    phase.consumer_seen_ms = bench.watcher.seen_ms[seen_from:]
+    return result
+
+
 async def run(args: argparse.Namespace, bootstrap: str, database_url: str) -> list[Phase]:
-    bench = Bench(bootstrap, args.networks)
+    shape = RealisticShape(args.capacity_scale) if args.shape == "realistic" else None
+    bench = Bench(bootstrap, args.networks, shape)
     group_id = f"bench-{uuid.uuid4().hex[:6]}"
     ports = [_free_port() for _ in range(args.matchers)]
     logs = [Path(tempfile.gettempdir()) / f"verbund-bench-matcher-{os.getpid()}-{i}.log" for i in range(len(ports))]
@@ -361,8 +537,8 @@ async def run(args: argparse.Namespace, bootstrap: str, database_url: str) -> li
         await _until_balanced(ports, matchers)
         await bench.setup()
         for rate in args.rates:
-            phases.append(await bench.steady(rate, args.seconds))
-        burst, spans = await bench.burst(args.burst)
+            phases.append(await _measured(ports, bench, bench.steady(rate, args.seconds)))
+        burst, spans = await _measured(ports, bench, bench.burst(args.burst))
         phases.append(burst)
         phases.append(await bench.raw_consumption(spans))
     finally:
@@ -381,6 +557,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="duration of each steady phase")
     parser.add_argument("--burst", type=int, default=5000, help="events in the max-throughput burst")
     parser.add_argument("--networks", type=int, default=50, help="networks the events are spread over")
+    parser.add_argument(
+        "--shape",
+        choices=("toy", "realistic"),
+        default="toy",
+        help="toy: two firms, two modules; realistic: like scenarios/plastics.jsonl, growing during the run",
+    )
+    parser.add_argument(
+        "--capacity-scale", type=int, default=50, help="realistic shape: the scenario's seats times this"
+    )
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     parser.add_argument("--bootstrap", default=None, help="default: KAFKA_BOOTSTRAP_SERVERS or a local broker")
     parser.add_argument(
@@ -405,9 +590,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         phases = asyncio.run(run(args, endpoint.bootstrap_servers, database_url))
         print_table(
             phases,
-            f"Pipeline: {args.networks} networks, {args.matchers} matcher process(es), batch timeout 50 ms, "
-            f"database {database_url.split(':')[0]}, broker {endpoint.source}",
+            f"Pipeline: {args.networks} {args.shape} networks, {args.matchers} matcher process(es), "
+            f"batch timeout 50 ms, database {database_url.split(':')[0]}, broker {endpoint.source}",
         )
+        for phase in phases:
+            print_breakdown(phase)
     return 0
 
 
