@@ -39,14 +39,16 @@ from typing import Any
 # Each run gets topics of its own, before anything reads the topic names.
 os.environ.setdefault("VERBUND_TOPIC_PREFIX", f"bench-{uuid.uuid4().hex[:8]}.")
 
+import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.engine import make_url
 from verbund_runtime.kafka import client_options
 from verbund_schemas import load_topics, topic, week_at
 
 from verbund.stack.kafka_local import run_coroutine
-from verbund.stack.selection import provide_kafka
+from verbund.stack.selection import provide_kafka, provide_postgres
 from verbund.stack.topics import ensure_topics
 
 ORIGIN = "2031-W01"
@@ -385,6 +387,15 @@ class Bench:
             await self.producer.stop()
 
 
+async def _create_database(admin_url: str, name: str) -> None:
+    dsn = make_url(admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(dsn, timeout=30)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -567,6 +578,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--capacity-scale", type=int, default=50, help="realistic shape: the scenario's seats times this"
     )
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="a fresh database on a PostgreSQL of its own (VERBUND_TEST_DATABASE_URL's server, Docker or local)",
+    )
     parser.add_argument("--bootstrap", default=None, help="default: KAFKA_BOOTSTRAP_SERVERS or a local broker")
     parser.add_argument(
         "--matchers", type=int, default=1, help="matcher processes in one consumer group (use PostgreSQL for >1)"
@@ -587,6 +603,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ.update(endpoint.security.environment())
         run_coroutine(ensure_topics(endpoint.bootstrap_servers, load_topics().values(), security=endpoint.security))
         database_url = args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        if args.postgres:
+            server = stack.enter_context(provide_postgres())
+            name = f"bench_{uuid.uuid4().hex[:8]}"
+            run_coroutine(_create_database(server.admin_url, name))
+            database_url = make_url(server.url).set(database=name).render_as_string(hide_password=False)
         phases = asyncio.run(run(args, endpoint.bootstrap_servers, database_url))
         print_table(
             phases,
