@@ -165,7 +165,7 @@ class StageHistogram:
             cumulative = self.buckets[le]
             if cumulative >= rank:
                 if le == float("inf"):
-                    return lower  # beyond the last bound: its lower edge is all that is known
+                    return le  # beyond the last bound: only "more than" it is known
                 return lower + (le - lower) * (rank - below) / max(cumulative - below, 1e-12)
             lower, below = le, cumulative
         return lower
@@ -468,6 +468,8 @@ async def _until_balanced(ports: list[int], matchers: list[subprocess.Popen[byte
 def _ms(seconds: float | None) -> str:
     if seconds is None:
         return "–"
+    if seconds == float("inf"):
+        return "> 60 s"  # the stage histograms' last finite bucket
     ms = seconds * 1000
     return f"{ms:.1f}" if ms < 10 else f"{ms:,.0f}"
 
