@@ -59,8 +59,9 @@ async def test_two_matchers_with_the_same_network_id_keep_their_own_plans(tmp_pa
         assert [s.id for s in last_b[0].learners] == ["L0000", "L0001", "L0002"]
         assert a.planner.last_plans is a.last_plans and b.planner.last_plans is b.last_plans
         assert len(await made(a)) == 2 and len(await made(b)) == 6
-        assert [s.group_id for s in broker_a.subscribers] == ["matcher-a"]
-        assert [s.group_id for s in broker_b.subscribers] == ["matcher-b"]
+        # Each app's consumers (inbound, and replay requests on the parked topic) are in its own groups.
+        assert [s.group_id for s in broker_a.subscribers] == ["matcher-a", "matcher-a.replays"]
+        assert [s.group_id for s in broker_b.subscribers] == ["matcher-b", "matcher-b.replays"]
     finally:
         await a.engine.dispose()
         await b.engine.dispose()
