@@ -124,14 +124,16 @@ class Assignment(ConsoleTable, table=True):
 
     __tablename__ = "console_assignments"
     __table_args__ = (
-        Index("ix_console_assignments_learner", "network_id", "learner_id"),
+        # With `cancelled`: a learner's live phases are found in the index alone (the overview and the learner
+        # filters ask it for every learner), and the planner never prefers the live indexes below for it.
+        Index("ix_console_assignments_live_learner", "network_id", "learner_id", "cancelled"),
         # The per-firm timeline, the heatmap and a firm's calendar read a firm's assignments.
         Index("ix_console_assignments_firm", "network_id", "firm_id"),
         # A big network's pages (10,000 learners, some 80,000 assignments) ask for the live firm × module pairs,
         # the modules in use and the first and last week planned: each answered from an index, not the rows.
         Index("ix_console_assignments_live_pair", "network_id", "cancelled", "firm_id", "module_id"),
         Index("ix_console_assignments_module", "network_id", "module_id"),
-        Index("ix_console_assignments_live_start", "network_id", "cancelled", "start_week"),
+        Index("ix_console_assignments_live_start", "network_id", "cancelled", "start_week", "end_week"),
         Index("ix_console_assignments_live_end", "network_id", "cancelled", "end_week"),
     )
 
@@ -156,7 +158,11 @@ class Problem(ConsoleTable, table=True):
     """A shortfall (unmet requirement of a learner) or a seat deficit (weeks below a firm's minimum)."""
 
     __tablename__ = "console_problems"
-    __table_args__ = (Index("ix_console_problems_open", "network_id", "resolved_at"),)
+    __table_args__ = (
+        Index("ix_console_problems_open", "network_id", "resolved_at"),
+        # Whether a learner has an open shortfall, asked for every learner by the overview and the status filter.
+        Index("ix_console_problems_learner", "network_id", "learner_id"),
+    )
 
     network_id: str = Field(primary_key=True, max_length=128)
     problem_id: str = Field(primary_key=True, max_length=128)
