@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import os
 import random
 import secrets
 import time
@@ -60,6 +61,9 @@ class FaultStack:
     async def start(cls) -> FaultStack:
         kafka = RestartableKafka()
         await kafka.astart()
+        # The helpers here and the services they start connect as this broker's super user (the same one the
+        # session's broker has, when that was started first: a local broker takes the admin VERBUND_KAFKA_* name).
+        os.environ.update(kafka.admin_security.environment())
         postgres = RestartablePostgres()
         try:
             await asyncio.to_thread(postgres.start)
