@@ -5,6 +5,7 @@ The session's broker is shared by every test, so this one starts (and stops) a l
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -44,6 +45,8 @@ def test_readiness_of_both_services_turns_503_naming_the_broker_once_it_is_gone_
 ) -> None:
     kafka = LocalKafka()
     kafka.start()
+    # The services connect as this broker's super user (the session's one, when its broker started first).
+    os.environ.update(kafka.admin_security.environment())
     try:
         run_coroutine(ensure_topics(kafka.bootstrap_servers, load_topics().values()))
         with (

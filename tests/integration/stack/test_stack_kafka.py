@@ -76,7 +76,7 @@ async def test_local_broker_answers_metadata_and_leaves_nothing_behind_when_stop
     async with LocalKafka() as kafka:
         pid = kafka.pid
         run_dir = kafka.run_dir
-        assert await broker_answers(kafka.bootstrap_servers)
+        assert await broker_answers(kafka.bootstrap_servers, security=kafka.admin_security)
         assert (run_dir / "kafka.log").is_file()
 
     assert pid is not None and not pid_alive(pid)
