@@ -206,13 +206,12 @@ def inbound_router(runtime: Runtime) -> KafkaRouter:
             await asyncio.sleep(1.0)  # do not spin on a broker and database that are both down
             raise
         if runtime.publish_watch is not None and outcome.publications:
-            runtime.publish_watch.committed(
-                [
-                    r.timestamp
-                    for r in raw
-                    if r.timestamp and r.key is not None and r.key.decode("utf-8", "replace") in outcome.publications
-                ]
-            )
+            appended: dict[bytes | None, list[int]] = {}
+            for r in raw:
+                if r.timestamp:
+                    appended.setdefault(r.key, []).append(r.timestamp)
+            for network_id in outcome.publications:
+                runtime.publish_watch.committed(network_id, appended.get(network_id.encode("utf-8"), []))
         for notify in runtime.on_committed:
             notify()
         log.info(

@@ -56,8 +56,8 @@ STAGE_SECONDS = Histogram(
 )
 APPEND_TO_PUBLISHED = Histogram(
     "verbund_matcher_append_to_published_seconds",
-    "An inbound record's append to the log (its Kafka timestamp) → the outbox events its batch planned are "
-    "acknowledged by Kafka; records of batches that published a plan",
+    "An inbound record's append to the log (its Kafka timestamp) → Kafka acknowledged the PlanPublished of the "
+    "plan its batch made for its network; records of batches that published a plan",
     buckets=_BUCKETS,
 )
 
@@ -102,41 +102,44 @@ class BatchClock:
 
 
 class PublishWatch:
-    """Connects committed batches to the relay round that published their outbox events.
+    """Connects a committed batch's records to the moment Kafka acknowledged the plan they led to.
 
-    The consumer hands over the append times of a committed batch's records; the relay marks how many batches
-    were handed over before it reads the outbox, and once a round has drained every row it could see, those
-    batches are published: their records' append → published times are observed. In memory and per process:
-    another replica's relay may publish the rows first, and this one then resolves them after its next round.
+    The consumer hands over, per network its batch replanned, the append times of that network's records; the
+    relay reports each PlanPublished it got acknowledged (the last event of a plan, after its assignment
+    events). Outbox rows go out in commit order, so a network's plans are acknowledged in the order of the batches
+    that made them: the oldest waiting batch of the network is the one published. In memory and per process: a
+    plan published by another replica's relay is never reported here, so at most `keep` batches wait per network.
     """
 
-    __slots__ = ("_batches", "_woken_at")
+    __slots__ = ("_keep", "_waiting", "_woken_at")
 
-    def __init__(self) -> None:
-        self._batches: deque[list[int]] = deque()
+    def __init__(self, keep: int = 1000) -> None:
+        self._keep = keep
+        self._waiting: dict[str, deque[list[int]]] = {}
         self._woken_at: float | None = None
 
-    def committed(self, append_times_ms: list[int]) -> None:
+    def committed(self, network_id: str, append_times_ms: list[int]) -> None:
         if append_times_ms:
-            self._batches.append(append_times_ms)
+            self._waiting.setdefault(network_id, deque(maxlen=self._keep)).append(append_times_ms)
+
+    def plan_published(self, network_id: str) -> None:
+        waiting = self._waiting.get(network_id)
+        if not waiting:
+            return  # a plan this process did not wait for: a full re-optimisation, another replica's batch
+        appended_ms = waiting.popleft()
+        if not waiting:
+            del self._waiting[network_id]
+        now_ms = time.time() * 1000
+        for appended in appended_ms:
+            APPEND_TO_PUBLISHED.observe(max(0.0, now_ms - appended) / 1000)
 
     def woken(self) -> None:
         """Something was committed to the outbox; the first wake since the relay last read counts."""
         if self._woken_at is None:
             self._woken_at = time.perf_counter()
 
-    def reading(self) -> int:
-        """The relay reads the outbox now: the pick-up delay ends; returns the mark for `drained`."""
+    def reading(self) -> None:
+        """The relay reads the outbox now: the pick-up delay since the first wake ends."""
         if self._woken_at is not None:
             observe(Stage.RELAY_PICKUP, time.perf_counter() - self._woken_at)
             self._woken_at = None
-        return len(self._batches)
-
-    def drained(self, mark: int) -> None:
-        """The round that started at `mark` published every unsent row: the batches before it are out."""
-        if not mark:
-            return
-        now_ms = time.time() * 1000
-        for _ in range(mark):
-            for appended in self._batches.popleft():
-                APPEND_TO_PUBLISHED.observe(max(0.0, now_ms - appended) / 1000)

@@ -201,7 +201,8 @@ class Relay:
         async with self._sessions() as session:
             if session.get_bind().dialect.name == "sqlite":
                 return await self._publish_sqlite(session)
-            mark = self._watch.reading() if self._watch is not None else 0
+            if self._watch is not None:
+                self._watch.reading()
             async with session.begin():
                 # Taking the lease row first serialises relays of all replicas: rows go out in commit order.
                 # PostgreSQL locks just that row, so the consumers' transactions are not held up meanwhile.
@@ -215,8 +216,6 @@ class Relay:
                 await self._mark_sent(session, outcome.sent)
                 await self._refused(session, rows, outcome.refused)
                 remaining = await self._count_unsent(session)
-        if self._watch is not None and not outcome.failed and len(rows) < self._batch_size:
-            self._watch.drained(mark)
         return self._account(outcome, remaining)
 
     async def _publish_sqlite(self, session: AsyncSession) -> int:
@@ -228,12 +227,11 @@ class Relay:
         # are never deleted, so SQLite never hands out a number below the highest one again). Should the
         # process die in between, the unmarked rows go out again on restart under the same ids, as after
         # any crash.
-        mark = self._watch.reading() if self._watch is not None else 0
+        if self._watch is not None:
+            self._watch.reading()
         async with session.begin():
             rows = await self._unsent(session, after=self._sent_upto)
         outcome = await self._send(rows)
-        if self._watch is not None and not outcome.failed and len(rows) < self._batch_size:
-            self._watch.drained(mark)
         if outcome.failed:
             # Rare: write now what went out and what was refused, and publish again from the first row that
             # did not go out (the ones after it that did are marked sent, so they are not read again).
@@ -314,7 +312,16 @@ class Relay:
                 outcome.sent.append(r.seq)
         if rows:
             observe(Stage.PUBLISH, time.perf_counter() - started)
+            if self._watch is not None:
+                self._plans_published(rows, outcome.sent)
         return outcome
+
+    def _plans_published(self, rows: list[Any], sent: list[int]) -> None:
+        assert self._watch is not None
+        acknowledged = set(sent)
+        for r in rows:
+            if r.event_type == "PlanPublished" and r.seq in acknowledged:
+                self._watch.plan_published(r.key)
 
     async def _submit(self, r: Any) -> asyncio.Future[Any]:
         assert self._producer is not None, "start() the relay first"
