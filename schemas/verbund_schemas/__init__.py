@@ -31,6 +31,7 @@ from .envelope import (
     Role,
 )
 from .inbound import (
+    Answer,
     CapacityChanged,
     CapacityChangedData,
     CapacityOffered,
@@ -56,6 +57,8 @@ from .inbound import (
     Module,
     NetworkConfigured,
     NetworkConfiguredData,
+    PlacementAnswered,
+    PlacementAnsweredData,
     Precedence,
     RequirementGroup,
     WeekSpan,
@@ -126,6 +129,7 @@ __all__ = [
     "OUTBOX_ORIGIN",
     "PARKED_RECORD_SCHEMA",
     "SCHEMA_VERSION",
+    "Answer",
     "AssignmentCancelled",
     "AssignmentCancelledData",
     "AssignmentChanged",
@@ -183,6 +187,8 @@ __all__ = [
     "OutboxReplayRequestedData",
     "ParkedHeader",
     "PersonalDataErased",
+    "PlacementAnswered",
+    "PlacementAnsweredData",
     "PlaintextPersonalData",
     "PlanPublished",
     "PlanPublishedData",

@@ -21,6 +21,7 @@ from .inbound import (
     LearnerUpdated,
     LearnerWithdrawn,
     NetworkConfigured,
+    PlacementAnswered,
 )
 from .notifications import NotificationDelivered, NotificationFailed
 from .outbound import (
@@ -48,7 +49,8 @@ InboundEvent: TypeAlias = Annotated[
     | LearnerRegistered
     | LearnerUpdated
     | LearnerWithdrawn
-    | LearnerErased,
+    | LearnerErased
+    | PlacementAnswered,
     Field(discriminator="type"),
 ]
 
@@ -78,6 +80,7 @@ INBOUND_TYPES: tuple[type[Envelope], ...] = (
     LearnerUpdated,
     LearnerWithdrawn,
     LearnerErased,
+    PlacementAnswered,
 )
 OUTBOUND_TYPES: tuple[type[Envelope], ...] = (
     AssignmentMade,

@@ -216,7 +216,9 @@ class AuthContext(Contract):
     learner_id: Id | None = Field(default=None, description="The learner a learner principal is")
 
 
-FIRM_EVENT_TYPES = frozenset({"CapacityOffered", "CapacityChanged", "CapacityWithdrawn", "FirmUpdated"})
+FIRM_EVENT_TYPES = frozenset(
+    {"CapacityOffered", "CapacityChanged", "CapacityWithdrawn", "FirmUpdated", "PlacementAnswered"}
+)
 """The inbound events a firm principal may send at all (each only for its own firm)."""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
@@ -338,3 +339,38 @@ class LearnerErased(InboundEnvelope):
     EVENT_TYPE: ClassVar[str] = "LearnerErased"
     type: Literal["LearnerErased"] = "LearnerErased"
     data: LearnerErasedData
+
+
+# ---------------------------------------------------------------- placements
+
+
+class Answer(StrEnum):
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class PlacementAnsweredData(Contract):
+    """A firm's answer to one planned placement (an assignment of the published plan), named as the plan names it."""
+
+    learner_id: Id
+    module_id: Id
+    firm_id: Id
+    start_week: IsoWeek = Field(description="The placement's first week, as the assignment states it")
+    answer: Answer
+    reason: str = Field(
+        default="", max_length=500, description="Why; shown to the coordinators (and required for a decline)"
+    )
+
+    @model_validator(mode="after")
+    def _declined_with_reason(self) -> PlacementAnsweredData:
+        if self.answer is Answer.DECLINED and not self.reason.strip():
+            raise ValueError("a declined placement needs a reason: say why the firm cannot take this learner")
+        return self
+
+
+class PlacementAnswered(InboundEnvelope):
+    """A firm accepts or declines a planned placement; a decline excludes the learner × firm × module for good."""
+
+    EVENT_TYPE: ClassVar[str] = "PlacementAnswered"
+    type: Literal["PlacementAnswered"] = "PlacementAnswered"
+    data: PlacementAnsweredData

@@ -23,6 +23,8 @@ LEARNER = {
     "last_week": "2029-W52",
 }
 
+PLACEMENT = {"learner_id": "l-1", "module_id": "cnc", "start_week": "2027-W10", "answer": "declined", "reason": "full"}
+
 # (label, type, data): for the firm events, one about the sending firm's own things and one about another's.
 EVENTS: list[tuple[str, str, dict[str, Any]]] = [
     ("NetworkConfigured", "NetworkConfigured", {"name": "Verbund"}),
@@ -51,9 +53,17 @@ EVENTS: list[tuple[str, str, dict[str, Any]]] = [
     ("LearnerUpdated", "LearnerUpdated", LEARNER),
     ("LearnerWithdrawn", "LearnerWithdrawn", {"learner_id": "l-1"}),
     ("LearnerErased", "LearnerErased", {"learner_id": "l-1"}),
+    ("PlacementAnswered own", "PlacementAnswered", {"firm_id": "own", **PLACEMENT}),
+    ("PlacementAnswered other", "PlacementAnswered", {"firm_id": "other", **PLACEMENT}),
 ]
 
-FIRM_MAY = {"FirmUpdated own", "CapacityOffered own", "CapacityChanged own", "CapacityWithdrawn own"}
+FIRM_MAY = {
+    "FirmUpdated own",
+    "CapacityOffered own",
+    "CapacityChanged own",
+    "CapacityWithdrawn own",
+    "PlacementAnswered own",
+}
 EVERYTHING = {label for label, _, _ in EVENTS}
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from verbund_schemas import (
+    AuthContext,
     CapacityChanged,
     CapacityOffered,
     CapacityWithdrawn,
     Envelope,
     FirmUpdated,
     InboundEnvelope,
+    PlacementAnswered,
     Role,
 )
 
@@ -17,14 +19,19 @@ from .network import NetworkState
 NOT_AUTHORISED = "not authorised: "
 
 
-def authorise(event: Envelope, state: NetworkState, *, require_sender: bool) -> str | None:
+def authorise(
+    event: Envelope, state: NetworkState, *, require_sender: bool, firm_topic: str | None = None
+) -> str | None:
     """None when the event's sender may send it here; else the reason, starting with `not authorised: `.
 
     Pure: reads the state (who owns an offer) and changes nothing. An event without a sender passes unless
-    `require_sender`: until the broker authenticates its clients, producers that predate the authcontext
-    (the CLI, firms' Kafka clients) send none.
+    `require_sender`: producers that predate the authcontext (the CLI, coordinators' scripts) send none.
+    `firm_topic` is the firm whose own inbound topic the event came from: the broker lets only that firm's
+    principal write there, so the firm is the sender, whatever the event says.
     """
     sender = event.authcontext if isinstance(event, InboundEnvelope) else None
+    if firm_topic is not None:
+        return _from_firm_topic(event, state, sender, firm_topic)
     if sender is None:
         if require_sender:
             return (
@@ -45,6 +52,24 @@ def authorise(event: Envelope, state: NetworkState, *, require_sender: bool) -> 
     return _firm_may(event, state, who, sender.firm_id)
 
 
+def _from_firm_topic(event: Envelope, state: NetworkState, sender: AuthContext | None, firm_id: str) -> str | None:
+    who = f"firm principal 'firm-{firm_id}'"
+    # An authcontext on such a record is the firm's own claim: it may only agree with the topic.
+    if sender is not None and (
+        sender.role is not Role.FIRM or sender.firm_id != firm_id or sender.network_id != event.subject
+    ):
+        claimed = f"{sender.role.value} {sender.principalid!r} of network {sender.network_id!r}"
+        if sender.firm_id is not None:
+            claimed += f" acting for firm {sender.firm_id!r}"
+        return (
+            NOT_AUTHORISED + f"{event.type} came on the inbound topic of firm {firm_id!r}, which only {who} may "
+            f"write, but its authcontext names {claimed}; a firm's system sends as its own firm only"
+        )
+    if firm_id not in state.firms:
+        return NOT_AUTHORISED + f"{who}: {firm_id!r} is not a firm of network {event.subject!r}"
+    return _firm_may(event, state, who, firm_id)
+
+
 def _firm_may(event: Envelope, state: NetworkState, who: str, firm_id: str | None) -> str | None:
     if firm_id is None:
         return NOT_AUTHORISED + f"{who} names no firm_id, so it acts for no firm"
@@ -63,10 +88,18 @@ def _firm_may(event: Envelope, state: NetworkState, who: str, firm_id: str | Non
             if data.firm_id != firm_id:
                 return NOT_AUTHORISED + f"{who} acts for firm {firm_id!r} and may not update firm {data.firm_id!r}"
             return None
+        case PlacementAnswered(data=data):
+            if data.firm_id != firm_id:
+                return (
+                    NOT_AUTHORISED + f"{who} acts for firm {firm_id!r} and may not answer a placement at "
+                    f"{data.firm_id!r}"
+                )
+            return None
         case _:
             return (
                 NOT_AUTHORISED + f"{who} may not send {event.type}; a firm offers, changes and withdraws its own "
-                "capacity and updates its own details, the network's coordinators do the rest"
+                "capacity, updates its own details and answers its own placements, the network's coordinators "
+                "do the rest"
             )
 
 

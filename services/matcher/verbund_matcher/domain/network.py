@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from verbund_schemas import (
+    Answer,
     CapacityChanged,
     CapacityOffered,
     CapacityOfferedData,
@@ -15,6 +16,7 @@ from verbund_schemas import (
     Envelope,
     FirmData,
     FirmLeft,
+    FirmModule,
     FirmRegistered,
     FirmUpdated,
     LearnerData,
@@ -24,6 +26,8 @@ from verbund_schemas import (
     LearnerWithdrawn,
     NetworkConfigured,
     NetworkConfiguredData,
+    PlacementAnswered,
+    PlacementAnsweredData,
     week_index,
 )
 
@@ -47,6 +51,8 @@ class ChangeKind(StrEnum):
     LEARNER_ADDED = "learner_added"
     LEARNER_CHANGED = "learner_changed"
     LEARNER_WITHDRAWN = "learner_withdrawn"
+    # Recorded, changes nothing the planner sees: the caller does not replan for it.
+    PLACEMENT_ACCEPTED = "placement_accepted"
 
 
 @dataclass(frozen=True)
@@ -166,7 +172,32 @@ class NetworkState:
                 self.learners.pop(data.learner_id, None)
                 self.withdrawn_learners.add(data.learner_id)
                 return Change(ChangeKind.LEARNER_WITHDRAWN, data.learner_id, f"learner {data.learner_id} was withdrawn")
+            case PlacementAnswered(data=data):
+                return self._answer(data)
         raise Rejection(f"{event.type} is not an inbound event; the matcher does not apply it")
+
+    def _answer(self, data: PlacementAnsweredData) -> Change:
+        learner = self.learners.get(data.learner_id)
+        if learner is None:
+            raise Rejection(self._unknown_learner(data.learner_id, "answer a placement of"))
+        self._known_firm(data.firm_id, "answer a placement at")
+        where = f"{data.module_id} at {self._firm_name(data.firm_id)}"
+        if data.answer is Answer.ACCEPTED:
+            return Change(
+                ChangeKind.PLACEMENT_ACCEPTED,
+                data.learner_id,
+                f"learner {data.learner_id}'s placement {where} was accepted",
+            )
+        # The decline becomes an eligibility exclusion of the registration, so every later plan keeps it and the
+        # planner explains it like any other exclusion.
+        excluded = FirmModule(firm_id=data.firm_id, module_id=data.module_id)
+        if excluded not in learner.excluded_firm_modules:
+            self.learners[data.learner_id] = learner.model_copy(
+                update={"excluded_firm_modules": [*learner.excluded_firm_modules, excluded]}
+            )
+        return Change(
+            ChangeKind.LEARNER_CHANGED, data.learner_id, f"learner {data.learner_id}'s placement {where} was declined"
+        )
 
     # ------------------------------------------------------------------ checks
 

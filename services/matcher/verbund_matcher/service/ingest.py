@@ -24,6 +24,7 @@ from verbund_schemas import (
     LearnerErased,
     NetworkConfiguredData,
     PersonalDataErased,
+    PlacementAnswered,
     PlaintextPersonalData,
     WeekHorizon,
     check_size,
@@ -32,13 +33,22 @@ from verbund_schemas import (
     open_event,
     weeks_outside,
 )
+from verbund_schemas.topics import firm_inbound
 
 from ..domain.authorisation import authorise
-from ..domain.network import Change, Rejection
+from ..domain.network import Change, ChangeKind, Rejection
 from ..ops import metrics
 from ..ops.stages import BatchClock, Stage
 from ..store.keys import destroy_key
-from ..store.networks import LoadedNetwork, NetworkCache, bump_version, load_locked, lock_networks, save_network
+from ..store.networks import (
+    LoadedNetwork,
+    NetworkCache,
+    bump_version,
+    load_locked,
+    lock_networks,
+    read_published,
+    save_network,
+)
 from ..store.tables import UNSCOPED, InboxRow, table_of
 from .outbox import enqueue
 from .replan import PlannerSettings, Publication, replan
@@ -309,7 +319,12 @@ async def _apply(
                 state = networks[d.event.subject].state
                 horizon = limits.horizon(day, state.config)
                 outside = weeks_outside(d.event, horizon)
-                refusal = authorise(d.event, state, require_sender=limits.require_sender)
+                refusal = authorise(
+                    d.event,
+                    state,
+                    require_sender=limits.require_sender,
+                    firm_topic=firm_inbound().member_of(d.record.topic),
+                )
                 if refusal is not None:
                     # Before anything else about the event: a sender who may not send it learns nothing more.
                     rejected = _rejection(d, refusal, [], d.event.subject)
@@ -326,7 +341,12 @@ async def _apply(
                     outcome.causes.append("implausible_week")
                 else:
                     try:
-                        changes[d.event.subject].append(state.apply(d.event))
+                        if isinstance(d.event, PlacementAnswered):
+                            await _check_placement(session, networks[d.event.subject], d.event)
+                        change = state.apply(d.event)
+                        # An accepted placement is recorded (inbox, and the console shows it); the plan stays.
+                        if change.kind is not ChangeKind.PLACEMENT_ACCEPTED:
+                            changes[d.event.subject].append(change)
                         if isinstance(d.event, LearnerErased):
                             # In the batch's transaction: the learner leaves the plan exactly when the key goes.
                             await destroy_key(session, d.event.subject, f"learner:{d.event.data.learner_id}")
@@ -375,6 +395,31 @@ async def _apply(
         clock.lap(Stage.STATE)
     clock.lap(Stage.COMMIT)
     return outcome, list(networks.values())
+
+
+async def _check_placement(session: AsyncSession, loaded: LoadedNetwork, event: PlacementAnswered) -> None:
+    """Only a placement of the published plan can be answered, and only before it is frozen."""
+    data = event.data
+    published, _ = await read_published(session, loaded)
+    placement = next(
+        (
+            a
+            for a in published.values()
+            if (a.learner_id, a.module_id, a.firm_id, a.start_week)
+            == (data.learner_id, data.module_id, data.firm_id, data.start_week)
+        ),
+        None,
+    )
+    if placement is None:
+        raise Rejection(
+            f"learner {data.learner_id!r} has no placement for {data.module_id!r} at {data.firm_id!r} starting "
+            f"{data.start_week} in the published plan; answer a placement as the latest plan names it"
+        )
+    if placement.frozen and data.answer == "declined":
+        raise Rejection(
+            f"the placement of learner {data.learner_id!r} at {data.firm_id!r} has started or starts within the "
+            "network's notice period, so the plan keeps it; ask the network's coordinators"
+        )
 
 
 async def reject_unprocessable(
