@@ -20,7 +20,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from verbund_runtime.kafka import client_options
-from verbund_schemas import InvalidEvent, decode_event, load_topics, topic
+from verbund_runtime.keyring import HttpKeyring
+from verbund_schemas import InvalidEvent, PersonalDataErased, decode_opened, load_topics, topic
 
 from verbund.demo_view import Picture, final_report, plain_report
 from verbund.event_file import read_event_file
@@ -99,6 +100,15 @@ class Endpoints:
     matcher_metrics: str
     notifier_group: str
     notifier_metrics: str
+
+
+def key_endpoint_answers(url: str, token: str) -> bool:
+    """Whether the matcher's key endpoint answers and takes the token (404 for a key never made: it looked)."""
+    try:
+        response = httpx.get(f"{url}/keys/demo/none", headers={"authorization": f"Bearer {token}"}, timeout=2.0)
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 404
 
 
 def handled_count(positions: list[tuple[int, int]], committed: dict[int, int]) -> int:
@@ -208,45 +218,61 @@ class Demo:
                 step, completed=1, description=f"Kafka at {bootstrap}, mail sink on port {smtp_port}, console"
             )
 
-            # The whole scenario goes out before the services start, so the matcher reads it in one batch and
-            # publishes one plan (not a version per partial batch), and the notifier knows every contact
-            # before the first assignment reaches it.
-            step = progress.add_task(f"publishing {self.options.scenario.name}", total=len(events))
-            sent = await send_events(events, bootstrap, topic("inbound"))
-            progress.update(step, completed=len(events), description=f"published {self.options.scenario.name}")
-
-            step = progress.add_task("matcher and notifier: starting", total=2)
-            matcher_port, notifier_port = free_port(), free_port()
-            # One after the other: each records itself in the stack's state file. Then both start up at once.
-            started = [
-                self._start_matcher(bootstrap, prefix, matcher_port),
-                self._start_notifier(bootstrap, prefix, smtp_port, notifier_port),
-            ]
-            await asyncio.gather(
-                *(
-                    asyncio.to_thread(
-                        wait_until_answering,
-                        service,
-                        partial(background.answers_http, f"{service.url}/readyz"),
-                        self.options.start_timeout,
-                    )
-                    for service in started
+            # Names travel sealed (ADR 0004): the matcher, which owns the keys, starts first, and the scenario
+            # goes out once its key endpoint answers. Sealed in full before the first record is sent, it
+            # arrives in one burst, so the matcher reads it in one batch and publishes one plan.
+            step = progress.add_task("matcher: starting (key endpoint)", total=1)
+            matcher_port, notifier_port = state.key_service_port, free_port()
+            assert matcher_port is not None
+            matcher = self._start_matcher(bootstrap, prefix, state)
+            key_url = background.key_service_url(state)
+            assert key_url is not None
+            token = background.key_service_token()
+            await asyncio.to_thread(
+                wait_until_answering,
+                matcher,
+                partial(key_endpoint_answers, key_url, token),
+                self.options.start_timeout,
+            )
+            progress.update(step, completed=1, description=f"matcher's key endpoint answers at {key_url}")
+            keyring = HttpKeyring(key_url, token)
+            try:
+                step = progress.add_task(f"publishing {self.options.scenario.name} (sealed)", total=len(events))
+                sent = await send_events(events, bootstrap, topic("inbound"), keyring)
+                progress.update(
+                    step, completed=len(events), description=f"published {self.options.scenario.name} (sealed)"
                 )
-            )
-            progress.update(step, completed=2, description="matcher and notifier running (SQLite)")
 
-            unfinished = await self._wait_until_settled(
-                progress,
-                bootstrap,
-                networks,
-                sent.positions,
-                Endpoints(
-                    matcher_group=self._matcher_group,
-                    matcher_metrics=f"http://127.0.0.1:{matcher_port}",
-                    notifier_group=self._notifier_group,
-                    notifier_metrics=f"http://127.0.0.1:{notifier_port}",
-                ),
-            )
+                step = progress.add_task("matcher and notifier: starting", total=2)
+                notifier = self._start_notifier(bootstrap, prefix, smtp_port, notifier_port, state)
+                await asyncio.gather(
+                    *(
+                        asyncio.to_thread(
+                            wait_until_answering,
+                            service,
+                            partial(background.answers_http, f"{service.url}/readyz"),
+                            self.options.start_timeout,
+                        )
+                        for service in (matcher, notifier)
+                    )
+                )
+                progress.update(step, completed=2, description="matcher and notifier running (SQLite)")
+
+                unfinished = await self._wait_until_settled(
+                    progress,
+                    bootstrap,
+                    networks,
+                    sent.positions,
+                    Endpoints(
+                        matcher_group=self._matcher_group,
+                        matcher_metrics=f"http://127.0.0.1:{matcher_port}",
+                        notifier_group=self._notifier_group,
+                        notifier_metrics=f"http://127.0.0.1:{notifier_port}",
+                    ),
+                    keyring,
+                )
+            finally:
+                await keyring.close()
         if self.console.is_terminal:
             self.console.print(final_report(self.picture, self.messages(), self.options.messages))
         else:
@@ -285,7 +311,9 @@ class Demo:
     def _notifier_group(self) -> str:
         return f"verbund-demo-notifier-{self.run_id}"
 
-    def _start_matcher(self, bootstrap: str, prefix: str, health_port: int) -> ServiceState:
+    def _start_matcher(self, bootstrap: str, prefix: str, state: background.StackState) -> ServiceState:
+        keys = background.matcher_key_environment(state)
+        health_port = keys.pop("VERBUND_HEALTH_PORT")
         url = f"http://127.0.0.1:{health_port}"
         return background.start_background_service(
             "matcher",
@@ -298,7 +326,8 @@ class Demo:
                 "VERBUND_GROUP_ID": self._matcher_group,
                 # The demo reads the outbox's progress from /metrics, as an operator would.
                 "VERBUND_HEALTH_HOST": "127.0.0.1",
-                "VERBUND_HEALTH_PORT": str(health_port),
+                "VERBUND_HEALTH_PORT": health_port,
+                "VERBUND_MASTER_KEY_FILE": keys.pop("VERBUND_MASTER_KEY_FILE"),
                 "VERBUND_FULL_REOPTIMISE_INTERVAL": "0",
                 "VERBUND_SOLVER_WORKERS": "2",
                 "VERBUND_BATCH_TIMEOUT_MS": "300",
@@ -307,10 +336,15 @@ class Demo:
                 "VERBUND_LOG_JSON": "false",
             },
             run_dir=self.run_dir,
+            secrets_env=keys,
         )
 
-    def _start_notifier(self, bootstrap: str, prefix: str, smtp_port: int, health_port: int) -> ServiceState:
+    def _start_notifier(
+        self, bootstrap: str, prefix: str, smtp_port: int, health_port: int, state: background.StackState
+    ) -> ServiceState:
         url = f"http://127.0.0.1:{health_port}"
+        keys = background.key_service_environment(state)
+        token = {"VERBUND_KEY_SERVICE_TOKEN": keys.pop("VERBUND_KEY_SERVICE_TOKEN")}
         return background.start_background_service(
             "notifier",
             "verbund_notifier",
@@ -330,8 +364,10 @@ class Demo:
                 # Reminders and digests fall due weeks from now, long after the demo: nothing for a scheduler to run.
                 "VERBUND_NOTIFIER_SCHEDULER": "false",
                 "VERBUND_LOG_JSON": "false",
+                **keys,
             },
             run_dir=self.run_dir,
+            secrets_env=token,
         )
 
     async def _wait_until_settled(
@@ -341,6 +377,7 @@ class Demo:
         networks: list[str],
         inbound_positions: list[tuple[int, int]],
         endpoints: Endpoints,
+        keyring: HttpKeyring,
     ) -> DemoIncomplete | None:
         """Read the published events into the picture until the matcher and notifier have nothing left to do.
 
@@ -379,8 +416,9 @@ class Demo:
                 batches = await consumer.getmany(timeout_ms=300, max_records=1000)
                 for records in batches.values():
                     for record in records:
-                        with contextlib.suppress(InvalidEvent):
-                            self.picture.apply(decode_event(record.value or b""))
+                        # Names are sealed on the topics: the demo opens them as the console does.
+                        with contextlib.suppress(InvalidEvent, PersonalDataErased):
+                            self.picture.apply(await decode_opened(record.value or b"", keyring))
                 # Checking costs broker round trips and scrapes that the services in this process would feel;
                 # once a second is plenty for a progress display.
                 if loop.time() < next_check:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import re
 import subprocess
@@ -10,9 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from kafka_tools import consume
 from verbund_cli import VERBUND, run_verbund
 from verbund_console.web.mail import SHOWN
+from verbund_schemas import topic
 
+from verbund.stack.locations import REPO_ROOT
 from verbund.stack.processes import pid_alive
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.slow, pytest.mark.timeout(420)]
@@ -32,6 +37,25 @@ def _line(out: str, label: str) -> str:
     found = re.search(rf"^{re.escape(label)}: (\S+)$", out, re.M)
     assert found is not None, f"no '{label}:' line in:\n{out[-3000:]}"
     return found.group(1)
+
+
+def _demo_learners_personal_data() -> list[str]:
+    """Every learner's name and email address in the demo's scenario, as they would appear in clear text."""
+    found = []
+    for line in (REPO_ROOT / "scenarios" / "plastics.jsonl").read_text().splitlines():
+        event = json.loads(line)
+        if event["type"] == "LearnerRegistered":
+            found.append(event["data"]["name"])
+            found.append(event["data"]["contact"]["email"])
+    assert len(found) >= 40
+    return found
+
+
+def _inbound_topic_of_the_demo(run_dir: Path) -> str:
+    prefix = str(json.loads((run_dir / "stack" / "state.json").read_text())["topic_prefix"])
+    assert prefix.startswith(os.environ.get("VERBUND_TOPIC_PREFIX", "") + "demo-"), prefix
+    # The demo puts its run's prefix before the topic names of infra/topics.toml.
+    return prefix + topic("inbound").removeprefix(os.environ.get("VERBUND_TOPIC_PREFIX", ""))
 
 
 def _csrf(page: str) -> str:
@@ -67,6 +91,13 @@ def test_demo_shows_the_plan_and_leaves_the_console_running_with_a_demo_sign_in(
     assert re.search(r"Messages sent \((\d+)\)", out)
     assert re.search(r"\d{4}-\d\d-\d\d – \d{4}-\d\d-\d\d @ ", out), "no calendar entry with a location shown"
     assert "verbund stack down" in out
+
+    # The stack's matcher served the keys: every learner's name and address went out sealed, read raw.
+    inbound = asyncio.run(consume(kafka_bootstrap, _inbound_topic_of_the_demo(run_dir), until=64, timeout=30))
+    raw = b"\n".join(record.value or b"" for record in inbound).decode("utf-8")
+    assert raw.count('"personal":') >= 24, raw[:2000]
+    in_clear = [text for text in _demo_learners_personal_data() if text in raw or json.dumps(text)[1:-1] in raw]
+    assert in_clear == [], in_clear
 
     # The command has returned; the console it started still answers and lets the demo coordinator in.
     url = _line(out, "Console")

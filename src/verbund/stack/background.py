@@ -44,6 +44,8 @@ DEFAULT_POSTGRES_PORT = 5433
 DEFAULT_SMTP_PORT = 1025
 DEFAULT_CONSOLE_PORT = 8090
 DEFAULT_CONSOLE_HEALTH_PORT = 8083
+# The matcher's health port, where it serves /keys to the notifier, the console and the CLI (ADR 0004).
+DEFAULT_KEY_SERVICE_PORT = 8081
 MAIL_SINK = "mail sink"
 CONSOLE = "console"
 # Stopped first on `down`: the demo's services write to the sink and the broker until they stop.
@@ -78,6 +80,9 @@ class StackState:
     services: dict[str, ServiceState] = field(default_factory=dict)
     # The topic prefix the background services consume (the demo gives its run one of its own).
     topic_prefix: str = ""
+    # The port the stack's matcher serves its key endpoint on: chosen at the first `up`, so the console started
+    # then can be told where keys come from before any matcher runs.
+    key_service_port: int | None = None
 
 
 def stack_dir() -> Path:
@@ -113,7 +118,13 @@ def load_state() -> StackState:
     kafka = KafkaState(**raw["kafka"]) if raw.get("kafka") else None
     postgres = PostgresState(**raw["postgres"]) if raw.get("postgres") else None
     services = {name: ServiceState(**entry) for name, entry in (raw.get("services") or {}).items()}
-    return StackState(kafka=kafka, postgres=postgres, services=services, topic_prefix=raw.get("topic_prefix", ""))
+    return StackState(
+        kafka=kafka,
+        postgres=postgres,
+        services=services,
+        topic_prefix=raw.get("topic_prefix", ""),
+        key_service_port=raw.get("key_service_port"),
+    )
 
 
 def save_state(state: StackState) -> None:
@@ -227,6 +238,9 @@ def up(
             postgres_started = True
         if _start_mail_sink(state, smtp_port, timeout):
             started.append(MAIL_SINK)
+        if state.key_service_port is None:
+            state.key_service_port = _any_port(None, DEFAULT_KEY_SERVICE_PORT)
+            save_state(state)
         if topic_prefix is None:
             console = state.services.get(CONSOLE)
             running = console is not None and service_running(console)
@@ -283,7 +297,54 @@ def console_database_url() -> str:
 
 def _session_secret() -> str:
     """The console's cookie-signing key: made on first start, kept (mode 600) beside the state, never in git."""
-    path = stack_dir() / "console-session-secret"
+    return _stack_secret("console-session-secret")
+
+
+def key_service_token() -> str:
+    """The token of the stack matcher's key endpoint: made on first start, kept (mode 600) beside the state."""
+    return _stack_secret("key-service-token")
+
+
+def master_key_file() -> Path:
+    """The master key that wraps the stack matcher's data keys; the matcher writes it (mode 600) on first use and
+    `down` keeps it, like the broker's passwords: a demo's database from before stays openable."""
+    return stack_dir() / "matcher-master.key"
+
+
+def key_service_url(state: StackState) -> str | None:
+    """Where the stack's matcher serves /keys (None before the first `up`)."""
+    return None if state.key_service_port is None else f"http://127.0.0.1:{state.key_service_port}"
+
+
+def key_service_environment(state: StackState) -> dict[str, str]:
+    """VERBUND_KEY_SERVICE_URL and _TOKEN for a process that opens or seals names through the stack's matcher."""
+    url = key_service_url(state)
+    if url is None:
+        return {}
+    return {"VERBUND_KEY_SERVICE_URL": url, "VERBUND_KEY_SERVICE_TOKEN": key_service_token()}
+
+
+def matcher_key_environment(state: StackState) -> dict[str, str]:
+    """What the stack's matcher needs to serve keys: its health port, the token, the master key file."""
+    assert state.key_service_port is not None, "the stack is not up"
+    return {
+        "VERBUND_HEALTH_PORT": str(state.key_service_port),
+        "VERBUND_KEY_SERVICE_TOKEN": key_service_token(),
+        "VERBUND_MASTER_KEY_FILE": str(master_key_file()),
+    }
+
+
+def stack_key_service() -> dict[str, str]:
+    """The key endpoint's environment when the stack's matcher runs (the CLI seals and opens through it), else {}."""
+    state = load_state()
+    matcher = state.services.get("matcher")
+    if matcher is None or not service_running(matcher):
+        return {}
+    return key_service_environment(state)
+
+
+def _stack_secret(name: str) -> str:
+    path = stack_dir() / name
     try:
         secret = path.read_text().strip()
     except OSError:
@@ -336,9 +397,12 @@ def _start_console(
     security: dict[str, str],
 ) -> bool:
     source = {"VERBUND_KAFKA_BOOTSTRAP_SERVERS": servers, "VERBUND_TOPIC_PREFIX": prefix}
+    keys = key_service_environment(state)
+    key_url = {k: v for k, v in keys.items() if k == "VERBUND_KEY_SERVICE_URL"}
     current = state.services.get(CONSOLE)
     if current is not None and service_running(current):
-        if all(current.env.get(k) == v for k, v in source.items()):
+        # A console from before the stack sealed names is restarted (read model kept) to open them.
+        if all(current.env.get(k) == v for k, v in (source | key_url).items()):
             return False
         stop_service(current)
     if fresh_broker or current is None or any(current.env.get(k) != v for k, v in source.items()):
@@ -354,6 +418,7 @@ def _start_console(
         url=url,
         env={
             **source,
+            **key_url,
             "VERBUND_CONSOLE_DATABASE_URL": console_database_url(),
             "VERBUND_CONSOLE_HOST": "127.0.0.1",
             "VERBUND_CONSOLE_PORT": str(port),
@@ -361,7 +426,11 @@ def _start_console(
             "VERBUND_CONSOLE_MAIL_SINK_DIR": str(mail_dir()),
             "VERBUND_LOG_JSON": "false",
         },
-        secret_env={"VERBUND_CONSOLE_SESSION_SECRET": _session_secret(), **security},
+        secret_env={
+            "VERBUND_CONSOLE_SESSION_SECRET": _session_secret(),
+            **{k: v for k, v in keys.items() if k not in key_url},
+            **security,
+        },
         run_dir=console_dir(),
     )
     state.services[CONSOLE] = console
@@ -371,16 +440,26 @@ def _start_console(
     return True
 
 
-def start_background_service(name: str, module: str, *, url: str, env: dict[str, str], run_dir: Path) -> ServiceState:
+def start_background_service(
+    name: str,
+    module: str,
+    *,
+    url: str,
+    env: dict[str, str],
+    run_dir: Path,
+    secrets_env: dict[str, str] | None = None,
+) -> ServiceState:
     """Start (or start again) one more service of the stack, e.g. the demo's matcher, and record it so that
-    `down` stops it too. Returns at once: wait with `wait_until_answering`."""
+    `down` stops it too; `secrets_env` (tokens) is given to the process but not recorded in the state file.
+    Returns at once: wait with `wait_until_answering`."""
     state = load_state()
     current = state.services.get(name)
     if current is not None:
         stop_service(current)
     # On the stack's own broker a service connects as its own principal, with only its ACLs.
     own_broker = state.kafka is not None and env.get("VERBUND_KAFKA_BOOTSTRAP_SERVERS") == state.kafka.bootstrap_servers
-    secret_env = principal_environment(name) if own_broker and name in SERVICE_PRINCIPALS else None
+    secret_env = principal_environment(name) if own_broker and name in SERVICE_PRINCIPALS else {}
+    secret_env = {**secret_env, **(secrets_env or {})}
     service = start_service(name, module, url=url, env=env, run_dir=run_dir, secret_env=secret_env)
     state.services[name] = service
     save_state(state)
@@ -471,6 +550,13 @@ def export_lines(state: StackState) -> list[str]:
         lines.append(f"export VERBUND_CONSOLE_DATABASE_URL='{console_database_url()}'")
         if state.topic_prefix:
             lines.append(f"export VERBUND_TOPIC_PREFIX='{state.topic_prefix}'")
+    matcher = state.services.get("matcher")
+    url = key_service_url(state)
+    if matcher is not None and service_running(matcher) and url is not None:
+        # publish, watch and `learner export` from this shell seal and open names through the stack's matcher;
+        # the token is read from its file when the line runs, so it is never printed.
+        lines.append(f"export VERBUND_KEY_SERVICE_URL={url}")
+        lines.append(f"export VERBUND_KEY_SERVICE_TOKEN=\"$(cat '{stack_dir() / 'key-service-token'}')\"")
     return lines
 
 
@@ -493,8 +579,13 @@ __all__ = [
     "grant_service_access",
     "kafka_credentials_dir",
     "kafka_running",
+    "key_service_environment",
+    "key_service_token",
+    "key_service_url",
     "load_state",
     "mail_dir",
+    "master_key_file",
+    "matcher_key_environment",
     "postgres_running",
     "principal_environment",
     "running_kafka_bootstrap",
@@ -502,6 +593,7 @@ __all__ = [
     "smtp_port_of",
     "stack_credentials",
     "stack_dir",
+    "stack_key_service",
     "start_background_service",
     "stop_services",
     "up",
