@@ -60,7 +60,7 @@ def test_the_per_firm_limit_is_named_when_every_offering_firm_is_used_up() -> No
     assert [s.reason for s in plan.shortfalls] == [ShortfallReason.FIRM_LIMIT]
 
 
-def test_contention_names_the_learners_holding_the_seats_and_suggests_one_more_there() -> None:
+def test_contention_names_the_learners_holding_the_seats_by_id_and_suggests_one_more_there() -> None:
     problem = network(
         modules={"A": 3},
         offers=[("F2", "A", 4, 6, 1)],
@@ -70,7 +70,9 @@ def test_contention_names_the_learners_holding_the_seats_and_suggests_one_more_t
     assert short.learner_id == "s2"
     assert short.reason is ShortfallReason.CONTENTION
     assert short.competing_learners == ("s1",)
-    assert "S1" in short.message and "2027-W05 to 2027-W07" in short.message
+    assert "held by learner s1;" in short.message and "2027-W05 to 2027-W07" in short.message
+    # The competing learner's name stays out: their erasure must leave nothing readable in s2's message.
+    assert "S1" not in short.message
     (seat,) = short.suggestions
     assert (seat.firm_id, seat.module_id, seat.first_week, seat.last_week, seat.seats) == ("F2", "A", 4, 6, 1)
 

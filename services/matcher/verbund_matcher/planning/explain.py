@@ -119,7 +119,7 @@ def explain_since(
     `assignments` by learner id.
 
     A learner's explanation depends only on the learner, its own assignments, the offers and seat holders of
-    its open and assigned modules, and the names of the learners it names. A learner for whom all of these
+    its open and assigned modules, and which learners hold its seats. A learner for whom all of these
     are as in `last`, and whose unmet groups are the same, keeps last's shortfalls; the rest are explained
     afresh. Network-wide changes (modules, curricula, firms, settings, calendar) explain everyone.
     """
@@ -133,10 +133,10 @@ def explain_since(
             lookups["old"] = {s.id: s for s in before.learners}
         return lookups["old"]
 
-    def names() -> dict[str, Any]:
-        if "names" not in lookups:
-            lookups["names"] = {s.id: s.name for s in problem.learners}
-        return lookups["names"]
+    def present() -> dict[str, Any]:
+        if "present" not in lookups:
+            lookups["present"] = {s.id: s for s in problem.learners}
+        return lookups["present"]
 
     moved = set(assignments) ^ set(earlier.assignments) if moved is None else moved
     touched = {a.learner_id for a in moved}
@@ -164,12 +164,8 @@ def explain_since(
             or {(sf.group_id, sf.missing) for sf in old} != gaps
             or len(old) != len(gaps)
             or old_learners().get(learner.id) != learner
-            # Messages name competing learners: a renamed or departed one changes the text.
-            or any(
-                c not in names() or c not in old_learners() or names()[c] != old_learners()[c].name
-                for sf in old
-                for c in sf.competing_learners
-            )
+            # Messages name competing learners (by id): a departed one changes the text.
+            or any(c not in present() or c not in old_learners() for sf in old for c in sf.competing_learners)
             or any(a.module_id in changed_modules for a in own)
             or any(m in changed_modules for m in _open_modules(problem, learner, own))
         ):
@@ -413,21 +409,14 @@ def _deficits(table: SeatTable, used: Mapping[tuple[str, str], Mapping[int, int]
 
 
 class _Holders:
-    """Who holds each firm x module x week, and their names: worked out (per firm x module) only when an
-    explanation asks, so explaining a few learners does not scan the whole network."""
+    """Who holds each firm x module x week: worked out (per firm x module) only when an explanation asks, so
+    explaining a few learners does not scan the whole network."""
 
     def __init__(self, problem: Problem, assignments: Sequence[Assignment]) -> None:
         self._problem = problem
         self._assignments = assignments
         self._by_cell: dict[tuple[str, str], list[Assignment]] | None = None
         self._weeks: dict[tuple[str, str], dict[int, list[str]]] = {}
-        self._names: dict[str, str] | None = None
-
-    def names(self) -> Mapping[str, str]:
-        """Learner id -> the name messages use."""
-        if self._names is None:
-            self._names = {s.id: s.name or s.id for s in self._problem.learners}
-        return self._names
 
     def get(self, firm: str, module: str, week: int) -> list[str]:
         cell = (firm, module)
@@ -798,7 +787,7 @@ def _seats_held_by_others(
     return _Diagnosis(
         ShortfallReason.CONTENTION,
         f"The seats for {case.name} at {_firm_name(case.problem, firm)} in "
-        f"{span_label(case.problem.origin, s, s + duration - 1)} are held by {_names(holders.names(), competing)}; "
+        f"{span_label(case.problem.origin, s, s + duration - 1)} are held by {_learner_ids(competing)}; "
         f"{'one more seat' if more == 1 else f'{more} more seats'} there would resolve it.",
         module,
         competing=tuple(competing),
@@ -914,8 +903,10 @@ def _firm_list(problem: Problem, firms: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _names(names: Mapping[str, str], learner_ids: Sequence[str]) -> str:
-    shown = [names.get(i, i) for i in learner_ids[:5]]
+def _learner_ids(learner_ids: Sequence[str]) -> str:
+    """Competing learners by id, never by name: the message is sealed under the key of the learner it is about,
+    so a name of another learner in it would outlive that learner's erasure (docs/data-protection.md)."""
+    shown = list(learner_ids[:5])
     more = len(learner_ids) - len(shown)
-    text = ", ".join(shown)
+    text = ("learner " if len(learner_ids) == 1 else "learners ") + ", ".join(shown)
     return text + (f" and {more} more" if more > 0 else "")
