@@ -7,16 +7,11 @@ change without a reload. Screenshots of each page go to docs/console/.
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from verbund_schemas import Envelope, encode_event, topic
@@ -32,109 +27,34 @@ from console_events import (
     rejected,
     shortfall_detected,
 )
+from console_in_browser import (
+    SEEN_WITHIN_MS,
+    RunningConsole,
+    add_user,
+    console_environment,
+    free_port,
+    live,
+    signed_in,
+)
 from kafka_tools import produce
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 pytestmark = [pytest.mark.kafka, pytest.mark.e2e]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PASSWORD = "correct horse battery staple"
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "console"
-# Generous for a slow, shared machine; the live stream itself answers within the console's 0.4 s poll.
-SEEN_WITHIN_MS = 20_000
 GERMAN = {"Accept-Language": "de-DE,de;q=0.9"}
 ENGLISH = {"Accept-Language": "en"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class RunningConsole:
-    """`python -m verbund_console` on a free port, with its log in a file; it can be stopped and started again."""
-
-    def __init__(self, folder: Path, network: str, other_network: str, env: dict[str, str], port: int) -> None:
-        self.folder, self.network, self.other_network, self.env = folder, network, other_network, env
-        self.url = f"http://127.0.0.1:{port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with (self.folder / "console.log").open("ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "verbund_console"], env=self.env, stdout=log, stderr=subprocess.STDOUT
-            )
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as answer:
-                    if answer.status == 200:
-                        return
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"the console did not start: {self.log()[-4000:]}")
-            time.sleep(0.3)
-
-    def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-    def log(self) -> str:
-        return (self.folder / "console.log").read_text(errors="replace")
-
-
-def _add_user(env: dict[str, str], email: str, network: str) -> None:
-    verbund = Path(sys.executable).parent / "verbund"
-    result = subprocess.run(
-        [str(verbund), "console", "add-user", email, "--network", network, "--password-stdin"],
-        input=PASSWORD + "\n",
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "networks granted" in result.stdout
 
 
 @pytest.fixture(scope="module")
 def console(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningConsole]:
     folder = tmp_path_factory.mktemp("console")
-    port = _free_port()
+    port = free_port()
     run = uuid.uuid4().hex[:8]
-    env = {
-        **os.environ,
-        "VERBUND_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "VERBUND_CONSOLE_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'console.db'}",
-        "VERBUND_CONSOLE_SESSION_SECRET": uuid.uuid4().hex * 2,
-        "VERBUND_CONSOLE_PORT": str(port),
-        "VERBUND_CONSOLE_HEALTH_PORT": "0",
-        "VERBUND_CONSOLE_GROUP_ID": f"console-test-{run}",
-        "VERBUND_LOG_JSON": "false",
-    }
+    env = console_environment(kafka_bootstrap, folder, port)
     network, other = f"net-{run}", f"other-{run}"
-    _add_user(env, "coord@example.org", network)
-    _add_user(env, "stranger@example.org", other)
+    add_user(env, "coord@example.org", network)
+    add_user(env, "stranger@example.org", other)
     running = RunningConsole(folder, network, other, env, port)
     running.start()
     try:
@@ -143,45 +63,14 @@ def console(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> I
         running.stop()
 
 
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(
-            f"Chromium is missing at {CHROMIUM}; the console's browser tests need it. Install it with "
-            "`make tools` (as root: apt-get install -y chromium).",
-            pytrace=False,
-        )
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield launched
-        await launched.close()
-
-
 async def _publish(kafka_bootstrap: str, role: str, event: Envelope) -> None:
     await produce(kafka_bootstrap, topic(role), event.subject, encode_event(event))
-
-
-async def _signed_in(browser: Browser, console: RunningConsole, email: str, path: str, **context: Any) -> Page:
-    page = await (await browser.new_context(**context)).new_page()
-    await page.goto(f"{console.url}{path}")
-    await expect(page).to_have_url(f"{console.url}/signin?next={path}")
-    await page.fill("input[name=email]", email)
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("#sign-in")
-    await expect(page).to_have_url(f"{console.url}{path}")
-    return page
-
-
-async def _live(page: Page) -> None:
-    """Wait until the page's change stream is open, then mark the document: a reload would lose the mark."""
-    await expect(page.locator("#live")).not_to_be_empty(timeout=SEEN_WITHIN_MS)
-    await page.evaluate("window.notReloaded = true")
 
 
 async def test_a_published_assignment_appears_on_the_signed_in_coordinators_timeline_without_reload(
     console: RunningConsole, browser: Browser, kafka_bootstrap: str
 ) -> None:
-    page = await _signed_in(
+    page = await signed_in(
         browser,
         console,
         "coord@example.org",
@@ -189,7 +78,7 @@ async def test_a_published_assignment_appears_on_the_signed_in_coordinators_time
         locale="en-GB",
         extra_http_headers={"Accept-Language": "en-GB,en;q=0.9"},
     )
-    await _live(page)
+    await live(page)
 
     await _publish(
         kafka_bootstrap,
@@ -220,14 +109,14 @@ async def test_a_published_assignment_appears_on_the_signed_in_coordinators_time
 async def test_a_shortfall_appears_on_the_problems_page_with_its_reason_in_words(
     console: RunningConsole, browser: Browser, kafka_bootstrap: str
 ) -> None:
-    page = await _signed_in(
+    page = await signed_in(
         browser,
         console,
         "coord@example.org",
         f"/n/{console.network}/problems",
         extra_http_headers={"Accept-Language": "en"},
     )
-    await _live(page)
+    await live(page)
 
     await _publish(kafka_bootstrap, "shortfalls", shortfall_detected(console.network, "ben", "M3"))
 
@@ -248,7 +137,7 @@ async def test_a_shortfall_appears_on_the_problems_page_with_its_reason_in_words
 
 
 async def test_a_coordinator_without_access_to_the_network_gets_403(console: RunningConsole, browser: Browser) -> None:
-    page = await _signed_in(
+    page = await signed_in(
         browser, console, "stranger@example.org", f"/n/{console.other_network}/", extra_http_headers=GERMAN
     )
 
@@ -276,10 +165,10 @@ async def test_the_signin_page_is_all_a_stranger_sees(console: RunningConsole, b
 async def test_a_page_that_lost_its_stream_catches_up_after_reconnecting(
     console: RunningConsole, browser: Browser, kafka_bootstrap: str
 ) -> None:
-    page = await _signed_in(
+    page = await signed_in(
         browser, console, "coord@example.org", f"/n/{console.network}/timeline", extra_http_headers=ENGLISH
     )
-    await _live(page)
+    await live(page)
 
     await asyncio.to_thread(console.stop)
     await expect(page.locator("#live")).to_have_text("disconnected – reconnecting …", timeout=SEEN_WITHIN_MS)
@@ -296,8 +185,8 @@ async def test_firm_timeline_utilisation_history_and_rejected_pages_show_what_wa
     console: RunningConsole, browser: Browser, kafka_bootstrap: str
 ) -> None:
     network = console.network
-    page = await _signed_in(browser, console, "coord@example.org", f"/n/{network}/firms", extra_http_headers=ENGLISH)
-    await _live(page)
+    page = await signed_in(browser, console, "coord@example.org", f"/n/{network}/firms", extra_http_headers=ENGLISH)
+    await live(page)
     # Anna is at f1 for M1 in W10–W19 and Cem in W12–W20 (the tests above); f1 runs M1 for two or nobody.
     await _publish(
         kafka_bootstrap,
@@ -377,7 +266,7 @@ async def test_firm_timeline_utilisation_history_and_rejected_pages_show_what_wa
 
 
 async def test_a_rebuild_from_the_topics_gives_the_same_pages(console: RunningConsole, browser: Browser) -> None:
-    page = await _signed_in(browser, console, "coord@example.org", f"/n/{console.network}/", extra_http_headers=ENGLISH)
+    page = await signed_in(browser, console, "coord@example.org", f"/n/{console.network}/", extra_http_headers=ENGLISH)
     views = ("", "problems", "timeline", "firms", "utilisation", "history", "rejected")
     paths = [f"/n/{console.network}/{view}" for view in views]
 

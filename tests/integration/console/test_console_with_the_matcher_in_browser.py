@@ -1,0 +1,145 @@
+"""The console in a real browser beside the real matcher: a coordinator sees what the matcher planned, live.
+
+Only inbound events are produced here (as a firm's or a coordinator's system would); every assignment and
+shortfall the page shows was published by `python -m verbund_matcher` on the real broker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# The matcher as the operator runs it lives beside the end-to-end tests; one copy serves both.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "e2e"))
+
+from console_in_browser import RunningConsole, add_user, console_environment, free_port, live, signed_in
+from kafka_tools import produce
+from playwright.async_api import Browser, expect
+from service_processes import ServiceProcess, matcher_process
+from verbund_schemas import topic
+
+pytestmark = [pytest.mark.kafka, pytest.mark.e2e]
+
+# The matcher replans within its 5 s limit after a batch; a slow shared machine gets room on top.
+PLANNED_WITHIN_MS = 60_000
+ENGLISH = {"Accept-Language": "en"}
+MODULE = "M-SPRITZ"
+
+
+@pytest.fixture(scope="module")
+def matcher(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
+    with matcher_process(kafka_bootstrap, tmp_path_factory.mktemp("matcher")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def console(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningConsole]:
+    folder = tmp_path_factory.mktemp("console-and-matcher")
+    port = free_port()
+    env = console_environment(kafka_bootstrap, folder, port)
+    network = f"net-{uuid.uuid4().hex[:8]}"
+    add_user(env, "coord@example.org", network)
+    running = RunningConsole(folder, network, f"other-{network}", env, port)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def _inbound(network: str, kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "subject": network,
+        "id": f"{network}-{kind}-{uuid.uuid4().hex[:8]}",
+        "time": dt.datetime.now(dt.UTC).isoformat(),
+        "data": data,
+    }
+
+
+async def _send(kafka_bootstrap: str, network: str, kind: str, data: dict[str, Any]) -> None:
+    await produce(kafka_bootstrap, topic("inbound"), network, _inbound(network, kind, data))
+
+
+async def test_capacity_and_a_learner_become_a_bar_and_withdrawn_capacity_a_shortfall_through_the_real_matcher(
+    matcher: ServiceProcess, console: RunningConsole, browser: Browser, kafka_bootstrap: str
+) -> None:
+    network = console.network
+    page = await signed_in(browser, console, "coord@example.org", f"/n/{network}/timeline", extra_http_headers=ENGLISH)
+    await live(page)
+
+    await _send(kafka_bootstrap, network, "NetworkConfigured", {"name": f"Verbund {network}", "notice_period_weeks": 0})
+    await _send(
+        kafka_bootstrap,
+        network,
+        "CurriculumPublished",
+        {
+            "curriculum_id": "C-VM",
+            "name": "Verfahrensmechaniker Kunststoff",
+            "modules": [{"module_id": MODULE, "name": "Spritzgießen", "duration_weeks": 4}],
+            "groups": [{"group_id": "G-PF", "name": "Pflicht", "module_ids": [MODULE], "required": 1}],
+        },
+    )
+    await _send(
+        kafka_bootstrap,
+        network,
+        "FirmRegistered",
+        {"firm_id": "F-AC", "name": "Kunststofftechnik Aachen", "location": {"city": "Aachen"}},
+    )
+    await _send(
+        kafka_bootstrap,
+        network,
+        "CapacityOffered",
+        {
+            "offer_id": "O-1",
+            "firm_id": "F-AC",
+            "module_id": MODULE,
+            "first_week": "2031-W02",
+            "last_week": "2031-W20",
+            "max_seats": 1,
+        },
+    )
+    await _send(
+        kafka_bootstrap,
+        network,
+        "LearnerRegistered",
+        {
+            "learner_id": "L-01",
+            "name": "Mara Keller",
+            "contact": {"name": "Mara Keller", "email": f"mara.{network}@example.org"},
+            "curriculum_id": "C-VM",
+            "first_week": "2031-W02",
+            "last_week": "2031-W20",
+        },
+    )
+
+    # The matcher plans Mara into the one seat; the console shows her bar without a reload.
+    row = page.locator('.row[data-learner="L-01"]')
+    await expect(row.locator(f'.bar[data-module="{MODULE}"]')).to_be_visible(timeout=PLANNED_WITHIN_MS)
+    await expect(row.locator(".name")).to_contain_text("Mara Keller")
+    await expect(row.locator(f'.bar[data-module="{MODULE}"]')).to_contain_text("Spritzgießen")
+    assert await page.evaluate("window.notReloaded") is True
+    matcher.assert_running()
+
+    problems = await signed_in(
+        browser, console, "coord@example.org", f"/n/{network}/problems", extra_http_headers=ENGLISH
+    )
+    await live(problems)
+    await _send(kafka_bootstrap, network, "CapacityWithdrawn", {"offer_id": "O-1", "reason": "Machine broke down"})
+
+    # No seat is left: the matcher cancels the phase and names the shortfall's reason; both pages follow live.
+    shortfall = problems.locator(".problem.shortfall.open", has_text="Mara Keller")
+    await expect(shortfall.locator(".reason")).to_have_text(
+        "No firm offers this module within the learner's training window.", timeout=PLANNED_WITHIN_MS
+    )
+    await expect(shortfall.locator(".message")).not_to_be_empty()
+    await expect(row.locator(".bar")).to_have_count(0, timeout=PLANNED_WITHIN_MS)
+    assert await problems.evaluate("window.notReloaded") is True
+    assert await page.evaluate("window.notReloaded") is True
+    matcher.assert_running()
