@@ -657,9 +657,15 @@ async def time_pages(client: httpx.AsyncClient, pages: list[tuple[str, str]], re
         timing = Timing(label)
         for _ in range(requests):
             start = time.perf_counter()
-            async with client.stream("GET", path) as answer:
-                first = time.perf_counter()
-                body = await answer.aread()
+            try:
+                async with client.stream("GET", path) as answer:
+                    first = time.perf_counter()
+                    body = await answer.aread()
+            except httpx.TimeoutException:
+                # A page that does not answer is a result too; the other pages are still measured.
+                print(f"  {label}: no answer within {client.timeout.read} s", file=sys.stderr)
+                timing.status = 0
+                break
             done = time.perf_counter()
             timing.first_byte_ms.append((first - start) * 1000)
             timing.full_ms.append((done - start) * 1000)
@@ -751,6 +757,9 @@ def print_pages(timings: list[Timing], header: str) -> None:
     )
     print(f"|{'-' * 38}|{'-' * 8}|{'-' * 9}|{'-' * 16}|{'-' * 8}|{'-' * 11}|{'-' * 8}|")
     for t in timings:
+        if not t.first_byte_ms:
+            print(f"| {t.page:<36} | {'none':>6} | {'–':>7} | {'no answer':>14} | {'–':>6} | {'–':>9} | {'–':>6} |")
+            continue
         flag = " ✗" if _p(t.first_byte_ms, 0.5) > 300 else ""
         print(
             f"| {t.page:<36} | {t.status:>6} | {t.size / 1024:>7,.0f} | {_p(t.first_byte_ms, 0.5):>12,.0f}{flag:2} "
