@@ -47,6 +47,14 @@ class NetworkConfiguredData(Contract):
         le=50,
         description="Events may name weeks this many years after today (none: VERBUND_WEEK_HORIZON_YEARS_AHEAD)",
     )
+    # Added within version 1 as well: a producer that leaves it out keeps learners until they are erased by hand.
+    retention_months: int | None = Field(
+        default=None,
+        ge=1,
+        le=240,
+        description="Months after the end of a learner's last week that their personal data is kept; then the "
+        "matcher erases them (LearnerErased), as `verbund learner erase` does (none: kept until erased by hand)",
+    )
 
 
 class NetworkConfigured(InboundEnvelope):

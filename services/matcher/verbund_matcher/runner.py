@@ -23,6 +23,7 @@ from .ops import metrics
 from .ops.collector import CollectorPolicy
 from .ops.stages import PublishWatch
 from .service.failures import describe
+from .service.learner_retention import RetentionRun, learners_due, request_erasures
 from .service.maintenance import freeze_all, reoptimise_all, retry_stale_plans
 from .service.relay import OutboxHealth, Relay, outbox_health
 from .service.replan import Planner
@@ -37,6 +38,10 @@ log = logging.getLogger(__name__)
 _BROKER_PING_SECONDS = 3.0
 # Each part of readiness gets this long (a probe's own timeout is usually 5 s or more).
 _CHECK_SECONDS = 4.0
+
+
+# The daily job that erases learners past their network's retention_months (service/learner_retention.py).
+RETENTION_JOB = "learner-retention"
 
 
 @dataclass
@@ -86,6 +91,22 @@ class RunningMatcher:
             inbox_days=s.inbox_retention_days,
             outbox_days=s.outbox_retention_days,
         )
+
+    async def erase_expired_now(self) -> RetentionRun:
+        """Request the erasure of every learner past their network's retention now (the scheduler does it
+        daily at VERBUND_RETENTION_HOUR_UTC)."""
+        run = await request_erasures(self.runtime.sessions, self.runtime.today())
+        metrics.RETENTION_REQUESTED.inc(run.requested)
+        if run.requested:
+            self.relay.wake()
+        return run
+
+    async def refresh_retention_gauges(self) -> None:
+        """Learners due and the job's next run, for /metrics (and so `verbund stack status`)."""
+        metrics.RETENTION_DUE.set(len(await learners_due(self.runtime.sessions, self.runtime.today())))
+        job = self.scheduler.get_job(RETENTION_JOB) if self.scheduler.running else None
+        next_run = job.next_run_time if job is not None else None
+        metrics.RETENTION_NEXT_RUN.set(next_run.timestamp() if next_run is not None else 0)
 
     async def ready(self) -> tuple[bool, str]:
         """Whether this replica can do its work, part by part: a line each, "ok" or what is wrong.
@@ -168,6 +189,7 @@ class RunningMatcher:
         and whichever replica marked a network."""
         await outbox_health(self.runtime.sessions)
         await read_stale_plans(self.runtime.sessions)
+        await self.refresh_retention_gauges()
 
     async def until_consuming(self, timeout: float = 60.0) -> None:  # noqa: ASYNC109
         """Wait until this replica holds partitions and knows where it reads from in each.
@@ -311,6 +333,14 @@ async def run_matcher(
         hour=settings.freeze_hour_utc,
         minute=30,
         id="daily-prune",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        matcher.erase_expired_now,
+        "cron",
+        hour=settings.retention_hour_utc,
+        id=RETENTION_JOB,
         max_instances=1,
         coalesce=True,
     )

@@ -71,6 +71,13 @@ class MatcherSettings(ServiceSettings):
     freeze_hour_utc: int = Field(
         default=2, ge=0, le=23, description="Hour (UTC) of the daily freeze job (and of pruning old rows)"
     )
+    retention_hour_utc: int = Field(
+        default=3,
+        ge=0,
+        le=23,
+        description="Hour (UTC) of the daily retention job: learners whose network's retention_months ran out "
+        "after their last week are erased (docs/data-protection.md)",
+    )
     inbox_retention_days: float = Field(
         default=35.0,
         gt=0,

@@ -70,10 +70,11 @@ def grants_for(role: str, topics: Mapping[str, Topic]) -> tuple[Grant, ...]:
         return [Grant("group", p, "READ", "prefixed") for p in _group_prefixes(service)]
 
     if principal == "matcher":
-        # It reads the parked topic for operators' replay requests of its parked outbox events.
+        # It reads the parked topic for operators' replay requests of its parked outbox events, and writes the
+        # erasure requests of its retention job to the inbound topic (docs/data-protection.md).
         return (
             *read("inbound", "parked"),
-            *write("assignments", "shortfalls", "rejected", "parked"),
+            *write("inbound", "assignments", "shortfalls", "rejected", "parked"),
             *groups("matcher"),
         )
     if principal == "notifier":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import secrets
@@ -474,6 +475,25 @@ def answers_http(url: str) -> bool:
         return False
 
 
+def retention_status(service: ServiceState) -> str | None:
+    """The matcher's retention job as its /metrics tell it (never its tables): when it runs next and how many
+    learners are past their network's retention; None when it does not answer."""
+    from verbund.service_metrics import metric_totals
+
+    try:
+        response = httpx.get(f"{service.url.rstrip('/')}/metrics", timeout=5.0)
+        response.raise_for_status()
+        totals = metric_totals(response.text)
+    except (httpx.HTTPError, ValueError):
+        return None
+    due = totals.get("verbund_matcher_retention_due_learners")
+    next_run = totals.get("verbund_matcher_retention_next_run_timestamp_seconds")
+    if due is None or next_run is None:
+        return None
+    when = dt.datetime.fromtimestamp(next_run, dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if next_run else "not scheduled"
+    return f"retention: next run {when}, {int(due)} learner(s) past their network's retention_months"
+
+
 def stop_services(names: tuple[str, ...], timeout: float = 30.0) -> None:
     """Stop some of the stack's services and forget them (the demo does so before it starts its own again)."""
     state = load_state()
@@ -588,6 +608,7 @@ __all__ = [
     "matcher_key_environment",
     "postgres_running",
     "principal_environment",
+    "retention_status",
     "running_kafka_bootstrap",
     "save_state",
     "smtp_port_of",

@@ -164,6 +164,9 @@ def status(
         if service_running(service):
             typer.echo(f"{name.capitalize()}: running on {service.url}, pid {service.pid}")
             typer.echo(f"  log: {service.log_file}")
+            retention = background.retention_status(service) if name == "matcher" else None
+            if retention is not None:
+                typer.echo(f"  {retention}")
             running = True
         else:
             typer.echo(f"{name.capitalize()}: not running (log: {service.log_file})")

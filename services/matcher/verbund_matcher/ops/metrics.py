@@ -57,3 +57,14 @@ INBOUND_UNPROCESSABLE = Counter(
     "Inbound records the matcher failed on by itself (not the database): rejected once, then skipped",
 )
 CONSUMER_LAG = Gauge("verbund_matcher_consumer_lag", "Inbound records not yet consumed, over assigned partitions")
+RETENTION_DUE = Gauge(
+    "verbund_matcher_retention_due_learners",
+    "Learners whose network's retention_months has run out and who are not erased yet (counted at scrape time)",
+)
+RETENTION_NEXT_RUN = Gauge(
+    "verbund_matcher_retention_next_run_timestamp_seconds",
+    "When the retention job runs next (Unix time; 0: not scheduled)",
+)
+RETENTION_REQUESTED = Counter(
+    "verbund_matcher_retention_erasures_requested_total", "LearnerErased requests this process put into the outbox"
+)
