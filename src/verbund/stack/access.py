@@ -17,7 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import for_code
 from aiokafka.protocol.admin import CreateAclsRequest, DeleteAclsRequest
 from verbund_runtime.kafka import KafkaSecurity, client_options
-from verbund_schemas.topics import Topic
+from verbund_schemas.topics import Topic, TopicFamily, firm_inbound
 
 SCRAM_MECHANISM = "SCRAM-SHA-512"
 # The super user: the broker itself (inter-broker and controller traffic) and whoever sets the stack up.
@@ -55,10 +55,21 @@ def _group_prefixes(service: str) -> tuple[str, ...]:
     return (f"verbund-{service}", f"verbund-demo-{service}")
 
 
-def grants_for(role: str, topics: Mapping[str, Topic]) -> tuple[Grant, ...]:
+def firm_of_principal(principal: str) -> str:
+    """The firm id of a firm's machine principal firm-<id>."""
+    if not FIRM_PRINCIPAL.match(principal):
+        raise ValueError(f"{principal!r} is not a firm's principal (firm-<id>)")
+    return principal.removeprefix("firm-")
+
+
+def grants_for(role: str, topics: Mapping[str, Topic], firm_topics: TopicFamily | None = None) -> tuple[Grant, ...]:
     """The ACL table: each role (a service principal's name, `cli`, or a firm's firm-<id>) gets the topic and
-    group rights its code uses, and nothing else."""
+    group rights its code uses, and nothing else. `firm_topics`: the firms' inbound topics (as topics.toml and
+    VERBUND_TOPIC_PREFIX say, unless given)."""
     principal = role
+    family = firm_topics or firm_inbound()
+    # Whoever reads inbound reads what firms send on their own topics too, including firms added later.
+    firms_inbound = Grant("topic", family.prefix, "READ", "prefixed")
 
     def read(*roles: str) -> list[Grant]:
         return [Grant("topic", topics[r].name, "READ") for r in roles]
@@ -74,25 +85,41 @@ def grants_for(role: str, topics: Mapping[str, Topic]) -> tuple[Grant, ...]:
         # erasure requests of its retention job to the inbound topic (docs/data-protection.md).
         return (
             *read("inbound", "parked"),
+            firms_inbound,
             *write("inbound", "assignments", "shortfalls", "rejected", "parked"),
             *groups("matcher"),
         )
     if principal == "notifier":
         # It reads the inbound topic for the contact directory (names and addresses of firms and learners).
-        return (*read("inbound", "assignments", "shortfalls"), *write("notifications", "parked"), *groups("notifier"))
+        return (
+            *read("inbound", "assignments", "shortfalls"),
+            firms_inbound,
+            *write("notifications", "parked"),
+            *groups("notifier"),
+        )
     if principal == "console":
         # It posts the events its users (firms' API tokens, coordinators) send.
-        return (*read("inbound", "assignments", "shortfalls", "rejected"), *write("inbound"), *groups("console"))
+        return (
+            *read("inbound", "assignments", "shortfalls", "rejected"),
+            firms_inbound,
+            *write("inbound"),
+            *groups("console"),
+        )
     if principal == "cli":
         return (
             *read(*topics),
-            # publish; `parked replay` puts a record back on the topic it was consumed from, and marks it.
+            firms_inbound,
+            # publish; `parked replay` puts a record back on the topic it was consumed from, and marks it: a
+            # firm's own inbound topic too.
             *write("inbound", "assignments", "shortfalls", "parked"),
+            Grant("topic", family.prefix, "WRITE", "prefixed"),
             # The demo and operators read the services' committed offsets (lag), never join their groups.
             Grant("group", "verbund-", "DESCRIBE", "prefixed"),
         )
     if FIRM_PRINCIPAL.match(principal):
-        return tuple(write("inbound"))
+        # Its own topic only, by its literal name: the topic a record came from then says which firm sent it
+        # (Kafka does not stamp the producer on a record). Not the shared inbound topic, not another firm's.
+        return (Grant("topic", family.member(firm_of_principal(principal)).name, "WRITE"),)
     raise ValueError(f"no ACLs are defined for principal {principal!r}")
 
 

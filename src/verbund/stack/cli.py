@@ -8,13 +8,14 @@ from typing import Annotated
 
 import typer
 from verbund_runtime.kafka import KafkaSecurity
-from verbund_schemas.topics import load_topics
+from verbund_schemas.topics import firm_inbound, load_topics
 
 from verbund.stack import background
 from verbund.stack.access import (
     FIRM_PRINCIPAL,
     AccessSetupError,
     alter_scram_user,
+    firm_of_principal,
     grant,
     grants_for,
     new_password,
@@ -238,12 +239,15 @@ def _running_broker() -> tuple[background.KafkaState, KafkaSecurity]:
 def add_client(
     firm: Annotated[str, typer.Argument(help="The firm's id (its principal is firm-<id>), e.g. mueller-kunststoff.")],
 ) -> None:
-    """Create a firm's machine principal on the local broker (it may only produce to the inbound topic) and print
-    its password once; again for the same firm gives it a new password (the old one stops working)."""
+    """Create a firm's machine principal on the local broker and the firm's own inbound topic, the only topic it
+    may produce to, and print its password once; again for the same firm gives it a new password (the old one
+    stops working)."""
     principal = _firm_principal(firm)
+    own_topic = firm_inbound().member(firm_of_principal(principal))
     kafka, admin = _running_broker()
     password = new_password()
     try:
+        run_coroutine(ensure_topics(kafka.bootstrap_servers, [own_topic], security=admin))
         alter_scram_user(
             find_java(),
             fetch_kafka_jars(kafka.version),
@@ -254,10 +258,13 @@ def add_client(
             background.stack_dir(),
         )
         run_coroutine(grant(kafka.bootstrap_servers, admin, principal, grants_for(principal, load_topics())))
-    except (AccessSetupError, KafkaStartError) as exc:
+    except (AccessSetupError, KafkaStartError, TopicSetupError, TimeoutError) as exc:
         raise _fail(str(exc)) from None
-    inbound = load_topics()["inbound"].name
-    typer.echo(f"Kafka principal {principal} on {kafka.bootstrap_servers}: may produce to {inbound}, nothing else.")
+    inbound = own_topic.name
+    typer.echo(
+        f"Kafka principal {principal} on {kafka.bootstrap_servers}: may produce to {inbound}, nothing else; "
+        "the matcher takes every event on it as sent by the firm."
+    )
     typer.echo("Its password is shown this once; it is not stored anywhere (`add-client` again makes a new one):")
     typer.echo(f"  VERBUND_KAFKA_USERNAME={principal}")
     typer.echo(f"  VERBUND_KAFKA_PASSWORD={password}")
@@ -272,7 +279,8 @@ def add_client(
 def remove_client(
     firm: Annotated[str, typer.Argument(help="The firm's id or principal (firm-<id>).")],
 ) -> None:
-    """Revoke a firm's machine principal: its SCRAM credential and every ACL naming it are deleted."""
+    """Revoke a firm's machine principal: its SCRAM credential and every ACL naming it are deleted. The firm's
+    topic stays, so what it sent before is still read; its records go with the topic's retention."""
     principal = _firm_principal(firm)
     kafka, admin = _running_broker()
     try:

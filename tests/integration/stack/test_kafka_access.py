@@ -17,10 +17,11 @@ from aiokafka.errors import (
 )
 from kafka_tools import consume, kcat_security_args, produce
 from verbund_runtime.kafka import KafkaSecurity, client_options
-from verbund_schemas.topics import load_topics
+from verbund_schemas.topics import firm_inbound, load_topics
 
 from verbund.stack.access import alter_scram_user, grant, grants_for, new_password
 from verbund.stack.kafka_local import broker_answers, fetch_kafka_jars, find_java, run_coroutine
+from verbund.stack.topics import ensure_topics
 
 pytestmark = [pytest.mark.kafka]
 
@@ -122,15 +123,19 @@ async def test_the_notifier_principal_cannot_produce_to_the_inbound_topic(kafka_
     assert isinstance(refused, TopicAuthorizationFailedError), refused
 
 
-async def test_a_firm_principal_produces_to_the_inbound_topic_only(kafka_bootstrap: str, tmp_path: Path) -> None:
-    firm = _principal(kafka_bootstrap, f"firm-acl-{uuid.uuid4().hex[:8]}", tmp_path)
+async def test_a_firm_principal_produces_to_its_own_inbound_topic_only(kafka_bootstrap: str, tmp_path: Path) -> None:
+    firm_id = f"acl-{uuid.uuid4().hex[:8]}"
+    own_topic = firm_inbound().member(firm_id).name
+    await ensure_topics(kafka_bootstrap, [firm_inbound().member(firm_id)])
+    firm = _principal(kafka_bootstrap, f"firm-{firm_id}", tmp_path)
     topics = load_topics()
     marker = uuid.uuid4().hex
-    await produce(kafka_bootstrap, topics["inbound"].name, "network-acl", marker, security=firm)
-    records = await consume(
-        kafka_bootstrap, topics["inbound"].name, until=lambda rs: any(r.value == marker.encode() for r in rs)
-    )
+    await produce(kafka_bootstrap, own_topic, "network-acl", marker, security=firm)
+    records = await consume(kafka_bootstrap, own_topic, until=lambda rs: any(r.value == marker.encode() for r in rs))
     assert records
+    # Not the shared inbound topic: there the record would not say which firm sent it.
+    refused = await _produce_error(kafka_bootstrap, topics["inbound"].name, firm)
+    assert isinstance(refused, TopicAuthorizationFailedError), refused
 
     for outbound in ("assignments", "shortfalls", "rejected"):
         refused = await _produce_error(kafka_bootstrap, topics[outbound].name, firm)
@@ -138,5 +143,6 @@ async def test_a_firm_principal_produces_to_the_inbound_topic_only(kafka_bootstr
         unread = await _read_error(kafka_bootstrap, topics[outbound].name, firm)
         assert isinstance(unread, (TopicAuthorizationFailedError, ClusterAuthorizationFailedError)), (outbound, unread)
     # Not even what it wrote itself: reading inbound is the matcher's and the console's right.
-    unread = await _read_error(kafka_bootstrap, topics["inbound"].name, firm)
-    assert isinstance(unread, TopicAuthorizationFailedError), unread
+    for inbound in (topics["inbound"].name, own_topic):
+        unread = await _read_error(kafka_bootstrap, inbound, firm)
+        assert isinstance(unread, TopicAuthorizationFailedError), (inbound, unread)

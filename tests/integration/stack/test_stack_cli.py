@@ -16,7 +16,7 @@ from kafka_tools import consume, produce
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from verbund_runtime.kafka import KafkaSecurity
-from verbund_schemas.topics import load_topics
+from verbund_schemas.topics import firm_inbound, load_topics
 
 from verbund.stack.processes import pid_alive
 
@@ -64,16 +64,20 @@ async def test_stack_up_status_and_down_start_serve_and_stop_kafka_and_postgres(
     records = await consume(bootstrap, topic, until=1, timeout=30, security=operator)
     assert records[0].value == marker.encode()
 
-    # A firm's machine principal: its password printed once; it may produce to the inbound topic and nothing else.
+    # A firm's machine principal: its password printed once; `add-client` made the firm's own inbound topic, the
+    # one topic it may produce to.
     added = verbund(stack_env, "stack", "add-client", "acme-test")
     password = re.search(r"VERBUND_KAFKA_PASSWORD=(\S+)", added).group(1)  # type: ignore[union-attr]
+    own_topic = firm_inbound().member("acme-test").name
+    assert f"may produce to {own_topic}, nothing else" in added
     firm = KafkaSecurity(protocol="SASL_PLAINTEXT", username="firm-acme-test", password=password)
-    await produce(bootstrap, load_topics()["inbound"].name, "network-cli", marker, security=firm)
-    with pytest.raises(TopicAuthorizationFailedError):
-        await produce(bootstrap, topic, "network-cli", marker, security=firm)
+    await produce(bootstrap, own_topic, "network-cli", marker, security=firm)
+    for elsewhere in (topic, load_topics()["inbound"].name):
+        with pytest.raises(TopicAuthorizationFailedError):
+            await produce(bootstrap, elsewhere, "network-cli", marker, security=firm)
     verbund(stack_env, "stack", "remove-client", "acme-test")
     with pytest.raises(KafkaError):  # it can no longer sign in
-        await produce(bootstrap, load_topics()["inbound"].name, "network-cli", marker, security=firm)
+        await produce(bootstrap, own_topic, "network-cli", marker, security=firm)
     engine = create_async_engine(database_url)
     try:
         async with engine.connect() as connection:
