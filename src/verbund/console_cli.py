@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from verbund_console.app import build
 from verbund_console.service.rebuild import rebuild
 from verbund_console.settings import ConsoleSettings
+from verbund_console.store.accounts import FIRM, LEARNER
 from verbund_console.store.api_tokens import ApiTokens, TokenListing
 from verbund_console.store.database import create_engine, migrate, session_factory
 
@@ -37,16 +38,33 @@ def _settings(database: str | None) -> ConsoleSettings:
 
 @console_app.command("add-user")
 def add_user(
-    email: Annotated[str, typer.Argument(help="The coordinator's email address; it is the sign-in name")],
+    email: Annotated[str, typer.Argument(help="The person's email address; it is the sign-in name")],
     network: Annotated[list[str], typer.Option("--network", "-n", help="A network they may see (repeatable)")],
+    firm: Annotated[
+        str | None, typer.Option("--firm", help="A firm user of this firm (one network), not a coordinator")
+    ] = None,
+    learner: Annotated[
+        str | None, typer.Option("--learner", help="This learner (one network), not a coordinator")
+    ] = None,
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input instead of asking")
     ] = False,
     database: Annotated[str | None, typer.Option(help=DATABASE_HELP)] = None,
 ) -> None:
-    """Create a coordinator account (or set a new password) and grant it networks."""
+    """Create an account (or set a new password): a coordinator of the networks, or with --firm a firm user, or
+    with --learner a learner, of one network."""
     if "@" not in email:
         raise typer.BadParameter(f"{email!r} is not an email address", param_hint="EMAIL")
+    if firm is not None and learner is not None:
+        raise typer.BadParameter("give --firm or --learner, not both: an account is a firm user or a learner")
+    role, subject = (FIRM, firm) if firm is not None else (LEARNER, learner) if learner is not None else (None, None)
+    if subject is not None:
+        if len(network) != 1:
+            raise typer.BadParameter(
+                f"a {role} account belongs to one network: give --network once", param_hint="--network"
+            )
+        if not subject.strip() or len(subject) > 128:
+            raise typer.BadParameter(f"{subject!r} is not a {role} id", param_hint=f"--{role}")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -60,13 +78,20 @@ def add_user(
         await migrate(settings.database_url)
         console = build(settings)
         try:
-            return await console.accounts.add_user(email, password, network)
+            # Coordinator grants only for coordinators: a grant is what opens the network's coordinator pages.
+            created = await console.accounts.add_user(email, password, network if role is None else [])
+            if role is not None and subject is not None:
+                await console.accounts.add_member(email, network[0], role, subject.strip())
+            return created
         finally:
             await console.engine.dispose()
 
     created = asyncio.run(run())
     what = "Created" if created else "Updated"
-    typer.echo(f"{what} {email.strip().lower()}; networks granted: {', '.join(network)}")
+    if role is None:
+        typer.echo(f"{what} {email.strip().lower()}; networks granted: {', '.join(network)}")
+    else:
+        typer.echo(f"{what} {email.strip().lower()}; {role} {subject} of network {network[0]}")
 
 
 @console_app.command("rebuild")

@@ -21,6 +21,7 @@ from .settings import ConsoleSettings
 from .store.accounts import Accounts
 from .store.api_tokens import ApiTokens
 from .store.database import create_engine, session_factory
+from .store.firm_desk import FirmDesk
 from .store.readmodel import ReadModel
 from .web.api import PREFIX, api_app, inbound_producer
 from .web.app import build_web
@@ -67,9 +68,11 @@ def build(settings: ConsoleSettings | None = None) -> Console:
     if settings.consume:
         for role, payload in CONSUMED.items():
             _subscribe(broker, ingest, settings.group_id, role, payload)
-    web = build_web(settings, read_model, accounts, signal) if settings.session_secret else None
+    produce = inbound_producer(broker, keyring)
+    desk = FirmDesk(sessions)
+    web = build_web(settings, read_model, accounts, signal, desk, produce) if settings.session_secret else None
     if web is not None:
-        web.mount(PREFIX, api_app(ApiTokens(sessions), inbound_producer(broker, keyring), settings.max_event_bytes))
+        web.mount(PREFIX, api_app(ApiTokens(sessions), produce, settings.max_event_bytes))
     return Console(settings, engine, broker, read_model, accounts, ingest, signal, web)
 
 

@@ -24,6 +24,7 @@ from verbund_schemas import (
     LearnerUpdated,
     LearnerWithdrawn,
     NetworkConfigured,
+    PlacementAnswered,
     PlanPublished,
     SeatDeficitDetected,
     SeatDeficitResolved,
@@ -197,6 +198,23 @@ def fold(event: Envelope) -> Fold:
             return Fold([Patch("learners", key, {"withdrawn": True})], event.data.learner_id)
         case LearnerErased():
             return Fold([Forget(event.network_id, event.data.learner_id)], event.data.learner_id)
+        case PlacementAnswered():
+            answer = event.data
+            key = {
+                **net,
+                "learner_id": answer.learner_id,
+                "module_id": answer.module_id,
+                "firm_id": answer.firm_id,
+                "start_week": answer.start_week,
+            }
+            sender = event.authcontext.principalid if event.authcontext else ""
+            values = {
+                "answer": answer.answer.value,
+                "reason": answer.reason,
+                "answered_by": sender,
+                "answered_at": event.time,
+            }
+            return Fold([Upsert("placement_answers", key, values)], answer.learner_id)
         case AssignmentMade() | AssignmentChanged() | AssignmentCancelled():
             data = event.data
             key = {**net, "assignment_id": data.assignment_id}

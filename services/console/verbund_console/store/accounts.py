@@ -1,8 +1,10 @@
-"""Coordinators' accounts: argon2 password hashes, granted networks, and failed sign-ins for the rate limit."""
+"""Accounts: argon2 password hashes, coordinators' granted networks, firm users' firms, learners' own ids, and
+failed sign-ins for the rate limit."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -10,7 +12,20 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from .tables import Grant, SigninFailure, User
+from .tables import Grant, Membership, SigninFailure, User
+
+FIRM = "firm"
+LEARNER = "learner"
+
+
+@dataclass(frozen=True)
+class Member:
+    """What a firm user or a learner is in one network: the firm they act for, or the learner they are."""
+
+    network_id: str
+    role: str  # FIRM | LEARNER
+    subject_id: str
+
 
 _hasher = PasswordHasher()
 # Verified against when the account does not exist, so a missing account takes as long as a wrong password.
@@ -40,6 +55,32 @@ class Accounts:
                 if await session.get(Grant, (email, network_id)) is None:
                     session.add(Grant(email=email, network_id=network_id))
         return created
+
+    async def add_member(self, email: str, network_id: str, role: str, subject_id: str) -> None:
+        """Let an existing account act for a firm of the network, or be a learner of it."""
+        if role not in (FIRM, LEARNER):
+            raise ValueError(f"role must be {FIRM!r} or {LEARNER!r}, not {role!r}")
+        email = normalise_email(email)
+        async with self._sessions() as session, session.begin():
+            if await session.get(User, email) is None:
+                raise LookupError(f"no account {email!r}")
+            if await session.get(Membership, (email, network_id, role, subject_id)) is None:
+                session.add(Membership(email=email, network_id=network_id, role=role, subject_id=subject_id))
+
+    async def members(self, email: str) -> list[Member]:
+        """Every firm the account acts for and every learner it is, by network."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                sa.select(Membership)
+                .where(col(Membership.email) == normalise_email(email))
+                .order_by(col(Membership.network_id), col(Membership.role), col(Membership.subject_id))
+            )
+            return [Member(r.network_id, r.role, r.subject_id) for r in rows]
+
+    async def is_member(self, email: str, network_id: str, role: str, subject_id: str) -> bool:
+        async with self._sessions() as session:
+            row = await session.get(Membership, (normalise_email(email), network_id, role, subject_id))
+        return row is not None
 
     async def verify(self, email: str, password: str) -> bool:
         async with self._sessions() as session:

@@ -26,6 +26,7 @@ from .tables import (
     Module,
     Network,
     Offer,
+    PlacementAnswer,
     Plan,
     PlanChange,
     Problem,
@@ -43,6 +44,7 @@ TABLES: dict[str, type[ConsoleTable]] = {
     "rejected": Rejected,
     "plans": Plan,
     "plan_changes": PlanChange,
+    "placement_answers": PlacementAnswer,
 }
 
 

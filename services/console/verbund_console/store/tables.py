@@ -34,6 +34,7 @@ READ_MODEL_TABLES = (
     "console_rejected",
     "console_plans",
     "console_plan_changes",
+    "console_placement_answers",
 )
 
 
@@ -274,6 +275,33 @@ class Grant(ConsoleTable, table=True):
 
     email: str = Field(primary_key=True, max_length=254)
     network_id: str = Field(primary_key=True, max_length=128)
+
+
+class Membership(ConsoleTable, table=True):
+    """A firm a firm user acts for, or the learner an account is, in one network (coordinators have grants)."""
+
+    __tablename__ = "console_memberships"
+
+    email: str = Field(primary_key=True, max_length=254)
+    network_id: str = Field(primary_key=True, max_length=128)
+    role: str = Field(primary_key=True, max_length=16)  # firm | learner
+    subject_id: str = Field(primary_key=True, max_length=128)  # the firm's or the learner's id
+
+
+class PlacementAnswer(ConsoleTable, table=True):
+    """A firm's answer to a planned placement, as sent (the matcher may still refuse it: see rejected events)."""
+
+    __tablename__ = "console_placement_answers"
+
+    network_id: str = Field(primary_key=True, max_length=128)
+    learner_id: str = Field(primary_key=True, max_length=128)
+    module_id: str = Field(primary_key=True, max_length=128)
+    firm_id: str = Field(primary_key=True, max_length=128)
+    start_week: str = Field(primary_key=True, max_length=8)
+    answer: str = Field(max_length=16)  # accepted | declined
+    reason: str = Field(default="", max_length=500)
+    answered_by: str = Field(default="", max_length=256)
+    answered_at: dt.datetime
 
 
 class SigninFailure(ConsoleTable, table=True):

@@ -44,7 +44,10 @@ from ..domain.views import AssignmentLike, TimelineFilter, firm_timeline, proble
 from ..service.live import ChangeSignal
 from ..settings import ConsoleSettings
 from ..store.accounts import Accounts
+from ..store.firm_desk import FirmDesk
 from ..store.readmodel import ReadModel
+from .api import Produce
+from .firm_portal import firm_portal_routes
 from .mail import mail_routes
 
 log = logging.getLogger(__name__)
@@ -93,8 +96,16 @@ class SecurityHeaders:
 Page = Callable[[Request], Awaitable[Response]]
 
 
-def build_web(settings: ConsoleSettings, read_model: ReadModel, accounts: Accounts, signal: ChangeSignal) -> Starlette:
-    """The web app; `settings.session_secret` must be set (the caller checks and says how)."""
+def build_web(
+    settings: ConsoleSettings,
+    read_model: ReadModel,
+    accounts: Accounts,
+    signal: ChangeSignal,
+    desk: FirmDesk | None = None,
+    produce: Produce | None = None,
+) -> Starlette:
+    """The web app; `settings.session_secret` must be set (the caller checks and says how). With a desk, firm
+    users' pages too; they send their events with `produce`."""
     assert settings.session_secret is not None
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["day"] = _day
@@ -203,9 +214,22 @@ def build_web(settings: ConsoleSettings, read_model: ReadModel, accounts: Accoun
             )
         return response
 
+    def coordinator(page: Page) -> Page:
+        """Signed in with a grant of some network: firm users and learners have none."""
+
+        @signed_in
+        async def granted(request: Request) -> Response:
+            if not await accounts.grants(request.session["user"]):
+                return render(request, "error.html", status_code=403, message=texts(language_of(request))["forbidden"])
+            return await page(request)
+
+        return granted
+
     @signed_in
     async def home(request: Request) -> Response:
         granted = await accounts.grants(request.session["user"])
+        if not granted and await accounts.members(request.session["user"]):
+            return RedirectResponse("/firm/", status_code=303)
         return render(request, "networks.html", networks=await read_model.networks(granted))
 
     async def network_context(network_id: str) -> dict[str, Any]:
@@ -455,7 +479,8 @@ def build_web(settings: ConsoleSettings, read_model: ReadModel, accounts: Accoun
         Route("/n/{network}/learners/{learner}.ics", learner_calendar),
         Route("/n/{network}/firms/{firm}.ics", firm_calendar),
         Route("/n/{network}/events", events),
-        *mail_routes(render, signed_in),
+        *mail_routes(render, coordinator),
+        *(firm_portal_routes(render, signed_in, csrf_ok, language_of, accounts, desk, produce) if desk else []),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     middleware = [
