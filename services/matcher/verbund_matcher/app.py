@@ -31,6 +31,7 @@ from verbund_schemas import (
     parked_topic_description,
     topic,
 )
+from verbund_schemas.topics import firm_inbound, inbound_pattern
 
 from .ops.stages import PublishWatch, observe_fetch_wait
 from .service.ingest import BatchOutcome, InboundLimits, Record, handle_batch, reject_unprocessable
@@ -178,7 +179,9 @@ def inbound_router(runtime: Runtime) -> KafkaRouter:
     router = KafkaRouter()
 
     @router.subscriber(
-        topic("inbound"),
+        # The shared inbound topic and every firm's own one (infra/topics.toml, families.firm_inbound), in one
+        # consumer: each topic's partitions keep their order, keyed by network, as before.
+        pattern=inbound_pattern(),
         batch=True,
         group_id=s.group_id,
         max_records=s.batch_max_records,
@@ -190,7 +193,9 @@ def inbound_router(runtime: Runtime) -> KafkaRouter:
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=_raw_values,
         title="inbound",
-        description="Every inbound event of every network, in order per network (key = network id).",
+        description="Every inbound event of every network, in order per network (key = network id): from the "
+        f"shared topic {topic('inbound')} and from each firm's own topic {firm_inbound().prefix}<firm id>, whose "
+        "events the matcher takes as sent by that firm.",
     )
     async def on_inbound(events: InboundBatch, message: KafkaMessage) -> None:
         raw = _records_of(message)
@@ -290,6 +295,8 @@ def create_broker(runtime: Runtime) -> KafkaBroker:
         logger=logging.getLogger("verbund_matcher.broker"),
         enable_idempotence=True,
         acks="all",
+        # How soon the inbound pattern subscription sees a firm's topic made by `verbund stack add-client`.
+        metadata_max_age_ms=60_000,
     )
     broker.include_router(inbound_router(runtime))
     broker.include_router(replay_router(runtime))

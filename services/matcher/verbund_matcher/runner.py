@@ -15,7 +15,7 @@ from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from sqlalchemy import text
 from verbund_runtime.health import HealthServer, health_server
-from verbund_schemas import topic
+from verbund_schemas.topics import is_inbound
 
 from .app import Runtime, create_app
 from .key_endpoint import key_routes, learner_routes
@@ -219,8 +219,8 @@ class RunningMatcher:
 
 def _inbound(assignment: Iterable[TopicPartition]) -> list[TopicPartition]:
     # The replay requests' consumer holds partitions of the parked topic too; partitions, lag and "consuming"
-    # speak of the inbound topic.
-    return [tp for tp in assignment if tp.topic == topic("inbound")]
+    # speak of the inbound topics (the shared one and the firms' own).
+    return [tp for tp in assignment if is_inbound(tp.topic)]
 
 
 async def _checked(check: Callable[[], Awaitable[str | None]]) -> str | None:
