@@ -164,6 +164,17 @@ async def test_firm_a_cannot_send_for_firm_b_another_network_or_the_coordinators
         "update of firm B": event(api.network, "FirmUpdated", {"firm_id": "firm-b", **firm}),
         "another network": offer("other-network", "a-cnc", "firm-a"),
         "a coordinator's event": event(api.network, "FirmLeft", {"firm_id": "firm-a"}),
+        "answer for firm B": event(
+            api.network,
+            "PlacementAnswered",
+            {
+                "learner_id": "l-1",
+                "module_id": "cnc",
+                "firm_id": "firm-b",
+                "start_week": "2027-W10",
+                "answer": "accepted",
+            },
+        ),
     }
     answers = {what: await api.post(body, token_a) for what, body in refused.items()}
     assert {what: a.status_code for what, a in answers.items()} == dict.fromkeys(refused, 403)
@@ -195,7 +206,7 @@ async def test_the_openapi_document_describes_the_events_a_firm_may_send(api: Ap
     document = (await api.http.get("/api/v1/openapi.json")).json()
     post = document["paths"]["/events"]["post"]
     refs = {r["$ref"].rsplit("/", 1)[1] for r in post["requestBody"]["content"]["application/json"]["schema"]["oneOf"]}
-    assert refs == {"CapacityOffered", "CapacityChanged", "CapacityWithdrawn", "FirmUpdated"}
+    assert refs == {"CapacityOffered", "CapacityChanged", "CapacityWithdrawn", "FirmUpdated", "PlacementAnswered"}
     assert set(post["responses"]) >= {"200", "202", "401", "403", "409", "413", "422"}
     assert "AuthContext" in document["components"]["schemas"]
     assert document["components"]["securitySchemes"]["token"]["scheme"] == "bearer"

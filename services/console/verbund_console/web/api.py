@@ -26,6 +26,7 @@ from verbund_schemas import (
     FirmUpdated,
     InvalidEvent,
     Keyring,
+    PlacementAnswered,
     Role,
     encode_event,
     load_event,
@@ -176,6 +177,8 @@ async def _authorise(tokens: ApiTokens, holder: TokenHolder, event: Envelope) ->
             raise ApiError(403, f"this token acts for firm {firm!r} and may not offer capacity of {data.firm_id!r}")
         case FirmUpdated(data=data) if data.firm_id != firm:
             raise ApiError(403, f"this token acts for firm {firm!r} and may not update firm {data.firm_id!r}")
+        case PlacementAnswered(data=data) if data.firm_id != firm:
+            raise ApiError(403, f"this token acts for firm {firm!r} and may not answer a placement at {data.firm_id!r}")
         case CapacityChanged(data=data) | CapacityWithdrawn(data=data):
             owner = await tokens.offer_firm(event.subject, data.offer_id)
             if owner is not None and owner != firm:
