@@ -6,13 +6,15 @@ import json
 
 from verbund_matcher.app import app
 from verbund_schemas import INBOUND_TYPES, topic
+from verbund_schemas.topics import firm_inbound, inbound_pattern
 
 
 def test_the_asyncapi_document_has_the_inbound_payload_and_the_outbound_channels() -> None:
     doc = json.loads(app.schema.to_specification().to_json())
     channels = doc["channels"]
     assert {c["address"] for c in channels.values()} == {
-        topic("inbound"),
+        # The shared inbound topic and the firms' own ones (infra/topics.toml, families.firm_inbound).
+        inbound_pattern(),
         topic("assignments"),
         topic("shortfalls"),
         topic("rejected"),
@@ -28,5 +30,6 @@ def test_the_asyncapi_document_has_the_inbound_payload_and_the_outbound_channels
     assert {doc["operations"][role]["action"] for role in ("assignments", "shortfalls", "rejected", "parked")} == {
         "send"
     }
+    assert f"{firm_inbound().prefix}<firm id>" in channels["inbound"]["description"]
     parked = channels["parked"]["description"]
     assert "verbund parked replay" in parked and "verbund.parked.reason" in parked
