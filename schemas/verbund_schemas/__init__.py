@@ -20,6 +20,7 @@ from .catalog import (
 )
 from .envelope import (
     FIRM_EVENT_TYPES,
+    LEARNER_EVENT_TYPES,
     SCHEMA_VERSION,
     AuthContext,
     AuthType,
@@ -49,6 +50,8 @@ from .inbound import (
     LearnerData,
     LearnerErased,
     LearnerErasedData,
+    LearnerPreferencesStated,
+    LearnerPreferencesStatedData,
     LearnerRegistered,
     LearnerUpdated,
     LearnerWithdrawn,
@@ -121,6 +124,7 @@ __all__ = [
     "DEFAULT_MAX_EVENT_BYTES",
     "FIRM_EVENT_TYPES",
     "INBOUND_TYPES",
+    "LEARNER_EVENT_TYPES",
     "MAX_DEFICIT_SPANS",
     "MAX_ORIGINAL_BYTES",
     "NOTIFICATION_TYPES",
@@ -170,6 +174,8 @@ __all__ = [
     "LearnerData",
     "LearnerErased",
     "LearnerErasedData",
+    "LearnerPreferencesStated",
+    "LearnerPreferencesStatedData",
     "LearnerRegistered",
     "LearnerUpdated",
     "LearnerWithdrawn",

@@ -17,6 +17,7 @@ from .inbound import (
     FirmRegistered,
     FirmUpdated,
     LearnerErased,
+    LearnerPreferencesStated,
     LearnerRegistered,
     LearnerUpdated,
     LearnerWithdrawn,
@@ -50,6 +51,7 @@ InboundEvent: TypeAlias = Annotated[
     | LearnerUpdated
     | LearnerWithdrawn
     | LearnerErased
+    | LearnerPreferencesStated
     | PlacementAnswered,
     Field(discriminator="type"),
 ]
@@ -80,6 +82,7 @@ INBOUND_TYPES: tuple[type[Envelope], ...] = (
     LearnerUpdated,
     LearnerWithdrawn,
     LearnerErased,
+    LearnerPreferencesStated,
     PlacementAnswered,
 )
 OUTBOUND_TYPES: tuple[type[Envelope], ...] = (

@@ -221,6 +221,9 @@ FIRM_EVENT_TYPES = frozenset(
 )
 """The inbound events a firm principal may send at all (each only for its own firm)."""
 
+LEARNER_EVENT_TYPES = frozenset({"LearnerPreferencesStated"})
+"""The inbound events a learner principal may send at all (each only about themselves)."""
+
 
 def new_event_id() -> str:
     return str(uuid.uuid4())

@@ -17,6 +17,8 @@ MAX_PRECEDENCE = 1000
 MAX_FIRMS = 1000
 MAX_FIRM_MODULES = 2000
 MAX_UNAVAILABLE = 520
+# A learner's own scores: a small scale people can choose on, weighed by the learner's w_module / w_firm.
+PREFERENCE_BOUND = 10
 
 # ---------------------------------------------------------------- network
 
@@ -347,6 +349,33 @@ class LearnerErased(InboundEnvelope):
     EVENT_TYPE: ClassVar[str] = "LearnerErased"
     type: Literal["LearnerErased"] = "LearnerErased"
     data: LearnerErasedData
+
+
+class LearnerPreferencesStatedData(Contract):
+    """The learner's own say: how much they like each module and firm (replacing what they stated before)."""
+
+    learner_id: Id
+    module_preferences: dict[Id, int] = Field(default_factory=dict, max_length=MAX_MODULES)
+    firm_preferences: dict[Id, int] = Field(default_factory=dict, max_length=MAX_FIRMS)
+
+    @model_validator(mode="after")
+    def _bounded(self) -> LearnerPreferencesStatedData:
+        for kind, scores in (("module", self.module_preferences), ("firm", self.firm_preferences)):
+            for key, score in scores.items():
+                if not -PREFERENCE_BOUND <= score <= PREFERENCE_BOUND:
+                    raise ValueError(
+                        f"{kind} preference for {key!r} is {score}; give a score from {-PREFERENCE_BOUND} to "
+                        f"{PREFERENCE_BOUND}"
+                    )
+        return self
+
+
+class LearnerPreferencesStated(InboundEnvelope):
+    """A learner states their preferences for modules and firms; phases not yet frozen are planned with them."""
+
+    EVENT_TYPE: ClassVar[str] = "LearnerPreferencesStated"
+    type: Literal["LearnerPreferencesStated"] = "LearnerPreferencesStated"
+    data: LearnerPreferencesStatedData
 
 
 # ---------------------------------------------------------------- placements

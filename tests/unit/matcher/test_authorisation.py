@@ -53,6 +53,12 @@ EVENTS: list[tuple[str, str, dict[str, Any]]] = [
     ("LearnerUpdated", "LearnerUpdated", LEARNER),
     ("LearnerWithdrawn", "LearnerWithdrawn", {"learner_id": "l-1"}),
     ("LearnerErased", "LearnerErased", {"learner_id": "l-1"}),
+    ("LearnerPreferencesStated own", "LearnerPreferencesStated", {"learner_id": "l-1", "firm_preferences": {"own": 3}}),
+    (
+        "LearnerPreferencesStated other",
+        "LearnerPreferencesStated",
+        {"learner_id": "l-2", "module_preferences": {"cnc": 1}},
+    ),
     ("PlacementAnswered own", "PlacementAnswered", {"firm_id": "own", **PLACEMENT}),
     ("PlacementAnswered other", "PlacementAnswered", {"firm_id": "other", **PLACEMENT}),
 ]
@@ -79,7 +85,9 @@ SENDERS: list[tuple[str, dict[str, Any] | None, bool, set[str]]] = [
     ("firm of the network", sender("firm", firm_id="own"), True, FIRM_MAY),
     ("the same firm id in another network", sender("firm", "net-2", firm_id="own"), True, set()),
     ("firm principal without a firm", sender("firm"), True, set()),
-    ("learner", sender("learner", learner_id="l-1"), True, set()),
+    ("learner", sender("learner", learner_id="l-1"), True, {"LearnerPreferencesStated own"}),
+    ("learner of another network", sender("learner", "net-2", learner_id="l-1"), True, set()),
+    ("learner principal without a learner", sender("learner"), True, set()),
     ("no sender, not required", None, False, EVERYTHING),
     ("no sender, required", None, True, set()),
 ]

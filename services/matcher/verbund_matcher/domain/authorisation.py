@@ -10,6 +10,7 @@ from verbund_schemas import (
     Envelope,
     FirmUpdated,
     InboundEnvelope,
+    LearnerPreferencesStated,
     PlacementAnswered,
     Role,
 )
@@ -47,8 +48,7 @@ def authorise(
     if sender.role is Role.COORDINATOR:
         return None
     if sender.role is Role.LEARNER:
-        # No inbound event is a learner's own yet (a preferences event would be); a registration is the office's.
-        return NOT_AUTHORISED + f"{who} may not send {event.type}; learners send no events yet"
+        return _learner_may(event, who, sender.learner_id)
     return _firm_may(event, state, who, sender.firm_id)
 
 
@@ -68,6 +68,18 @@ def _from_firm_topic(event: Envelope, state: NetworkState, sender: AuthContext |
     if firm_id not in state.firms:
         return NOT_AUTHORISED + f"{who}: {firm_id!r} is not a firm of network {event.subject!r}"
     return _firm_may(event, state, who, firm_id)
+
+
+def _learner_may(event: Envelope, who: str, learner_id: str | None) -> str | None:
+    # A learner states their own preferences; their registration, window and exclusions are the office's.
+    if not isinstance(event, LearnerPreferencesStated):
+        return NOT_AUTHORISED + f"{who} may not send {event.type}; a learner only states their own preferences"
+    if learner_id is None or event.data.learner_id != learner_id:
+        return (
+            NOT_AUTHORISED + f"{who} is learner {learner_id!r} and may not state preferences of "
+            f"{event.data.learner_id!r}"
+        )
+    return None
 
 
 def _firm_may(event: Envelope, state: NetworkState, who: str, firm_id: str | None) -> str | None:

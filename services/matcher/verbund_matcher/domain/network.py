@@ -21,6 +21,7 @@ from verbund_schemas import (
     FirmUpdated,
     LearnerData,
     LearnerErased,
+    LearnerPreferencesStated,
     LearnerRegistered,
     LearnerUpdated,
     LearnerWithdrawn,
@@ -174,6 +175,18 @@ class NetworkState:
                 return Change(ChangeKind.LEARNER_WITHDRAWN, data.learner_id, f"learner {data.learner_id} was withdrawn")
             case PlacementAnswered(data=data):
                 return self._answer(data)
+            case LearnerPreferencesStated(data=data):
+                learner = self.learners.get(data.learner_id)
+                if learner is None:
+                    raise Rejection(self._unknown_learner(data.learner_id, "state preferences of"))
+                stated = learner.model_copy(
+                    update={"module_preferences": data.module_preferences, "firm_preferences": data.firm_preferences}
+                )
+                self._check_learner(stated)
+                self.learners[data.learner_id] = stated
+                return Change(
+                    ChangeKind.LEARNER_CHANGED, data.learner_id, f"learner {data.learner_id} stated their preferences"
+                )
         raise Rejection(f"{event.type} is not an inbound event; the matcher does not apply it")
 
     def _answer(self, data: PlacementAnsweredData) -> Change:
