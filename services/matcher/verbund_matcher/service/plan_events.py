@@ -303,6 +303,8 @@ def _relevant(changes: Sequence[Change], learner_id: str, module_id: str, firms:
 
 
 def _resolved_message(payload: Payload, learner_ids: Collection[str]) -> str:
+    # By id: ShortfallResolved is not sealed (it carries no name field), so a name here would sit in clear text
+    # on the shortfalls topic, and outlive the learner's erasure (docs/data-protection.md).
     if payload["learner_id"] not in learner_ids:
-        return f"{payload['learner_name']} is no longer in the network."
-    return f"{payload['learner_name']}'s requirement in group {payload['group_id']} is now met."
+        return f"Learner {payload['learner_id']} is no longer in the network."
+    return f"Learner {payload['learner_id']}'s requirement in group {payload['group_id']} is now met."
