@@ -15,10 +15,10 @@ import httpx
 import typer
 from aiokafka.errors import KafkaError
 from verbund_runtime.keyring import HttpKeyring, KeyServiceUnavailable
+from verbund_runtime.learner_export import gather
 from verbund_schemas import LearnerErased, LearnerErasedData, PersonalDataErased, topic
 
 from verbund.kafka_access import BOOTSTRAP_HELP, KafkaUnavailable, resolve_bootstrap
-from verbund.learner_export import gather
 from verbund.publish import send_events
 from verbund.sealing import KEY_SERVICE_TOKEN_ENV, KEY_SERVICE_URL_ENV, keyring_from_environment
 

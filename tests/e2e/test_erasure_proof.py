@@ -25,9 +25,9 @@ import pytest
 from aiokafka import ConsumerRecord
 from kafka_tools import consume
 from service_processes import ServiceProcess
+from verbund_runtime.learner_export import read_topic
 from verbund_schemas import load_topics, topic
 
-from verbund.learner_export import read_topic
 from verbund.mailsink import MailSink
 from verbund.stack.ports import free_port
 

@@ -98,9 +98,10 @@ def grants_for(role: str, topics: Mapping[str, Topic], firm_topics: TopicFamily 
             *groups("notifier"),
         )
     if principal == "console":
-        # It posts the events its users (firms' API tokens, coordinators) send.
+        # It posts the events its users (firms' API tokens, coordinators) send; a learner's export for download
+        # holds the delivery log of the notifications topic, as `verbund learner export` does.
         return (
-            *read("inbound", "assignments", "shortfalls", "rejected"),
+            *read("inbound", "assignments", "shortfalls", "rejected", "notifications"),
             firms_inbound,
             *write("inbound"),
             *groups("console"),

@@ -1,4 +1,7 @@
-"""What Verbund holds about one learner, gathered through the topics and the matcher's endpoint into one file."""
+"""What Verbund holds about one learner, gathered through the topics and the matcher's endpoint into one file.
+
+`verbund learner export` writes it; the console offers the same file for download on a learner's page.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +13,9 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
-from verbund_runtime.kafka import client_options
 from verbund_schemas import Keyring, PersonalDataErased, open_event, topic
+
+from verbund_runtime.kafka import KafkaSecurity, client_options
 
 EXPORT_VERSION = 1
 
@@ -28,11 +32,14 @@ def concerns(event: dict[str, Any], learner_id: str) -> bool:
     return data.get("learner_id") == learner_id or data.get("recipient") == f"learner:{learner_id}"
 
 
-async def read_topic(bootstrap: str, topic_name: str, network_id: str) -> list[dict[str, Any]]:
-    """Every event of the network on the topic, from its first offset to the end as it is now."""
+async def read_topic(
+    bootstrap: str, topic_name: str, network_id: str, security: KafkaSecurity | None = None
+) -> list[dict[str, Any]]:
+    """Every event of the network on the topic, from its first offset to the end as it is now (as `security`
+    says, else as VERBUND_KAFKA_* do)."""
     consumer = AIOKafkaConsumer(
         topic_name,
-        **client_options(bootstrap),
+        **client_options(bootstrap, security),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -93,13 +100,20 @@ async def opened(event: dict[str, Any], keyring: Keyring) -> dict[str, Any]:
 
 
 async def gather(
-    bootstrap: str, keyring: Keyring, url: str, token: str, network_id: str, learner_id: str
+    bootstrap: str,
+    keyring: Keyring,
+    url: str,
+    token: str,
+    network_id: str,
+    learner_id: str,
+    security: KafkaSecurity | None = None,
 ) -> dict[str, Any]:
     """The export: the matcher's record of the learner, and every event about them that the topics still hold."""
     record = await matcher_record(url, token, network_id, learner_id)
     history: dict[str, list[dict[str, Any]]] = {}
     for role in TOPIC_ROLES:
-        events = [e for e in await read_topic(bootstrap, topic(role), network_id) if concerns(e, learner_id)]
+        found = await read_topic(bootstrap, topic(role), network_id, security)
+        events = [e for e in found if concerns(e, learner_id)]
         history[role] = [await opened(e, keyring) for e in events]
     return {
         "export_version": EXPORT_VERSION,
