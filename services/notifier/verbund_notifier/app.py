@@ -24,6 +24,7 @@ from verbund_schemas import (
     parked_topic_description,
     topic,
 )
+from verbund_schemas.topics import inbound_pattern
 
 from .clock import Clock
 from .runtime import Notifier
@@ -125,8 +126,11 @@ def build(settings: NotifierSettings | None = None, clock: Clock | None = None) 
     ) -> Callable[[Callable[..., Awaitable[None]]], object]:
         # Offsets are committed only after the handler returned, i.e. after the database commit, or after the
         # message was skipped or parked; an exception (database and broker away) rewinds to it.
+        # The directory reads the firms' own inbound topics too: a firm updates its own contact there.
+        pattern = inbound_pattern() if role == "inbound" else None
         decorator: Callable[[Callable[..., Awaitable[None]]], object] = router.subscriber(
-            topic(role),
+            *(() if pattern else (topic(role),)),
+            pattern=pattern,
             group_id=f"{group}.{role}",
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
@@ -164,7 +168,8 @@ def build(settings: NotifierSettings | None = None, clock: Clock | None = None) 
         directory,
         "inbound",
         "notifier:directory",
-        "Keeps the contact directory: coordinators, firms' training contacts, learners (other types ignored).",
+        "Keeps the contact directory: coordinators, firms' training contacts, learners (other types ignored); from "
+        "a firm's own inbound topic only that firm's FirmUpdated.",
     )
     async def on_inbound(body: InboundPayload, msg: KafkaMessage) -> None:
         await handled("inbound", msg)

@@ -20,11 +20,14 @@ from verbund_schemas import (
     AssignmentChanged,
     AssignmentMade,
     Envelope,
+    FirmUpdated,
+    InboundEnvelope,
     InvalidEvent,
     Keyring,
     LearnerErased,
     PersonalDataErased,
     PlanPublished,
+    Role,
     SeatDeficitDetected,
     SeatDeficitResolved,
     ShortfallDetected,
@@ -33,6 +36,7 @@ from verbund_schemas import (
     decode_opened,
     week_of,
 )
+from verbund_schemas.topics import firm_inbound
 
 from ..clock import Clock
 from ..domain.digest import digest_context, digest_weeks
@@ -85,6 +89,16 @@ class Origin:
     partition: int
     offset: int
     key: str | None
+
+
+def _firm_tells_of_itself(event: Envelope, firm_id: str) -> bool:
+    """An event read from firm `firm_id`'s own inbound topic updates that firm's details, and claims no one else."""
+    sender = event.authcontext if isinstance(event, InboundEnvelope) else None
+    if sender is not None and (
+        sender.role is not Role.FIRM or sender.firm_id != firm_id or sender.network_id != event.network_id
+    ):
+        return False
+    return isinstance(event, FirmUpdated) and event.data.firm_id == firm_id
 
 
 AssignmentEvents = AssignmentMade | AssignmentChanged | AssignmentCancelled
@@ -174,6 +188,20 @@ class NotifierService:
             self._skip(origin, exc, too_large=len(raw) > self._max_event_bytes)
             return False
         if family == "inbound" and event.type not in DIRECTORY_EVENTS:
+            return False
+        firm = firm_inbound().member_of(origin.topic)
+        if firm is not None and not _firm_tells_of_itself(event, firm):
+            # Only the firm's own principal may write its topic; there it may update its own details and nothing
+            # else the directory reads (the matcher rejects the rest as not authorised).
+            REJECTED.labels(origin.topic, "unauthorised").inc()
+            log.warning(
+                "skipped %s %s at %s[%d]@%d: a firm's own topic carries only that firm's own details",
+                event.type,
+                event.id,
+                origin.topic,
+                origin.partition,
+                origin.offset,
+            )
             return False
         return await self.apply(event)
 
