@@ -22,6 +22,7 @@ from .store.accounts import Accounts
 from .store.api_tokens import ApiTokens
 from .store.database import create_engine, session_factory
 from .store.firm_desk import FirmDesk
+from .store.learner_feeds import LearnerFeeds
 from .store.readmodel import ReadModel
 from .web.api import PREFIX, api_app, inbound_producer
 from .web.app import build_web
@@ -71,7 +72,8 @@ def build(settings: ConsoleSettings | None = None) -> Console:
             _subscribe(broker, ingest, settings.group_id, role, payload)
     produce = inbound_producer(broker, keyring)
     desk = FirmDesk(sessions)
-    web = build_web(settings, read_model, accounts, signal, desk, produce) if settings.session_secret else None
+    feeds = LearnerFeeds(sessions)
+    web = build_web(settings, read_model, accounts, signal, desk, produce, feeds) if settings.session_secret else None
     if web is not None:
         web.router.routes.extend(learner_data_routes(settings, accounts, produce))
         web.mount(PREFIX, api_app(ApiTokens(sessions), produce, settings.max_event_bytes))

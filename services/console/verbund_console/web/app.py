@@ -45,9 +45,11 @@ from ..service.live import ChangeSignal
 from ..settings import ConsoleSettings
 from ..store.accounts import Accounts
 from ..store.firm_desk import FirmDesk
+from ..store.learner_feeds import LearnerFeeds
 from ..store.readmodel import ReadModel
 from .api import Produce
 from .firm_portal import firm_portal_routes
+from .learner_portal import learner_portal_routes
 from .mail import mail_routes
 
 log = logging.getLogger(__name__)
@@ -103,9 +105,10 @@ def build_web(
     signal: ChangeSignal,
     desk: FirmDesk | None = None,
     produce: Produce | None = None,
+    feeds: LearnerFeeds | None = None,
 ) -> Starlette:
     """The web app; `settings.session_secret` must be set (the caller checks and says how). With a desk, firm
-    users' pages too; they send their events with `produce`."""
+    users' pages too, with feeds learners' pages; both send their events with `produce`."""
     assert settings.session_secret is not None
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["day"] = _day
@@ -228,8 +231,10 @@ def build_web(
     @signed_in
     async def home(request: Request) -> Response:
         granted = await accounts.grants(request.session["user"])
-        if not granted and await accounts.members(request.session["user"]):
-            return RedirectResponse("/firm/", status_code=303)
+        members = [] if granted else await accounts.members(request.session["user"])
+        if members:
+            firm_user = any(m.role == "firm" for m in members)
+            return RedirectResponse("/firm/" if firm_user else "/learner/", status_code=303)
         return render(request, "networks.html", networks=await read_model.networks(granted))
 
     async def network_context(network_id: str) -> dict[str, Any]:
@@ -481,6 +486,11 @@ def build_web(
         Route("/n/{network}/events", events),
         *mail_routes(render, coordinator),
         *(firm_portal_routes(render, signed_in, csrf_ok, language_of, accounts, desk, produce) if desk else []),
+        *(
+            learner_portal_routes(render, signed_in, csrf_ok, language_of, accounts, read_model, feeds, produce)
+            if feeds
+            else []
+        ),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     middleware = [
