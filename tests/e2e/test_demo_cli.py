@@ -129,6 +129,8 @@ def test_demo_shows_the_plan_and_leaves_the_console_running_with_a_demo_sign_in(
     ).stdout
     pids = [int(p) for p in re.findall(r"pid (\d+)", status)]
     assert len(pids) == 4, status  # mail sink, console, matcher, notifier (the broker is the session's)
+    # The matcher's retention job, as its /metrics tell: the plastics network sets no retention_months.
+    assert re.search(r"retention: next run \d{4}-\d\d-\d\d \d\d:\d\d UTC, 0 learner\(s\)", status), status
 
     stopped = subprocess.run(
         [str(VERBUND), "stack", "down"],
