@@ -239,7 +239,10 @@ def up(
             postgres_started = True
         if _start_mail_sink(state, smtp_port, timeout):
             started.append(MAIL_SINK)
-        if state.key_service_port is None:
+        matcher = state.services.get("matcher")
+        key_port_taken = state.key_service_port is not None and not port_is_free(state.key_service_port)
+        if state.key_service_port is None or (key_port_taken and not (matcher and service_running(matcher))):
+            # Another process took the port since: the matcher gets a free one, and the console follows it.
             state.key_service_port = _any_port(None, DEFAULT_KEY_SERVICE_PORT)
             save_state(state)
         if topic_prefix is None:
