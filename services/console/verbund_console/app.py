@@ -14,6 +14,7 @@ from verbund_runtime.asyncapi import payload_schema
 from verbund_runtime.kafka import faststream_security
 from verbund_runtime.keyring import keyring_of
 from verbund_schemas import AssignmentEvent, EventRejected, InboundEvent, ShortfallEvent, topic
+from verbund_schemas.topics import inbound_pattern
 
 from .service.ingest import Ingest
 from .service.live import ChangeSignal
@@ -99,8 +100,12 @@ def _records_of(msg: KafkaMessage) -> tuple[Any, ...]:
 def _subscribe(broker: KafkaBroker, ingest: Ingest, group: str, role: str, payload: Any) -> None:
     # Offsets are committed after the handler returned, i.e. after the read model's commit; an exception
     # (database away) rewinds to the batch, and the redelivery is deduplicated by event id.
+    # Inbound is the shared topic and the firms' own ones; a firm's events are folded only where they are its own.
+    pattern = inbound_pattern() if role == "inbound" else None
+
     @broker.subscriber(
-        topic(role),
+        *(() if pattern else (topic(role),)),
+        pattern=pattern,
         group_id=f"{group}.{role}",
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,

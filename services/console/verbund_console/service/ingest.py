@@ -6,12 +6,20 @@ import logging
 from collections.abc import Sequence
 
 from verbund_schemas import Envelope, InvalidEvent, Keyring, PersonalDataErased, decode_event, decode_opened
+from verbund_schemas.topics import firm_inbound
 
+from ..domain.firm_topics import offer_of, refusal
 from ..domain.folding import fold
 from ..store.readmodel import ReadModel
 from .live import ChangeSignal
 
 log = logging.getLogger(__name__)
+
+
+def _firm_topic(where: str) -> str | None:
+    """The firm whose own inbound topic a record was read from ("topic:partition:offset"; no topic name has a
+    colon), else None."""
+    return firm_inbound().member_of(where.rsplit(":", 2)[0])
 
 
 class Ingest:
@@ -25,13 +33,25 @@ class Ingest:
         self.skipped = 0
 
     async def record(self, raw: bytes, where: str) -> int | None:
-        """Apply one record's event; None when it is unreadable (skipped) or already applied."""
+        """Apply one record's event; None when it is unreadable (skipped), not the firm's to send, or already
+        applied."""
         event = await self._decode(raw, where)
-        return None if event is None else await self.event(event)
+        if event is None or not await self._firm_may(event, where):
+            return None
+        return await self.event(event)
 
     async def records(self, raws: Sequence[tuple[bytes, str]]) -> int:
         """Apply a consumed batch (bytes and where each was read) in one transaction; how many were new."""
-        events = [e for raw, where in raws if (e := await self._decode(raw, where)) is not None]
+        decoded = [(e, where) for raw, where in raws if (e := await self._decode(raw, where)) is not None]
+        if any(_firm_topic(where) is not None for _, where in decoded):
+            # A firm's event is checked against the read model as it stands just before it, as the matcher
+            # checks against its state: such a batch goes in one event at a time, in order.
+            applied = 0
+            for event, where in decoded:
+                if await self._firm_may(event, where) and await self.event(event) is not None:
+                    applied += 1
+            return applied
+        events = [e for e, _ in decoded]
         seqs = await self._read_model.apply_many([(e, fold(e)) for e in events])
         newest: dict[str, int] = {}
         for event, seq in zip(events, seqs, strict=True):
@@ -40,6 +60,18 @@ class Ingest:
         for network_id, seq in newest.items():
             await self._signal.announce(network_id, seq)
         return len([s for s in seqs if s is not None])
+
+    async def _firm_may(self, event: Envelope, where: str) -> bool:
+        firm = _firm_topic(where)
+        if firm is None:
+            return True
+        registered, owner = await self._read_model.firm_and_offer(event.network_id, firm, offer_of(event))
+        why = refusal(event, firm, firm_registered=registered, offer_owner=owner)
+        if why is not None:
+            self.skipped += 1
+            log.warning("skipped %s %s from firm %s's own topic at %s: %s", event.type, event.id, firm, where, why)
+            return False
+        return True
 
     async def _decode(self, raw: bytes, where: str) -> Envelope | None:
         try:

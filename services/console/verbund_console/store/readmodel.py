@@ -104,6 +104,13 @@ class ReadModel:
         async with self._sessions() as session:
             return await session.get(Network, network_id)
 
+    async def firm_and_offer(self, network_id: str, firm_id: str, offer_id: str | None) -> tuple[bool, str | None]:
+        """Whether the firm is a firm of the network, and which firm made the offer (None: not known yet)."""
+        async with self._sessions() as session:
+            firm = await session.get(Firm, (network_id, firm_id))
+            offer = await session.get(Offer, (network_id, offer_id)) if offer_id is not None else None
+            return firm is not None, None if offer is None else offer.firm_id
+
     async def networks(self, ids: list[str]) -> list[Network]:
         async with self._sessions() as session:
             rows = await session.scalars(sa.select(Network).where(col(Network.network_id).in_(ids)))
