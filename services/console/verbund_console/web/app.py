@@ -485,7 +485,11 @@ def build_web(
         Route("/n/{network}/firms/{firm}.ics", firm_calendar),
         Route("/n/{network}/events", events),
         *mail_routes(render, coordinator),
-        *(firm_portal_routes(render, signed_in, csrf_ok, language_of, accounts, desk, produce) if desk else []),
+        *(
+            firm_portal_routes(render, signed_in, csrf_ok, language_of, accounts, desk, produce, read_model, signal)
+            if desk
+            else []
+        ),
         *(
             learner_portal_routes(render, signed_in, csrf_ok, language_of, accounts, read_model, feeds, produce)
             if feeds

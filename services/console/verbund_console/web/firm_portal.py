@@ -8,10 +8,11 @@ import datetime as dt
 import logging
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -30,8 +31,10 @@ from verbund_schemas import (
 
 from ..domain.language import texts
 from ..domain.views import problem_views
+from ..service.live import ChangeSignal
 from ..store.accounts import FIRM, Accounts
 from ..store.firm_desk import FirmDesk, Placement
+from ..store.readmodel import ReadModel
 from .api import Produce
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,7 @@ CsrfCheck = Callable[[Request], Awaitable[tuple[bool, Any]]]
 
 SOURCE = "verbund-console"
 FORM_TEXT = 500  # longest text a form field is read to: the contracts' longest free text
+POLL_SECONDS = 0.4  # as the coordinators' stream: consumers in another replica are not announced here
 
 WORDS: dict[str, dict[str, str]] = {
     "de": {
@@ -143,6 +147,8 @@ def firm_portal_routes(
     accounts: Accounts,
     desk: FirmDesk,
     produce: Produce | None,
+    read_model: ReadModel,
+    signal: ChangeSignal,
 ) -> list[Route]:
     """The routes under /firm and /f/NETWORK/FIRM; a firm user reaches only the firms they act for."""
 
@@ -176,6 +182,8 @@ def firm_portal_routes(
         language = language_of(request)
         firm = await desk.firm(network_id, firm_id)
         placements = await desk.placements(network_id, firm_id)
+        network = await read_model.network(network_id)
+        seq = network.last_seq if network else 0
         deficits = problem_views(await desk.deficits(network_id, firm_id), language, texts(language))
         return render(
             request,
@@ -192,6 +200,8 @@ def firm_portal_routes(
             deficits=deficits,
             sent=request.query_params.get("sent") == "1",
             errors=errors or [],
+            seq=seq,
+            events_url=f"/f/{network_id}/{firm_id}/events?since={seq}",
         )
 
     @firm_user
@@ -303,8 +313,36 @@ def firm_portal_routes(
         }
         return await send(request, network_id, firm_id, "PlacementAnswered", data)
 
+    @firm_user
+    async def events(request: Request, network_id: str, firm_id: str) -> Response:
+        given = request.headers.get("last-event-id") or request.query_params.get("since") or "0"
+        try:
+            start = max(0, int(given))
+        except ValueError:
+            start = 0
+
+        async def stream() -> AsyncIterator[ServerSentEvent]:
+            seq = start
+            yield ServerSentEvent(comment="connected", retry=1000)
+            network = await read_model.network(network_id)
+            newest = network.last_seq if network else 0
+            if seq > newest:  # the read model was rebuilt and numbers its changes anew
+                seq = newest
+                yield ServerSentEvent(data="{}", event="change", id=str(seq))
+            while True:
+                changes = await read_model.changes_since(network_id, seq)
+                if changes:
+                    seq = changes[-1].seq
+                    # Only that the network changed: a change's subject may name another firm's learner.
+                    yield ServerSentEvent(data="{}", event="change", id=str(seq))
+                else:
+                    await signal.wait_beyond(network_id, seq, POLL_SECONDS)
+
+        return EventSourceResponse(stream(), ping=15, headers={"cache-control": "no-store"})
+
     return [
         Route("/firm/", my_firms),
+        Route("/f/{network}/{firm}/events", events),
         Route("/f/{network}/{firm}/", show),
         Route("/f/{network}/{firm}/offers", post_offer, methods=["POST"]),
         Route("/f/{network}/{firm}/offers/{offer}/change", change_offer, methods=["POST"]),
