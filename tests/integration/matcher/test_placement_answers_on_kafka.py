@@ -69,7 +69,12 @@ async def test_a_declined_placement_moves_the_learner_to_another_firm_and_a_firm
         # Firm Two answers a placement at the host: refused, whatever firm the payload names.
         forged = {**n._event("PlacementAnswered", answer), "authcontext": firm(nid, "F2")}
         declined = {**n._event("PlacementAnswered", answer), "authcontext": firm(nid, host)}
-        await produce_events(kafka_bootstrap, [forged, declined])
+        # An accept first: recorded, not refused, and it moves nobody (the decline after it does).
+        accepted = {
+            **n._event("PlacementAnswered", {**answer, "answer": "accepted", "reason": ""}),
+            "authcontext": firm(nid, host),
+        }
+        await produce_events(kafka_bootstrap, [accepted, forged, declined])
 
         def moved(records: list[ConsumerRecord[bytes, bytes]]) -> bool:
             return any(
@@ -81,6 +86,8 @@ async def test_a_declined_placement_moves_the_learner_to_another_firm_and_a_firm
             kafka_bootstrap, topic("rejected"), until=lambda rs: len(events_of(rs, {nid})) >= 1, timeout=30
         )
 
+    changes = [e for e in events_of(assignments, {nid}) if e["type"] == "AssignmentChanged"]
+    assert len(changes) == 1, changes
     change = next(
         e["data"]
         for e in events_of(assignments, {nid})

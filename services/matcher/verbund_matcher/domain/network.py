@@ -52,8 +52,6 @@ class ChangeKind(StrEnum):
     LEARNER_ADDED = "learner_added"
     LEARNER_CHANGED = "learner_changed"
     LEARNER_WITHDRAWN = "learner_withdrawn"
-    # Recorded, changes nothing the planner sees: the caller does not replan for it.
-    PLACEMENT_ACCEPTED = "placement_accepted"
 
 
 @dataclass(frozen=True)
@@ -196,8 +194,9 @@ class NetworkState:
         self._known_firm(data.firm_id, "answer a placement at")
         where = f"{data.module_id} at {self._firm_name(data.firm_id)}"
         if data.answer is Answer.ACCEPTED:
+            # Changes nothing the planner sees; the caller records it and does not replan for it.
             return Change(
-                ChangeKind.PLACEMENT_ACCEPTED,
+                ChangeKind.LEARNER_CHANGED,
                 data.learner_id,
                 f"learner {data.learner_id}'s placement {where} was accepted",
             )

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from verbund_schemas import (
     DEFAULT_MAX_EVENT_BYTES,
     INBOUND_TYPES,
+    Answer,
     Envelope,
     EventRejected,
     InvalidEvent,
@@ -36,7 +37,7 @@ from verbund_schemas import (
 from verbund_schemas.topics import firm_inbound
 
 from ..domain.authorisation import authorise
-from ..domain.network import Change, ChangeKind, Rejection
+from ..domain.network import Change, Rejection
 from ..ops import metrics
 from ..ops.stages import BatchClock, Stage
 from ..store.keys import destroy_key
@@ -345,7 +346,7 @@ async def _apply(
                             await _check_placement(session, networks[d.event.subject], d.event)
                         change = state.apply(d.event)
                         # An accepted placement is recorded (inbox, and the console shows it); the plan stays.
-                        if change.kind is not ChangeKind.PLACEMENT_ACCEPTED:
+                        if not (isinstance(d.event, PlacementAnswered) and d.event.data.answer is Answer.ACCEPTED):
                             changes[d.event.subject].append(change)
                         if isinstance(d.event, LearnerErased):
                             # In the batch's transaction: the learner leaves the plan exactly when the key goes.
@@ -415,7 +416,7 @@ async def _check_placement(session: AsyncSession, loaded: LoadedNetwork, event: 
             f"learner {data.learner_id!r} has no placement for {data.module_id!r} at {data.firm_id!r} starting "
             f"{data.start_week} in the published plan; answer a placement as the latest plan names it"
         )
-    if placement.frozen and data.answer == "declined":
+    if placement.frozen and data.answer is Answer.DECLINED:
         raise Rejection(
             f"the placement of learner {data.learner_id!r} at {data.firm_id!r} has started or starts within the "
             "network's notice period, so the plan keeps it; ask the network's coordinators"
