@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from test_authorisation import EVENTS, FIRM_MAY, NETWORK, event, sender, state
 from verbund_matcher.domain.authorisation import authorise
+from verbund_schemas import FIRM_EVENT_TYPES
 from verbund_schemas.topics import firm_inbound
 
 # The broker lets only firm-own write the topic `firm_inbound().member("own")`; the record may claim anything.
@@ -77,6 +78,8 @@ def test_a_claim_that_disagrees_with_the_topic_names_both() -> None:
 
 def test_the_firm_is_read_from_the_topic_name_of_the_family_only() -> None:
     family = firm_inbound()
+    # topics.toml documents what a firm may send on its topic: what the contracts let a firm principal send.
+    assert set(family.events) == FIRM_EVENT_TYPES
     assert family.member_of(family.member("rkt-aachen").name) == "rkt-aachen"
     assert family.member_of(family.like.name) is None
     assert family.member_of(family.prefix) is None
