@@ -34,9 +34,9 @@ class MatcherSettings(ServiceSettings):
     )
     require_sender: bool = Field(
         default=False,
-        description="Reject every inbound event without an authcontext (an authenticated sender) as 'not "
-        "authorised: no sender'. Off by default while the broker itself authenticates no client: until then "
-        "the CLI and firms' own Kafka producers send events without one (docs/security.md)",
+        description="Reject every event on the shared inbound topic without an authcontext (an authenticated "
+        "sender) as 'not authorised: no sender'. Off by default: the CLI and coordinators' tools send none; a "
+        "firm's own topic names its sender itself (docs/security.md)",
     )
     batch_max_records: int = Field(default=500, ge=1, description="Most inbound records handled in one batch")
     batch_timeout_ms: int = Field(default=200, ge=1, description="How long a batch waits to fill up")
