@@ -131,6 +131,17 @@ async def test_a_firm_users_offer_brings_a_learner_onto_their_page_live_and_anot
     await form.locator("input[name=first_week]").fill("2031-W02")
     await form.locator("input[name=last_week]").fill("2031-W20")
     await form.locator("input[name=max_seats]").fill("1")
+    # A change arriving while the form is being filled in refreshes the page live, but keeps what was typed.
+    await page.evaluate("document.querySelector('main h1').dataset.before = 'refresh'")
+    await _send(
+        kafka_bootstrap,
+        network,
+        "FirmUpdated",
+        {"firm_id": "F-AC", "name": "Kunststofftechnik Aachen", "location": {"city": "Aachen"}},
+    )
+    await expect(page.locator("main h1[data-before]")).to_have_count(0, timeout=PLANNED_WITHIN_MS)
+    await expect(form.locator("input[name=first_week]")).to_have_value("2031-W02")
+    await expect(form.locator("input[name=max_seats]")).to_have_value("1")
     await form.locator("button").click()
     await expect(page.locator("#sent")).to_be_visible()
     await live(page)

@@ -9,6 +9,31 @@
   let busy = false;
   let again = false;
 
+  // A form someone is filling in (focused, or a field changed from what the page gave it) survives a refresh:
+  // a change arriving meanwhile must not wipe what they typed.
+  function edited(form) {
+    if (form.contains(document.activeElement)) return true;
+    return Array.from(form.elements).some(function (field) {
+      if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
+      if (field.tagName === "SELECT") {
+        return Array.from(field.options).some(function (option) { return option.selected !== option.defaultSelected; });
+      }
+      return field.type !== "hidden" && "defaultValue" in field && field.value !== field.defaultValue;
+    });
+  }
+
+  // Forms are told apart by where they post and, among those posting to the same place, their order.
+  function keyed(root) {
+    const seen = {};
+    const forms = {};
+    root.querySelectorAll("form").forEach(function (form) {
+      const action = form.getAttribute("action") || "";
+      seen[action] = (seen[action] || 0) + 1;
+      forms[action + "#" + seen[action]] = form;
+    });
+    return forms;
+  }
+
   async function refresh() {
     if (busy) { again = true; return; }
     busy = true;
@@ -20,7 +45,13 @@
         const page = new DOMParser().parseFromString(await response.text(), "text/html");
         const fresh = page.querySelector("main");
         if (fresh) {
+          const before = keyed(main);
+          const kept = Object.keys(before).filter(function (key) { return edited(before[key]); });
+          const focused = document.activeElement;
           main.innerHTML = fresh.innerHTML;
+          const after = keyed(main);
+          kept.forEach(function (key) { if (after[key]) after[key].replaceWith(before[key]); });
+          if (focused && main.contains(focused)) focused.focus();
           main.dataset.seq = fresh.dataset.seq || main.dataset.seq;
         }
       } while (again);
