@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import secrets
 import shutil
@@ -21,7 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from verbund_runtime.kafka import client_options
 from verbund_runtime.keyring import HttpKeyring
-from verbund_schemas import InvalidEvent, PersonalDataErased, decode_opened, load_topics, topic
+from verbund_schemas import FirmRegistered, InvalidEvent, PersonalDataErased, decode_opened, load_topics, topic
 
 from verbund.demo_view import Picture, final_report, plain_report
 from verbund.event_file import read_event_file
@@ -61,6 +62,10 @@ class DemoSignIn:
     console_url: str
     email: str
     password: str
+    # A firm user of one demo firm: they see only that firm's page, where they post and answer for it.
+    firm_page: str = ""
+    firm_email: str = ""
+    firm_password: str = ""
 
 
 @dataclass
@@ -281,26 +286,45 @@ class Demo:
             self.console.print(report, soft_wrap=True, highlight=False, markup=False)
         if unfinished is not None:
             raise unfinished
-        return await self._demo_coordinator(console_url, networks)
+        firm = next(((e.subject, e.data.firm_id) for e in events if isinstance(e, FirmRegistered)), None)
+        return await self._demo_coordinator(console_url, networks, firm)
 
-    async def _demo_coordinator(self, console_url: str, networks: list[str]) -> DemoSignIn:
-        """A coordinator for the demo's networks with a fresh password, in the stack console's own database."""
+    async def _demo_coordinator(
+        self, console_url: str, networks: list[str], firm: tuple[str, str] | None
+    ) -> DemoSignIn:
+        """A coordinator for the demo's networks and a user of its first firm, each with a fresh password, in the
+        stack console's own database."""
         from verbund_console.app import build
         from verbund_console.settings import ConsoleSettings
+        from verbund_console.store.accounts import FIRM
         from verbund_console.store.database import migrate
 
         settings = ConsoleSettings(database_url=background.console_database_url(), consume=False, session_secret=None)
         sign_in = DemoSignIn(console_url, "demo@verbund.example", secrets.token_urlsafe(12))
+        if firm is not None:
+            sign_in = dataclasses.replace(
+                sign_in,
+                firm_page=f"{console_url}f/{firm[0]}/{firm[1]}/",
+                firm_email="firm@verbund.example",
+                firm_password=secrets.token_urlsafe(12),
+            )
         await migrate(settings.database_url)
         console = build(settings)
         try:
             await console.accounts.add_user(sign_in.email, sign_in.password, networks)
+            if firm is not None:
+                # No coordinator grant: a firm user's only page is their firm's.
+                await console.accounts.add_user(sign_in.firm_email, sign_in.firm_password, [])
+                await console.accounts.add_member(sign_in.firm_email, firm[0], FIRM, firm[1])
         finally:
             await console.engine.dispose()
         path = background.stack_dir() / background.DEMO_SIGN_IN
         path.unlink(missing_ok=True)
         path.touch(mode=0o600)
-        path.write_text(f"{sign_in.console_url}\n{sign_in.email}\n{sign_in.password}\n")
+        path.write_text(
+            f"{sign_in.console_url}\n{sign_in.email}\n{sign_in.password}\n"
+            f"{sign_in.firm_page}\n{sign_in.firm_email}\n{sign_in.firm_password}\n"
+        )
         return sign_in
 
     @property

@@ -68,6 +68,15 @@ def demo_command(
         f"Sign in as: {sign_in.email}",
         f"Password: {sign_in.password}",
         f"Mail the notifier sent: {sign_in.console_url}mail",
+        *(
+            [
+                f"A firm's own page: {sign_in.firm_page}",
+                f"Firm user: {sign_in.firm_email}",
+                f"Firm password: {sign_in.firm_password}",
+            ]
+            if sign_in.firm_email
+            else []
+        ),
         'Publish more (the plan changes live): eval "$(verbund stack status --env)"; verbund publish FILE',
         STOP_HINT,
     ]

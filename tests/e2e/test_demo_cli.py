@@ -119,6 +119,24 @@ def test_demo_shows_the_plan_and_leaves_the_console_running_with_a_demo_sign_in(
         assert mail.status_code == 200
         assert mail.text.count('class="problem"') == min(int(delivered.group(1)), SHOWN)
 
+    # The demo's firm user gets their firm's own page, and nothing of the coordinator's.
+    firm_page = _line(out, "A firm's own page")
+    with httpx.Client(base_url=url, timeout=30) as firm_browser:
+        form = firm_browser.get("/signin")
+        signed_in = firm_browser.post(
+            "/signin",
+            data={
+                "email": _line(out, "Firm user"),
+                "password": _line(out, "Firm password"),
+                "csrf": _csrf(form.text),
+                "next": "/",
+            },
+            follow_redirects=True,
+        )
+        assert signed_in.status_code == 200, signed_in.text[:2000]
+        assert firm_browser.get(firm_page).status_code == 200
+        assert firm_browser.get("/n/kunststoff-verbund/").status_code == 403
+
     status = subprocess.run(
         [str(VERBUND), "stack", "status"],
         env={**os.environ, "VERBUND_RUN_DIR": str(run_dir)},
