@@ -53,6 +53,8 @@ class _Shifter:
         self.ledger = SeatLedger(table, problem.modules)
         self.ledger.take(a for a in assignments if a.module_id in problem.modules)
         self.plan = list(assignments)
+        # Where each assignment stands in the plan: a move replaces it there, so the input order is kept.
+        self.position = {a: i for i, a in enumerate(self.plan)}
         self.by_learner: dict[str, list[Assignment]] = {}
         self.by_module: dict[str, list[Assignment]] = {}
         for a in self.plan:
@@ -61,7 +63,6 @@ class _Shifter:
                 self.by_module.setdefault(a.module_id, []).append(a)
 
     def run(self) -> list[Assignment]:
-        moved: dict[Assignment, Assignment] = {}
         for _ in range(PASSES):
             changed = 0
             for (firm, module), weeks in self.table.min_seats.items():
@@ -70,19 +71,11 @@ class _Shifter:
                         continue
                     best = self._best_move(firm, module, week)
                     if best is not None:
-                        old, new = best
-                        self._move(old, new)
-                        moved[old] = new
+                        self._move(*best)
                         changed += 1
             if not changed:
                 break
-        # Follow chains (a moved twice) to the final place; keep the input order.
-        result = []
-        for a in self.plan:
-            while a in moved:
-                a = moved[a]
-            result.append(a)
-        return result
+        return self.plan
 
     def _best_move(self, firm: str, module: str, week: int) -> tuple[Assignment, Assignment] | None:
         """The move into (firm, module, week) that fills the most weeks below a minimum, net; None if none."""
@@ -176,6 +169,9 @@ class _Shifter:
     def _move(self, old: Assignment, new: Assignment) -> None:
         self.ledger.release([old])
         self.ledger.take([new])
+        at = self.position.pop(old)
+        self.plan[at] = new
+        self.position[new] = at
         own = self.by_learner[old.learner_id]
         own[own.index(old)] = new
         same = self.by_module[old.module_id]
