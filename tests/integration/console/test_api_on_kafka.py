@@ -11,16 +11,14 @@ from typing import Any
 
 import httpx
 import pytest
+from console_on_kafka import TIME, console_on_kafka, console_settings
 from kafka_tools import consume
-from verbund_console.app import Console, build
-from verbund_console.settings import ConsoleSettings
+from verbund_console.app import Console
 from verbund_console.store.api_tokens import ApiTokens
-from verbund_console.store.database import migrate, session_factory
+from verbund_console.store.database import session_factory
 from verbund_schemas import topic
 
 pytestmark = [pytest.mark.kafka]
-
-TIME = "2027-01-04T08:00:00Z"
 
 
 @dataclass
@@ -40,24 +38,15 @@ class Api:
 
 @pytest.fixture
 async def api(kafka_bootstrap: str, tmp_path: Path) -> AsyncIterator[Api]:
-    settings = ConsoleSettings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'console.db'}",
-        consume=False,
-        session_secret="s" * 40,
-        kafka_bootstrap_servers=kafka_bootstrap,
-    )
-    await migrate(settings.database_url)
-    console = build(settings)
-    assert console.web is not None
-    tokens = ApiTokens(session_factory(console.engine))
-    network = f"api-{uuid.uuid4().hex[:8]}"
-    firm_a = await tokens.issue(network, "firm-a", "HR system A", 30)
-    firm_b = await tokens.issue(network, "firm-b", "HR system B", 30)
-    transport = httpx.ASGITransport(app=console.web)
-    async with httpx.AsyncClient(transport=transport, base_url="http://console") as http:
-        yield Api(console, http, tokens, network, firm_a, firm_b)
-    await console.broker.stop()
-    await console.engine.dispose()
+    async with console_on_kafka(console_settings(kafka_bootstrap, tmp_path)) as console:
+        assert console.web is not None
+        tokens = ApiTokens(session_factory(console.engine))
+        network = f"api-{uuid.uuid4().hex[:8]}"
+        firm_a = await tokens.issue(network, "firm-a", "HR system A", 30)
+        firm_b = await tokens.issue(network, "firm-b", "HR system B", 30)
+        transport = httpx.ASGITransport(app=console.web)
+        async with httpx.AsyncClient(transport=transport, base_url="http://console") as http:
+            yield Api(console, http, tokens, network, firm_a, firm_b)
 
 
 def event(network: str, event_type: str, data: dict[str, Any], **envelope: Any) -> dict[str, Any]:

@@ -13,17 +13,22 @@ from typing import Any
 
 import httpx
 import pytest
+from console_on_kafka import (
+    PASSWORD,
+    TIME,
+    assignment_made,
+    client_of,
+    console_on_kafka,
+    console_settings,
+    csrf_of,
+    sign_in,
+)
 from kafka_tools import consume
-from verbund_console.app import Console, build
-from verbund_console.settings import ConsoleSettings
+from verbund_console.app import Console
 from verbund_console.store.accounts import FIRM, LEARNER
-from verbund_console.store.database import migrate
-from verbund_schemas import Envelope, load_event, topic, week_monday, week_sunday
+from verbund_schemas import Envelope, load_event, topic
 
 pytestmark = [pytest.mark.kafka]
-
-PASSWORD = "correct horse battery staple"
-TIME = "2027-01-04T08:00:00Z"
 
 
 @dataclass
@@ -38,90 +43,64 @@ def inbound(network: str, event_type: str, data: dict[str, Any], **envelope: Any
 
 
 def made(network: str, learner: str, name: str, firm: str, start: str, end: str) -> Envelope:
-    data = {
-        "assignment_id": f"{network}:{learner}:cnc",
-        "learner_id": learner,
-        "learner_name": name,
-        "module_id": "cnc",
-        "module_name": "CNC machining",
-        "firm_id": firm,
-        "firm_name": f"Firm {firm}",
-        "start_week": start,
-        "end_week": end,
-        "start_date": week_monday(start).isoformat(),
-        "end_date": week_sunday(end).isoformat(),
-        "plan_version": 1,
-    }
-    return load_event(
-        {"type": "AssignmentMade", "id": f"m-{uuid.uuid4().hex}", "time": TIME, "subject": network, "data": data}
-    )
+    return assignment_made(network, learner, name, "cnc", firm, start, end, module_name="CNC machining")
 
 
 @pytest.fixture
 async def desk(kafka_bootstrap: str, tmp_path: Path) -> AsyncIterator[Desk]:
-    settings = ConsoleSettings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'console.db'}",
-        consume=False,
-        session_secret="s" * 40,
-        kafka_bootstrap_servers=kafka_bootstrap,
-    )
-    await migrate(settings.database_url)
-    console = build(settings)
-    network = f"portal-{uuid.uuid4().hex[:8]}"
-    accounts = console.accounts
-    await accounts.add_user("coord@example.org", PASSWORD, [network])
-    for email, role, subject in (
-        ("hr@firm-a.example.org", FIRM, "firm-a"),
-        ("hr@firm-b.example.org", FIRM, "firm-b"),
-        ("anna@example.org", LEARNER, "anna"),
-    ):
-        await accounts.add_user(email, PASSWORD, [])
-        await accounts.add_member(email, network, role, subject)
-    offer = {"module_id": "cnc", "first_week": "2027-W10", "last_week": "2027-W35", "max_seats": 2}
-    for event in (
-        inbound(
-            network, "FirmRegistered", {"firm_id": "firm-a", "name": "Anker Kunststoff", "location": {"city": "Aachen"}}
-        ),
-        inbound(
-            network, "FirmRegistered", {"firm_id": "firm-b", "name": "Brandt Formenbau", "location": {"city": "Köln"}}
-        ),
-        inbound(
-            network,
-            "CurriculumPublished",
-            {
-                "curriculum_id": "c1",
-                "name": "Plan",
-                "modules": [{"module_id": "cnc", "name": "CNC machining", "duration_weeks": 4}],
-                "groups": [{"group_id": "g", "name": "G", "module_ids": ["cnc"], "required": 1}],
-            },
-        ),
-        inbound(network, "CapacityOffered", {"offer_id": "a-cnc", "firm_id": "firm-a", **offer, "min_seats": 1}),
-        inbound(network, "CapacityOffered", {"offer_id": "b-cnc", "firm_id": "firm-b", **offer}),
-        made(network, "anna", "Anna Arndt", "firm-a", "2027-W10", "2027-W13"),
-        made(network, "ben", "Ben Brück", "firm-b", "2027-W12", "2027-W15"),
-    ):
-        await console.ingest.event(event)
-    yield Desk(console, network)
-    await console.broker.stop()
-    await console.engine.dispose()
-
-
-def client_of(console: Console) -> httpx.AsyncClient:
-    assert console.web is not None
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=console.web), base_url="http://console.test")
-
-
-async def csrf_of(client: httpx.AsyncClient, path: str = "/signin") -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', (await client.get(path, follow_redirects=True)).text)
-    assert found
-    return found.group(1)
+    async with console_on_kafka(console_settings(kafka_bootstrap, tmp_path)) as console:
+        network = f"portal-{uuid.uuid4().hex[:8]}"
+        accounts = console.accounts
+        await accounts.add_user("coord@example.org", PASSWORD, [network])
+        for email, role, subject in (
+            ("hr@firm-a.example.org", FIRM, "firm-a"),
+            ("hr@firm-b.example.org", FIRM, "firm-b"),
+            ("anna@example.org", LEARNER, "anna"),
+        ):
+            await accounts.add_user(email, PASSWORD, [])
+            await accounts.add_member(email, network, role, subject)
+        offer = {"module_id": "cnc", "first_week": "2027-W10", "last_week": "2027-W35", "max_seats": 2}
+        firm_a = {"firm_id": "firm-a", "name": "Anker Kunststoff", "location": {"city": "Aachen"}}
+        firm_b = {"firm_id": "firm-b", "name": "Brandt Formenbau", "location": {"city": "Köln"}}
+        for event in (
+            inbound(network, "FirmRegistered", firm_a),
+            inbound(network, "FirmRegistered", firm_b),
+            inbound(
+                network,
+                "CurriculumPublished",
+                {
+                    "curriculum_id": "c1",
+                    "name": "Plan",
+                    "modules": [{"module_id": "cnc", "name": "CNC machining", "duration_weeks": 4}],
+                    "groups": [{"group_id": "g", "name": "G", "module_ids": ["cnc"], "required": 1}],
+                },
+            ),
+            inbound(network, "CapacityOffered", {"offer_id": "a-cnc", "firm_id": "firm-a", **offer, "min_seats": 1}),
+            inbound(network, "CapacityOffered", {"offer_id": "b-cnc", "firm_id": "firm-b", **offer}),
+            made(network, "anna", "Anna Arndt", "firm-a", "2027-W10", "2027-W13"),
+            made(network, "ben", "Ben Brück", "firm-b", "2027-W12", "2027-W15"),
+        ):
+            await console.ingest.event(event)
+        yield Desk(console, network)
 
 
 async def signed_in(client: httpx.AsyncClient, email: str) -> str:
-    token = await csrf_of(client)
-    answer = await client.post("/signin", data={"csrf": token, "email": email, "password": PASSWORD, "next": "/"})
+    answer = await sign_in(client, email)
     assert answer.status_code == 303, answer.text
     return await csrf_of(client, "/firm/" if "firm" in email else "/")
+
+
+async def offer_posted(client: httpx.AsyncClient, page: str, token: str, **offer: str) -> httpx.Response:
+    """The new-offer form of a firm's page (`page` ends without a slash) sent with the given fields."""
+    return await client.post(f"{page}/offers", data={"csrf": token, "module_id": "cnc", **offer})
+
+
+async def placement_answered(
+    client: httpx.AsyncClient, page: str, token: str, learner: str, start_week: str, **answer: str
+) -> httpx.Response:
+    """A placement's answer form of a firm's page (`page` ends without a slash) sent with the given fields."""
+    placement = {"learner_id": learner, "module_id": "cnc", "start_week": start_week}
+    return await client.post(f"{page}/placements", data={"csrf": token, **placement, **answer})
 
 
 async def on_topic(bootstrap: str, network: str, count: int) -> list[dict[str, Any]]:
@@ -156,16 +135,8 @@ async def test_a_firm_user_sees_only_their_own_firm_and_no_coordinator_page(desk
         token = await csrf_of(client, f"/f/{n}/firm-a/")
         # Another firm's offer through the user's own firm, and a placement at another firm: as if unknown.
         other_offer = await client.post(f"/f/{n}/firm-a/offers/b-cnc/withdraw", data={"csrf": token, "reason": "x"})
-        other_placement = await client.post(
-            f"/f/{n}/firm-a/placements",
-            data={
-                "csrf": token,
-                "learner_id": "ben",
-                "module_id": "cnc",
-                "start_week": "2027-W12",
-                "answer": "declined",
-                "reason": "x",
-            },
+        other_placement = await placement_answered(
+            client, f"/f/{n}/firm-a", token, "ben", "2027-W12", answer="declined", reason="x"
         )
 
     assert str(home.url).endswith(f"/f/{n}/firm-a/"), home.url
@@ -180,8 +151,7 @@ async def test_a_firm_user_sees_only_their_own_firm_and_no_coordinator_page(desk
 async def test_a_learner_account_opens_neither_coordinator_nor_firm_pages(desk: Desk) -> None:
     n = desk.network
     async with client_of(desk.console) as client:
-        token = await csrf_of(client)
-        await client.post("/signin", data={"csrf": token, "email": "anna@example.org", "password": PASSWORD})
+        await sign_in(client, "anna@example.org")
         statuses = {
             p: (await client.get(p)).status_code for p in (f"/n/{n}/", f"/f/{n}/firm-a/", f"/n/{n}/learners/anna.ics")
         }
@@ -195,32 +165,16 @@ async def test_offers_and_answers_sent_from_the_page_reach_the_topic_stamped_wit
     async with client_of(desk.console) as client:
         token = await signed_in(client, "hr@firm-a.example.org")
         base = f"/f/{n}/firm-a"
-        posted = await client.post(
-            f"{base}/offers",
-            data={
-                "csrf": token,
-                "module_id": "cnc",
-                "first_week": "2027-W40",
-                "last_week": "2027-W50",
-                "max_seats": "3",
-                "min_seats": "1",
-            },
+        posted = await offer_posted(
+            client, base, token, first_week="2027-W40", last_week="2027-W50", max_seats="3", min_seats="1"
         )
         changed = await client.post(
             f"{base}/offers/a-cnc/change",
             data={"csrf": token, "first_week": "2027-W10", "last_week": "2027-W35", "max_seats": "4", "min_seats": "1"},
         )
         withdrawn = await client.post(f"{base}/offers/a-cnc/withdraw", data={"csrf": token, "reason": "machine sold"})
-        declined = await client.post(
-            f"{base}/placements",
-            data={
-                "csrf": token,
-                "learner_id": "anna",
-                "module_id": "cnc",
-                "start_week": "2027-W10",
-                "answer": "declined",
-                "reason": "no trainer in March",
-            },
+        declined = await placement_answered(
+            client, base, token, "anna", "2027-W10", answer="declined", reason="no trainer in March"
         )
         sent = await client.get(withdrawn.headers["location"])
     assert [r.status_code for r in (posted, changed, withdrawn, declined)] == [303] * 4
@@ -263,37 +217,12 @@ async def test_an_invalid_offer_shows_the_contracts_message_and_a_form_without_i
     n = desk.network
     async with client_of(desk.console) as client:
         token = await signed_in(client, "hr@firm-a.example.org")
-        backwards = await client.post(
-            f"/f/{n}/firm-a/offers",
-            data={
-                "csrf": token,
-                "module_id": "cnc",
-                "first_week": "2027-W20",
-                "last_week": "2027-W05",
-                "max_seats": "2",
-            },
+        page = f"/f/{n}/firm-a"
+        backwards = await offer_posted(client, page, token, first_week="2027-W20", last_week="2027-W05", max_seats="2")
+        too_few = await offer_posted(
+            client, page, token, first_week="2027-W20", last_week="2027-W25", max_seats="1", min_seats="2"
         )
-        too_few = await client.post(
-            f"/f/{n}/firm-a/offers",
-            data={
-                "csrf": token,
-                "module_id": "cnc",
-                "first_week": "2027-W20",
-                "last_week": "2027-W25",
-                "max_seats": "1",
-                "min_seats": "2",
-            },
-        )
-        no_reason = await client.post(
-            f"/f/{n}/firm-a/placements",
-            data={
-                "csrf": token,
-                "learner_id": "anna",
-                "module_id": "cnc",
-                "start_week": "2027-W10",
-                "answer": "declined",
-            },
-        )
+        no_reason = await placement_answered(client, page, token, "anna", "2027-W10", answer="declined")
         forged = await client.post(
             f"/f/{n}/firm-a/offers",
             data={"module_id": "cnc", "first_week": "2027-W20", "last_week": "2027-W25", "max_seats": "2"},

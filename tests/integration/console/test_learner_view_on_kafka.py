@@ -12,19 +12,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from console_on_kafka import (
+    PASSWORD,
+    assignment_made,
+    client_of,
+    console_on_kafka,
+    console_settings,
+    csrf_of,
+    sign_in,
+)
 from kafka_tools import consume
-from verbund_console.app import Console, build
-from verbund_console.settings import ConsoleSettings
+from verbund_console.app import Console
 from verbund_console.store.accounts import LEARNER
-from verbund_console.store.database import migrate
-from verbund_schemas import Envelope, load_event, topic, week_monday, week_sunday
+from verbund_schemas import topic
 
 pytestmark = [pytest.mark.kafka]
-
-PASSWORD = "correct horse battery staple"
-TIME = "2027-01-04T08:00:00Z"
 
 
 @dataclass
@@ -33,64 +36,20 @@ class Learners:
     network: str
 
 
-def made(network: str, learner: str, name: str, module: str, firm: str, start: str, end: str) -> Envelope:
-    data = {
-        "assignment_id": f"{network}:{learner}:{module}",
-        "learner_id": learner,
-        "learner_name": name,
-        "module_id": module,
-        "module_name": f"Module {module}",
-        "firm_id": firm,
-        "firm_name": f"Firm {firm}",
-        "start_week": start,
-        "end_week": end,
-        "start_date": week_monday(start).isoformat(),
-        "end_date": week_sunday(end).isoformat(),
-        "plan_version": 1,
-    }
-    body = {"type": "AssignmentMade", "id": f"m-{uuid.uuid4().hex}", "time": TIME, "subject": network, "data": data}
-    return load_event(body)
-
-
 @pytest.fixture
 async def learners(kafka_bootstrap: str, tmp_path: Path) -> AsyncIterator[Learners]:
-    settings = ConsoleSettings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'console.db'}",
-        consume=False,
-        session_secret="s" * 40,
-        kafka_bootstrap_servers=kafka_bootstrap,
-    )
-    await migrate(settings.database_url)
-    console = build(settings)
-    network = f"learners-{uuid.uuid4().hex[:8]}"
-    for email, learner in (("anna@example.org", "anna"), ("ben@example.org", "ben")):
-        await console.accounts.add_user(email, PASSWORD, [])
-        await console.accounts.add_member(email, network, LEARNER, learner)
-    for event in (
-        made(network, "anna", "Anna Arndt", "cnc", "firm-a", "2027-W10", "2027-W13"),
-        made(network, "anna", "Anna Arndt", "weld", "firm-b", "2027-W20", "2027-W23"),
-        made(network, "ben", "Ben Brück", "paint", "firm-c", "2027-W12", "2027-W15"),
-    ):
-        await console.ingest.event(event)
-    yield Learners(console, network)
-    await console.broker.stop()
-    await console.engine.dispose()
-
-
-def client_of(console: Console) -> httpx.AsyncClient:
-    assert console.web is not None
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=console.web), base_url="http://console.test")
-
-
-async def csrf_of(client: httpx.AsyncClient, path: str = "/signin") -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', (await client.get(path, follow_redirects=True)).text)
-    assert found
-    return found.group(1)
-
-
-async def sign_in(client: httpx.AsyncClient, email: str) -> httpx.Response:
-    token = await csrf_of(client)
-    return await client.post("/signin", data={"csrf": token, "email": email, "password": PASSWORD, "next": "/"})
+    async with console_on_kafka(console_settings(kafka_bootstrap, tmp_path)) as console:
+        network = f"learners-{uuid.uuid4().hex[:8]}"
+        for email, learner in (("anna@example.org", "anna"), ("ben@example.org", "ben")):
+            await console.accounts.add_user(email, PASSWORD, [])
+            await console.accounts.add_member(email, network, LEARNER, learner)
+        for event in (
+            assignment_made(network, "anna", "Anna Arndt", "cnc", "firm-a", "2027-W10", "2027-W13"),
+            assignment_made(network, "anna", "Anna Arndt", "weld", "firm-b", "2027-W20", "2027-W23"),
+            assignment_made(network, "ben", "Ben Brück", "paint", "firm-c", "2027-W12", "2027-W15"),
+        ):
+            await console.ingest.event(event)
+        yield Learners(console, network)
 
 
 async def test_a_learner_sees_their_own_plan_and_nothing_of_another_learner(learners: Learners) -> None:

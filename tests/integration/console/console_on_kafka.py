@@ -1,0 +1,79 @@
+"""A console built in the test's process on the real broker, and a signed-in HTTP client of its pages."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from verbund_console.app import Console, build
+from verbund_console.settings import ConsoleSettings
+from verbund_console.store.database import migrate
+from verbund_schemas import Envelope, load_event, week_monday, week_sunday
+
+PASSWORD = "correct horse battery staple"
+TIME = "2027-01-04T08:00:00Z"
+
+
+def console_settings(kafka_bootstrap: str, folder: Path, **overrides: Any) -> ConsoleSettings:
+    """A console of its own: its database in `folder`, consuming nothing (the test feeds its ingest)."""
+    values: dict[str, Any] = {
+        "database_url": f"sqlite+aiosqlite:///{folder / 'console.db'}",
+        "consume": False,
+        "session_secret": "s" * 40,
+        "kafka_bootstrap_servers": kafka_bootstrap,
+    }
+    return ConsoleSettings(**{**values, **overrides})
+
+
+@asynccontextmanager
+async def console_on_kafka(settings: ConsoleSettings) -> AsyncIterator[Console]:
+    """The console with a migrated database; its producer and database closed afterwards."""
+    await migrate(settings.database_url)
+    console = build(settings)
+    try:
+        yield console
+    finally:
+        await console.broker.stop()
+        await console.engine.dispose()
+
+
+def client_of(console: Console) -> httpx.AsyncClient:
+    assert console.web is not None
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=console.web), base_url="http://console.test")
+
+
+async def csrf_of(client: httpx.AsyncClient, path: str = "/signin") -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', (await client.get(path, follow_redirects=True)).text)
+    assert found
+    return found.group(1)
+
+
+async def sign_in(client: httpx.AsyncClient, email: str) -> httpx.Response:
+    token = await csrf_of(client)
+    return await client.post("/signin", data={"csrf": token, "email": email, "password": PASSWORD, "next": "/"})
+
+
+def assignment_made(
+    network: str, learner: str, name: str, module: str, firm: str, start: str, end: str, module_name: str = ""
+) -> Envelope:
+    data = {
+        "assignment_id": f"{network}:{learner}:{module}",
+        "learner_id": learner,
+        "learner_name": name,
+        "module_id": module,
+        "module_name": module_name or f"Module {module}",
+        "firm_id": firm,
+        "firm_name": f"Firm {firm}",
+        "start_week": start,
+        "end_week": end,
+        "start_date": week_monday(start).isoformat(),
+        "end_date": week_sunday(end).isoformat(),
+        "plan_version": 1,
+    }
+    body = {"type": "AssignmentMade", "id": f"m-{uuid.uuid4().hex}", "time": TIME, "subject": network, "data": data}
+    return load_event(body)
