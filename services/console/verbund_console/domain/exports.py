@@ -132,7 +132,8 @@ def firm_table(pairs: Sequence[tuple[str, str, str, str]], assignments: Iterable
     names = {(f, m): (fn, mn) for f, fn, m, mn in pairs}
     placed = sorted(
         (a for a in assignments if not a.cancelled and (a.firm_id, a.module_id) in order),
-        key=lambda a: (order[(a.firm_id, a.module_id)], a.start_week, a.learner_name),
+        # The learner's id last: two learners of one name starting together keep one order, read whole or in pages.
+        key=lambda a: (order[(a.firm_id, a.module_id)], a.start_week, a.learner_name, a.learner_id),
     )
     header = ["firm_id", "firm_name", "module_id", "module_name", "learner_id", "learner_name"]
     header += ["start_week", "end_week", "start_date", "end_date"]

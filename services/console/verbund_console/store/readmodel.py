@@ -370,15 +370,17 @@ class ReadModel:
             lines: dict[int, list[PlanChange]] = {}
             for version in versions:
                 # Moves and cancellations first: a first plan makes every assignment, and those matter less.
-                query = (
-                    sa.select(PlanChange)
-                    .where(col(PlanChange.network_id) == network_id, col(PlanChange.plan_version) == version)
-                    .order_by(sa.case((col(PlanChange.kind) == "made", 1), else_=0), col(PlanChange.learner_name))
-                )
+                query = _version_lines(session, network_id, version)
                 if lines_per_version is not None:
                     query = query.limit(lines_per_version)
                 lines[version] = list(await session.scalars(query))
         return versions, len(every), plans, lines, counts
+
+    async def history_lines(self, network_id: str, version: int, start: int, limit: int) -> list[PlanChange]:
+        """A slice of one plan version's change lines, in the order the history shows them."""
+        async with self._sessions() as session:
+            query = _version_lines(session, network_id, version).offset(start).limit(limit)
+            return list(await session.scalars(query))
 
     async def rejected(self, network_id: str, page: int, per_page: int | None) -> tuple[list[Rejected], int]:
         """Rejections newest first, one page of them, and how many there are."""
@@ -602,6 +604,24 @@ async def _module_names(session: AsyncSession, network_id: str, wanted: set[str]
         query = query.where(col(Assignment.module_id).in_(sorted(wanted - names.keys())))
     found = await session.execute(query.group_by(col(Assignment.module_id)))
     return {str(m): str(n) for m, n in found.all()} | names
+
+
+def _version_lines(session: AsyncSession, network_id: str, version: int) -> Any:
+    """One version's change lines, moves and cancellations first (a first plan makes every assignment, and those
+    matter less), then by learner and module, compared by code point as Python does: the CSV export reads them in
+    slices, and a slice must continue where the one before ended."""
+    by_code_point = "C" if session.get_bind().dialect.name == "postgresql" else "BINARY"
+    kind = col(PlanChange.kind)
+    return (
+        sa.select(PlanChange)
+        .where(col(PlanChange.network_id) == network_id, col(PlanChange.plan_version) == version)
+        .order_by(
+            sa.case((kind == "changed", 0), (kind == "cancelled", 1), (kind == "made", 2), else_=3),
+            sa.collate(col(PlanChange.learner_name), by_code_point),
+            sa.collate(col(PlanChange.module_name), by_code_point),
+            col(PlanChange.event_id),
+        )
+    )
 
 
 async def _named_pairs(

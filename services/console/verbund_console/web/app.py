@@ -48,6 +48,7 @@ from ..store.firm_desk import FirmDesk
 from ..store.learner_feeds import LearnerFeeds
 from ..store.readmodel import ReadModel
 from .api import Produce
+from .csv_streams import firm_rows, heatmap_rows, history_rows, streamed_csv, timeline_rows
 from .firm_portal import firm_portal_routes
 from .learner_portal import learner_portal_routes
 from .mail import mail_routes
@@ -270,15 +271,15 @@ def build_web(
     @network_page
     async def timeline_page(request: Request, network_id: str) -> Response:
         wanted = TimelineFilter.from_query(request.query_params)
-        per_page = None if wants_csv(request) else LEARNERS_PER_PAGE
-        learners, total, assignments, span = await read_model.learner_timeline(network_id, wanted, per_page)
 
         def focus(a: AssignmentLike) -> bool:
             return (not wanted.firm or a.firm_id == wanted.firm) and (not wanted.module or a.module_id == wanted.module)
 
         focused = focus if wanted.firm or wanted.module else None
         if wants_csv(request):
-            return csv_response(network_id, "timeline", timeline_table(learners, assignments, focused))
+            rows = timeline_rows(read_model, network_id, wanted, focused)
+            return streamed_csv(_filename(f"{network_id}-timeline.csv"), timeline_table([], [])[0], rows)
+        learners, total, assignments, span = await read_model.learner_timeline(network_id, wanted, LEARNERS_PER_PAGE)
         pages = max(1, math.ceil(total / LEARNERS_PER_PAGE))
         view = timeline(
             learners,
@@ -303,10 +304,10 @@ def build_web(
     @network_page
     async def firms_page(request: Request, network_id: str) -> Response:
         wanted = TimelineFilter.from_query(request.query_params)
-        per_page = None if wants_csv(request) else ROWS_PER_PAGE
-        pairs, total, assignments, span = await read_model.firm_timeline(network_id, wanted, per_page)
         if wants_csv(request):
-            return csv_response(network_id, "firms", firm_table(pairs, assignments))
+            rows = firm_rows(read_model, network_id, wanted)
+            return streamed_csv(_filename(f"{network_id}-firms.csv"), firm_table([], [])[0], rows)
+        pairs, total, assignments, span = await read_model.firm_timeline(network_id, wanted, ROWS_PER_PAGE)
         pages = max(1, math.ceil(total / ROWS_PER_PAGE))
         view = firm_timeline(
             pairs,
@@ -330,14 +331,15 @@ def build_web(
     @network_page
     async def utilisation_page(request: Request, network_id: str) -> Response:
         wanted = TimelineFilter.from_query(request.query_params)
-        per_page = None if wants_csv(request) else HEATMAP_ROWS_PER_PAGE
+        if wants_csv(request):
+            rows = heatmap_rows(read_model, network_id, wanted.firm, wanted.module)
+            header = heatmap_table(heatmap([], [], [], span=None))[0]
+            return streamed_csv(_filename(f"{network_id}-utilisation.csv"), header, rows)
         pairs, total, offers, assignments, span = await read_model.utilisation(
-            network_id, wanted.firm, wanted.module, wanted.page, per_page
+            network_id, wanted.firm, wanted.module, wanted.page, HEATMAP_ROWS_PER_PAGE
         )
         pages = max(1, math.ceil(total / HEATMAP_ROWS_PER_PAGE))
         view = heatmap(pairs, offers, assignments, span=span, page=wanted.page, pages=pages)
-        if wants_csv(request):
-            return csv_response(network_id, "utilisation", heatmap_table(view))
         return render(
             request,
             "utilisation.html",
@@ -375,14 +377,12 @@ def build_web(
         language = language_of(request)
         page = page_number(request)
         if wants_csv(request):
-            versions, _, plans, lines, counts = await read_model.history(network_id, 0, None, None)
-        else:
-            versions, total, plans, lines, counts = await read_model.history(
-                network_id, page, VERSIONS_PER_PAGE, LINES_PER_VERSION
-            )
+            rows = history_rows(read_model, network_id, language)
+            return streamed_csv(_filename(f"{network_id}-history.csv"), history_table([])[0], rows)
+        versions, total, plans, lines, counts = await read_model.history(
+            network_id, page, VERSIONS_PER_PAGE, LINES_PER_VERSION
+        )
         views = history_views(versions, plans, lines, counts, language)
-        if wants_csv(request):
-            return csv_response(network_id, "history", history_table(views))
         pages = max(1, math.ceil(total / VERSIONS_PER_PAGE))
         return render(
             request,
