@@ -23,6 +23,11 @@ EXPORT_VERSION = 1
 # registration as it stands, the topics add its history as far as they reach.
 TOPIC_ROLES = ("inbound", "assignments", "shortfalls", "notifications")
 
+NO_NOTIFIER = (
+    "The texts of the messages sent are held by the notifier, whose endpoint was not configured for this export "
+    "(VERBUND_NOTIFIER_URL); the delivery log says what was sent when and how. "
+)
+
 
 def concerns(event: dict[str, Any], learner_id: str) -> bool:
     """Whether an event read from a topic is about the learner (their own id, never a name)."""
@@ -90,6 +95,18 @@ async def matcher_record(url: str, token: str, network_id: str, learner_id: str)
     return record
 
 
+async def notifier_messages(url: str, token: str, network_id: str, learner_id: str) -> list[dict[str, Any]]:
+    """The messages the notifier holds for the learner (subject, text, calendar entry, when sent, delivery state),
+    from its machine endpoint `GET /messages/{network}/{learner}`, never from its tables."""
+    async with httpx.AsyncClient(base_url=url.rstrip("/"), timeout=15) as client:
+        response = await client.get(
+            f"/messages/{network_id}/{learner_id}", headers={"authorization": f"Bearer {token}"}
+        )
+    response.raise_for_status()
+    messages: list[dict[str, Any]] = response.json()["messages"]
+    return messages
+
+
 async def opened(event: dict[str, Any], keyring: Keyring) -> dict[str, Any]:
     """The event with its personal fields in clear text, or marked unreadable when the learner was erased."""
     try:
@@ -107,9 +124,14 @@ async def gather(
     network_id: str,
     learner_id: str,
     security: KafkaSecurity | None = None,
+    notifier_url: str | None = None,
 ) -> dict[str, Any]:
-    """The export: the matcher's record of the learner, and every event about them that the topics still hold."""
+    """The export: the matcher's record of the learner, the messages the notifier holds for them (from
+    `notifier_url`, with the same token), and every event about them that the topics still hold."""
     record = await matcher_record(url, token, network_id, learner_id)
+    held_messages = (
+        await notifier_messages(notifier_url, token, network_id, learner_id) if notifier_url is not None else None
+    )
     history: dict[str, list[dict[str, Any]]] = {}
     for role in TOPIC_ROLES:
         found = await read_topic(bootstrap, topic(role), network_id, security)
@@ -125,9 +147,10 @@ async def gather(
         "plan_history": history["assignments"],
         "shortfalls": history["shortfalls"],
         "messages": history["notifications"],
+        "messages_held_by_the_notifier": held_messages,
         "not_included": (
-            "The texts of the messages sent are kept by the notifier (90 days) and are not part of this file "
-            "yet; the delivery log above says what was sent when and how. Events older than each topic's "
-            "retention are no longer held anywhere."
+            ("" if held_messages is not None else NO_NOTIFIER)
+            + "Events older than each topic's retention, and messages older than the notifier's delivery retention, "
+            "are no longer held anywhere."
         ),
     }

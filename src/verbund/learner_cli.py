@@ -24,6 +24,9 @@ from verbund.sealing import KEY_SERVICE_TOKEN_ENV, KEY_SERVICE_URL_ENV, keyring_
 
 learner_app = typer.Typer(help="A learner's personal data: erase it everywhere, or export what is held.")
 
+# The notifier's health endpoint, which serves the messages it holds behind the key endpoint's token.
+NOTIFIER_URL_ENV = "VERBUND_NOTIFIER_URL"
+
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
 
 
@@ -114,7 +117,8 @@ def export_command(
 
     The registration as the matcher applied it, their current plan and open shortfalls, and every event about
     them the topics still hold — registrations, the plan's history, shortfalls, the delivery log — with names
-    and contacts opened. Needs VERBUND_KEY_SERVICE_URL and VERBUND_KEY_SERVICE_TOKEN (the matcher's endpoint).
+    and contacts opened. Needs VERBUND_KEY_SERVICE_URL and VERBUND_KEY_SERVICE_TOKEN (the matcher's endpoint);
+    with VERBUND_NOTIFIER_URL (the notifier's health endpoint) the messages' texts and calendar entries too.
     """
     for value, what in ((learner, "LEARNER"), (network, "--network")):
         if not _ID.fullmatch(value):
@@ -133,7 +137,9 @@ def export_command(
     async def run() -> dict[str, Any]:
         keyring = HttpKeyring(url, token)
         try:
-            return await gather(address, keyring, url, token, network, learner)
+            return await gather(
+                address, keyring, url, token, network, learner, notifier_url=os.environ.get(NOTIFIER_URL_ENV) or None
+            )
         finally:
             await keyring.close()
 

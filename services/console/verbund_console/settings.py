@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 from verbund_runtime.keyring import key_service_token_field, key_service_url_field
 from verbund_runtime.settings import ServiceSettings, health_port
@@ -24,6 +24,12 @@ class ConsoleSettings(ServiceSettings):
     consume: bool = Field(default=True, description="Run the topic consumers in this process")
     key_service_url: str | None = key_service_url_field()
     key_service_token: SecretStr | None = key_service_token_field()
+    notifier_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("VERBUND_NOTIFIER_URL", "notifier_url"),
+        description="The notifier's health endpoint, whose messages a learner's export includes (same token as the "
+        "key endpoint); unset: the export holds the delivery log but not the messages' texts",
+    )
     host: str = Field(default="127.0.0.1", description="Address the web console binds to")
     port: int = Field(default=8090, ge=0, le=65535, description="Port of the web console (0: pick a free one)")
     public_url: str | None = Field(

@@ -18,6 +18,7 @@ from .channels.webhook import WebhookChannel
 from .clock import Clock
 from .domain.messages import Composer
 from .domain.rendering import Renderer
+from .message_endpoint import message_routes
 from .service.delivery import DeliveryWorker
 from .service.ingest import NotifierService
 from .service.poison import ConsumeAttempts
@@ -78,7 +79,12 @@ class Notifier:
             "scheduler": self._scheduler_problem,
             "consuming": self._consuming_problem,
         }
-        self.health: HealthServer | None = health_server(settings, self.ready, self._refresh_gauges, service="notifier")
+        # The export reads the messages held for a learner here, behind the key endpoint's machine token.
+        token = settings.key_service_token
+        routes = message_routes(self.sessions, token.get_secret_value()) if token is not None else []
+        self.health: HealthServer | None = health_server(
+            settings, self.ready, self._refresh_gauges, service="notifier", routes=routes
+        )
 
     async def prepare(self) -> None:
         """Serve probes, migrate the schema and start the scheduler: before any message is consumed."""

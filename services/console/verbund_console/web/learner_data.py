@@ -174,6 +174,7 @@ def learner_data_routes(settings: ConsoleSettings, accounts: Accounts, produce: 
                 network_id,
                 learner_id,
                 settings.kafka_security(),
+                notifier_url=settings.notifier_url,
             )
         except (KeyServiceUnavailable, httpx.HTTPError, KafkaError, OSError) as exc:
             log.warning("export failed", extra={"network_id": network_id, "error": type(exc).__name__})

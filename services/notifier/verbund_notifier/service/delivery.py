@@ -284,9 +284,8 @@ class DeliveryWorker:
                 row.status = SENT
                 row.finished_at = now
                 row.last_error = None
-                # Sent: the message text and address are no longer needed here.
-                row.address = row.subject = row.body_text = row.body_html = row.calendar = None
-                row.payload = None
+                # The text stays until the delivery retention prunes it: a learner's export (GDPR Art. 15) shows
+                # what was sent to them, and an erasure deletes it with the rest.
                 DELIVERED.labels(row.channel, row.kind).inc()
             elif error.uncertain:
                 row.status = FAILED_STATUS

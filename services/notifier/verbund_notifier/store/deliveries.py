@@ -159,3 +159,13 @@ async def pending_to(session: AsyncSession, network: str, recipient: str) -> int
         )
     )
     return int(count or 0)
+
+
+async def messages_to(session: AsyncSession, network: str, recipient: str) -> Sequence[Delivery]:
+    """Every message held for the recipient in the network, oldest first: what an export shows them."""
+    rows = await session.execute(
+        select(Delivery)
+        .where(col(Delivery.network_id) == network, col(Delivery.recipient) == recipient)
+        .order_by(col(Delivery.created_at), col(Delivery.notification_id))
+    )
+    return rows.scalars().all()
