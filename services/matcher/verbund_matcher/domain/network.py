@@ -16,7 +16,6 @@ from verbund_schemas import (
     Envelope,
     FirmData,
     FirmLeft,
-    FirmModule,
     FirmRegistered,
     FirmUpdated,
     LearnerData,
@@ -76,6 +75,9 @@ class NetworkState:
     withdrawn_offers: set[str] = field(default_factory=set)
     learners: dict[str, LearnerData] = field(default_factory=dict)
     withdrawn_learners: set[str] = field(default_factory=set)
+    # Placements firms declined, as (firm_id, module_id) per learner: apart from the registration, which a
+    # coordinator's LearnerUpdated replaces whole, so a decline outlives it; the planner sees them as exclusions.
+    declines: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ applying events
 
@@ -164,12 +166,14 @@ class NetworkState:
                     raise Rejection(self._unknown_learner(data.learner_id, "withdraw"))
                 del self.learners[data.learner_id]
                 self.withdrawn_learners.add(data.learner_id)
+                self.declines.pop(data.learner_id, None)
                 return Change(ChangeKind.LEARNER_WITHDRAWN, data.learner_id, f"learner {data.learner_id} was withdrawn")
             case LearnerErased(data=data):
                 # Applies whether or not the learner is still registered: erasing twice, or after a
                 # withdrawal, must succeed, and the key is destroyed by the caller in the same transaction.
                 self.learners.pop(data.learner_id, None)
                 self.withdrawn_learners.add(data.learner_id)
+                self.declines.pop(data.learner_id, None)
                 return Change(ChangeKind.LEARNER_WITHDRAWN, data.learner_id, f"learner {data.learner_id} was withdrawn")
             case PlacementAnswered(data=data):
                 return self._answer(data)
@@ -193,23 +197,37 @@ class NetworkState:
             raise Rejection(self._unknown_learner(data.learner_id, "answer a placement of"))
         self._known_firm(data.firm_id, "answer a placement at")
         where = f"{data.module_id} at {self._firm_name(data.firm_id)}"
+        declined = self.declines.get(data.learner_id, frozenset())
+        placement = (data.firm_id, data.module_id)
         if data.answer is Answer.ACCEPTED:
+            if placement in declined:
+                # Accepting what was declined takes the decline back; the learner may be planned there again.
+                self._set_declines(data.learner_id, declined - {placement})
+                return Change(
+                    ChangeKind.LEARNER_CHANGED,
+                    data.learner_id,
+                    f"learner {data.learner_id}'s declined placement {where} was accepted after all",
+                )
             # Changes nothing the planner sees; the caller records it and does not replan for it.
             return Change(
                 ChangeKind.LEARNER_CHANGED,
                 data.learner_id,
                 f"learner {data.learner_id}'s placement {where} was accepted",
             )
-        # The decline becomes an eligibility exclusion of the registration, so every later plan keeps it and the
-        # planner explains it like any other exclusion.
-        excluded = FirmModule(firm_id=data.firm_id, module_id=data.module_id)
-        if excluded not in learner.excluded_firm_modules:
-            self.learners[data.learner_id] = learner.model_copy(
-                update={"excluded_firm_modules": [*learner.excluded_firm_modules, excluded]}
-            )
+        # Every later plan keeps the decline, and the planner explains it like any other exclusion.
+        self._set_declines(data.learner_id, declined | {placement})
         return Change(
             ChangeKind.LEARNER_CHANGED, data.learner_id, f"learner {data.learner_id}'s placement {where} was declined"
         )
+
+    def is_declined(self, learner_id: str, firm_id: str, module_id: str) -> bool:
+        return (firm_id, module_id) in self.declines.get(learner_id, frozenset())
+
+    def _set_declines(self, learner_id: str, declined: frozenset[tuple[str, str]]) -> None:
+        if declined:
+            self.declines[learner_id] = declined
+        else:
+            self.declines.pop(learner_id, None)
 
     # ------------------------------------------------------------------ checks
 

@@ -47,7 +47,9 @@ class ProblemMemo:
     """
 
     origin_week: str = ""
-    learners: dict[str, tuple[LearnerData, CurriculumPublishedData, Learner]] = field(default_factory=dict)
+    learners: dict[str, tuple[LearnerData, CurriculumPublishedData, frozenset[tuple[str, str]], Learner]] = field(
+        default_factory=dict
+    )
     # The previous plan as last converted, for the caller's `previous_version` of it (see build_problem).
     previous_version: int | None = None
     previous_earliest: str | None = None
@@ -181,12 +183,13 @@ def _learners(state: NetworkState, memo: ProblemMemo, origin_week: str) -> tuple
     learners: list[Learner] = []
     for ln in sorted(state.learners.values(), key=lambda ln: ln.learner_id):
         cur = state.curricula[ln.curriculum_id]
+        declined = state.declines.get(ln.learner_id, frozenset())
         known = memo.learners.get(ln.learner_id)
-        if known is not None and known[0] is ln and known[1] is cur:
-            learners.append(known[2])
+        if known is not None and known[0] is ln and known[1] is cur and known[2] == declined:
+            learners.append(known[3])
             continue
-        learners.append(_learner(ln, cur, origin_week))
-        memo.learners[ln.learner_id] = (ln, cur, learners[-1])
+        learners.append(_learner(ln, cur, origin_week, declined))
+        memo.learners[ln.learner_id] = (ln, cur, declined, learners[-1])
     if len(memo.learners) > len(learners):
         present = {ln.id for ln in learners}
         for gone in [k for k in memo.learners if k not in present]:
@@ -194,8 +197,14 @@ def _learners(state: NetworkState, memo: ProblemMemo, origin_week: str) -> tuple
     return tuple(learners)
 
 
-def _learner(ln: LearnerData, cur: CurriculumPublishedData, origin_week: str) -> Learner:
-    """One learner's registration in week indices; unavailable weeks clipped to the window."""
+def _learner(
+    ln: LearnerData,
+    cur: CurriculumPublishedData,
+    origin_week: str,
+    declined: frozenset[tuple[str, str]] = frozenset(),
+) -> Learner:
+    """One learner's registration in week indices; unavailable weeks clipped to the window; the placements
+    firms declined are exclusions like the registration's own."""
     first, last = week_index(ln.first_week, origin_week), week_index(ln.last_week, origin_week)
     unavailable = frozenset(
         w
@@ -218,7 +227,7 @@ def _learner(ln: LearnerData, cur: CurriculumPublishedData, origin_week: str) ->
         else frozenset(all_modules),
         unavailable=unavailable,
         excluded_firms=frozenset(ln.excluded_firms),
-        excluded_firm_modules=frozenset((fm.firm_id, fm.module_id) for fm in ln.excluded_firm_modules),
+        excluded_firm_modules=frozenset((fm.firm_id, fm.module_id) for fm in ln.excluded_firm_modules) | declined,
         module_pref=dict(ln.module_preferences),
         firm_pref=dict(ln.firm_preferences),
         weights=Weights(ln.weights.module, ln.weights.firm, ln.weights.change, ln.weights.idle),

@@ -342,11 +342,16 @@ async def _apply(
                     outcome.causes.append("implausible_week")
                 else:
                     try:
+                        quiet = False
                         if isinstance(d.event, PlacementAnswered):
                             await _check_placement(session, networks[d.event.subject], d.event)
+                            # An accepted placement is recorded (inbox, and the console shows it); the plan
+                            # stays, unless the accept takes back a decline.
+                            quiet = d.event.data.answer is Answer.ACCEPTED and not state.is_declined(
+                                d.event.data.learner_id, d.event.data.firm_id, d.event.data.module_id
+                            )
                         change = state.apply(d.event)
-                        # An accepted placement is recorded (inbox, and the console shows it); the plan stays.
-                        if not (isinstance(d.event, PlacementAnswered) and d.event.data.answer is Answer.ACCEPTED):
+                        if not quiet:
                             changes[d.event.subject].append(change)
                         if isinstance(d.event, LearnerErased):
                             # In the batch's transaction: the learner leaves the plan exactly when the key goes.
@@ -399,8 +404,11 @@ async def _apply(
 
 
 async def _check_placement(session: AsyncSession, loaded: LoadedNetwork, event: PlacementAnswered) -> None:
-    """Only a placement of the published plan can be answered, and only before it is frozen."""
+    """Only a placement of the published plan can be answered, and only before it is frozen; a declined one
+    (no longer in the plan) can still be accepted, which takes the decline back."""
     data = event.data
+    if data.answer is Answer.ACCEPTED and loaded.state.is_declined(data.learner_id, data.firm_id, data.module_id):
+        return
     published, _ = await read_published(session, loaded)
     placement = next(
         (

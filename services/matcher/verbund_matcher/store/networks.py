@@ -21,6 +21,7 @@ from ..domain.problem_builder import ProblemMemo
 from .bulk import insert_at_commit, require_listener
 from .tables import (
     CurriculumRow,
+    DeclineRow,
     FirmRow,
     LearnerRow,
     NetworkRow,
@@ -67,6 +68,7 @@ class LoadedNetwork:
     read_version: int
     snapshot: dict[str, dict[str, Any]] = field(default_factory=dict)
     withdrawn_snapshot: set[tuple[str, str]] = field(default_factory=set)
+    declines_snapshot: set[tuple[str, str, str]] = field(default_factory=set)  # learner, firm, module
     # The published plan (assignments by id, shortfall payloads by id) once read; kept up to date by the
     # replan that writes it, so a cached network need not read its whole plan back for every batch.
     published: dict[str, PublishedAssignment] | None = None
@@ -182,12 +184,21 @@ async def load_locked(session: AsyncSession, row: NetworkRow, *, cache: NetworkC
     withdrawn = (await conn.execute(sa_select(w.c.kind, w.c.entity_id).where(w.c.network_id == network_id))).all()
     for kind, entity_id in withdrawn:
         getattr(state, _WITHDRAWN_KINDS[kind]).add(entity_id)
+    d = table_of(DeclineRow)
+    declined = (
+        await conn.execute(sa_select(d.c.learner_id, d.c.firm_id, d.c.module_id).where(d.c.network_id == network_id))
+    ).all()
+    per_learner: dict[str, set[tuple[str, str]]] = {}
+    for learner_id, firm_id, module_id in declined:
+        per_learner.setdefault(learner_id, set()).add((firm_id, module_id))
+    state.declines = {learner_id: frozenset(placements) for learner_id, placements in per_learner.items()}
     return LoadedNetwork(
         row=row,
         state=state,
         read_version=row.version,
         snapshot=snapshot,
         withdrawn_snapshot={(kind, entity_id) for kind, entity_id in withdrawn},
+        declines_snapshot={(learner_id, firm_id, module_id) for learner_id, firm_id, module_id in declined},
         config_seen=state.config,
     )
 
@@ -239,6 +250,23 @@ async def save_network(session: AsyncSession, loaded: LoadedNetwork, *, bump: bo
     for kind, entity in loaded.withdrawn_snapshot - withdrawn_now:
         await conn.execute(delete(w).where(w.c.network_id == network_id, w.c.kind == kind, w.c.entity_id == entity))
     loaded.withdrawn_snapshot = withdrawn_now
+    declines_now = {(learner, f, m) for learner, placements in state.declines.items() for f, m in placements}
+    d = table_of(DeclineRow)
+    made = declines_now - loaded.declines_snapshot
+    if made:
+        insert_at_commit(
+            session, d, [{"network_id": network_id, "learner_id": s, "firm_id": f, "module_id": m} for s, f, m in made]
+        )
+    for learner_id, firm_id, module_id in loaded.declines_snapshot - declines_now:
+        await conn.execute(
+            delete(d).where(
+                d.c.network_id == network_id,
+                d.c.learner_id == learner_id,
+                d.c.firm_id == firm_id,
+                d.c.module_id == module_id,
+            )
+        )
+    loaded.declines_snapshot = declines_now
     if state.config is not loaded.config_seen:
         loaded.pending["config"] = _dump(state.config) if state.config else None
         loaded.config_seen = state.config

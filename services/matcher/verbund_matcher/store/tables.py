@@ -85,6 +85,18 @@ class WithdrawnRow(SQLModel, table=True):
     entity_id: str = Field(primary_key=True, max_length=128)
 
 
+class DeclineRow(SQLModel, table=True):
+    """A placement a firm declined (learner × firm × module): kept apart from the registration, which LearnerUpdated
+    replaces whole; goes when the learner is withdrawn or erased, or when the placement is accepted after all."""
+
+    __tablename__ = "declines"
+
+    network_id: str = Field(primary_key=True, max_length=128)
+    learner_id: str = Field(primary_key=True, max_length=128)
+    firm_id: str = Field(primary_key=True, max_length=128)
+    module_id: str = Field(primary_key=True, max_length=128)
+
+
 class PublishedAssignmentRow(SQLModel, table=True):
     """An assignment of the network's current published plan, as the outside world knows it."""
 
