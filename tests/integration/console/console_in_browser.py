@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import subprocess
@@ -9,10 +10,14 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from kafka_tools import produce
 from playwright.async_api import Browser, Page, expect
+from verbund_schemas import topic
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -28,6 +33,8 @@ CHROMIUM_ARGS = [
 PASSWORD = "correct horse battery staple"
 # Generous for a slow, shared machine; the live stream itself answers within the console's 0.4 s poll.
 SEEN_WITHIN_MS = 20_000
+# The one module of the network the browser tests beside the real matcher plan.
+MODULE = "M-SPRITZ"
 
 
 def free_port() -> int:
@@ -90,10 +97,20 @@ def console_environment(kafka_bootstrap: str, folder: Path, port: int) -> dict[s
     }
 
 
-def add_user(env: dict[str, str], email: str, network: str) -> None:
+@contextmanager
+def serving(console: RunningConsole) -> Iterator[RunningConsole]:
+    console.start()
+    try:
+        yield console
+    finally:
+        console.stop()
+
+
+def account_added(env: dict[str, str], email: str, network: str, *options: str) -> str:
+    """`verbund console add-user` as an operator runs it (`options` such as `--firm F-AC`); what it printed."""
     verbund = Path(sys.executable).parent / "verbund"
     result = subprocess.run(
-        [str(verbund), "console", "add-user", email, "--network", network, "--password-stdin"],
+        [str(verbund), "console", "add-user", email, "--network", network, *options, "--password-stdin"],
         input=PASSWORD + "\n",
         env=env,
         capture_output=True,
@@ -102,7 +119,53 @@ def add_user(env: dict[str, str], email: str, network: str) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "networks granted" in result.stdout
+    return result.stdout
+
+
+def add_user(env: dict[str, str], email: str, network: str) -> None:
+    assert "networks granted" in account_added(env, email, network)
+
+
+async def send_inbound(kafka_bootstrap: str, network: str, kind: str, data: dict[str, Any]) -> None:
+    """An inbound event as a firm's or the coordinators' system sends it."""
+    event = {
+        "type": kind,
+        "subject": network,
+        "id": f"{network}-{kind}-{uuid.uuid4().hex[:8]}",
+        "time": dt.datetime.now(dt.UTC).isoformat(),
+        "data": data,
+    }
+    await produce(kafka_bootstrap, topic("inbound"), network, event)
+
+
+async def plastics_network(kafka_bootstrap: str, network: str) -> None:
+    """The coordinators' office configures the network and publishes its curriculum of one module."""
+    await send_inbound(
+        kafka_bootstrap, network, "NetworkConfigured", {"name": f"Verbund {network}", "notice_period_weeks": 0}
+    )
+    await send_inbound(
+        kafka_bootstrap,
+        network,
+        "CurriculumPublished",
+        {
+            "curriculum_id": "C-VM",
+            "name": "Verfahrensmechaniker Kunststoff",
+            "modules": [{"module_id": MODULE, "name": "Spritzgießen", "duration_weeks": 4}],
+            "groups": [{"group_id": "G-PF", "name": "Pflicht", "module_ids": [MODULE], "required": 1}],
+        },
+    )
+
+
+def mara(network: str) -> dict[str, Any]:
+    """The learner who waits for a seat in the plastics network."""
+    return {
+        "learner_id": "L-01",
+        "name": "Mara Keller",
+        "contact": {"name": "Mara Keller", "email": f"mara.{network}@example.org"},
+        "curriculum_id": "C-VM",
+        "first_week": "2031-W02",
+        "last_week": "2031-W20",
+    }
 
 
 async def signed_in(browser: Browser, console: RunningConsole, email: str, path: str, **context: Any) -> Page:

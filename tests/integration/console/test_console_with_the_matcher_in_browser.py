@@ -6,36 +6,31 @@ shortfall the page shows was published by `python -m verbund_matcher` on the rea
 
 from __future__ import annotations
 
-import datetime as dt
-import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
-
-# The matcher as the operator runs it lives beside the end-to-end tests; one copy serves both.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "e2e"))
-
-from console_in_browser import RunningConsole, add_user, console_environment, free_port, live, signed_in
-from kafka_tools import produce
+from console_in_browser import (
+    MODULE,
+    RunningConsole,
+    add_user,
+    console_environment,
+    free_port,
+    live,
+    mara,
+    plastics_network,
+    send_inbound,
+    serving,
+    signed_in,
+)
 from playwright.async_api import Browser, expect
-from service_processes import ServiceProcess, matcher_process
-from verbund_schemas import topic
+from service_processes import ServiceProcess
 
 pytestmark = [pytest.mark.kafka, pytest.mark.e2e]
 
 # The matcher replans within its 5 s limit after a batch; a slow shared machine gets room on top.
 PLANNED_WITHIN_MS = 60_000
 ENGLISH = {"Accept-Language": "en"}
-MODULE = "M-SPRITZ"
-
-
-@pytest.fixture(scope="module")
-def matcher(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
-    with matcher_process(kafka_bootstrap, tmp_path_factory.mktemp("matcher")) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
@@ -45,26 +40,8 @@ def console(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> I
     env = console_environment(kafka_bootstrap, folder, port)
     network = f"net-{uuid.uuid4().hex[:8]}"
     add_user(env, "coord@example.org", network)
-    running = RunningConsole(folder, network, f"other-{network}", env, port)
-    running.start()
-    try:
+    with serving(RunningConsole(folder, network, f"other-{network}", env, port)) as running:
         yield running
-    finally:
-        running.stop()
-
-
-def _inbound(network: str, kind: str, data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": kind,
-        "subject": network,
-        "id": f"{network}-{kind}-{uuid.uuid4().hex[:8]}",
-        "time": dt.datetime.now(dt.UTC).isoformat(),
-        "data": data,
-    }
-
-
-async def _send(kafka_bootstrap: str, network: str, kind: str, data: dict[str, Any]) -> None:
-    await produce(kafka_bootstrap, topic("inbound"), network, _inbound(network, kind, data))
 
 
 async def test_capacity_and_a_learner_become_a_bar_and_withdrawn_capacity_a_shortfall_through_the_real_matcher(
@@ -74,25 +51,14 @@ async def test_capacity_and_a_learner_become_a_bar_and_withdrawn_capacity_a_shor
     page = await signed_in(browser, console, "coord@example.org", f"/n/{network}/timeline", extra_http_headers=ENGLISH)
     await live(page)
 
-    await _send(kafka_bootstrap, network, "NetworkConfigured", {"name": f"Verbund {network}", "notice_period_weeks": 0})
-    await _send(
-        kafka_bootstrap,
-        network,
-        "CurriculumPublished",
-        {
-            "curriculum_id": "C-VM",
-            "name": "Verfahrensmechaniker Kunststoff",
-            "modules": [{"module_id": MODULE, "name": "Spritzgießen", "duration_weeks": 4}],
-            "groups": [{"group_id": "G-PF", "name": "Pflicht", "module_ids": [MODULE], "required": 1}],
-        },
-    )
-    await _send(
+    await plastics_network(kafka_bootstrap, network)
+    await send_inbound(
         kafka_bootstrap,
         network,
         "FirmRegistered",
         {"firm_id": "F-AC", "name": "Kunststofftechnik Aachen", "location": {"city": "Aachen"}},
     )
-    await _send(
+    await send_inbound(
         kafka_bootstrap,
         network,
         "CapacityOffered",
@@ -105,19 +71,7 @@ async def test_capacity_and_a_learner_become_a_bar_and_withdrawn_capacity_a_shor
             "max_seats": 1,
         },
     )
-    await _send(
-        kafka_bootstrap,
-        network,
-        "LearnerRegistered",
-        {
-            "learner_id": "L-01",
-            "name": "Mara Keller",
-            "contact": {"name": "Mara Keller", "email": f"mara.{network}@example.org"},
-            "curriculum_id": "C-VM",
-            "first_week": "2031-W02",
-            "last_week": "2031-W20",
-        },
-    )
+    await send_inbound(kafka_bootstrap, network, "LearnerRegistered", mara(network))
 
     # The matcher plans Mara into the one seat; the console shows her bar without a reload.
     row = page.locator('.row[data-learner="L-01"]')
@@ -131,7 +85,9 @@ async def test_capacity_and_a_learner_become_a_bar_and_withdrawn_capacity_a_shor
         browser, console, "coord@example.org", f"/n/{network}/problems", extra_http_headers=ENGLISH
     )
     await live(problems)
-    await _send(kafka_bootstrap, network, "CapacityWithdrawn", {"offer_id": "O-1", "reason": "Machine broke down"})
+    await send_inbound(
+        kafka_bootstrap, network, "CapacityWithdrawn", {"offer_id": "O-1", "reason": "Machine broke down"}
+    )
 
     # No seat is left: the matcher cancels the phase and names the shortfall's reason; both pages follow live.
     shortfall = problems.locator(".problem.shortfall.open", has_text="Mara Keller")

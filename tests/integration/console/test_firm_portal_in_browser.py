@@ -7,51 +7,30 @@ posted through the page; every placement the page shows was published by `python
 
 from __future__ import annotations
 
-import datetime as dt
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
-
-# The matcher as the operator runs it lives beside the end-to-end tests; one copy serves both.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "e2e"))
-
-from console_in_browser import PASSWORD, RunningConsole, console_environment, free_port, live, signed_in
-from kafka_tools import produce
+from console_in_browser import (
+    MODULE,
+    RunningConsole,
+    account_added,
+    console_environment,
+    free_port,
+    live,
+    mara,
+    plastics_network,
+    send_inbound,
+    serving,
+    signed_in,
+)
 from playwright.async_api import Browser, expect
-from service_processes import ServiceProcess, matcher_process
-from verbund_schemas import topic
+from service_processes import ServiceProcess
 
 pytestmark = [pytest.mark.kafka, pytest.mark.e2e]
 
 PLANNED_WITHIN_MS = 60_000
 ENGLISH = {"Accept-Language": "en"}
-MODULE = "M-SPRITZ"
-
-
-def add_firm_user(env: dict[str, str], email: str, network: str, firm: str) -> str:
-    verbund = Path(sys.executable).parent / "verbund"
-    result = subprocess.run(
-        [str(verbund), "console", "add-user", email, "--network", network, "--firm", firm, "--password-stdin"],
-        input=PASSWORD + "\n",
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return str(result.stdout)
-
-
-@pytest.fixture(scope="module")
-def matcher(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
-    with matcher_process(kafka_bootstrap, tmp_path_factory.mktemp("matcher")) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
@@ -60,26 +39,11 @@ def console(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> I
     port = free_port()
     env = console_environment(kafka_bootstrap, folder, port)
     network = f"net-{uuid.uuid4().hex[:8]}"
-    said = add_firm_user(env, "hr@kunststoff-aachen.example", network, "F-AC")
+    said = account_added(env, "hr@kunststoff-aachen.example", network, "--firm", "F-AC")
     assert said.strip() == f"Created hr@kunststoff-aachen.example; firm F-AC of network {network}"
-    add_firm_user(env, "hr@formenbau-bonn.example", network, "F-BN")
-    running = RunningConsole(folder, network, f"other-{network}", env, port)
-    running.start()
-    try:
+    account_added(env, "hr@formenbau-bonn.example", network, "--firm", "F-BN")
+    with serving(RunningConsole(folder, network, f"other-{network}", env, port)) as running:
         yield running
-    finally:
-        running.stop()
-
-
-async def _send(kafka_bootstrap: str, network: str, kind: str, data: dict[str, Any]) -> None:
-    event = {
-        "type": kind,
-        "subject": network,
-        "id": f"{network}-{kind}-{uuid.uuid4().hex[:8]}",
-        "time": dt.datetime.now(dt.UTC).isoformat(),
-        "data": data,
-    }
-    await produce(kafka_bootstrap, topic("inbound"), network, event)
 
 
 async def test_a_firm_users_offer_brings_a_learner_onto_their_page_live_and_another_firm_sees_nothing(
@@ -91,35 +55,12 @@ async def test_a_firm_users_offer_brings_a_learner_onto_their_page_live_and_anot
     await live(page)
 
     # The coordinators' office sets the network up; the learner waits for a seat.
-    await _send(kafka_bootstrap, network, "NetworkConfigured", {"name": f"Verbund {network}", "notice_period_weeks": 0})
-    await _send(
-        kafka_bootstrap,
-        network,
-        "CurriculumPublished",
-        {
-            "curriculum_id": "C-VM",
-            "name": "Verfahrensmechaniker Kunststoff",
-            "modules": [{"module_id": MODULE, "name": "Spritzgießen", "duration_weeks": 4}],
-            "groups": [{"group_id": "G-PF", "name": "Pflicht", "module_ids": [MODULE], "required": 1}],
-        },
-    )
+    await plastics_network(kafka_bootstrap, network)
     for firm, name, city in (("F-AC", "Kunststofftechnik Aachen", "Aachen"), ("F-BN", "Formenbau Bonn", "Bonn")):
-        await _send(
+        await send_inbound(
             kafka_bootstrap, network, "FirmRegistered", {"firm_id": firm, "name": name, "location": {"city": city}}
         )
-    await _send(
-        kafka_bootstrap,
-        network,
-        "LearnerRegistered",
-        {
-            "learner_id": "L-01",
-            "name": "Mara Keller",
-            "contact": {"name": "Mara Keller", "email": f"mara.{network}@example.org"},
-            "curriculum_id": "C-VM",
-            "first_week": "2031-W02",
-            "last_week": "2031-W20",
-        },
-    )
+    await send_inbound(kafka_bootstrap, network, "LearnerRegistered", mara(network))
 
     # The module appears in the offer form without a reload, once the console has the curriculum.
     await expect(page.locator(f'select[name=module_id] option[value="{MODULE}"]')).to_have_count(
@@ -133,7 +74,7 @@ async def test_a_firm_users_offer_brings_a_learner_onto_their_page_live_and_anot
     await form.locator("input[name=max_seats]").fill("1")
     # A change arriving while the form is being filled in refreshes the page live, but keeps what was typed.
     await page.evaluate("document.querySelector('main h1').dataset.before = 'refresh'")
-    await _send(
+    await send_inbound(
         kafka_bootstrap,
         network,
         "FirmUpdated",
