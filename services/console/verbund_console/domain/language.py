@@ -116,6 +116,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "rows_found": {"de": "Treffer", "en": "matches"},
     "csv": {"de": "CSV herunterladen", "en": "Download CSV"},
     "ics": {"de": "Kalender (.ics)", "en": "Calendar (.ics)"},
+    "data_link": {"de": "Daten", "en": "Data"},
+    "data_link_title": {"de": "Auskunft und Löschung der Daten", "en": "Export or erase the learner's data"},
     "planned": {"de": "eingeplant", "en": "planned"},
     "minimum": {"de": "Mindestbelegung", "en": "minimum"},
     "maximum": {"de": "Höchstbelegung", "en": "maximum"},
