@@ -69,6 +69,7 @@ from .inbound import (
 )
 from .notifications import NotificationData, NotificationDelivered, NotificationFailed, NotificationFailedData
 from .outbound import (
+    MAX_CAUSES,
     MAX_DEFICIT_SPANS,
     MAX_ORIGINAL_BYTES,
     AssignmentCancelled,
@@ -81,6 +82,7 @@ from .outbound import (
     DeficitSpan,
     EventRejected,
     EventRejectedData,
+    InboundCause,
     PlanPublished,
     PlanPublishedData,
     PreviousAssignment,
@@ -125,6 +127,7 @@ __all__ = [
     "FIRM_EVENT_TYPES",
     "INBOUND_TYPES",
     "LEARNER_EVENT_TYPES",
+    "MAX_CAUSES",
     "MAX_DEFICIT_SPANS",
     "MAX_ORIGINAL_BYTES",
     "NOTIFICATION_TYPES",
@@ -165,6 +168,7 @@ __all__ = [
     "FirmModule",
     "FirmRegistered",
     "FirmUpdated",
+    "InboundCause",
     "InboundEnvelope",
     "InboundEvent",
     "InvalidEvent",

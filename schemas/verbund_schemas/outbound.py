@@ -105,6 +105,22 @@ class AssignmentCancelled(Envelope):
     data: AssignmentCancelledData
 
 
+MAX_CAUSES = 20
+"""Most inbound events one PlanPublished names as its cause; `caused_by_count` says how many there were."""
+
+
+class InboundCause(Contract):
+    """An inbound event applied in the batch whose replan produced a plan version."""
+
+    event_id: Id
+    type: Label = Field(description="The inbound event's type, e.g. CapacityWithdrawn")
+
+
+def _first_causes(value: object) -> object:
+    # A batch may apply hundreds of events; the record stays small and the count says how many there were.
+    return value[:MAX_CAUSES] if isinstance(value, list) else value
+
+
 class PlanPublishedData(Contract):
     plan_version: int = Field(ge=1)
     objective: int
@@ -126,6 +142,19 @@ class PlanPublishedData(Contract):
     deficit_weeks: int = Field(default=0, ge=0, description="Firm x module x weeks below their minimum")
     missing_learner_weeks: int = Field(
         default=0, ge=0, description="Learners missing to reach every minimum, summed over the deficit weeks"
+    )
+    # Added after version 1 was published: optional; empty from older producers and for the plans the scheduled
+    # re-optimisation publishes, which no inbound event caused.
+    caused_by: Annotated[list[InboundCause], BeforeValidator(_first_causes)] = Field(
+        default_factory=list,
+        max_length=MAX_CAUSES,
+        description="The inbound events (the first ones, in the order they were applied) of the batch whose replan "
+        "produced this version; empty when the scheduled re-optimisation did",
+    )
+    caused_by_count: int = Field(
+        default=0,
+        ge=0,
+        description="How many inbound events that batch applied to the network (caused_by names the first ones)",
     )
 
 

@@ -20,6 +20,7 @@ from verbund_schemas import (
     Answer,
     Envelope,
     EventRejected,
+    InboundCause,
     InvalidEvent,
     Keyring,
     LearnerErased,
@@ -295,6 +296,8 @@ async def _apply(
         for network_id, row in (await lock_networks(session, touched)).items():
             networks[network_id] = await load_locked(session, row, cache=cache)
         changes: dict[str, list[Change]] = defaultdict(list)
+        # What the batch applied, per network: the published plan names its inbound cause by these.
+        causes: dict[str, list[InboundCause]] = defaultdict(list)
         inbox: list[dict[str, object]] = []
         handled_at = dt.datetime.now(dt.UTC)
 
@@ -364,6 +367,8 @@ async def _apply(
                 outcome.rejected += 1
             else:
                 outcome.applied += 1
+                if d.event is not None:
+                    causes[d.event.subject].append(InboundCause(event_id=d.event.id, type=d.event.type))
             inbox_key = d.rejected_key if rejected is not None or d.applied_key is None else d.applied_key
             seen.add(inbox_key)
             network_id, inbox_id = inbox_key
@@ -391,7 +396,13 @@ async def _apply(
             if changes.get(network_id):
                 clock.lap(Stage.STATE)
                 publication = await replan(
-                    session, loaded, today=day, mode="repair", changes=changes[network_id], settings=planner
+                    session,
+                    loaded,
+                    today=day,
+                    mode="repair",
+                    changes=changes[network_id],
+                    settings=planner,
+                    causes=causes[network_id],
                 )
                 clock.lap(Stage.PLAN)
                 if publication is not None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from verbund_schemas import (
+    MAX_CAUSES,
     AssignmentCancelled,
     AssignmentCancelledData,
     AssignmentChanged,
@@ -15,6 +16,7 @@ from verbund_schemas import (
     AssignmentMade,
     ChangeReason,
     Envelope,
+    InboundCause,
     LearnerData,
     PlanPublished,
     PlanPublishedData,
@@ -60,11 +62,13 @@ def plan_events(
     stored_shortfalls: Mapping[str, Payload],
     stored_deficits: Mapping[str, Payload],
     source: str,
+    causes: Sequence[InboundCause] = (),
 ) -> PlanEvents:
     """The events of `diff`, each assignment change and cancellation with its reason (a sentence and a code).
 
     `learners` are the network's current learners (by id): who is named, and who is still in the network when a
     shortfall is resolved. `stored_*` are the payloads published before, which resolved ones are described by.
+    `causes` are the inbound events of the batch whose replan this is (PlanPublished names the first of them).
     """
     if diff.empty:
         return PlanEvents([], [])
@@ -144,6 +148,8 @@ def plan_events(
                 deficits=len(deficits.current),
                 deficit_weeks=len(plan.deficits),
                 missing_learner_weeks=sum(p["missing_learner_weeks"] for p in deficits.current.values()),
+                caused_by=list(causes[:MAX_CAUSES]),
+                caused_by_count=len(causes),
             ),
         )
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
+from verbund_schemas import InboundCause
 
 from .. import planning
 from ..domain.network import Change, ChangeKind
@@ -260,11 +261,13 @@ async def stage_plan(
     changes: Sequence[Change] = (),
     last_plans: LastPlans | None = None,
     keys: KeyTable | None = None,
+    causes: Sequence[InboundCause] = (),
 ) -> Publication | None:
     """Write `plan` as the network's published plan and stage its events, in the caller's transaction.
 
     The plan is one of the network's current state, so a stale mark goes with the same version bump.
-    `last_plans` (the matcher's) remembers it for the next repair; with `keys`, learners' names are sealed.
+    `last_plans` (the matcher's) remembers it for the next repair; with `keys`, learners' names are sealed;
+    `causes` are the inbound events of the batch that led to it (none for the scheduled re-optimisation).
     """
     if last_plans is not None:
         last_plans.remember(loaded.state.network_id, inputs.problem, plan)
@@ -280,6 +283,7 @@ async def stage_plan(
         mode,
         stored_deficits=inputs.deficits,
         keys=keys,
+        causes=causes,
     )
     metrics.REPLANS.labels(mode=mode, result="published" if publication else "unchanged").inc()
     return publication
@@ -293,6 +297,7 @@ async def replan(
     mode: Mode,
     changes: Sequence[Change] = (),
     settings: PlannerSettings | None = None,
+    causes: Sequence[InboundCause] = (),
 ) -> Publication | None:
     """Plan the network and stage the difference, all in the caller's transaction (the batch's repair).
 
@@ -311,7 +316,15 @@ async def replan(
     if plan is None:
         return None
     return await stage_plan(
-        session, loaded, inputs, plan, mode=mode, changes=changes, last_plans=settings.last_plans, keys=settings.keys
+        session,
+        loaded,
+        inputs,
+        plan,
+        mode=mode,
+        changes=changes,
+        last_plans=settings.last_plans,
+        keys=settings.keys,
+        causes=causes,
     )
 
 
@@ -327,6 +340,7 @@ async def _stage(
     *,
     stored_deficits: dict[str, dict[str, Any]],
     keys: KeyTable | None = None,
+    causes: Sequence[InboundCause] = (),
 ) -> Publication | None:
     """The difference to the published plan (plan_diff), its events (plan_events) into the outbox, and the new
     published plan into its tables, all in the caller's transaction."""
@@ -358,6 +372,7 @@ async def _stage(
         stored_shortfalls=stored_shortfalls,
         stored_deficits=stored_deficits,
         source=SOURCE,
+        causes=causes,
     )
     for event in events.assignments:
         enqueue(session, event, "assignments", await sealed_payload(session, event, keys))
