@@ -30,6 +30,12 @@ STACK_VARIABLES: tuple[tuple[str, str, str], ...] = (
     ("VERBUND_KAFKA_HEAP", "512m", "Java heap of the local broker"),
     ("VERBUND_KAFKA_IMAGE", KAFKA_IMAGE, "Image used when Docker answers"),
     ("VERBUND_POSTGRES_IMAGE", POSTGRES_IMAGE, "Image used when Docker answers"),
+    (
+        "VERBUND_NOTIFIER_URL",
+        "",
+        "The notifier's health endpoint (e.g. http://127.0.0.1:9002): `verbund learner export` and the console's "
+        "export download include the messages it holds for the learner (with VERBUND_KEY_SERVICE_TOKEN)",
+    ),
     ("VERBUND_TEST_DATABASE_URL", "", "PostgreSQL for the integration tests (else Docker, else a local server)"),
     # Every Kafka client reads these (runtime/verbund_runtime/kafka.py); the services' rows merge into these.
     (
