@@ -1,4 +1,4 @@
-"""`verbund console`: coordinators' accounts, firms' API tokens and the rebuild of the console's read model."""
+"""`verbund console`: accounts (coordinators, firm users, learners), firms' API tokens and the read model's rebuild."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from verbund_console.app import build
 from verbund_console.service.rebuild import rebuild
 from verbund_console.settings import ConsoleSettings
-from verbund_console.store.accounts import FIRM, LEARNER
+from verbund_console.store.accounts import FIRM, LEARNER, AccountListing
 from verbund_console.store.api_tokens import ApiTokens, TokenListing
 from verbund_console.store.database import create_engine, migrate, session_factory
 
@@ -92,6 +92,89 @@ def add_user(
         typer.echo(f"{what} {email.strip().lower()}; networks granted: {', '.join(network)}")
     else:
         typer.echo(f"{what} {email.strip().lower()}; {role} {subject} of network {network[0]}")
+
+
+@console_app.command("remove-user")
+def remove_user(
+    email: Annotated[str, typer.Argument(help="The account's email address")],
+    database: Annotated[str | None, typer.Option(help=DATABASE_HELP)] = None,
+) -> None:
+    """Remove an account with its networks, firms and learner: its open session ends at its next request. The
+    firms' API tokens stay (they belong to the firm; revoke-token ends one)."""
+    settings = _settings(database)
+
+    async def run() -> bool:
+        await migrate(settings.database_url)
+        console = build(settings)
+        try:
+            return await console.accounts.remove_user(email)
+        finally:
+            await console.engine.dispose()
+
+    email = email.strip().lower()
+    if not asyncio.run(run()):
+        typer.echo(f"There is no account {email!r}; `verbund console list-users` shows them.", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"Removed {email}.")
+
+
+@console_app.command("remove-member")
+def remove_member(
+    email: Annotated[str, typer.Argument(help="The account's email address")],
+    network: Annotated[str, typer.Option("--network", "-n", help="The network of the firm or learner")],
+    firm: Annotated[str | None, typer.Option("--firm", help="The firm the account no longer acts for")] = None,
+    learner: Annotated[str | None, typer.Option("--learner", help="The learner the account no longer is")] = None,
+    database: Annotated[str | None, typer.Option(help=DATABASE_HELP)] = None,
+) -> None:
+    """Take a firm (--firm) or a learner (--learner) of one network away from an account; the account stays."""
+    if (firm is None) == (learner is None):
+        raise typer.BadParameter("give --firm or --learner: the one firm or learner to take away")
+    role, subject = (FIRM, firm) if firm is not None else (LEARNER, learner or "")
+    settings = _settings(database)
+
+    async def run() -> bool:
+        await migrate(settings.database_url)
+        console = build(settings)
+        try:
+            return await console.accounts.remove_member(email, network, role, subject)
+        finally:
+            await console.engine.dispose()
+
+    email = email.strip().lower()
+    if not asyncio.run(run()):
+        typer.echo(
+            f"{email} is not {role} {subject} of network {network}; `verbund console list-users` shows what each "
+            "account is.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    typer.echo(f"{email} is no longer {role} {subject} of network {network}.")
+
+
+@console_app.command("list-users")
+def list_users(
+    network: Annotated[str | None, typer.Option("--network", "-n", help="Only this network's accounts")] = None,
+    database: Annotated[str | None, typer.Option(help=DATABASE_HELP)] = None,
+) -> None:
+    """List accounts: email, role, network and the firm or learner, a line each (never a password hash)."""
+    settings = _settings(database)
+
+    async def run() -> list[AccountListing]:
+        await migrate(settings.database_url)
+        console = build(settings)
+        try:
+            return await console.accounts.listing(network)
+        finally:
+            await console.engine.dispose()
+
+    listing = asyncio.run(run())
+    if not listing:
+        typer.echo("No accounts" + (f" in network {network}." if network else "."))
+        return
+    typer.echo(f"{'email':<40} {'role':<12} {'network':<24} subject")
+    for line in listing:
+        role = line.role or "(nothing)"
+        typer.echo(f"{line.email:<40} {role:<12} {line.network_id:<24} {line.subject_id}".rstrip())
 
 
 @console_app.command("rebuild")

@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from .tables import Grant, Membership, SigninFailure, User
 
+COORDINATOR = "coordinator"
 FIRM = "firm"
 LEARNER = "learner"
 
@@ -25,6 +26,16 @@ class Member:
     network_id: str
     role: str  # FIRM | LEARNER
     subject_id: str
+
+
+@dataclass(frozen=True)
+class AccountListing:
+    """One line of the account list: what an account is in one network; never its password hash."""
+
+    email: str
+    role: str  # COORDINATOR | FIRM | LEARNER, or "" for an account with neither grant nor membership
+    network_id: str
+    subject_id: str  # the firm or the learner; "" for a coordinator
 
 
 _hasher = PasswordHasher()
@@ -66,6 +77,50 @@ class Accounts:
                 raise LookupError(f"no account {email!r}")
             if await session.get(Membership, (email, network_id, role, subject_id)) is None:
                 session.add(Membership(email=email, network_id=network_id, role=role, subject_id=subject_id))
+
+    async def remove_user(self, email: str) -> bool:
+        """Delete the account with its grants and memberships; False when there is none.
+
+        Sessions are signed cookies, not rows: the pages check that the account still exists, so an open session
+        ends at its next request. A firm's API tokens stay; they belong to the firm, not to a person.
+        """
+        email = normalise_email(email)
+        async with self._sessions() as session, session.begin():
+            user = await session.get(User, email)
+            if user is None:
+                return False
+            await session.execute(sa.delete(Grant).where(col(Grant.email) == email))
+            await session.execute(sa.delete(Membership).where(col(Membership.email) == email))
+            await session.delete(user)
+        return True
+
+    async def remove_member(self, email: str, network_id: str, role: str, subject_id: str) -> bool:
+        """The account no longer acts for the firm, or is no longer the learner; False when it was not."""
+        async with self._sessions() as session, session.begin():
+            row = await session.get(Membership, (normalise_email(email), network_id, role, subject_id))
+            if row is None:
+                return False
+            await session.delete(row)
+        return True
+
+    async def exists(self, email: str) -> bool:
+        async with self._sessions() as session:
+            return await session.get(User, normalise_email(email)) is not None
+
+    async def listing(self, network_id: str | None = None) -> list[AccountListing]:
+        """Every account, a line per granted network and per membership, by email; optionally of one network."""
+        async with self._sessions() as session:
+            users = list(await session.scalars(sa.select(col(User.email)).order_by(col(User.email))))
+            grants = (await session.execute(sa.select(col(Grant.email), col(Grant.network_id)))).all()
+            members = await session.scalars(sa.select(Membership))
+            lines = [AccountListing(email, COORDINATOR, network, "") for email, network in grants]
+            lines += [AccountListing(m.email, m.role, m.network_id, m.subject_id) for m in members]
+        placed = {line.email for line in lines}
+        # An account left with neither grant nor membership can still sign in; it shows so it can be removed.
+        lines += [AccountListing(email, "", "", "") for email in users if email not in placed]
+        if network_id is not None:
+            lines = [line for line in lines if line.network_id == network_id]
+        return sorted(lines, key=lambda line: (line.email, line.network_id, line.role, line.subject_id))
 
     async def members(self, email: str) -> list[Member]:
         """Every firm the account acts for and every learner it is, by network."""

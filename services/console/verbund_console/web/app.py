@@ -151,6 +151,10 @@ def build_web(
             if float(request.session.get("until", 0)) < dt.datetime.now(dt.UTC).timestamp():
                 request.session.clear()
                 return RedirectResponse("/signin", status_code=303)
+            # The session is a signed cookie, not a row: a removed account's session ends here, at its next request.
+            if not await accounts.exists(request.session["user"]):
+                request.session.clear()
+                return RedirectResponse("/signin", status_code=303)
             return await page(request)
 
         return guarded
