@@ -99,6 +99,21 @@ def test_a_move_keeps_the_learners_order_of_modules_and_their_other_weeks() -> N
     assert valid(problem, after) == []
 
 
+def test_two_moves_fill_a_week_when_one_would_only_shift_the_gap() -> None:
+    # x needs one learner; s1 could go, but y (where s1 is) needs one too; s2 may not go to x but can take y.
+    problem = network(
+        modules={"A": 2},
+        offers=[("x", "A", 0, 1, 2, 1), ("y", "A", 0, 1, 2, 1), ("z", "A", 0, 1, 2)],
+        learners=[learner("s1", last=5), learner("s2", last=5, excluded_firms=frozenset({"x"}))],
+    )
+    plan = [Assignment("s1", "A", "y", 0), Assignment("s2", "A", "z", 0)]
+    after = shifted(problem, plan)
+    assert short(problem, plan) == 2
+    assert sorted(after) == [Assignment("s1", "A", "x", 0), Assignment("s2", "A", "y", 0)]
+    assert short(problem, after) == 0
+    assert valid(problem, after) == []
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problem=small_problems())
 def test_moves_never_add_weeks_below_a_minimum_nor_break_a_rule(problem: Problem) -> None:

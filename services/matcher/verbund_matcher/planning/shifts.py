@@ -1,13 +1,14 @@
-"""Moves single assignments into weeks below a minimum, where that empties no week below one: a quick first cut.
+"""Moves assignments into weeks below a minimum, where that empties no week below one: a quick first cut.
 
 The constructive plans learner by learner and places each module at its earliest free start, so the weeks a
 workshop needs people in are filled only by chance; on networks with demanding minimums its plan starts hundreds
 of learner-weeks short (tight-320-12-5-96-1: 387). Many of those weeks are one move away: a learner doing the same
 module at another firm, or a few weeks earlier or later, who could be there instead while the week they leave
-keeps its minimum. Each such move is checked against every hard rule the plan keeps (offer, eligibility, window
-and availability, max seats, the learner's other modules and their order, the per-firm limit), so the plan stays
-valid; the deficit only falls. The search with CP-SAT (feasibility.py) then starts from a far smaller deficit
-(tight family, 30 units of deterministic time: tight-200-12-5-48-1 ends 31 learner-weeks short instead of 57).
+keeps its minimum. Others are two moves away: the learner who could come leaves a gap where they were, and
+another learner can fill it. Each move is checked against every hard rule the plan keeps (offer, eligibility,
+window and availability, max seats, the learner's other modules and their order, the per-firm limit), so the
+plan stays valid; the deficit only falls (tight-320-24-5-96-3: 521 learner-weeks short after the constructive,
+271 after single moves, 248 after top-up and pairs). The search with CP-SAT (feasibility.py) then starts there.
 """
 
 from __future__ import annotations
@@ -22,6 +23,13 @@ from .seats import SeatTable
 # Passes over the weeks still short; each pass moves at most one assignment per week. The second pass finds
 # a few more (a move frees room for another); beyond that hardly any.
 PASSES = 8
+# Then pairs of moves (see _chain): passes, and first moves tried per short week (the cheapest losses first).
+CHAIN_PASSES = 3
+CHAIN_FIRST = 8
+# Candidate places looked at, at most, in all: a bound in work (not seconds, so plans stay repeatable) for
+# networks with thousands of short weeks. The tight family's largest needs about 0.7 million per call (4-13 s
+# on the shared 2-core machine).
+MAX_LOOKS = 1_500_000
 
 
 def shift_into_deficits(
@@ -53,6 +61,7 @@ class _Shifter:
         self.ledger = SeatLedger(table, problem.modules)
         self.ledger.take(a for a in assignments if a.module_id in problem.modules)
         self.plan = list(assignments)
+        self.looks = 0
         # Where each assignment stands in the plan: a move replaces it there, so the input order is kept.
         self.position = {a: i for i, a in enumerate(self.plan)}
         self.by_learner: dict[str, list[Assignment]] = {}
@@ -69,16 +78,73 @@ class _Shifter:
                 for week in sorted(weeks):
                     if module not in self.duration or self.ledger.held(firm, module, week) >= weeks[week]:
                         continue
+                    if self.looks > MAX_LOOKS:
+                        return self.plan
                     best = self._best_move(firm, module, week)
                     if best is not None:
                         self._move(*best)
                         changed += 1
             if not changed:
                 break
+        for _ in range(CHAIN_PASSES):
+            changed = 0
+            for (firm, module), weeks in self.table.min_seats.items():
+                for week in sorted(weeks):
+                    if module not in self.duration or self.ledger.held(firm, module, week) >= weeks[week]:
+                        continue
+                    if self.looks > MAX_LOOKS:
+                        return self.plan
+                    changed += self._chain(firm, module, week)
+            if not changed:
+                break
         return self.plan
+
+    def _chain(self, firm: str, module: str, week: int) -> int:
+        """Two moves that together fill weeks below a minimum: a learner moves into (firm, module, week) although
+        the place they leave falls below its own minimum, and another learner moves into that place. Tries the
+        CHAIN_FIRST first moves that lose least; makes the pair (and returns 1) when the two gain, net."""
+        duration = self.duration[module]
+        first: list[tuple[int, int, Assignment, Assignment]] = []
+        for order, a in enumerate(self.by_module.get(module, ())):
+            if self._busy_elsewhere(a, week):
+                continue
+            scope = self.scopes[a.learner_id]
+            for lo, hi in scope.start_ranges(self.table, module, firm, duration):
+                for start in range(max(lo, week - duration + 1), min(hi, week) + 1):
+                    self.looks += 1
+                    if (firm, start) == (a.firm_id, a.start) or not self._fits_learner(a, start):
+                        continue
+                    gain = self._gain(a, firm, start)
+                    if gain <= 0:  # a gain was made by the single moves already
+                        first.append((-gain, order, a, Assignment(a.learner_id, module, firm, start)))
+        first.sort(key=lambda move: (move[0], move[1], move[3].start))
+        tried = 0
+        for loss, _, a, new in first:
+            if tried >= CHAIN_FIRST:
+                break
+            if not self._allowed(a, new):
+                continue
+            tried += 1
+            self._move(a, new)
+            minimum = self.table.min_seats.get((a.firm_id, module), {})
+            holes = [
+                w
+                for w in range(a.start, a.start + duration)
+                if self.ledger.held(a.firm_id, module, w) < minimum.get(w, 0)
+            ]
+            second = self._best_move_and_gain(a.firm_id, module, holes[0]) if holes else None
+            if second is not None and second[0] > loss and second[1] != new:
+                self._move(second[1], second[2])
+                return 1
+            self._move(new, a)
+        return 0
 
     def _best_move(self, firm: str, module: str, week: int) -> tuple[Assignment, Assignment] | None:
         """The move into (firm, module, week) that fills the most weeks below a minimum, net; None if none."""
+        found = self._best_move_and_gain(firm, module, week)
+        return None if found is None else (found[1], found[2])
+
+    def _best_move_and_gain(self, firm: str, module: str, week: int) -> tuple[int, Assignment, Assignment] | None:
         duration = self.duration[module]
         best: tuple[int, Assignment, Assignment] | None = None
         first_start = week - duration + 1
@@ -93,6 +159,7 @@ class _Shifter:
                 for lo, hi in scope.start_ranges(self.table, module, firm, duration)
                 for start in range(max(lo, first_start), min(hi, week) + 1)
             ]
+            self.looks += len(starts)
             for start in starts:
                 if (firm, start) == (a.firm_id, a.start):
                     continue
@@ -104,7 +171,7 @@ class _Shifter:
                 new = Assignment(a.learner_id, module, firm, start)
                 if self._allowed(a, new):
                     best = (gain, a, new)
-        return None if best is None else (best[1], best[2])
+        return best
 
     def _busy_elsewhere(self, old: Assignment, week: int) -> bool:
         for b in self.by_learner[old.learner_id]:
