@@ -13,7 +13,10 @@ import httpx
 from verbund_console.app import Console, build
 from verbund_console.settings import ConsoleSettings
 from verbund_console.store.database import migrate
+from verbund_matcher.settings import MatcherSettings
 from verbund_schemas import Envelope, load_event, week_monday, week_sunday
+
+from verbund.service_metrics import free_port
 
 PASSWORD = "correct horse battery staple"
 TIME = "2027-01-04T08:00:00Z"
@@ -28,6 +31,24 @@ def console_settings(kafka_bootstrap: str, folder: Path, **overrides: Any) -> Co
         "kafka_bootstrap_servers": kafka_bootstrap,
     }
     return ConsoleSettings(**{**values, **overrides})
+
+
+def key_serving_matcher(kafka_bootstrap: str, folder: Path, token: str, **overrides: Any) -> MatcherSettings:
+    """A matcher of its own serving the key endpoint on a free port to `token`; database and master key in `folder`.
+    The endpoint's address is `http://127.0.0.1:{health_port}`."""
+    values: dict[str, Any] = {
+        "database_url": f"sqlite+aiosqlite:///{folder / 'matcher.db'}",
+        "kafka_bootstrap_servers": kafka_bootstrap,
+        "group_id": f"matcher-test-{uuid.uuid4().hex[:8]}",
+        # Started before the test produces: a new group must not read earlier tests' events.
+        "auto_offset_reset": "latest",
+        "health_port": free_port(),
+        "key_service_token": token,
+        "master_key_file": str(folder / "master.key"),
+        "full_reoptimise_interval": 0,
+        "log_json": False,
+    }
+    return MatcherSettings(**{**values, **overrides})
 
 
 @asynccontextmanager

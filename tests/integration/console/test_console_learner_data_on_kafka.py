@@ -12,17 +12,15 @@ from pathlib import Path
 import httpx
 import pytest
 from aiokafka import ConsumerRecord
+from console_on_kafka import console_settings, key_serving_matcher
 from kafka_tools import consume
 from verbund_console.app import build
-from verbund_console.settings import ConsoleSettings
 from verbund_console.store.database import migrate
 from verbund_matcher.runner import run_matcher
-from verbund_matcher.settings import MatcherSettings
 from verbund_runtime.keyring import HttpKeyring
 from verbund_schemas import PersonalDataErased, load_event, topic
 
 from verbund.publish import send_events
-from verbund.service_metrics import free_port
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(240)]
 
@@ -84,29 +82,9 @@ async def test_a_coordinator_downloads_a_learners_export_and_erases_them_from_th
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
     network, other = f"data-{uuid.uuid4().hex[:8]}", f"other-{uuid.uuid4().hex[:8]}"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    matcher = MatcherSettings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'matcher.db'}",
-        kafka_bootstrap_servers=kafka_bootstrap,
-        group_id=f"matcher-test-{uuid.uuid4().hex[:8]}",
-        auto_offset_reset="latest",
-        health_port=port,
-        key_service_token=TOKEN,
-        master_key_file=str(tmp_path / "master.key"),
-        full_reoptimise_interval=0,
-        batch_timeout_ms=100,
-        relay_poll_seconds=0.1,
-        log_json=False,
-    )
-    settings = ConsoleSettings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'console.db'}",
-        consume=False,
-        session_secret="s" * 40,
-        kafka_bootstrap_servers=kafka_bootstrap,
-        key_service_url=url,
-        key_service_token=TOKEN,
-    )
+    matcher = key_serving_matcher(kafka_bootstrap, tmp_path, TOKEN, batch_timeout_ms=100, relay_poll_seconds=0.1)
+    url = f"http://127.0.0.1:{matcher.health_port}"
+    settings = console_settings(kafka_bootstrap, tmp_path, key_service_url=url, key_service_token=TOKEN)
     async with run_matcher(matcher) as running:
         await running.until_consuming()
         keyring = HttpKeyring(url, TOKEN)
