@@ -88,6 +88,8 @@ def test_history_is_newest_version_first_moves_before_new_assignments_and_words_
             "assignments": 2,
             "shortfalls": 0,
             "deficits": 0,
+            "caused_by": [],
+            "caused_by_count": 0,
         }
     )
     counts = {1: {"made": 1}, 2: {"made": 1, "changed": 1}, 3: {"cancelled": 1}}

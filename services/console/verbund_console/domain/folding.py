@@ -246,6 +246,8 @@ def fold(event: Envelope) -> Fold:
                 "made": plan.made,
                 "changed": plan.changed,
                 "cancelled": plan.cancelled,
+                "caused_by": [cause.model_dump(mode="json") for cause in plan.caused_by],
+                "caused_by_count": plan.caused_by_count,
             }
             effects = [
                 Upsert("networks", net, values, version=plan.plan_version),

@@ -21,6 +21,8 @@ class PlanLike(Protocol):
     assignments: int
     shortfalls: int
     deficits: int
+    caused_by: list[dict[str, str]]
+    caused_by_count: int
 
 
 class PlanChangeLike(Protocol):
@@ -66,6 +68,26 @@ class VersionView:
     learners: int
     shortfalls: int
     deficits: int
+    cause: str = ""  # "after CapacityWithdrawn <id>": the inbound events of the batch that produced the version
+
+
+# How many of a batch's events the page names; the rest are counted ("and 5 more").
+CAUSES_SHOWN = 3
+CAUSE_WORDS = {"en": ("after", "and", "more"), "de": ("nach", "und", "weiteren")}
+
+
+def cause_in_words(caused_by: Sequence[Mapping[str, str]], count: int, language: str) -> str:
+    """The inbound events a version followed: "after CapacityWithdrawn 1f0c…-…, LearnerUpdated 9a2b… and 3 more"."""
+    if not caused_by:
+        return ""
+    after, and_, more = CAUSE_WORDS.get(language, CAUSE_WORDS["en"])
+    named = [f"{c.get('type', '')} {c.get('event_id', '')}" for c in caused_by[:CAUSES_SHOWN]]
+    rest = max(count, len(caused_by)) - len(named)
+    if rest > 0:
+        return f"{after} {', '.join(named)} {and_} {rest} {more}"
+    if len(named) == 1:
+        return f"{after} {named[0]}"
+    return f"{after} {', '.join(named[:-1])} {and_} {named[-1]}"
 
 
 def _place(firm: str | None, first: str | None, last: str | None) -> str:
@@ -115,6 +137,7 @@ def history_views(
                 learners=plan.learners if plan else 0,
                 shortfalls=plan.shortfalls if plan else 0,
                 deficits=plan.deficits if plan else 0,
+                cause=cause_in_words(plan.caused_by, plan.caused_by_count, language) if plan else "",
             )
         )
     return views

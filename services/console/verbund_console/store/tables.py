@@ -225,6 +225,10 @@ class Plan(ConsoleTable, table=True):
     made: int = 0
     changed: int = 0
     cancelled: int = 0
+    # The inbound events ({"event_id", "type"}) of the batch that produced the version: the first ones, and how
+    # many there were; none for the scheduled re-optimisation and for versions from before the matcher said.
+    caused_by: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, default=list))
+    caused_by_count: int = 0
 
 
 class PlanChange(ConsoleTable, table=True):
