@@ -659,8 +659,12 @@ async def time_pages(client: httpx.AsyncClient, pages: list[tuple[str, str]], re
             start = time.perf_counter()
             try:
                 async with client.stream("GET", path) as answer:
+                    # The first byte of the body, not the headers: a streamed export sends its headers before
+                    # it has read a row, and what a user waits for is the first line.
+                    chunks = answer.aiter_raw()
+                    body = await anext(chunks, b"")
                     first = time.perf_counter()
-                    body = await answer.aread()
+                    body += b"".join([chunk async for chunk in chunks])
             except httpx.TimeoutException:
                 # A page that does not answer is a result too; the other pages are still measured.
                 print(f"  {label}: no answer within {client.timeout.read} s", file=sys.stderr)
@@ -672,6 +676,16 @@ async def time_pages(client: httpx.AsyncClient, pages: list[tuple[str, str]], re
             timing.size, timing.status = len(body), answer.status_code
         timings.append(timing)
     return timings
+
+
+def _peak_memory_mib(pid: int) -> float:
+    """The process's peak resident memory so far (Linux), to see whether an export grows it."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return float("nan")
+    found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
+    return int(found.group(1)) / 1024 if found else float("nan")
 
 
 def exports_of(network: Network) -> list[tuple[str, str]]:
@@ -829,7 +843,13 @@ async def measure(args: argparse.Namespace, bootstrap: str, folder: Path) -> Non
             for network in networks[:1] if args.big_only else networks:
                 timings = await time_pages(client, pages_of(network), args.requests)
                 if network is big:
+                    before = _peak_memory_mib(console.pid)
                     timings += await time_pages(client, exports_of(network), args.export_requests)
+                    print(
+                        f"  console's peak memory: {before:,.0f} MiB before the CSV exports, "
+                        f"{_peak_memory_mib(console.pid):,.0f} MiB after them",
+                        file=sys.stderr,
+                    )
                 print()
                 print_pages(
                     timings,
