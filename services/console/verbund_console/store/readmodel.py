@@ -368,7 +368,8 @@ class ReadModel:
             for version, kind, count in tally.all():
                 counts.setdefault(int(version), {})[str(kind)] = int(count)
             lines: dict[int, list[PlanChange]] = {}
-            for version in versions:
+            # No lines at all: the CSV export reads them a slice at a time, not a query per version up front.
+            for version in versions if lines_per_version != 0 else []:
                 # Moves and cancellations first: a first plan makes every assignment, and those matter less.
                 query = _version_lines(session, network_id, version)
                 if lines_per_version is not None:
