@@ -4,17 +4,15 @@ their CSV and iCalendar exports, and the live change stream."""
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import json
 import logging
 import math
 import re
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -37,7 +35,7 @@ from ..domain.exports import (
     timeline_table,
 )
 from ..domain.history import history_views
-from ..domain.language import LANGUAGES, negotiate, texts
+from ..domain.language import LANGUAGES, texts
 from ..domain.rejections import rejection_views
 from ..domain.utilisation import heatmap, who_is_there
 from ..domain.views import AssignmentLike, TimelineFilter, firm_timeline, problem_views, timeline
@@ -47,11 +45,14 @@ from ..store.accounts import Accounts
 from ..store.firm_desk import FirmDesk
 from ..store.learner_feeds import LearnerFeeds
 from ..store.readmodel import ReadModel
+from ..store.tables import Change
 from .api import Produce
+from .change_stream import change_stream
 from .csv_streams import firm_rows, heatmap_rows, history_rows, streamed_csv, timeline_rows
 from .firm_portal import firm_portal_routes
 from .learner_portal import learner_portal_routes
 from .mail import mail_routes
+from .page_session import LANGUAGE_COOKIE, csrf_ok, csrf_token, language_of
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +64,6 @@ HEATMAP_ROWS_PER_PAGE = 20
 VERSIONS_PER_PAGE = 10
 LINES_PER_VERSION = 200  # a first plan makes every assignment; the page shows the first ones, the CSV all
 REJECTED_PER_PAGE = 50
-# How long the live stream sleeps between looks at the store when no change was announced in this process
-# (the consumers may run in another replica): well under the 1 s in which a page must show a change.
-POLL_SECONDS = 0.4
-LANGUAGE_COOKIE = "verbund_language"
 
 SECURITY_HEADERS = [
     # Scripts and styles only from the console itself; bars are placed with style attributes.
@@ -113,23 +110,6 @@ def build_web(
     assert settings.session_secret is not None
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["day"] = _day
-
-    def language_of(request: Request) -> str:
-        return negotiate(request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language"))
-
-    def csrf_token(request: Request) -> str:
-        token = request.session.get("csrf")
-        if not isinstance(token, str):
-            token = secrets.token_urlsafe(32)
-            request.session["csrf"] = token
-        return token
-
-    async def csrf_ok(request: Request) -> tuple[bool, Any]:
-        form = await request.form()
-        given = form.get("csrf")
-        expected = request.session.get("csrf")
-        ok = isinstance(given, str) and isinstance(expected, str) and hmac.compare_digest(given, expected)
-        return ok, form
 
     def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
         language = language_of(request)
@@ -438,34 +418,13 @@ def build_web(
     async def firm_calendar(request: Request, network_id: str) -> Response:
         return await calendar_response(request, network_id, firm=request.path_params["firm"])
 
+    def each_change(changes: list[Change]) -> list[tuple[int, str]]:
+        return [(c.seq, json.dumps({"type": c.event_type, "subject": c.subject})) for c in changes]
+
     @network_page
     async def events(request: Request, network_id: str) -> Response:
-        # On a reconnect the browser sends the last change it saw; the first connection says it in the URL.
-        given = request.headers.get("last-event-id") or request.query_params.get("since") or "0"
-        try:
-            start = max(0, int(given))
-        except ValueError:
-            start = 0
-
-        async def stream() -> AsyncIterator[ServerSentEvent]:
-            seq = start
-            yield ServerSentEvent(comment="connected", retry=1000)
-            network = await read_model.network(network_id)
-            newest = network.last_seq if network else 0
-            if seq > newest:
-                # The read model was rebuilt and numbers its changes anew: the page shows an older state.
-                seq = newest
-                yield ServerSentEvent(data=json.dumps({"type": "Rebuilt", "subject": ""}), event="change", id=str(seq))
-            while True:
-                changes = await read_model.changes_since(network_id, seq)
-                for change in changes:
-                    seq = change.seq
-                    data = json.dumps({"type": change.event_type, "subject": change.subject})
-                    yield ServerSentEvent(data=data, event="change", id=str(seq))
-                if not changes:
-                    await signal.wait_beyond(network_id, seq, POLL_SECONDS)
-
-        return EventSourceResponse(stream(), ping=15, headers={"cache-control": "no-store"})
+        rebuilt = json.dumps({"type": "Rebuilt", "subject": ""})
+        return change_stream(request, read_model, signal, network_id, each_change, rebuilt)
 
     async def not_found(request: Request, _: Exception) -> Response:
         return render(request, "error.html", status_code=404, message=texts(language_of(request))["not_found"])

@@ -4,27 +4,20 @@ stamped with the signed-in firm user."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import secrets
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from verbund_schemas import (
-    INBOUND_TYPES,
     AuthContext,
     AuthType,
-    Envelope,
     InvalidEvent,
     Role,
-    encode_event,
-    load_event,
     week_at,
     week_index,
 )
@@ -35,7 +28,10 @@ from ..service.live import ChangeSignal
 from ..store.accounts import FIRM, Accounts
 from ..store.firm_desk import FirmDesk, Placement
 from ..store.readmodel import ReadModel
+from ..store.tables import Change, Offer
 from .api import Produce
+from .change_stream import change_stream
+from .stamped_events import produced, stamped_event
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +39,7 @@ Page = Callable[[Request], Awaitable[Response]]
 Render = Callable[..., Response]
 CsrfCheck = Callable[[Request], Awaitable[tuple[bool, Any]]]
 
-SOURCE = "verbund-console"
 FORM_TEXT = 500  # longest text a form field is read to: the contracts' longest free text
-POLL_SECONDS = 0.4  # as the coordinators' stream: consumers in another replica are not announced here
 
 WORDS: dict[str, dict[str, str]] = {
     "de": {
@@ -208,41 +202,24 @@ def firm_portal_routes(
     async def show(request: Request, network_id: str, firm_id: str) -> Response:
         return await firm_page(request, network_id, firm_id)
 
-    def sender(request: Request, network_id: str, firm_id: str) -> dict[str, Any]:
-        return AuthContext(
+    async def send(request: Request, network_id: str, firm_id: str, event_type: str, data: dict[str, Any]) -> Response:
+        """Validate against the contract (its messages are shown as they are), stamp the sender, produce."""
+        sender = AuthContext(
             authtype=AuthType.USER,
             principalid=request.session["user"],
             role=Role.FIRM,
             network_id=network_id,
             firm_id=firm_id,
-        ).model_dump(mode="json")
-
-    async def send(request: Request, network_id: str, firm_id: str, event_type: str, data: dict[str, Any]) -> Response:
-        """Validate against the contract (its messages are shown as they are), stamp the sender, produce."""
-        body = {
-            "type": event_type,
-            "id": f"console-{uuid.uuid4()}",
-            "time": dt.datetime.now(dt.UTC).isoformat(),
-            "source": SOURCE,
-            "subject": network_id,
-            "data": data,
-            "authcontext": sender(request, network_id, firm_id),
-        }
+        )
+        words = WORDS[language_of(request)]
         try:
-            event: Envelope = load_event(body, INBOUND_TYPES)
+            event = stamped_event(event_type, network_id, data, sender)
         except InvalidEvent as exc:
-            words = WORDS[language_of(request)]
             return await firm_page(
                 request, network_id, firm_id, status_code=422, errors=[words["invalid"], *exc.errors]
             )
-        unavailable = WORDS[language_of(request)]["unavailable"]
-        if produce is None:
-            return render(request, "error.html", status_code=503, message=unavailable)
-        try:
-            await produce(encode_event(event), network_id)
-        except Exception as exc:
-            log.warning("could not produce %s for firm %s: %s", event_type, firm_id, type(exc).__name__)
-            return render(request, "error.html", status_code=503, message=unavailable)
+        if not await produced(produce, event, network_id):
+            return render(request, "error.html", status_code=503, message=words["unavailable"])
         log.info("firm user sent %s %s for firm %s of network %s", event.type, event.id, firm_id, network_id)
         return RedirectResponse(f"/f/{network_id}/{firm_id}/?sent=1", status_code=303)
 
@@ -252,11 +229,34 @@ def firm_portal_routes(
     def optional(form: Any, name: str) -> str | None:
         return field(form, name) or None
 
-    @firm_user
-    async def post_offer(request: Request, network_id: str, firm_id: str) -> Response:
-        ok, form = await csrf_ok(request)
-        if not ok:
-            return refuse(request)
+    FirmForm = Callable[[Request, str, str, Any], Awaitable[Response]]
+    OfferForm = Callable[[Request, str, str, Any, Offer], Awaitable[Response]]
+
+    def firm_form(action: FirmForm) -> Page:
+        """A form a firm user sends: refused without the CSRF token of their session."""
+
+        async def checked(request: Request, network_id: str, firm_id: str) -> Response:
+            ok, form = await csrf_ok(request)
+            if not ok:
+                return refuse(request)
+            return await action(request, network_id, firm_id, form)
+
+        return firm_user(checked)
+
+    def offer_form(action: OfferForm) -> Page:
+        """A form on one of the firm's own offers; another firm's offer is answered as if it did not exist."""
+
+        @firm_form
+        async def found(request: Request, network_id: str, firm_id: str, form: Any) -> Response:
+            offer = await desk.offer(network_id, firm_id, request.path_params["offer"])
+            if offer is None:
+                return not_found(request)
+            return await action(request, network_id, firm_id, form, offer)
+
+        return found
+
+    @firm_form
+    async def post_offer(request: Request, network_id: str, firm_id: str, form: Any) -> Response:
         data = {
             "offer_id": f"offer-{secrets.token_hex(8)}",
             "firm_id": firm_id,
@@ -268,14 +268,8 @@ def firm_portal_routes(
         }
         return await send(request, network_id, firm_id, "CapacityOffered", data)
 
-    @firm_user
-    async def change_offer(request: Request, network_id: str, firm_id: str) -> Response:
-        ok, form = await csrf_ok(request)
-        if not ok:
-            return refuse(request)
-        offer = await desk.offer(network_id, firm_id, request.path_params["offer"])
-        if offer is None:
-            return not_found(request)
+    @offer_form
+    async def change_offer(request: Request, network_id: str, firm_id: str, form: Any, offer: Offer) -> Response:
         data = {"offer_id": offer.offer_id}
         for name in ("first_week", "last_week", "max_seats", "min_seats"):
             value = optional(form, name)
@@ -284,22 +278,13 @@ def firm_portal_routes(
                 data[name] = value
         return await send(request, network_id, firm_id, "CapacityChanged", data)
 
-    @firm_user
-    async def withdraw_offer(request: Request, network_id: str, firm_id: str) -> Response:
-        ok, form = await csrf_ok(request)
-        if not ok:
-            return refuse(request)
-        offer = await desk.offer(network_id, firm_id, request.path_params["offer"])
-        if offer is None:
-            return not_found(request)
+    @offer_form
+    async def withdraw_offer(request: Request, network_id: str, firm_id: str, form: Any, offer: Offer) -> Response:
         data = {"offer_id": offer.offer_id, "reason": field(form, "reason")}
         return await send(request, network_id, firm_id, "CapacityWithdrawn", data)
 
-    @firm_user
-    async def answer_placement(request: Request, network_id: str, firm_id: str) -> Response:
-        ok, form = await csrf_ok(request)
-        if not ok:
-            return refuse(request)
+    @firm_form
+    async def answer_placement(request: Request, network_id: str, firm_id: str, form: Any) -> Response:
         learner_id, module_id, start_week = (field(form, n) for n in ("learner_id", "module_id", "start_week"))
         if await desk.placement(network_id, firm_id, learner_id, module_id, start_week) is None:
             return not_found(request)
@@ -313,32 +298,13 @@ def firm_portal_routes(
         }
         return await send(request, network_id, firm_id, "PlacementAnswered", data)
 
+    def only_that_it_changed(changes: list[Change]) -> list[tuple[int, str]]:
+        # Only that the network changed: a change's subject may name another firm's learner.
+        return [(changes[-1].seq, "{}")] if changes else []
+
     @firm_user
     async def events(request: Request, network_id: str, firm_id: str) -> Response:
-        given = request.headers.get("last-event-id") or request.query_params.get("since") or "0"
-        try:
-            start = max(0, int(given))
-        except ValueError:
-            start = 0
-
-        async def stream() -> AsyncIterator[ServerSentEvent]:
-            seq = start
-            yield ServerSentEvent(comment="connected", retry=1000)
-            network = await read_model.network(network_id)
-            newest = network.last_seq if network else 0
-            if seq > newest:  # the read model was rebuilt and numbers its changes anew
-                seq = newest
-                yield ServerSentEvent(data="{}", event="change", id=str(seq))
-            while True:
-                changes = await read_model.changes_since(network_id, seq)
-                if changes:
-                    seq = changes[-1].seq
-                    # Only that the network changed: a change's subject may name another firm's learner.
-                    yield ServerSentEvent(data="{}", event="change", id=str(seq))
-                else:
-                    await signal.wait_beyond(network_id, seq, POLL_SECONDS)
-
-        return EventSourceResponse(stream(), ping=15, headers={"cache-control": "no-store"})
+        return change_stream(request, read_model, signal, network_id, only_that_it_changed, rebuilt="{}")
 
     return [
         Route("/firm/", my_firms),
