@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import json
 import logging
 import re
-import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -22,16 +20,16 @@ from verbund_runtime.keyring import HttpKeyring, KeyServiceUnavailable
 from verbund_runtime.learner_export import gather
 from verbund_schemas import AuthContext, AuthType, LearnerErased, LearnerErasedData, Role, encode_event
 
-from ..domain.language import LANGUAGES, negotiate, texts
+from ..domain.language import LANGUAGES, texts
 from ..settings import ConsoleSettings
 from ..store.accounts import Accounts
 from .api import Produce
+from .page_session import csrf_ok, csrf_token, language_of
 
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 # The language cookie of the other pages (web/app.py): the same choice holds here.
-LANGUAGE_COOKIE = "verbund_language"
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
 
 # This page's own words, beside the console's shared texts (domain/language.py) that the layout uses.
@@ -98,16 +96,6 @@ def learner_data_routes(settings: ConsoleSettings, accounts: Accounts, produce: 
     the erasure through the console's producer, as its HTTP API produces firms' events.
     """
     templates = Jinja2Templates(directory=str(HERE / "templates"))
-
-    def language_of(request: Request) -> str:
-        return negotiate(request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language"))
-
-    def csrf_token(request: Request) -> str:
-        token = request.session.get("csrf")
-        if not isinstance(token, str):
-            token = secrets.token_urlsafe(32)
-            request.session["csrf"] = token
-        return token
 
     def render(request: Request, status_code: int = 200, **context: Any) -> Response:
         language = language_of(request)
@@ -195,9 +183,8 @@ def learner_data_routes(settings: ConsoleSettings, accounts: Accounts, produce: 
 
     async def erase(request: Request, network_id: str, learner_id: str) -> Response:
         words = WORDS[language_of(request)]
-        form = await request.form()
-        given, expected = form.get("csrf"), request.session.get("csrf")
-        if not (isinstance(given, str) and isinstance(expected, str) and hmac.compare_digest(given, expected)):
+        fresh, form = await csrf_ok(request)
+        if not fresh:
             return render(request, 403, network_id=network_id, learner_id=learner_id, problem=words["stale_form"])
         if form.get("confirm") != learner_id:
             problem = words["not_confirmed"].format(learner=learner_id)

@@ -4,8 +4,6 @@ their preferences for modules and firms, sent as an inbound event stamped with t
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,13 +11,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from verbund_schemas import (
-    INBOUND_TYPES,
     AuthContext,
     AuthType,
     InvalidEvent,
     Role,
-    encode_event,
-    load_event,
 )
 
 from ..domain.exports import calendar
@@ -28,14 +23,12 @@ from ..store.accounts import LEARNER, Accounts
 from ..store.learner_feeds import LearnerFeeds
 from ..store.readmodel import ReadModel
 from .api import Produce
-
-log = logging.getLogger(__name__)
+from .stamped_events import produced, stamped_event
 
 Page = Callable[[Request], Awaitable[Response]]
 Render = Callable[..., Response]
 CsrfCheck = Callable[[Request], Awaitable[tuple[bool, Any]]]
 
-SOURCE = "verbund-console"
 
 WORDS: dict[str, dict[str, str]] = {
     "de": {
@@ -197,32 +190,19 @@ def learner_portal_routes(
             role=Role.LEARNER,
             network_id=network_id,
             learner_id=learner_id,
-        ).model_dump(mode="json")
-        body = {
-            "type": "LearnerPreferencesStated",
-            "id": f"console-{uuid.uuid4()}",
-            "time": dt.datetime.now(dt.UTC).isoformat(),
-            "source": SOURCE,
-            "subject": network_id,
-            "data": {
-                "learner_id": learner_id,
-                "module_preferences": scores("module:"),
-                "firm_preferences": scores("firm:"),
-            },
-            "authcontext": sender,
+        )
+        data = {
+            "learner_id": learner_id,
+            "module_preferences": scores("module:"),
+            "firm_preferences": scores("firm:"),
         }
         try:
-            event = load_event(body, INBOUND_TYPES)
+            event = stamped_event("LearnerPreferencesStated", network_id, data, sender)
         except InvalidEvent as exc:
             return await plan_page(
                 request, network_id, learner_id, status_code=422, errors=[words["invalid"], *exc.errors]
             )
-        if produce is None:
-            return render(request, "error.html", status_code=503, message=words["unavailable"])
-        try:
-            await produce(encode_event(event), network_id)
-        except Exception as exc:
-            log.warning("could not produce preferences of a learner: %s", type(exc).__name__)
+        if not await produced(produce, event, network_id):
             return render(request, "error.html", status_code=503, message=words["unavailable"])
         return RedirectResponse(f"/l/{network_id}/{learner_id}/?sent=1", status_code=303)
 
