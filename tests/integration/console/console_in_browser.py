@@ -10,7 +10,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -98,12 +98,20 @@ def console_environment(kafka_bootstrap: str, folder: Path, port: int) -> dict[s
 
 
 @contextmanager
-def serving(console: RunningConsole) -> Iterator[RunningConsole]:
-    console.start()
+def console_with_accounts(
+    kafka_bootstrap: str, folder: Path, network: str, accounts: Callable[[dict[str, str]], object]
+) -> Iterator[RunningConsole]:
+    """A console of its own for `network`, started once `accounts` has made its users in its environment with the
+    command line; stopped afterwards."""
+    port = free_port()
+    env = console_environment(kafka_bootstrap, folder, port)
+    accounts(env)
+    running = RunningConsole(folder, network, f"other-{network}", env, port)
+    running.start()
     try:
-        yield console
+        yield running
     finally:
-        console.stop()
+        running.stop()
 
 
 def account_added(env: dict[str, str], email: str, network: str, *options: str) -> str:

@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from functools import partial
 
 import pytest
 from console_in_browser import (
     MODULE,
     RunningConsole,
     add_user,
-    console_environment,
-    free_port,
+    console_with_accounts,
     live,
     mara,
     plastics_network,
     send_inbound,
-    serving,
     signed_in,
 )
 from playwright.async_api import Browser, expect
@@ -35,12 +34,10 @@ ENGLISH = {"Accept-Language": "en"}
 
 @pytest.fixture(scope="module")
 def console(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningConsole]:
-    folder = tmp_path_factory.mktemp("console-and-matcher")
-    port = free_port()
-    env = console_environment(kafka_bootstrap, folder, port)
     network = f"net-{uuid.uuid4().hex[:8]}"
-    add_user(env, "coord@example.org", network)
-    with serving(RunningConsole(folder, network, f"other-{network}", env, port)) as running:
+    folder = tmp_path_factory.mktemp("console-and-matcher")
+    coordinator = partial(add_user, email="coord@example.org", network=network)
+    with console_with_accounts(kafka_bootstrap, folder, network, coordinator) as running:
         yield running
 
 

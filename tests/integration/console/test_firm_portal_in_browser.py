@@ -15,13 +15,11 @@ from console_in_browser import (
     MODULE,
     RunningConsole,
     account_added,
-    console_environment,
-    free_port,
+    console_with_accounts,
     live,
     mara,
     plastics_network,
     send_inbound,
-    serving,
     signed_in,
 )
 from playwright.async_api import Browser, expect
@@ -35,14 +33,15 @@ ENGLISH = {"Accept-Language": "en"}
 
 @pytest.fixture(scope="module")
 def console(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningConsole]:
-    folder = tmp_path_factory.mktemp("firm-portal")
-    port = free_port()
-    env = console_environment(kafka_bootstrap, folder, port)
     network = f"net-{uuid.uuid4().hex[:8]}"
-    said = account_added(env, "hr@kunststoff-aachen.example", network, "--firm", "F-AC")
-    assert said.strip() == f"Created hr@kunststoff-aachen.example; firm F-AC of network {network}"
-    account_added(env, "hr@formenbau-bonn.example", network, "--firm", "F-BN")
-    with serving(RunningConsole(folder, network, f"other-{network}", env, port)) as running:
+
+    def firm_users(env: dict[str, str]) -> None:
+        said = account_added(env, "hr@kunststoff-aachen.example", network, "--firm", "F-AC")
+        assert said.strip() == f"Created hr@kunststoff-aachen.example; firm F-AC of network {network}"
+        account_added(env, "hr@formenbau-bonn.example", network, "--firm", "F-BN")
+
+    folder = tmp_path_factory.mktemp("firm-portal")
+    with console_with_accounts(kafka_bootstrap, folder, network, firm_users) as running:
         yield running
 
 
