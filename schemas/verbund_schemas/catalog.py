@@ -12,6 +12,7 @@ from .inbound import (
     CapacityChanged,
     CapacityOffered,
     CapacityWithdrawn,
+    ContactErased,
     CurriculumPublished,
     FirmLeft,
     FirmRegistered,
@@ -51,6 +52,7 @@ InboundEvent: TypeAlias = Annotated[
     | LearnerUpdated
     | LearnerWithdrawn
     | LearnerErased
+    | ContactErased
     | LearnerPreferencesStated
     | PlacementAnswered,
     Field(discriminator="type"),
@@ -82,6 +84,7 @@ INBOUND_TYPES: tuple[type[Envelope], ...] = (
     LearnerUpdated,
     LearnerWithdrawn,
     LearnerErased,
+    ContactErased,
     LearnerPreferencesStated,
     PlacementAnswered,
 )

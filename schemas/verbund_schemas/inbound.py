@@ -351,6 +351,28 @@ class LearnerErased(InboundEnvelope):
     data: LearnerErasedData
 
 
+class ContactErasedData(Contract):
+    """Whose contact: a firm's training contact person (`firm_id`), or without it the network's coordinators."""
+
+    firm_id: Id | None = None
+
+
+class ContactErased(InboundEnvelope):
+    """A firm's training contact or the network's coordinators are to be erased: their key is destroyed.
+
+    The firm itself, and the network, stay; a contact sent later is sealed under a new key. It carries no name.
+    """
+
+    EVENT_TYPE: ClassVar[str] = "ContactErased"
+    type: Literal["ContactErased"] = "ContactErased"
+    data: ContactErasedData
+
+    @property
+    def holder(self) -> str:
+        """The key holder erased (as `verbund_schemas.personal` names them)."""
+        return f"firm:{self.data.firm_id}" if self.data.firm_id is not None else "network"
+
+
 class LearnerPreferencesStatedData(Contract):
     """The learner's own say: how much they like each module and firm (replacing what they stated before)."""
 

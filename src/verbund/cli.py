@@ -1,10 +1,11 @@
-"""The `verbund` command: stack, publish, watch, plan, demo, parked, console, learner."""
+"""The `verbund` command: stack, publish, watch, plan, demo, parked, console, learner, contact."""
 
 from __future__ import annotations
 
 import typer
 
 from .console_cli import console_app
+from .contact_cli import contact_app
 from .demo_cli import demo_command
 from .learner_cli import learner_app
 from .parked import parked_app
@@ -29,3 +30,4 @@ app.command("demo")(demo_command)
 app.add_typer(parked_app, name="parked")
 app.add_typer(console_app, name="console")
 app.add_typer(learner_app, name="learner")
+app.add_typer(contact_app, name="contact")

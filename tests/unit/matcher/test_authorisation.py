@@ -53,6 +53,8 @@ EVENTS: list[tuple[str, str, dict[str, Any]]] = [
     ("LearnerUpdated", "LearnerUpdated", LEARNER),
     ("LearnerWithdrawn", "LearnerWithdrawn", {"learner_id": "l-1"}),
     ("LearnerErased", "LearnerErased", {"learner_id": "l-1"}),
+    ("ContactErased own firm", "ContactErased", {"firm_id": "own"}),
+    ("ContactErased coordinators", "ContactErased", {}),
     ("LearnerPreferencesStated own", "LearnerPreferencesStated", {"learner_id": "l-1", "firm_preferences": {"own": 3}}),
     (
         "LearnerPreferencesStated other",

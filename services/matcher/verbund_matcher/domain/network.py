@@ -11,6 +11,7 @@ from verbund_schemas import (
     CapacityOffered,
     CapacityOfferedData,
     CapacityWithdrawn,
+    ContactErased,
     CurriculumPublished,
     CurriculumPublishedData,
     Envelope,
@@ -175,6 +176,8 @@ class NetworkState:
                 self.withdrawn_learners.add(data.learner_id)
                 self.declines.pop(data.learner_id, None)
                 return Change(ChangeKind.LEARNER_WITHDRAWN, data.learner_id, f"learner {data.learner_id} was withdrawn")
+            case ContactErased(data=data):
+                return self._erase_contact(data.firm_id)
             case PlacementAnswered(data=data):
                 return self._answer(data)
             case LearnerPreferencesStated(data=data):
@@ -309,6 +312,18 @@ class NetworkState:
                         f"{len(g.module_ids)} modules, but learner {learner.learner_id!r} must do {count} of "
                         "them; update that learner first (LearnerUpdated)"
                     )
+
+    def _erase_contact(self, firm_id: str | None) -> Change:
+        # Only the contact goes: the firm keeps its offers and placements, the network its policy. Erasing a
+        # departed firm's contact, or twice, succeeds too; the caller destroys the key in the same transaction.
+        if firm_id is None:
+            if self.config is not None:
+                self.config = self.config.model_copy(update={"coordinators": []})
+            return Change(ChangeKind.POLICY, self.network_id, "the network's coordinators were erased")
+        firm = self.firms.get(firm_id)
+        if firm is not None:
+            self.firms[firm_id] = firm.model_copy(update={"training_contact": None})
+        return Change(ChangeKind.FIRM, firm_id, f"firm {firm_id}'s training contact was erased")
 
     def _known_firm(self, firm_id: str, verb: str) -> FirmData:
         firm = self.firms.get(firm_id)

@@ -18,6 +18,7 @@ from verbund_schemas import (
     DEFAULT_MAX_EVENT_BYTES,
     INBOUND_TYPES,
     Answer,
+    ContactErased,
     Envelope,
     EventRejected,
     InboundCause,
@@ -41,7 +42,7 @@ from ..domain.authorisation import authorise
 from ..domain.network import Change, Rejection
 from ..ops import metrics
 from ..ops.stages import BatchClock, Stage
-from ..store.keys import destroy_key
+from ..store.keys import destroy_key, retire_key
 from ..store.networks import (
     LoadedNetwork,
     NetworkCache,
@@ -353,12 +354,16 @@ async def _apply(
                             quiet = d.event.data.answer is Answer.ACCEPTED and not state.is_declined(
                                 d.event.data.learner_id, d.event.data.firm_id, d.event.data.module_id
                             )
+                        # A contact is not planned with: its erasure changes no plan.
+                        quiet = quiet or isinstance(d.event, ContactErased)
                         change = state.apply(d.event)
                         if not quiet:
                             changes[d.event.subject].append(change)
                         if isinstance(d.event, LearnerErased):
                             # In the batch's transaction: the learner leaves the plan exactly when the key goes.
                             await destroy_key(session, d.event.subject, f"learner:{d.event.data.learner_id}")
+                        if isinstance(d.event, ContactErased):
+                            await retire_key(session, d.event.subject, d.event.holder)
                     except Rejection as exc:
                         rejected = _rejection(d, exc.reason, [], d.event.subject)
                         outcome.causes.append("inconsistent")

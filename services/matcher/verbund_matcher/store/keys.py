@@ -178,6 +178,25 @@ async def destroy_key(session: AsyncSession, network_id: str, holder: str, *, no
     return True
 
 
+async def retire_key(session: AsyncSession, network_id: str, holder: str, *, now: dt.datetime | None = None) -> bool:
+    """Destroy a contact's key (a firm's training contact, the coordinators) and free the holder for a new one.
+
+    Unlike a learner, a firm and a network go on: the next contact they send is another person's, sealed under
+    a new key, while every record sealed under the destroyed one stays unreadable. The keyless row is kept under
+    the holder's name with the key's id appended. True if a key was destroyed.
+    """
+    row = await _row_of(session, network_id, holder)
+    if row is None:
+        return False
+    destroyed = row.wrapped is not None
+    row.wrapped = None
+    row.destroyed_at = row.destroyed_at or now or dt.datetime.now(dt.UTC)
+    row.holder = f"{holder}!{row.key_id.removeprefix('k-')}"
+    session.add(row)
+    await session.flush()
+    return destroyed
+
+
 async def _row_of(session: AsyncSession, network_id: str, holder: str) -> DataKeyRow | None:
     stmt = select(DataKeyRow).where(col(DataKeyRow.network_id) == network_id, col(DataKeyRow.holder) == holder)
     return (await session.exec(stmt)).first()

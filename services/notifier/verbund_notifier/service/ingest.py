@@ -19,6 +19,7 @@ from verbund_schemas import (
     AssignmentCancelled,
     AssignmentChanged,
     AssignmentMade,
+    ContactErased,
     Envelope,
     FirmUpdated,
     InboundEnvelope,
@@ -47,7 +48,7 @@ from ..domain.phases import Phase
 from ..store import directory, held_events, inbox, phases, shortfalls
 from ..store.deliveries import enqueue
 from ..store.directory import DIRECTORY_EVENTS
-from ..store.erasure import erase_learner
+from ..store.erasure import erase_contact, erase_learner
 from ..store.names import names_of
 
 log = logging.getLogger(__name__)
@@ -245,6 +246,9 @@ class NotifierService:
                     erased.deliveries,
                     len(erased.assignment_ids),
                 )
+            elif isinstance(event, ContactErased):
+                deleted = await erase_contact(session, event.network_id, event.data.firm_id)
+                log.info("erased %s of network %s: %d messages deleted", event.holder, event.network_id, deleted)
             elif event.type in DIRECTORY_EVENTS:
                 await directory.apply(session, event, now)
                 if event.type == "NetworkConfigured":

@@ -42,6 +42,7 @@ DIRECTORY_EVENTS = frozenset(
         "LearnerUpdated",
         "LearnerWithdrawn",
         "LearnerErased",  # applied by store/erasure.py, not here
+        "ContactErased",  # the same
     }
 )
 

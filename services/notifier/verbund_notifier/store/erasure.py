@@ -1,4 +1,4 @@
-"""Erasing a learner here: their contact, messages, phases and open shortfalls go; an audit record of ids stays."""
+"""Erasing a learner here (contact, messages, phases, open shortfalls go; an id-only record stays) or a contact."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from ..domain.parties import LEARNER, recipient_id
+from ..domain.parties import COORDINATOR, FIRM, LEARNER, recipient_id
 from .tables import AssignmentRecord, Delivery, DepartedParty, Erasure, HeldEvent, OpenShortfall, Party
 
 
@@ -95,6 +95,50 @@ async def erase_learner(
             )
         )
     return Erased([p.assignment_id for p in phases], deliveries, first_time)
+
+
+async def erase_contact(session: AsyncSession, network: str, firm_id: str | None) -> int:
+    """Forget a firm's training contact (`firm_id`) or the network's coordinators, in the caller's transaction.
+
+    The firm stays in the directory without a contact (nobody to message) until it sends a new one; the
+    coordinators' rows go. Every message to them goes, and every other message carrying their name or address.
+    Returns the number of messages deleted; running it again finds nothing more.
+    """
+    if firm_id is not None:
+        parties = [p for p in [await session.get(Party, (network, FIRM, firm_id))] if p is not None]
+        recipients = {recipient_id(FIRM, firm_id)}
+    else:
+        parties = list(
+            (
+                await session.execute(
+                    select(Party).where(col(Party.network_id) == network, col(Party.role) == COORDINATOR)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        recipients = {recipient_id(COORDINATOR, p.party_id) for p in parties}
+    traces = {t for p in parties for t in (p.contact_name, p.email, p.webhook_url) if t}
+    if firm_id is None:
+        traces |= {p.name for p in parties if p.name}
+    needles = [t.casefold() for t in traces if t.strip()]
+    deliveries = 0
+    for delivery in (
+        (await session.execute(select(Delivery).where(col(Delivery.network_id) == network))).scalars().all()
+    ):
+        to_them = delivery.recipient in recipients or (
+            firm_id is None and delivery.recipient.startswith(f"{COORDINATOR}:")
+        )
+        if to_them or _mentions(needles, _texts_of(delivery)):
+            await session.delete(delivery)
+            deliveries += 1
+    for party in parties:
+        if firm_id is None:
+            await session.delete(party)
+        else:
+            party.contact_name = party.email = party.webhook_url = party.channel = None
+            session.add(party)
+    return deliveries
 
 
 def _texts_of(delivery: Delivery) -> list[str | None]:

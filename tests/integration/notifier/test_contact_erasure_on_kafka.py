@@ -1,0 +1,173 @@
+"""On the real broker: `verbund contact erase` makes a firm's contact and the coordinators unreadable everywhere."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import sys
+import uuid
+from pathlib import Path
+
+import notifier_factories as f
+import pytest
+from kafka_tools import consume
+from notifier_harness import START, eventually, free_port, notifier_settings
+from notifier_on_kafka import fresh_group, notifier_on_kafka, start_groups_at_end
+from sqlalchemy import inspect, text
+from sqlalchemy.ext.asyncio import create_async_engine
+from verbund_matcher.runner import run_matcher
+from verbund_matcher.settings import MatcherSettings
+from verbund_notifier.clock import Clock
+from verbund_runtime.keyring import HttpKeyring
+from verbund_schemas import Contact, Envelope, FirmRegistered, NetworkConfigured, load_event, open_event, topic
+
+from verbund.mailsink import MailSink
+from verbund.publish import send_events
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(240)]
+
+CONTACT = Contact(name="Wiebke Trautmann-Özdemir", email="wiebke.trautmann@example.org")
+COORDINATOR = Contact(name="Hiltrud Ambrosius", email="hiltrud.ambrosius@example.org")
+SECRETS = ("Wiebke", "Trautmann", "wiebke.trautmann@example.org", "Hiltrud", "Ambrosius", "hiltrud.ambrosius@")
+
+
+async def rows_of(database_url: str) -> dict[str, list[str]]:
+    """Every row of every table of a service's database, as text."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            names = await conn.run_sync(lambda c: inspect(c).get_table_names())
+            return {
+                name: [repr(tuple(r)) for r in (await conn.execute(text(f'SELECT * FROM "{name}"'))).all()]
+                for name in names
+            }
+    finally:
+        await engine.dispose()
+
+
+def mentioning(tables: dict[str, list[str]]) -> dict[str, int]:
+    found = {
+        name: sum(any(s.casefold() in row.casefold() for s in SECRETS) for row in rows) for name, rows in tables.items()
+    }
+    return {name: count for name, count in found.items() if count}
+
+
+async def erase(bootstrap: str, env: dict[str, str], *args: str) -> str:
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "verbund"),
+        *("contact", "erase", *args, "--bootstrap", bootstrap, "--wait", "60"),
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await process.communicate()
+    assert process.returncode == 0, out.decode()
+    return out.decode()
+
+
+def in_network(event: Envelope, network: str) -> Envelope:
+    return event.model_copy(update={"subject": network})
+
+
+async def test_an_erased_firm_contact_and_coordinators_are_unreadable_on_the_topic_and_gone_from_every_table(
+    kafka_bootstrap: str, fresh_postgres_url: str, sqlite_url: str, mail_sink: MailSink, tmp_path: Path
+) -> None:
+    network = f"N-CONTACT-{uuid.uuid4().hex[:8]}"
+    token = secrets.token_urlsafe(32)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    matcher = MatcherSettings(
+        database_url=sqlite_url,
+        kafka_bootstrap_servers=kafka_bootstrap,
+        group_id=f"matcher-test-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="latest",
+        health_port=port,
+        key_service_token=token,
+        master_key_file=str(tmp_path / "master.key"),
+        full_reoptimise_interval=0,
+        solver_workers=1,
+        log_json=False,
+    )
+    group = fresh_group()
+    await start_groups_at_end(kafka_bootstrap, group)
+    settings = notifier_settings(
+        fresh_postgres_url,
+        mail_sink,
+        kafka_bootstrap_servers=kafka_bootstrap,
+        notifier_group_id=group,
+        key_service_url=url,
+        key_service_token=token,
+    )
+    env = {"VERBUND_KEY_SERVICE_URL": url, "VERBUND_KEY_SERVICE_TOKEN": token}
+    registrations = [
+        in_network(e, network) for e in (f.network(COORDINATOR), f.host_firm(CONTACT), f.home_firm(), f.learner())
+    ]
+    keyring = HttpKeyring(url, token)
+    try:
+        async with run_matcher(matcher) as running:
+            await running.until_consuming()
+            async with notifier_on_kafka(settings, Clock(START)):
+                await send_events(registrations, kafka_bootstrap, topic("inbound"), keyring)
+                await send_events([in_network(f.made(), network)], kafka_bootstrap, topic("assignments"))
+                await mail_sink.until(2, within=60)
+                assert mail_sink.messages_to(str(CONTACT.email)), "the firm's contact was mailed"
+
+                async def known_everywhere() -> bool:
+                    matcher_rows, notifier_rows = await rows_of(sqlite_url), await rows_of(fresh_postgres_url)
+                    return "firms" in mentioning(matcher_rows) and "parties" in mentioning(notifier_rows)
+
+                await eventually(known_everywhere, within=30, what="the contacts stored by matcher and notifier")
+
+                said = await erase(kafka_bootstrap, env, "--network", network, "--firm", f.HOST)
+                said += await erase(kafka_bootstrap, env, "--network", network, "--coordinators")
+
+                async def forgotten() -> bool:
+                    matcher_rows, notifier_rows = await rows_of(sqlite_url), await rows_of(fresh_postgres_url)
+                    return not mentioning(matcher_rows) and not mentioning(notifier_rows)
+
+                await eventually(
+                    forgotten, within=60, what="the contacts gone from the matcher's and notifier's tables"
+                )
+                notifier_after = await rows_of(fresh_postgres_url)
+                matcher_after = await rows_of(sqlite_url)
+                # A new contact of the firm is sealed under a new key and reads as usual.
+                newcomer = Contact(name="Jan Neu", email="jan.neu@example.org")
+                fresh = in_network(f.firm(f.HOST, "Spritzguss Meier GmbH", newcomer), network)
+                updated = fresh.model_dump(mode="json") | {"type": "FirmUpdated", "id": "firm-updated-after-erasure"}
+                await send_events([load_event(updated)], kafka_bootstrap, topic("inbound"), keyring)
+
+                async def new_contact_known() -> bool:
+                    return "jan.neu@example.org" in json.dumps(await rows_of(fresh_postgres_url))
+
+                await eventually(new_contact_known, within=60, what="the firm's new contact reaching the notifier")
+
+            inbound = await consume(
+                kafka_bootstrap,
+                topic("inbound"),
+                until=lambda rs: sum(r.key == network.encode() for r in rs) >= len(registrations) + 3,
+                timeout=30,
+                from_beginning=True,
+            )
+            ours = [json.loads(r.value) for r in inbound if r.key == network.encode() and r.value is not None]
+            # The records as they were before the erasure; the firm's update after it has a new key.
+            before = [e for e in ours if e["type"] in ("FirmRegistered", "NetworkConfigured")]
+            opened = [await open_event(e, keyring) for e in before]
+    finally:
+        await keyring.close()
+
+    assert "Their key is destroyed" in said and said.count("requested") == 2, said
+    raw = json.dumps(ours, ensure_ascii=False)
+    assert not any(s.casefold() in raw.casefold() for s in SECRETS), "nothing in clear text on the topic"
+    assert [e["type"] for e in ours].count("ContactErased") == 2
+    # Reopened now, the firm and the network are still there, their erased contacts are not.
+    firm = next(load_event(e) for e in opened if e["type"] == "FirmRegistered" and e["data"]["firm_id"] == f.HOST)
+    policy = next(load_event(e) for e in opened if e["type"] == "NetworkConfigured")
+    assert isinstance(firm, FirmRegistered) and firm.data.name == "Spritzguss Meier GmbH"
+    assert firm.data.training_contact is None
+    assert isinstance(policy, NetworkConfigured) and policy.data.coordinators == []
+    assert not any(s.casefold() in json.dumps(opened, ensure_ascii=False).casefold() for s in SECRETS)
+    assert mentioning(notifier_after) == {} and mentioning(matcher_after) == {}
+    assert any(f.HOME_EMAIL in row for row in notifier_after["parties"]), "other firms' contacts stay"
+    assert any("Frau Huber" in row for row in matcher_after["firms"])
