@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import notifier_factories as f
 import pytest
+from database_rows import rows_of
 from kafka_tools import produce
 from notifier_harness import START, eventually, notifier_settings
 from notifier_on_kafka import fresh_group, notifier_on_kafka, start_groups_at_end
-from sqlalchemy import inspect, text
-from sqlalchemy.ext.asyncio import create_async_engine
 from verbund_notifier.clock import Clock
+from verbund_notifier.settings import NotifierSettings
 from verbund_schemas import (
     AssignmentCancelled,
     AssignmentData,
@@ -35,20 +35,6 @@ async def publish(bootstrap: str, role: str, *events: Envelope) -> None:
         await produce(bootstrap, topic(role), event.network_id, encode_event(event))
 
 
-async def rows_of(database_url: str) -> dict[str, list[str]]:
-    """Every row of every table of the notifier's database (jobs included), as text."""
-    engine = create_async_engine(database_url)
-    try:
-        async with engine.connect() as conn:
-            names = await conn.run_sync(lambda c: inspect(c).get_table_names())
-            return {
-                name: [repr(tuple(r)) for r in (await conn.execute(text(f'SELECT * FROM "{name}"'))).all()]
-                for name in names
-            }
-    finally:
-        await engine.dispose()
-
-
 def mentioning(tables: dict[str, list[str]], *needles: str) -> dict[str, int]:
     found = {
         name: sum(any(n.casefold() in row.casefold() for n in needles) for row in rows) for name, rows in tables.items()
@@ -56,23 +42,33 @@ def mentioning(tables: dict[str, list[str]], *needles: str) -> dict[str, int]:
     return {name: count for name, count in found.items() if count}
 
 
+async def notifier_from_the_end(kafka_bootstrap: str, database_url: str, mail_sink: MailSink) -> NotifierSettings:
+    """A notifier of its own consumer group, which starts at the topics' end: earlier tests' events stay unread."""
+    group = fresh_group()
+    await start_groups_at_end(kafka_bootstrap, group)
+    return notifier_settings(database_url, mail_sink, kafka_bootstrap_servers=kafka_bootstrap, notifier_group_id=group)
+
+
+def learners_erasure() -> LearnerErased:
+    return LearnerErased(id="erase:L-001", time=START, subject=f.NETWORK, data=LearnerErasedData(learner_id=f.LEARNER))
+
+
+async def learner_placed_and_told(kafka_bootstrap: str, mail_sink: MailSink) -> None:
+    """The learner with their contact, placed at the host firm; both are told by mail."""
+    learner = f.learner(Contact(name=NAME, email=EMAIL), name=NAME)
+    await publish(kafka_bootstrap, "inbound", *f.directory()[:-1], learner)
+    made = AssignmentMade(subject=f.NETWORK, data=AssignmentData(**{**f.phase(), "learner_name": NAME}))
+    await publish(kafka_bootstrap, "assignments", made)
+    await mail_sink.until(2, within=60)
+
+
 async def test_erasure_deletes_the_learners_contact_messages_phases_and_reminders_and_keeps_an_id_only_record(
     kafka_bootstrap: str, fresh_postgres_url: str, mail_sink: MailSink
 ) -> None:
-    group = fresh_group()
-    await start_groups_at_end(kafka_bootstrap, group)
-    settings = notifier_settings(
-        fresh_postgres_url, mail_sink, kafka_bootstrap_servers=kafka_bootstrap, notifier_group_id=group
-    )
-    erasure = LearnerErased(
-        id="erase:L-001", time=START, subject=f.NETWORK, data=LearnerErasedData(learner_id=f.LEARNER)
-    )
+    settings = await notifier_from_the_end(kafka_bootstrap, fresh_postgres_url, mail_sink)
+    erasure = learners_erasure()
     async with notifier_on_kafka(settings, Clock(START)):
-        learner = f.learner(Contact(name=NAME, email=EMAIL), name=NAME)
-        await publish(kafka_bootstrap, "inbound", *f.directory()[:-1], learner)
-        made = AssignmentMade(subject=f.NETWORK, data=AssignmentData(**{**f.phase(), "learner_name": NAME}))
-        await publish(kafka_bootstrap, "assignments", made)
-        await mail_sink.until(2, within=60)
+        await learner_placed_and_told(kafka_bootstrap, mail_sink)
         before = await rows_of(fresh_postgres_url)
         assert mentioning(before, NAME, EMAIL), "the test must see the learner's data before the erasure"
         assert any(f.LEARNER in row for row in before["notifier_jobs"]), "reminders were scheduled for the phase"
@@ -101,22 +97,11 @@ async def test_erasure_deletes_the_learners_contact_messages_phases_and_reminder
 async def test_a_notifier_that_was_down_during_the_erasure_completes_it_when_it_starts_again(
     kafka_bootstrap: str, fresh_postgres_url: str, mail_sink: MailSink
 ) -> None:
-    group = fresh_group()
-    await start_groups_at_end(kafka_bootstrap, group)
-    settings = notifier_settings(
-        fresh_postgres_url, mail_sink, kafka_bootstrap_servers=kafka_bootstrap, notifier_group_id=group
-    )
-    learner = f.learner(Contact(name=NAME, email=EMAIL), name=NAME)
-    made = AssignmentMade(subject=f.NETWORK, data=AssignmentData(**{**f.phase(), "learner_name": NAME}))
+    settings = await notifier_from_the_end(kafka_bootstrap, fresh_postgres_url, mail_sink)
     async with notifier_on_kafka(settings, Clock(START)):
-        await publish(kafka_bootstrap, "inbound", *f.directory()[:-1], learner)
-        await publish(kafka_bootstrap, "assignments", made)
-        await mail_sink.until(2, within=60)
+        await learner_placed_and_told(kafka_bootstrap, mail_sink)
     # Down: the erasure waits on the topic at the notifier's committed offset.
-    erasure = LearnerErased(
-        id="erase:L-001", time=START, subject=f.NETWORK, data=LearnerErasedData(learner_id=f.LEARNER)
-    )
-    await publish(kafka_bootstrap, "inbound", erasure)
+    await publish(kafka_bootstrap, "inbound", learners_erasure())
     assert mentioning(await rows_of(fresh_postgres_url), NAME, EMAIL)
 
     async with notifier_on_kafka(settings, Clock(START)):

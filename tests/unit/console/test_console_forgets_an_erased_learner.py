@@ -8,8 +8,7 @@ import uuid
 
 import pytest
 from console_events import assignment_made, learner_registered, plan_published, rejected, shortfall_detected
-from sqlalchemy import inspect, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from database_rows import rows_of
 from verbund_console.service.ingest import Ingest
 from verbund_console.service.live import ChangeSignal
 from verbund_console.store.database import create_engine, migrate, session_factory
@@ -18,19 +17,6 @@ from verbund_schemas import LearnerErased, LearnerErasedData
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 NAME = "Ottilie Brandenstein-Ağaoğlu"
-
-
-async def rows_of(database_url: str) -> dict[str, list[str]]:
-    engine = create_async_engine(database_url)
-    try:
-        async with engine.connect() as conn:
-            names = await conn.run_sync(lambda c: inspect(c).get_table_names())
-            return {
-                name: [repr(tuple(r)) for r in (await conn.execute(text(f'SELECT * FROM "{name}"'))).all()]
-                for name in names
-            }
-    finally:
-        await engine.dispose()
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
