@@ -12,16 +12,16 @@ from pathlib import Path
 
 import pytest
 from aiokafka import ConsumerRecord
-from forced_network import ForcedNetwork, _learner
+from database_rows import rows_of
+from forced_network import ForcedNetwork
 from kafka_tools import consume
-from matcher_harness import events_of, settings_for, until
-from sqlalchemy import inspect, text
+from matcher_harness import events_of, until
+from sealed_learners import key_serving, two_learners_planned
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from verbund_matcher.runner import run_matcher
 from verbund_runtime.keyring import HttpKeyring
-from verbund_schemas import LearnerRegistered, PersonalDataErased, load_event, open_event, topic
-
-from verbund.publish import send_events
+from verbund_schemas import PersonalDataErased, open_event, topic
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(240)]
 
@@ -53,13 +53,7 @@ async def erase(bootstrap: str, network: str, learner: str, key_service: str) ->
 
 async def table_dump(database_url: str) -> bytes:
     """Every row of every table of the matcher's database, as text."""
-    engine = create_async_engine(database_url)
-    try:
-        async with engine.connect() as conn:
-            names = await conn.run_sync(lambda c: inspect(c).get_table_names())
-            rows = [repr(r) for name in names for r in (await conn.execute(text(f'SELECT * FROM "{name}"'))).all()]
-    finally:
-        await engine.dispose()
+    rows = [row for table in (await rows_of(database_url)).values() for row in table]
     return "\n".join(rows).encode("utf-8", "backslashreplace")
 
 
@@ -68,23 +62,11 @@ async def test_an_erased_learner_leaves_the_plan_their_key_is_gone_and_a_second_
 ) -> None:
     n = ForcedNetwork(f"erase-{uuid.uuid4().hex[:8]}")
     nid = n.network_id
-    settings = settings_for(
-        kafka_bootstrap, sqlite_url, master_key_file=str(tmp_path / "master.key"), key_service_token=TOKEN
-    )
-    url = f"http://127.0.0.1:{settings.health_port}"
+    settings, url = key_serving(kafka_bootstrap, sqlite_url, str(tmp_path / "master.key"), TOKEN)
     async with run_matcher(settings, today=lambda: TODAY) as matcher:
         await matcher.until_consuming()
         keyring = HttpKeyring(url, TOKEN)
-        learners = [
-            load_event(n._event("LearnerRegistered", _learner(nid, learner, first)))
-            for learner, first in (("L0000", 0), ("L0001", 3))
-        ]
-        assert all(isinstance(e, LearnerRegistered) for e in learners)
-        setup = [load_event(e) for e in n.setup()]
-        await send_events([*setup, *learners], kafka_bootstrap, topic("inbound"), keyring)
-        await consume(
-            kafka_bootstrap, topic("assignments"), until=lambda rs: len(events_of(rs, {nid})) >= 5, timeout=90
-        )
+        await two_learners_planned(kafka_bootstrap, n, keyring)
 
         code, out = await erase(kafka_bootstrap, nid, "L0001", url)
         assert code == 0, out

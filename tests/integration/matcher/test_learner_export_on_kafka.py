@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from forced_network import ForcedNetwork, _learner
+from forced_network import ForcedNetwork
 from kafka_tools import consume
-from matcher_harness import events_of, settings_for
+from matcher_harness import events_of
+from sealed_learners import key_serving, two_learners_planned
 from verbund_matcher.runner import run_matcher
 from verbund_runtime.keyring import HttpKeyring
-from verbund_schemas import load_event, topic
+from verbund_schemas import topic
 
 from verbund.learner_cli import erasure_event
 from verbund.publish import send_events
@@ -63,22 +64,12 @@ async def test_the_export_holds_the_learners_registration_plan_and_history_and_n
 ) -> None:
     n = ForcedNetwork(f"export-{uuid.uuid4().hex[:8]}")
     nid = n.network_id
-    settings = settings_for(
-        kafka_bootstrap, sqlite_url, master_key_file=str(tmp_path / "master.key"), key_service_token=TOKEN
-    )
-    url = f"http://127.0.0.1:{settings.health_port}"
+    settings, url = key_serving(kafka_bootstrap, sqlite_url, str(tmp_path / "master.key"), TOKEN)
     async with run_matcher(settings, today=lambda: TODAY) as matcher:
         await matcher.until_consuming()
         keyring = HttpKeyring(url, TOKEN)
-        events = [load_event(e) for e in n.setup()] + [
-            load_event(n._event("LearnerRegistered", _learner(nid, learner, first)))
-            for learner, first in (("L0000", 0), ("L0001", 3))
-        ]
-        await send_events(events, kafka_bootstrap, topic("inbound"), keyring)
+        await two_learners_planned(kafka_bootstrap, n, keyring)
         await keyring.close()
-        await consume(
-            kafka_bootstrap, topic("assignments"), until=lambda rs: len(events_of(rs, {nid})) >= 5, timeout=90
-        )
         before = await export(kafka_bootstrap, nid, "L0000", url, tmp_path / "before.json")
         watched = await watch(kafka_bootstrap, nid, url)
 
