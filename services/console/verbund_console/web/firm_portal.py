@@ -31,6 +31,7 @@ from ..store.readmodel import ReadModel
 from ..store.tables import Change, Offer
 from .api import Produce
 from .change_stream import change_stream
+from .membership import member_pages
 from .stamped_events import produced, stamped_event
 
 log = logging.getLogger(__name__)
@@ -153,15 +154,7 @@ def firm_portal_routes(
     def not_found(request: Request) -> Response:
         return render(request, "error.html", status_code=404, message=texts(language_of(request))["not_found"])
 
-    def firm_user(page: Callable[[Request, str, str], Awaitable[Response]]) -> Page:
-        @signed_in
-        async def acting(request: Request) -> Response:
-            network_id, firm_id = request.path_params["network"], request.path_params["firm"]
-            if not await accounts.is_member(request.session["user"], network_id, FIRM, firm_id):
-                return refuse(request)
-            return await page(request, network_id, firm_id)
-
-        return acting
+    firm_user = member_pages(FIRM, "firm", signed_in, accounts, refuse)
 
     @signed_in
     async def my_firms(request: Request) -> Response:

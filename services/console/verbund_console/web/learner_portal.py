@@ -23,6 +23,7 @@ from ..store.accounts import LEARNER, Accounts
 from ..store.learner_feeds import LearnerFeeds
 from ..store.readmodel import ReadModel
 from .api import Produce
+from .membership import member_pages
 from .stamped_events import produced, stamped_event
 
 Page = Callable[[Request], Awaitable[Response]]
@@ -97,16 +98,8 @@ def learner_portal_routes(
     def refuse(request: Request) -> Response:
         return render(request, "error.html", status_code=403, message=texts(language_of(request))["forbidden"])
 
-    def themselves(page: Callable[[Request, str, str], Awaitable[Response]]) -> Page:
-        @signed_in
-        async def own(request: Request) -> Response:
-            network_id, learner_id = request.path_params["network"], request.path_params["learner"]
-            # Another learner's id in the URL is refused like one that does not exist.
-            if not await accounts.is_member(request.session["user"], network_id, LEARNER, learner_id):
-                return refuse(request)
-            return await page(request, network_id, learner_id)
-
-        return own
+    # Another learner's id in the URL is refused like one that does not exist.
+    themselves = member_pages(LEARNER, "learner", signed_in, accounts, refuse)
 
     @signed_in
     async def my_plan(request: Request) -> Response:
