@@ -12,11 +12,10 @@ from pathlib import Path
 
 import notifier_factories as f
 import pytest
+from database_rows import rows_of
 from kafka_tools import consume
 from notifier_harness import START, eventually, free_port, notifier_settings
 from notifier_on_kafka import fresh_group, notifier_on_kafka, start_groups_at_end
-from sqlalchemy import inspect, text
-from sqlalchemy.ext.asyncio import create_async_engine
 from verbund_matcher.runner import run_matcher
 from verbund_matcher.settings import MatcherSettings
 from verbund_notifier.clock import Clock
@@ -31,20 +30,6 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow, pytest.
 CONTACT = Contact(name="Wiebke Trautmann-Özdemir", email="wiebke.trautmann@example.org")
 COORDINATOR = Contact(name="Hiltrud Ambrosius", email="hiltrud.ambrosius@example.org")
 SECRETS = ("Wiebke", "Trautmann", "wiebke.trautmann@example.org", "Hiltrud", "Ambrosius", "hiltrud.ambrosius@")
-
-
-async def rows_of(database_url: str) -> dict[str, list[str]]:
-    """Every row of every table of a service's database, as text."""
-    engine = create_async_engine(database_url)
-    try:
-        async with engine.connect() as conn:
-            names = await conn.run_sync(lambda c: inspect(c).get_table_names())
-            return {
-                name: [repr(tuple(r)) for r in (await conn.execute(text(f'SELECT * FROM "{name}"'))).all()]
-                for name in names
-            }
-    finally:
-        await engine.dispose()
 
 
 def mentioning(tables: dict[str, list[str]]) -> dict[str, int]:
