@@ -116,6 +116,10 @@ async def test_every_inbound_event_type_flows_through_to_published_assignments(
     }
     cancelled_v4 = [e for e in seen if e["type"] == "AssignmentCancelled" and e["data"]["plan_version"] == 4]
     assert any("left the network" in e["data"]["reason"] for e in cancelled_v4)
+    # Version 4 came of its step's one event, and its PlanPublished names that event as read from the topic.
+    plan_v4 = next(e for e in seen if e["type"] == "PlanPublished" and e["data"]["plan_version"] == 4)
+    assert [(c["type"], c["event_id"]) for c in plan_v4["data"]["caused_by"]] == [("FirmLeft", steps[3][0][0]["id"])]
+    assert plan_v4["data"]["caused_by_count"] == 1
     assert fold(seen)[nid] == {}, "the withdrawn learner keeps no assignment"
     assert "verbund_matcher_replans_total" in metrics
 
