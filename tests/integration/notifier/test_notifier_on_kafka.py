@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Awaitable, Callable
 
 import notifier_factories as f
 import pytest
@@ -12,9 +13,12 @@ from kafka_tools import consume, produce
 from notifier_harness import START, WebhookServer, deliveries, eventually, notifier_settings
 from notifier_on_kafka import fresh_group, notifier_on_kafka, start_groups_at_end
 from prometheus_client import REGISTRY
+from verbund_notifier.app import NotifierApp
 from verbund_notifier.channels.webhook import SIGNATURE_HEADER, verify
 from verbund_notifier.clock import Clock
+from verbund_notifier.domain.parties import LEARNER
 from verbund_notifier.settings import NotifierSettings
+from verbund_notifier.store import directory
 from verbund_runtime.kafka import client_options
 from verbund_schemas import Channel, Contact, Envelope, Language, encode_event, load_topics, topic
 
@@ -203,6 +207,14 @@ async def test_unreadable_and_oversized_messages_are_counted_and_skipped_and_con
     assert not [r for r in published if r.get("data", {}).get("service") == "notifier"]
 
 
+def _learner_known(app: NotifierApp) -> Callable[[], Awaitable[bool]]:
+    async def known() -> bool:
+        async with app.notifier.sessions() as session:
+            return await directory.find(session, f.NETWORK, LEARNER, f.LEARNER) is not None
+
+    return known
+
+
 def _skipped(topic_name: str, cause: str) -> float:
     return REGISTRY.get_sample_value("verbund_notifier_rejected_total", {"topic": topic_name, "cause": cause}) or 0.0
 
@@ -246,6 +258,10 @@ async def test_resolved_shortfall_is_announced_once_to_each_coordinator_in_their
     )
     async with notifier_on_kafka(settings, Clock(START)) as app:
         await publish(kafka_bootstrap, "inbound", coordinators, f.learner())
+        # The inbound and shortfall topics are read apart: a ShortfallResolved read before the learner's
+        # registration is worded without knowing whether the learner left. This test is about the wording for a
+        # learner who is still there, so it waits for the registration.
+        await eventually(_learner_known(app), within=30, what="the learner's registration applied")
         # One partition (the network is the key) keeps this order: the repeat of `resolved`, a new
         # ShortfallResolved for the same shortfall and one for a shortfall never announced come before
         # `other`, so once `other` is out they have all been consumed.
