@@ -113,15 +113,26 @@ class ProblemView:
     resolved: bool
 
 
-def problem_views(problems: Iterable[ProblemLike], language: str, words: dict[str, str]) -> list[ProblemView]:
-    """Newest first; open and resolved alike (the page greys the resolved ones)."""
+def problem_views(
+    problems: Iterable[ProblemLike],
+    language: str,
+    words: dict[str, str],
+    module_names: Mapping[str, str] | None = None,
+) -> list[ProblemView]:
+    """Newest first; open and resolved alike (the page greys the resolved ones). A shortfall event names its
+    module only by id: `module_names` (the network's, from its curricula) names it, the id where none is known."""
+    names = module_names or {}
+
+    def module(module_id: str | None, named: str | None = None) -> str:
+        return (names.get(module_id) if module_id else None) or named or module_id or "–"
+
     views: list[ProblemView] = []
     for p in sorted(problems, key=lambda p: (p.detected_at, p.problem_id), reverse=True):
         if p.kind == "shortfall":
-            who = f"{p.learner_name or p.learner_id} · {words['module']} {p.module_id or '–'}"
+            who = f"{p.learner_name or p.learner_id} · {words['module']} {module(p.module_id, p.module_name)}"
             remedies = [
                 f"{s.get('firm_id') or words['any_firm']}: {s['seats']} {words['seat_word']} "
-                f"{words['module']} {s['module_id']}, {s['first_week']}–{s['last_week']}"
+                f"{words['module']} {module(s['module_id'])}, {s['first_week']}–{s['last_week']}"
                 for s in p.detail.get("suggestions", [])
             ]
         else:

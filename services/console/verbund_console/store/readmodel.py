@@ -339,6 +339,11 @@ class ReadModel:
             cohorts = sorted(str(y) for y in years if y)
         return firms, modules, cohorts
 
+    async def module_names(self, network_id: str) -> dict[str, str]:
+        """Every module's name the network knows (curricula first, else its assignments'), by module id."""
+        async with self._sessions() as session:
+            return await _module_names(session, network_id)
+
     async def history(
         self, network_id: str, page: int, per_page: int | None, lines_per_version: int | None
     ) -> tuple[list[int], int, dict[int, Plan], dict[int, list[PlanChange]], dict[int, dict[str, int]]]:

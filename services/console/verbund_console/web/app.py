@@ -234,7 +234,8 @@ def build_web(
     @network_page
     async def problems_page(request: Request, network_id: str) -> Response:
         language = language_of(request)
-        problems = problem_views(await read_model.problems(network_id), language, texts(language))
+        names = await read_model.module_names(network_id)
+        problems = problem_views(await read_model.problems(network_id), language, texts(language), names)
         if wants_csv(request):
             return csv_response(network_id, "problems", problems_table(problems))
         return render(request, "problems.html", view="problems", problems=problems, **await network_context(network_id))
