@@ -102,6 +102,53 @@ TEXTS: dict[str, dict[str, str]] = {
     "history": {"de": "Planhistorie", "en": "Plan history"},
     "rejected": {"de": "Abgewiesen", "en": "Rejected"},
     "rejected_title": {"de": "Abgewiesene Ereignisse", "en": "Rejected events"},
+    "people": {"de": "Konten", "en": "People"},
+    "people_title": {"de": "Konten der Betriebe und Lernenden", "en": "Firm users and learner accounts"},
+    "people_intro": {
+        "de": "Wer für einen Betrieb dieses Verbunds handelt oder als lernende Person den eigenen Plan sieht. "
+        "Koordinationskonten legt der Betrieb der Plattform an (verbund console add-user).",
+        "en": "Who acts for a firm of this network, or sees their own plan as a learner. Coordinators are added "
+        "by the operators (verbund console add-user).",
+    },
+    "no_people": {"de": "Noch keine Konten.", "en": "No accounts yet."},
+    "role": {"de": "Rolle", "en": "Role"},
+    "role_firm": {"de": "Betrieb", "en": "firm user"},
+    "role_learner": {"de": "Lernende(r)", "en": "learner"},
+    "acts_for": {"de": "für", "en": "for"},
+    "remove": {"de": "Entfernen", "en": "Remove"},
+    "add_firm_user": {"de": "Konto für einen Betrieb anlegen", "en": "Add a firm user"},
+    "add_learner_account": {"de": "Konto für eine lernende Person anlegen", "en": "Add a learner account"},
+    "learner_id": {"de": "Kennung der lernenden Person", "en": "Learner id"},
+    "add": {"de": "Anlegen", "en": "Add"},
+    "no_firms_yet": {"de": "Der Verbund hat noch keine Betriebe.", "en": "The network has no firms yet."},
+    "person_added": {
+        "de": "Konto {email} angelegt. Das erste Passwort wird nur dieses eine Mal gezeigt; geben Sie es sicher "
+        "weiter:",
+        "en": "Account {email} added. Its first password is shown this once only; hand it over safely:",
+    },
+    "person_removed": {"de": "{email} ist hier entfernt.", "en": "{email} is removed here."},
+    "person_not_there": {
+        "de": "{email} war hier nicht (mehr) eingetragen; nichts geändert.",
+        "en": "{email} was not (or no longer) on this network; nothing changed.",
+    },
+    "email_taken": {
+        "de": "Für {email} gibt es schon ein Konto; es bleibt, wie es ist. Ein bestehendes Konto erweitert der "
+        "Betrieb der Plattform (verbund console add-user … --firm/--learner).",
+        "en": "There already is an account for {email}; it is left as it is. The operators can add a firm or "
+        "learner to an existing account (verbund console add-user … --firm/--learner).",
+    },
+    "email_invalid": {
+        "de": "Bitte eine E-Mail-Adresse angeben (name@beispiel.de).",
+        "en": "Please give an email address (name@example.org).",
+    },
+    "unknown_firm": {
+        "de": "Diesen Betrieb gibt es in diesem Verbund nicht (oder er ist ausgeschieden).",
+        "en": "There is no such firm in this network (or it has left).",
+    },
+    "unknown_learner": {
+        "de": "In diesem Verbund ist keine lernende Person „{learner}“ angemeldet.",
+        "en": "No learner “{learner}” is registered in this network.",
+    },
     "zoom": {"de": "Zoom", "en": "Zoom"},
     "zoom_week": {"de": "Woche", "en": "week"},
     "zoom_month": {"de": "Monat", "en": "month"},

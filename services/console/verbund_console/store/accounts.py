@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -77,6 +78,48 @@ class Accounts:
                 raise LookupError(f"no account {email!r}")
             if await session.get(Membership, (email, network_id, role, subject_id)) is None:
                 session.add(Membership(email=email, network_id=network_id, role=role, subject_id=subject_id))
+
+    async def add_member_account(self, email: str, password: str, network_id: str, role: str, subject_id: str) -> bool:
+        """Create a new account that acts for a firm of the network, or is a learner of it, in one transaction.
+
+        False when the email already has an account: that account is left as it is (its password above all), so
+        a coordinator cannot take over someone's account, another network's coordinator's included.
+        """
+        if role not in (FIRM, LEARNER):
+            raise ValueError(f"role must be {FIRM!r} or {LEARNER!r}, not {role!r}")
+        email = normalise_email(email)
+        hashed = _hasher.hash(password)
+        try:
+            async with self._sessions() as session, session.begin():
+                if await session.get(User, email) is not None:
+                    return False
+                session.add(User(email=email, password_hash=hashed, created_at=dt.datetime.now(dt.UTC)))
+                await session.flush()
+                session.add(Membership(email=email, network_id=network_id, role=role, subject_id=subject_id))
+        except IntegrityError:
+            # The same email made at the same moment elsewhere (another replica, the command line): that one won.
+            return False
+        return True
+
+    async def remove_member_of_network(self, email: str, network_id: str, role: str, subject_id: str) -> bool:
+        """Take the firm or learner from the account; an account left with neither a grant nor a membership is
+        removed too, so it cannot sign in any more and its open session ends. False when it was no member."""
+        email = normalise_email(email)
+        async with self._sessions() as session, session.begin():
+            row = await session.get(Membership, (email, network_id, role, subject_id))
+            if row is None:
+                return False
+            await session.delete(row)
+            await session.flush()
+            grants = await session.scalar(
+                sa.select(sa.func.count()).select_from(Grant).where(col(Grant.email) == email)
+            )
+            members = await session.scalar(
+                sa.select(sa.func.count()).select_from(Membership).where(col(Membership.email) == email)
+            )
+            if not grants and not members:
+                await session.execute(sa.delete(User).where(col(User.email) == email))
+        return True
 
     async def remove_user(self, email: str) -> bool:
         """Delete the account with its grants and memberships; False when there is none.

@@ -344,6 +344,30 @@ class ReadModel:
         async with self._sessions() as session:
             return await _module_names(session, network_id)
 
+    async def firms_taking_part(self, network_id: str) -> list[tuple[str, str]]:
+        """The firms of the network that have not left: (id, name), by name."""
+        async with self._sessions() as session:
+            rows = await session.execute(
+                sa.select(col(Firm.firm_id), col(Firm.name))
+                .where(col(Firm.network_id) == network_id, col(Firm.left).is_(False))
+                .order_by(col(Firm.name), col(Firm.firm_id))
+            )
+            return [(str(i), str(n)) for i, n in rows.all()]
+
+    async def learner_names(self, network_id: str, learner_ids: set[str]) -> dict[str, str]:
+        """The names of those of the learners who are registered in the network and not withdrawn."""
+        if not learner_ids:
+            return {}
+        async with self._sessions() as session:
+            rows = await session.execute(
+                sa.select(col(Learner.learner_id), col(Learner.name)).where(
+                    col(Learner.network_id) == network_id,
+                    col(Learner.withdrawn).is_(False),
+                    col(Learner.learner_id).in_(sorted(learner_ids)),
+                )
+            )
+            return {str(i): str(n) for i, n in rows.all()}
+
     async def history(
         self, network_id: str, page: int, per_page: int | None, lines_per_version: int | None
     ) -> tuple[list[int], int, dict[int, Plan], dict[int, list[PlanChange]], dict[int, dict[str, int]]]:

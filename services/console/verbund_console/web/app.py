@@ -52,6 +52,7 @@ from .csv_streams import firm_rows, heatmap_rows, history_rows, streamed_csv, ti
 from .firm_portal import firm_portal_routes
 from .learner_portal import learner_portal_routes
 from .mail import mail_routes
+from .network_people import people_routes
 from .page_session import LANGUAGE_COOKIE, csrf_ok, csrf_token, language_of
 
 log = logging.getLogger(__name__)
@@ -449,6 +450,7 @@ def build_web(
         Route("/n/{network}/firms/{firm}.ics", firm_calendar),
         Route("/n/{network}/events", events),
         *mail_routes(render, coordinator),
+        *people_routes(render, network_page, csrf_ok, language_of, accounts, read_model),
         *(
             firm_portal_routes(render, signed_in, csrf_ok, language_of, accounts, desk, produce, read_model, signal)
             if desk
