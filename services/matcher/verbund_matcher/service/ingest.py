@@ -21,6 +21,7 @@ from verbund_schemas import (
     ContactErased,
     Envelope,
     EventRejected,
+    FirmLeft,
     InboundCause,
     InvalidEvent,
     Keyring,
@@ -364,6 +365,10 @@ async def _apply(
                             await destroy_key(session, d.event.subject, f"learner:{d.event.data.learner_id}")
                         if isinstance(d.event, ContactErased):
                             await retire_key(session, d.event.subject, d.event.holder)
+                        if isinstance(d.event, FirmLeft):
+                            # A departed firm's contact has no purpose left: erased with the departure, as a
+                            # ContactErased would (a firm that joins again sends its contact under a new key).
+                            await retire_key(session, d.event.subject, f"firm:{d.event.data.firm_id}")
                     except Rejection as exc:
                         rejected = _rejection(d, exc.reason, [], d.event.subject)
                         outcome.causes.append("inconsistent")

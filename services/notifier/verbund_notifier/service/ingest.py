@@ -21,6 +21,7 @@ from verbund_schemas import (
     AssignmentMade,
     ContactErased,
     Envelope,
+    FirmLeft,
     FirmUpdated,
     InboundEnvelope,
     InvalidEvent,
@@ -250,6 +251,16 @@ class NotifierService:
                 deleted = await erase_contact(session, event.network_id, event.data.firm_id)
                 log.info("erased %s of network %s: %d messages deleted", event.holder, event.network_id, deleted)
             elif event.type in DIRECTORY_EVENTS:
+                if isinstance(event, FirmLeft):
+                    # The matcher destroys a departed firm's contact key: the notifier forgets the contact and
+                    # the messages to them, before the directory marks the firm as gone.
+                    deleted = await erase_contact(session, event.network_id, event.data.firm_id)
+                    log.info(
+                        "firm %s left network %s: its contact forgotten, %d messages deleted",
+                        event.data.firm_id,
+                        event.network_id,
+                        deleted,
+                    )
                 await directory.apply(session, event, now)
                 if event.type == "NetworkConfigured":
                     network = event.network_id
