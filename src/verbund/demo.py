@@ -29,7 +29,7 @@ from verbund.event_file import read_event_file
 from verbund.kafka_access import use_stack_credentials
 from verbund.mailsink import kept_messages, read_message
 from verbund.publish import report_problems, send_events
-from verbund.service_metrics import free_port, scrape
+from verbund.service_metrics import scrape
 from verbund.stack import background
 from verbund.stack.services import ServiceState, wait_until_answering
 from verbund.watch import WatchOptions, assigned_consumer
@@ -227,8 +227,9 @@ class Demo:
             # goes out once its key endpoint answers. Sealed in full before the first record is sent, it
             # arrives in one burst, so the matcher reads it in one batch and publishes one plan.
             step = progress.add_task("matcher: starting (key endpoint)", total=1)
-            matcher_port, notifier_port = state.key_service_port, free_port()
-            assert matcher_port is not None
+            # The ports `up` recorded: the console was started pointing at them (keys, the notifier's messages).
+            matcher_port, notifier_port = state.key_service_port, state.notifier_port
+            assert matcher_port is not None and notifier_port is not None
             matcher = self._start_matcher(bootstrap, prefix, state)
             key_url = background.key_service_url(state)
             assert key_url is not None

@@ -38,16 +38,16 @@ def use_stack_credentials(bootstrap: str) -> bool:
     """When `bootstrap` is the broker `verbund stack up` runs, authenticate this process as the stack's `cli`
     principal from here on (its password file; the client helpers read VERBUND_KAFKA_*). True when it did.
 
-    While the stack's matcher runs, names are sealed and opened through its key endpoint too, unless this shell
-    names a key endpoint of its own.
+    While the stack's matcher runs, names are sealed and opened through its key endpoint too, and while its
+    notifier runs a learner's export includes the messages it holds, unless this shell names endpoints of its own.
     """
-    from verbund.stack.background import principal_environment, stack_key_service
+    from verbund.stack.background import principal_environment, stack_endpoints
 
     stack = _local_stack_bootstrap()
     if stack is None or not _same_address(stack, bootstrap):
         return False
     os.environ.update(principal_environment("cli"))
-    for name, value in stack_key_service().items():
+    for name, value in stack_endpoints().items():
         os.environ.setdefault(name, value)
     return True
 

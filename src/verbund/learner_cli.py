@@ -123,6 +123,8 @@ def export_command(
     for value, what in ((learner, "LEARNER"), (network, "--network")):
         if not _ID.fullmatch(value):
             raise typer.BadParameter(f"{value!r} is not an id (letters, digits, '.', '_', ':', '-')", param_hint=what)
+    # First: on the stack's broker this names the stack's key endpoint and notifier unless the shell names others.
+    address = resolve_bootstrap(bootstrap)
     url, token = os.environ.get(KEY_SERVICE_URL_ENV), os.environ.get(KEY_SERVICE_TOKEN_ENV)
     if not url or not token:
         typer.echo(
@@ -131,7 +133,6 @@ def export_command(
             err=True,
         )
         raise typer.Exit(2)
-    address = resolve_bootstrap(bootstrap)
     target = output or Path(f"learner-{learner}.json")
 
     async def run() -> dict[str, Any]:

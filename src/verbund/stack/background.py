@@ -47,6 +47,9 @@ DEFAULT_CONSOLE_PORT = 8090
 DEFAULT_CONSOLE_HEALTH_PORT = 8083
 # The matcher's health port, where it serves /keys to the notifier, the console and the CLI (ADR 0004).
 DEFAULT_KEY_SERVICE_PORT = 8081
+# The notifier's health port, where it serves the messages a learner's export includes. Not its default 8082: a
+# notifier run by hand from the same checkout keeps that one.
+DEFAULT_NOTIFIER_PORT = 8084
 MAIL_SINK = "mail sink"
 CONSOLE = "console"
 # Stopped first on `down`: the demo's services write to the sink and the broker until they stop.
@@ -84,6 +87,8 @@ class StackState:
     # The port the stack's matcher serves its key endpoint on: chosen at the first `up`, so the console started
     # then can be told where keys come from before any matcher runs.
     key_service_port: int | None = None
+    # The port the stack's notifier serves its message endpoint on, chosen and handed over like the key port.
+    notifier_port: int | None = None
 
 
 def stack_dir() -> Path:
@@ -125,6 +130,7 @@ def load_state() -> StackState:
         services=services,
         topic_prefix=raw.get("topic_prefix", ""),
         key_service_port=raw.get("key_service_port"),
+        notifier_port=raw.get("notifier_port"),
     )
 
 
@@ -239,11 +245,10 @@ def up(
             postgres_started = True
         if _start_mail_sink(state, smtp_port, timeout):
             started.append(MAIL_SINK)
-        matcher = state.services.get("matcher")
-        key_port_taken = state.key_service_port is not None and not port_is_free(state.key_service_port)
-        if state.key_service_port is None or (key_port_taken and not (matcher and service_running(matcher))):
-            # Another process took the port since: the matcher gets a free one, and the console follows it.
-            state.key_service_port = _any_port(None, DEFAULT_KEY_SERVICE_PORT)
+        key_port = _service_port(state, "matcher", state.key_service_port, DEFAULT_KEY_SERVICE_PORT)
+        notifier_port = _service_port(state, "notifier", state.notifier_port, DEFAULT_NOTIFIER_PORT)
+        if (key_port, notifier_port) != (state.key_service_port, state.notifier_port):
+            state.key_service_port, state.notifier_port = key_port, notifier_port
             save_state(state)
         if topic_prefix is None:
             console = state.services.get(CONSOLE)
@@ -273,6 +278,15 @@ def grant_service_access(servers: str) -> None:
             await grant(servers, admin, principal, grants_for(principal, topics))
 
     run_coroutine(grant_all())
+
+
+def _service_port(state: StackState, service: str, recorded: int | None, default: int) -> int:
+    """The port a service of the stack is to serve on: the recorded one, unless another process took it since
+    (then a free one, and the console follows it)."""
+    running = state.services.get(service)
+    if recorded is not None and (port_is_free(recorded) or (running is not None and service_running(running))):
+        return recorded
+    return _any_port(None, default)
 
 
 def _kafka_bootstrap(state: StackState) -> str:
@@ -336,6 +350,34 @@ def matcher_key_environment(state: StackState) -> dict[str, str]:
         "VERBUND_KEY_SERVICE_TOKEN": key_service_token(),
         "VERBUND_MASTER_KEY_FILE": str(master_key_file()),
     }
+
+
+def notifier_url(state: StackState) -> str | None:
+    """Where the stack's notifier serves the messages it holds (None before the first `up`)."""
+    return None if state.notifier_port is None else f"http://127.0.0.1:{state.notifier_port}"
+
+
+def notifier_environment(state: StackState) -> dict[str, str]:
+    """VERBUND_NOTIFIER_URL for a process whose learner export includes the messages (read with the key token)."""
+    url = notifier_url(state)
+    return {} if url is None else {"VERBUND_NOTIFIER_URL": url}
+
+
+def console_endpoints(state: StackState) -> dict[str, str]:
+    """Where the stack's console opens names and finds the messages for a learner's export download: addresses,
+    not secrets (the token goes apart), recorded in the state file; a change restarts the console."""
+    key_url = {k: v for k, v in key_service_environment(state).items() if k == "VERBUND_KEY_SERVICE_URL"}
+    return key_url | notifier_environment(state)
+
+
+def stack_endpoints() -> dict[str, str]:
+    """The key endpoint's environment while the stack's matcher runs, and the notifier's URL while its notifier
+    runs: what a command of this shell seals, opens and exports through."""
+    state = load_state()
+    notifier = state.services.get("notifier")
+    if notifier is None or not service_running(notifier):
+        return stack_key_service()
+    return stack_key_service() | notifier_environment(state)
 
 
 def stack_key_service() -> dict[str, str]:
@@ -402,7 +444,7 @@ def _start_console(
 ) -> bool:
     source = {"VERBUND_KAFKA_BOOTSTRAP_SERVERS": servers, "VERBUND_TOPIC_PREFIX": prefix}
     keys = key_service_environment(state)
-    key_url = {k: v for k, v in keys.items() if k == "VERBUND_KEY_SERVICE_URL"}
+    key_url = console_endpoints(state)
     current = state.services.get(CONSOLE)
     if current is not None and service_running(current):
         # A console from before the stack sealed names is restarted (read model kept) to open them.
@@ -580,6 +622,10 @@ def export_lines(state: StackState) -> list[str]:
         # the token is read from its file when the line runs, so it is never printed.
         lines.append(f"export VERBUND_KEY_SERVICE_URL={url}")
         lines.append(f"export VERBUND_KEY_SERVICE_TOKEN=\"$(cat '{stack_dir() / 'key-service-token'}')\"")
+    notifier = state.services.get("notifier")
+    if notifier is not None and service_running(notifier) and state.notifier_port is not None:
+        # `learner export` from this shell includes the messages the notifier holds (same token as the keys).
+        lines.append(f"export VERBUND_NOTIFIER_URL={notifier_url(state)}")
     return lines
 
 
@@ -597,6 +643,7 @@ __all__ = [
     "UpResult",
     "answers_http",
     "console_database_url",
+    "console_endpoints",
     "down",
     "export_lines",
     "grant_service_access",
@@ -609,6 +656,8 @@ __all__ = [
     "mail_dir",
     "master_key_file",
     "matcher_key_environment",
+    "notifier_environment",
+    "notifier_url",
     "postgres_running",
     "principal_environment",
     "retention_status",
@@ -617,6 +666,7 @@ __all__ = [
     "smtp_port_of",
     "stack_credentials",
     "stack_dir",
+    "stack_endpoints",
     "stack_key_service",
     "start_background_service",
     "stop_services",
