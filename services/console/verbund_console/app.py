@@ -27,6 +27,7 @@ from .store.learner_feeds import LearnerFeeds
 from .store.readmodel import ReadModel
 from .web.api import PREFIX, api_app, inbound_producer
 from .web.app import build_web
+from .web.contact_erasure import contact_erasure_routes
 from .web.learner_data import learner_data_routes
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ def build(settings: ConsoleSettings | None = None) -> Console:
     web = build_web(settings, read_model, accounts, signal, desk, produce, feeds) if settings.session_secret else None
     if web is not None:
         web.router.routes.extend(learner_data_routes(settings, accounts, produce))
+        web.router.routes.extend(contact_erasure_routes(accounts, produce))
         web.mount(PREFIX, api_app(ApiTokens(sessions), produce, settings.max_event_bytes))
     return Console(settings, engine, broker, read_model, accounts, ingest, signal, web)
 

@@ -165,6 +165,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "ics": {"de": "Kalender (.ics)", "en": "Calendar (.ics)"},
     "data_link": {"de": "Daten", "en": "Data"},
     "data_link_title": {"de": "Auskunft und Löschung der Daten", "en": "Export or erase the learner's data"},
+    "contact_link": {"de": "Kontakt", "en": "Contact"},
+    "contact_link_title": {"de": "Ausbildungskontakt des Betriebs löschen", "en": "Erase the firm's training contact"},
     "planned": {"de": "eingeplant", "en": "planned"},
     "minimum": {"de": "Mindestbelegung", "en": "minimum"},
     "maximum": {"de": "Höchstbelegung", "en": "maximum"},
