@@ -5,32 +5,24 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import re
-from collections.abc import Awaitable, Callable
-from pathlib import Path
-from typing import Any
 
 import httpx
 from aiokafka.errors import KafkaError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from starlette.templating import Jinja2Templates
 from verbund_runtime.keyring import HttpKeyring, KeyServiceUnavailable
 from verbund_runtime.learner_export import gather
-from verbund_schemas import AuthContext, AuthType, LearnerErased, LearnerErasedData, Role, encode_event
+from verbund_schemas import AuthContext, AuthType, LearnerErased, LearnerErasedData, Role
 
-from ..domain.language import LANGUAGES, texts
 from ..settings import ConsoleSettings
 from ..store.accounts import Accounts
 from .api import Produce
-from .page_session import csrf_ok, csrf_token, language_of
+from .erasure_pages import ErasurePage
+from .page_session import language_of
 
 log = logging.getLogger(__name__)
 
-HERE = Path(__file__).resolve().parent
-# The language cookie of the other pages (web/app.py): the same choice holds here.
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
 
 # This page's own words, beside the console's shared texts (domain/language.py) that the layout uses.
 WORDS: dict[str, dict[str, str]] = {
@@ -71,8 +63,6 @@ WORDS: dict[str, dict[str, str]] = {
     },
 }
 
-Action = Callable[[Request, str, str], Awaitable[Response]]
-
 
 def erasure_request(network_id: str, learner_id: str, coordinator: str, now: dt.datetime) -> LearnerErased:
     """The request `verbund learner erase` sends, under the same id (asking twice erases once), stamped with the
@@ -95,54 +85,8 @@ def learner_data_routes(settings: ConsoleSettings, accounts: Accounts, produce: 
     They sit on the session the console's pages set (signed-in user, its expiry and CSRF token), and produce
     the erasure through the console's producer, as its HTTP API produces firms' events.
     """
-    templates = Jinja2Templates(directory=str(HERE / "templates"))
-
-    def render(request: Request, status_code: int = 200, **context: Any) -> Response:
-        language = language_of(request)
-        learner = context["learner_id"]
-        words = {k: v.format(learner=learner, event=context.get("event_id", "")) for k, v in WORDS[language].items()}
-        context.update(
-            t=texts(language),
-            w=words,
-            language=language,
-            other_language=next(x for x in LANGUAGES if x != language),
-            csrf=csrf_token(request),
-            user=request.session.get("user"),
-            seq=0,
-            network=None,
-        )
-        response = templates.TemplateResponse(request, "learner_data.html", context, status_code=status_code)
-        response.headers["cache-control"] = "no-store"
-        return response
-
-    def coordinator_of_the_network(action: Action) -> Callable[[Request], Awaitable[Response]]:
-        async def guarded(request: Request) -> Response:
-            user = request.session.get("user")
-            if not isinstance(user, str):
-                return Response(status_code=303, headers={"location": f"/signin?next={request.url.path}"})
-            if float(request.session.get("until", 0)) < dt.datetime.now(dt.UTC).timestamp():
-                request.session.clear()
-                return Response(status_code=303, headers={"location": "/signin"})
-            network_id, learner_id = request.path_params["network"], request.path_params["learner"]
-            if not (_ID.fullmatch(network_id) and _ID.fullmatch(learner_id)):
-                return _error(request, 404, texts(language_of(request))["not_found"])
-            if network_id not in await accounts.grants(user):
-                return _error(request, 403, texts(language_of(request))["forbidden"])
-            return await action(request, network_id, learner_id)
-
-        return guarded
-
-    def _error(request: Request, status: int, message: str) -> Response:
-        language = language_of(request)
-        context = {
-            "t": texts(language),
-            "language": language,
-            "other_language": next(x for x in LANGUAGES if x != language),
-            "csrf": csrf_token(request),
-            "user": request.session.get("user"),
-            "message": message,
-        }
-        return templates.TemplateResponse(request, "error.html", context, status_code=status)
+    pages = ErasurePage(accounts, subject="learner", template="learner_data.html", words=WORDS)
+    render = pages.render
 
     async def page(request: Request, network_id: str, learner_id: str) -> Response:
         return render(request, network_id=network_id, learner_id=learner_id, view="learner-data")
@@ -182,26 +126,11 @@ def learner_data_routes(settings: ConsoleSettings, accounts: Accounts, produce: 
         )
 
     async def erase(request: Request, network_id: str, learner_id: str) -> Response:
-        words = WORDS[language_of(request)]
-        fresh, form = await csrf_ok(request)
-        if not fresh:
-            return render(request, 403, network_id=network_id, learner_id=learner_id, problem=words["stale_form"])
-        if form.get("confirm") != learner_id:
-            problem = words["not_confirmed"].format(learner=learner_id)
-            return render(request, 400, network_id=network_id, learner_id=learner_id, problem=problem)
-        event = erasure_request(network_id, learner_id, request.session["user"], dt.datetime.now(dt.UTC))
-        try:
-            await produce(encode_event(event), network_id)
-        except Exception as exc:
-            # The broker is away or refused: nothing was requested, and the coordinator may simply try again.
-            log.warning("erasure not sent", extra={"network_id": network_id, "error": type(exc).__name__})
-            return render(request, 503, network_id=network_id, learner_id=learner_id, problem=words["not_sent"])
-        log.info("erasure requested", extra={"network_id": network_id, "learner_id": learner_id})
-        return render(request, 202, network_id=network_id, learner_id=learner_id, requested=True, event_id=event.id)
+        return await pages.erase(request, network_id, learner_id, erasure_request, produce, "erasure")
 
     base = "/n/{network}/learners/{learner}"
     return [
-        Route(f"{base}/data", coordinator_of_the_network(page), methods=["GET"]),
-        Route(f"{base}/export.json", coordinator_of_the_network(export), methods=["GET"]),
-        Route(f"{base}/erase", coordinator_of_the_network(erase), methods=["POST"]),
+        Route(f"{base}/data", pages.coordinator_of_the_network(page), methods=["GET"]),
+        Route(f"{base}/export.json", pages.coordinator_of_the_network(export), methods=["GET"]),
+        Route(f"{base}/erase", pages.coordinator_of_the_network(erase), methods=["POST"]),
     ]
