@@ -7,6 +7,7 @@ import json
 import os
 import re
 import subprocess
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,6 +99,22 @@ def test_demo_shows_the_plan_and_leaves_the_console_running_with_a_demo_sign_in(
     assert raw.count('"personal":') >= 24, raw[:2000]
     in_clear = [text for text in _demo_learners_personal_data() if text in raw or json.dumps(text)[1:-1] in raw]
     assert in_clear == [], in_clear
+
+    # Logs carry ids, never people: no service's log line names a demo learner or their address, in any encoding.
+    logs = sorted(run_dir.rglob("*.log"))
+    assert {p.stem for p in logs} >= {"matcher", "notifier", "console"}, logs
+    forms = [
+        form
+        for text in _demo_learners_personal_data()
+        for form in {text, json.dumps(text)[1:-1], urllib.parse.quote(text), urllib.parse.quote_plus(text)}
+    ]
+    leaks = [
+        f"{path.name}: {form}"
+        for path in logs
+        for form in forms
+        if form.lower() in path.read_text(encoding="utf-8", errors="replace").lower()
+    ]
+    assert leaks == [], leaks
 
     # The command has returned; the console it started still answers and lets the demo coordinator in.
     url = _line(out, "Console")
