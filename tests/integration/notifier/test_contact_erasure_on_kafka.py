@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
 import sys
 import uuid
 from pathlib import Path
@@ -14,13 +13,12 @@ import notifier_factories as f
 import pytest
 from database_rows import rows_of
 from kafka_tools import consume
-from notifier_harness import START, eventually, free_port, notifier_settings
-from notifier_on_kafka import fresh_group, notifier_on_kafka, start_groups_at_end
+from notifier_harness import START, eventually
+from notifier_on_kafka import in_network, key_serving_matcher, mentioning, notifier_on_kafka, registered_and_placed
 from verbund_matcher.runner import run_matcher
-from verbund_matcher.settings import MatcherSettings
 from verbund_notifier.clock import Clock
 from verbund_runtime.keyring import HttpKeyring
-from verbund_schemas import Contact, Envelope, FirmRegistered, NetworkConfigured, load_event, open_event, topic
+from verbund_schemas import Contact, FirmRegistered, NetworkConfigured, load_event, open_event, topic
 
 from verbund.mailsink import MailSink
 from verbund.publish import send_events
@@ -30,13 +28,6 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow, pytest.
 CONTACT = Contact(name="Wiebke Trautmann-Özdemir", email="wiebke.trautmann@example.org")
 COORDINATOR = Contact(name="Hiltrud Ambrosius", email="hiltrud.ambrosius@example.org")
 SECRETS = ("Wiebke", "Trautmann", "wiebke.trautmann@example.org", "Hiltrud", "Ambrosius", "hiltrud.ambrosius@")
-
-
-def mentioning(tables: dict[str, list[str]]) -> dict[str, int]:
-    found = {
-        name: sum(any(s.casefold() in row.casefold() for s in SECRETS) for row in rows) for name, rows in tables.items()
-    }
-    return {name: count for name, count in found.items() if count}
 
 
 async def erase(bootstrap: str, env: dict[str, str], *args: str) -> str:
@@ -52,39 +43,14 @@ async def erase(bootstrap: str, env: dict[str, str], *args: str) -> str:
     return out.decode()
 
 
-def in_network(event: Envelope, network: str) -> Envelope:
-    return event.model_copy(update={"subject": network})
-
-
 async def test_an_erased_firm_contact_and_coordinators_are_unreadable_on_the_topic_and_gone_from_every_table(
     kafka_bootstrap: str, fresh_postgres_url: str, sqlite_url: str, mail_sink: MailSink, tmp_path: Path
 ) -> None:
     network = f"N-CONTACT-{uuid.uuid4().hex[:8]}"
-    token = secrets.token_urlsafe(32)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    matcher = MatcherSettings(
-        database_url=sqlite_url,
-        kafka_bootstrap_servers=kafka_bootstrap,
-        group_id=f"matcher-test-{uuid.uuid4().hex[:8]}",
-        auto_offset_reset="latest",
-        health_port=port,
-        key_service_token=token,
-        master_key_file=str(tmp_path / "master.key"),
-        full_reoptimise_interval=0,
-        solver_workers=1,
-        log_json=False,
+    pair = await key_serving_matcher(
+        kafka_bootstrap, sqlite_url, fresh_postgres_url, mail_sink, str(tmp_path / "master.key")
     )
-    group = fresh_group()
-    await start_groups_at_end(kafka_bootstrap, group)
-    settings = notifier_settings(
-        fresh_postgres_url,
-        mail_sink,
-        kafka_bootstrap_servers=kafka_bootstrap,
-        notifier_group_id=group,
-        key_service_url=url,
-        key_service_token=token,
-    )
+    matcher, settings, url, token = pair.matcher, pair.notifier, pair.keys_url, pair.token
     env = {"VERBUND_KEY_SERVICE_URL": url, "VERBUND_KEY_SERVICE_TOKEN": token}
     registrations = [
         in_network(e, network) for e in (f.network(COORDINATOR), f.host_firm(CONTACT), f.home_firm(), f.learner())
@@ -94,14 +60,15 @@ async def test_an_erased_firm_contact_and_coordinators_are_unreadable_on_the_top
         async with run_matcher(matcher) as running:
             await running.until_consuming()
             async with notifier_on_kafka(settings, Clock(START)):
-                await send_events(registrations, kafka_bootstrap, topic("inbound"), keyring)
-                await send_events([in_network(f.made(), network)], kafka_bootstrap, topic("assignments"))
-                await mail_sink.until(2, within=60)
+                placement = in_network(f.made(), network)
+                await registered_and_placed(kafka_bootstrap, keyring, registrations, placement, mail_sink)
                 assert mail_sink.messages_to(str(CONTACT.email)), "the firm's contact was mailed"
 
                 async def known_everywhere() -> bool:
                     matcher_rows, notifier_rows = await rows_of(sqlite_url), await rows_of(fresh_postgres_url)
-                    return "firms" in mentioning(matcher_rows) and "parties" in mentioning(notifier_rows)
+                    return "firms" in mentioning(matcher_rows, SECRETS) and "parties" in mentioning(
+                        notifier_rows, SECRETS
+                    )
 
                 await eventually(known_everywhere, within=30, what="the contacts stored by matcher and notifier")
 
@@ -110,7 +77,7 @@ async def test_an_erased_firm_contact_and_coordinators_are_unreadable_on_the_top
 
                 async def forgotten() -> bool:
                     matcher_rows, notifier_rows = await rows_of(sqlite_url), await rows_of(fresh_postgres_url)
-                    return not mentioning(matcher_rows) and not mentioning(notifier_rows)
+                    return not mentioning(matcher_rows, SECRETS) and not mentioning(notifier_rows, SECRETS)
 
                 await eventually(
                     forgotten, within=60, what="the contacts gone from the matcher's and notifier's tables"
@@ -153,6 +120,6 @@ async def test_an_erased_firm_contact_and_coordinators_are_unreadable_on_the_top
     assert firm.data.training_contact is None
     assert isinstance(policy, NetworkConfigured) and policy.data.coordinators == []
     assert not any(s.casefold() in json.dumps(opened, ensure_ascii=False).casefold() for s in SECRETS)
-    assert mentioning(notifier_after) == {} and mentioning(matcher_after) == {}
+    assert mentioning(notifier_after, SECRETS) == {} and mentioning(matcher_after, SECRETS) == {}
     assert any(f.HOME_EMAIL in row for row in notifier_after["parties"]), "other firms' contacts stay"
     assert any("Frau Huber" in row for row in matcher_after["firms"])

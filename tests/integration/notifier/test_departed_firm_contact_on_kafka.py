@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 import uuid
 from pathlib import Path
 
@@ -11,13 +10,12 @@ import notifier_factories as f
 import pytest
 from database_rows import rows_of
 from kafka_tools import consume
-from notifier_harness import START, eventually, free_port, notifier_settings
-from notifier_on_kafka import fresh_group, notifier_on_kafka, start_groups_at_end
+from notifier_harness import START, eventually
+from notifier_on_kafka import in_network, key_serving_matcher, mentioning, notifier_on_kafka, registered_and_placed
 from verbund_matcher.runner import run_matcher
-from verbund_matcher.settings import MatcherSettings
 from verbund_notifier.clock import Clock
 from verbund_runtime.keyring import HttpKeyring
-from verbund_schemas import Contact, Envelope, FirmLeft, FirmLeftData, FirmRegistered, load_event, open_event, topic
+from verbund_schemas import Contact, FirmLeft, FirmLeftData, FirmRegistered, load_event, open_event, topic
 
 from verbund.contact_cli import current_key_id
 from verbund.mailsink import MailSink
@@ -29,46 +27,14 @@ CONTACT = Contact(name="Gerlinde Brückenhaupt", email="gerlinde.brueckenhaupt@e
 SECRETS = ("Gerlinde", "Brückenhaupt", "gerlinde.brueckenhaupt@example.org")
 
 
-def mentioning(tables: dict[str, list[str]]) -> dict[str, int]:
-    found = {
-        name: sum(any(s.casefold() in row.casefold() for s in SECRETS) for row in rows) for name, rows in tables.items()
-    }
-    return {name: count for name, count in found.items() if count}
-
-
-def in_network(event: Envelope, network: str) -> Envelope:
-    return event.model_copy(update={"subject": network})
-
-
 async def test_a_firm_that_leaves_has_its_contact_key_destroyed_and_its_contact_forgotten_by_the_notifier(
     kafka_bootstrap: str, fresh_postgres_url: str, sqlite_url: str, mail_sink: MailSink, tmp_path: Path
 ) -> None:
     network = f"N-LEFT-{uuid.uuid4().hex[:8]}"
-    token = secrets.token_urlsafe(32)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    matcher = MatcherSettings(
-        database_url=sqlite_url,
-        kafka_bootstrap_servers=kafka_bootstrap,
-        group_id=f"matcher-test-{uuid.uuid4().hex[:8]}",
-        auto_offset_reset="latest",
-        health_port=port,
-        key_service_token=token,
-        master_key_file=str(tmp_path / "master.key"),
-        full_reoptimise_interval=0,
-        solver_workers=1,
-        log_json=False,
+    pair = await key_serving_matcher(
+        kafka_bootstrap, sqlite_url, fresh_postgres_url, mail_sink, str(tmp_path / "master.key")
     )
-    group = fresh_group()
-    await start_groups_at_end(kafka_bootstrap, group)
-    settings = notifier_settings(
-        fresh_postgres_url,
-        mail_sink,
-        kafka_bootstrap_servers=kafka_bootstrap,
-        notifier_group_id=group,
-        key_service_url=url,
-        key_service_token=token,
-    )
+    matcher, settings, url, token = pair.matcher, pair.notifier, pair.keys_url, pair.token
     registrations = [in_network(e, network) for e in (f.network(), f.host_firm(CONTACT), f.home_firm(), f.learner())]
     left = in_network(FirmLeft(**f.stated(), subject=f.NETWORK, data=FirmLeftData(firm_id=f.HOST)), network)
     keyring = HttpKeyring(url, token)
@@ -76,13 +42,12 @@ async def test_a_firm_that_leaves_has_its_contact_key_destroyed_and_its_contact_
         async with run_matcher(matcher) as running:
             await running.until_consuming()
             async with notifier_on_kafka(settings, Clock(START)):
-                await send_events(registrations, kafka_bootstrap, topic("inbound"), keyring)
-                await send_events([in_network(f.made(), network)], kafka_bootstrap, topic("assignments"))
-                await mail_sink.until(2, within=60)
+                placement = in_network(f.made(), network)
+                await registered_and_placed(kafka_bootstrap, keyring, registrations, placement, mail_sink)
                 assert mail_sink.messages_to(str(CONTACT.email)), "the firm's contact was mailed"
 
                 async def known_to_the_notifier() -> bool:
-                    return "parties" in mentioning(await rows_of(fresh_postgres_url))
+                    return "parties" in mentioning(await rows_of(fresh_postgres_url), SECRETS)
 
                 await eventually(known_to_the_notifier, within=30, what="the contact stored by the notifier")
                 key_id = await current_key_id(keyring, network, f"firm:{f.HOST}")
@@ -99,7 +64,7 @@ async def test_a_firm_that_leaves_has_its_contact_key_destroyed_and_its_contact_
 
                 async def forgotten() -> bool:
                     matcher_rows, notifier_rows = await rows_of(sqlite_url), await rows_of(fresh_postgres_url)
-                    still.update(matcher=mentioning(matcher_rows), notifier=mentioning(notifier_rows))
+                    still.update(matcher=mentioning(matcher_rows, SECRETS), notifier=mentioning(notifier_rows, SECRETS))
                     return not still["matcher"] and not still["notifier"]
 
                 try:
@@ -128,5 +93,5 @@ async def test_a_firm_that_leaves_has_its_contact_key_destroyed_and_its_contact_
     assert firms[f.HOST].data.name == "Spritzguss Meier GmbH" and firms[f.HOST].data.training_contact is None
     home_contact = firms[f.HOME].data.training_contact
     assert home_contact is not None and str(home_contact.email) == f.HOME_EMAIL
-    assert not mentioning(notifier_after)
+    assert not mentioning(notifier_after, SECRETS)
     assert any(f.HOME_EMAIL in row for row in notifier_after["parties"]), "other firms' contacts stay"

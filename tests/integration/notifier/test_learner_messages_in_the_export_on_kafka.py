@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
 import sys
 import uuid
 from pathlib import Path
@@ -14,24 +13,18 @@ from typing import Any
 import httpx
 import notifier_factories as f
 import pytest
-from notifier_harness import START, eventually, free_port, notifier_settings
-from notifier_on_kafka import fresh_group, notifier_on_kafka, start_groups_at_end
+from notifier_harness import START, eventually, free_port
+from notifier_on_kafka import in_network, key_serving_matcher, notifier_on_kafka, registered_and_placed
 from verbund_matcher.runner import run_matcher
-from verbund_matcher.settings import MatcherSettings
 from verbund_notifier.clock import Clock
 from verbund_runtime.keyring import HttpKeyring
-from verbund_schemas import Envelope, topic
+from verbund_schemas import topic
 
 from verbund.learner_cli import erasure_event
 from verbund.mailsink import MailSink, text_body
 from verbund.publish import send_events
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(240)]
-
-
-def in_network(event: Envelope, network: str) -> Envelope:
-    # A network of this test's own: the export reads the topics from their start and must meet no other test's.
-    return event.model_copy(update={"subject": network})
 
 
 async def export(bootstrap: str, network: str, env: dict[str, str], target: Path) -> dict[str, Any]:
@@ -57,48 +50,33 @@ async def test_the_export_holds_the_subject_and_text_of_a_delivered_mail_and_aft
     kafka_bootstrap: str, fresh_postgres_url: str, sqlite_url: str, mail_sink: MailSink, tmp_path: Path
 ) -> None:
     network = f"N-EXPORT-{uuid.uuid4().hex[:8]}"
-    token = secrets.token_urlsafe(32)
-    matcher_port, notifier_port = free_port(), free_port()
-    keys_url, notifier_url = f"http://127.0.0.1:{matcher_port}", f"http://127.0.0.1:{notifier_port}"
-    matcher = MatcherSettings(
-        database_url=sqlite_url,
-        kafka_bootstrap_servers=kafka_bootstrap,
-        group_id=f"matcher-test-{uuid.uuid4().hex[:8]}",
-        auto_offset_reset="latest",
-        health_port=matcher_port,
-        key_service_token=token,
-        master_key_file=str(tmp_path / "master.key"),
-        full_reoptimise_interval=0,
-        solver_workers=1,
-        log_json=False,
-    )
-    group = fresh_group()
-    await start_groups_at_end(kafka_bootstrap, group)
-    settings = notifier_settings(
+    notifier_port = free_port()
+    notifier_url = f"http://127.0.0.1:{notifier_port}"
+    pair = await key_serving_matcher(
+        kafka_bootstrap,
+        sqlite_url,
         fresh_postgres_url,
         mail_sink,
-        kafka_bootstrap_servers=kafka_bootstrap,
-        notifier_group_id=group,
-        key_service_url=keys_url,
-        key_service_token=token,
+        str(tmp_path / "master.key"),
         health_port=notifier_port,
     )
+    matcher, settings, keys_url, token = pair.matcher, pair.notifier, pair.keys_url, pair.token
     env = {
         "VERBUND_KEY_SERVICE_URL": keys_url,
         "VERBUND_KEY_SERVICE_TOKEN": token,
         "VERBUND_NOTIFIER_URL": notifier_url,
     }
+    # A network of this test's own: the export reads the topics from their start and must meet no other test's.
     registrations = [in_network(e, network) for e in (f.network(), f.host_firm(), f.home_firm(), f.learner())]
     async with run_matcher(matcher) as running:
         await running.until_consuming()
         async with notifier_on_kafka(settings, Clock(START)):
             keyring = HttpKeyring(keys_url, token)
             try:
-                await send_events(registrations, kafka_bootstrap, topic("inbound"), keyring)
+                placement = in_network(f.made(), network)
+                await registered_and_placed(kafka_bootstrap, keyring, registrations, placement, mail_sink)
             finally:
                 await keyring.close()
-            await send_events([in_network(f.made(), network)], kafka_bootstrap, topic("assignments"))
-            await mail_sink.until(2, within=60)
             mailed = mail_sink.messages_to(f.LEARNER_EMAIL)
             assert mailed, "the learner was mailed"
 
