@@ -7,20 +7,16 @@ import datetime as dt
 import json
 import os
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
 from aiokafka import ConsumerRecord
 from database_rows import rows_of
-from forced_network import ForcedNetwork
 from kafka_tools import consume
 from matcher_harness import events_of, until
-from sealed_learners import key_serving, two_learners_planned
+from sealed_learners import two_sealed_learners_planned
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
-from verbund_matcher.runner import run_matcher
-from verbund_runtime.keyring import HttpKeyring
 from verbund_schemas import PersonalDataErased, open_event, topic
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(240)]
@@ -60,14 +56,8 @@ async def table_dump(database_url: str) -> bytes:
 async def test_an_erased_learner_leaves_the_plan_their_key_is_gone_and_a_second_erasure_changes_nothing(
     kafka_bootstrap: str, sqlite_url: str, tmp_path: Path
 ) -> None:
-    n = ForcedNetwork(f"erase-{uuid.uuid4().hex[:8]}")
-    nid = n.network_id
-    settings, url = key_serving(kafka_bootstrap, sqlite_url, str(tmp_path / "master.key"), TOKEN)
-    async with run_matcher(settings, today=lambda: TODAY) as matcher:
-        await matcher.until_consuming()
-        keyring = HttpKeyring(url, TOKEN)
-        await two_learners_planned(kafka_bootstrap, n, keyring)
-
+    async with two_sealed_learners_planned(kafka_bootstrap, sqlite_url, tmp_path, TOKEN, TODAY, "erase") as sealed:
+        nid, url, keyring = sealed.network_id, sealed.key_service_url, sealed.keyring
         code, out = await erase(kafka_bootstrap, nid, "L0001", url)
         assert code == 0, out
         assert "key is destroyed" in out
@@ -106,7 +96,6 @@ async def test_an_erased_learner_leaves_the_plan_their_key_is_gone_and_a_second_
                 opened.append(await open_event(event, keyring))
             except PersonalDataErased:
                 unreadable += 1
-        await keyring.close()
         matcher_tables = await table_dump(sqlite_url)
 
     events = events_of(assignments, {nid})

@@ -7,17 +7,13 @@ import datetime as dt
 import json
 import os
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
-from forced_network import ForcedNetwork
 from kafka_tools import consume
 from matcher_harness import events_of
-from sealed_learners import key_serving, two_learners_planned
-from verbund_matcher.runner import run_matcher
-from verbund_runtime.keyring import HttpKeyring
+from sealed_learners import two_sealed_learners_planned
 from verbund_schemas import topic
 
 from verbund.learner_cli import erasure_event
@@ -62,14 +58,8 @@ async def watch(bootstrap: str, network: str, url: str) -> str:
 async def test_the_export_holds_the_learners_registration_plan_and_history_and_nothing_of_others(
     kafka_bootstrap: str, sqlite_url: str, tmp_path: Path
 ) -> None:
-    n = ForcedNetwork(f"export-{uuid.uuid4().hex[:8]}")
-    nid = n.network_id
-    settings, url = key_serving(kafka_bootstrap, sqlite_url, str(tmp_path / "master.key"), TOKEN)
-    async with run_matcher(settings, today=lambda: TODAY) as matcher:
-        await matcher.until_consuming()
-        keyring = HttpKeyring(url, TOKEN)
-        await two_learners_planned(kafka_bootstrap, n, keyring)
-        await keyring.close()
+    async with two_sealed_learners_planned(kafka_bootstrap, sqlite_url, tmp_path, TOKEN, TODAY, "export") as sealed:
+        nid, url = sealed.network_id, sealed.key_service_url
         before = await export(kafka_bootstrap, nid, "L0000", url, tmp_path / "before.json")
         watched = await watch(kafka_bootstrap, nid, url)
 
