@@ -35,6 +35,10 @@ PASSWORD = "correct horse battery staple"
 SEEN_WITHIN_MS = 20_000
 # The one module of the network the browser tests beside the real matcher plan.
 MODULE = "M-SPRITZ"
+# The matcher replans within its 5 s limit after a batch; a slow shared machine gets room on top.
+PLANNED_WITHIN_MS = 60_000
+# The pages in English, whatever the machine's browser would ask for.
+ENGLISH = {"Accept-Language": "en"}
 
 
 def free_port() -> int:
@@ -112,6 +116,17 @@ def console_with_accounts(
         yield running
     finally:
         running.stop()
+
+
+@contextmanager
+def console_of_a_new_network(
+    kafka_bootstrap: str, folder: Path, accounts: Callable[[dict[str, str], str], object]
+) -> Iterator[RunningConsole]:
+    """A console of its own for a network no other test uses, started once `accounts(env, network)` has made its
+    users; stopped afterwards."""
+    network = f"net-{uuid.uuid4().hex[:8]}"
+    with console_with_accounts(kafka_bootstrap, folder, network, lambda env: accounts(env, network)) as running:
+        yield running
 
 
 def account_added(env: dict[str, str], email: str, network: str, *options: str) -> str:

@@ -6,16 +6,16 @@ shortfall the page shows was published by `python -m verbund_matcher` on the rea
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from functools import partial
 
 import pytest
 from console_in_browser import (
+    ENGLISH,
     MODULE,
+    PLANNED_WITHIN_MS,
     RunningConsole,
     add_user,
-    console_with_accounts,
+    console_of_a_new_network,
     live,
     mara,
     plastics_network,
@@ -27,17 +27,15 @@ from service_processes import ServiceProcess
 
 pytestmark = [pytest.mark.kafka, pytest.mark.e2e]
 
-# The matcher replans within its 5 s limit after a batch; a slow shared machine gets room on top.
-PLANNED_WITHIN_MS = 60_000
-ENGLISH = {"Accept-Language": "en"}
+
+def coordinator(env: dict[str, str], network: str) -> None:
+    add_user(env, "coord@example.org", network)
 
 
 @pytest.fixture(scope="module")
 def console(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningConsole]:
-    network = f"net-{uuid.uuid4().hex[:8]}"
     folder = tmp_path_factory.mktemp("console-and-matcher")
-    coordinator = partial(add_user, email="coord@example.org", network=network)
-    with console_with_accounts(kafka_bootstrap, folder, network, coordinator) as running:
+    with console_of_a_new_network(kafka_bootstrap, folder, coordinator) as running:
         yield running
 
 

@@ -7,15 +7,16 @@ posted through the page; every placement the page shows was published by `python
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from console_in_browser import (
+    ENGLISH,
     MODULE,
+    PLANNED_WITHIN_MS,
     RunningConsole,
     account_added,
-    console_with_accounts,
+    console_of_a_new_network,
     live,
     mara,
     plastics_network,
@@ -27,21 +28,17 @@ from service_processes import ServiceProcess
 
 pytestmark = [pytest.mark.kafka, pytest.mark.e2e]
 
-PLANNED_WITHIN_MS = 60_000
-ENGLISH = {"Accept-Language": "en"}
+
+def firm_users(env: dict[str, str], network: str) -> None:
+    said = account_added(env, "hr@kunststoff-aachen.example", network, "--firm", "F-AC")
+    assert said.strip() == f"Created hr@kunststoff-aachen.example; firm F-AC of network {network}"
+    account_added(env, "hr@formenbau-bonn.example", network, "--firm", "F-BN")
 
 
 @pytest.fixture(scope="module")
 def console(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningConsole]:
-    network = f"net-{uuid.uuid4().hex[:8]}"
-
-    def firm_users(env: dict[str, str]) -> None:
-        said = account_added(env, "hr@kunststoff-aachen.example", network, "--firm", "F-AC")
-        assert said.strip() == f"Created hr@kunststoff-aachen.example; firm F-AC of network {network}"
-        account_added(env, "hr@formenbau-bonn.example", network, "--firm", "F-BN")
-
     folder = tmp_path_factory.mktemp("firm-portal")
-    with console_with_accounts(kafka_bootstrap, folder, network, firm_users) as running:
+    with console_of_a_new_network(kafka_bootstrap, folder, firm_users) as running:
         yield running
 
 
