@@ -12,6 +12,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 from notifier_harness import free_port, notifier_settings
+from verbund_matcher.runner import run_matcher
 from verbund_matcher.settings import MatcherSettings
 from verbund_notifier.app import NotifierApp, build
 from verbund_notifier.clock import Clock
@@ -131,3 +132,15 @@ async def registered_and_placed(
     await send_events(list(registrations), bootstrap, topic("inbound"), keyring)
     await send_events([placement], bootstrap, topic("assignments"))
     await mail_sink.until(2, within=60)
+
+
+@asynccontextmanager
+async def matcher_serving_keys(pair: KeyServingMatcher) -> AsyncIterator[HttpKeyring]:
+    """The matcher running and consuming, with a keyring on its key endpoint; the keyring closed afterwards."""
+    keyring = HttpKeyring(pair.keys_url, pair.token)
+    try:
+        async with run_matcher(pair.matcher) as running:
+            await running.until_consuming()
+            yield keyring
+    finally:
+        await keyring.close()

@@ -14,10 +14,15 @@ import pytest
 from database_rows import rows_of
 from kafka_tools import consume
 from notifier_harness import START, eventually
-from notifier_on_kafka import in_network, key_serving_matcher, mentioning, notifier_on_kafka, registered_and_placed
-from verbund_matcher.runner import run_matcher
+from notifier_on_kafka import (
+    in_network,
+    key_serving_matcher,
+    matcher_serving_keys,
+    mentioning,
+    notifier_on_kafka,
+    registered_and_placed,
+)
 from verbund_notifier.clock import Clock
-from verbund_runtime.keyring import HttpKeyring
 from verbund_schemas import Contact, FirmRegistered, NetworkConfigured, load_event, open_event, topic
 
 from verbund.mailsink import MailSink
@@ -50,64 +55,55 @@ async def test_an_erased_firm_contact_and_coordinators_are_unreadable_on_the_top
     pair = await key_serving_matcher(
         kafka_bootstrap, sqlite_url, fresh_postgres_url, mail_sink, str(tmp_path / "master.key")
     )
-    matcher, settings, url, token = pair.matcher, pair.notifier, pair.keys_url, pair.token
+    settings, url, token = pair.notifier, pair.keys_url, pair.token
     env = {"VERBUND_KEY_SERVICE_URL": url, "VERBUND_KEY_SERVICE_TOKEN": token}
     registrations = [
         in_network(e, network) for e in (f.network(COORDINATOR), f.host_firm(CONTACT), f.home_firm(), f.learner())
     ]
-    keyring = HttpKeyring(url, token)
-    try:
-        async with run_matcher(matcher) as running:
-            await running.until_consuming()
-            async with notifier_on_kafka(settings, Clock(START)):
-                placement = in_network(f.made(), network)
-                await registered_and_placed(kafka_bootstrap, keyring, registrations, placement, mail_sink)
-                assert mail_sink.messages_to(str(CONTACT.email)), "the firm's contact was mailed"
+    async with matcher_serving_keys(pair) as keyring:
+        async with notifier_on_kafka(settings, Clock(START)):
+            placement = in_network(f.made(), network)
+            await registered_and_placed(kafka_bootstrap, keyring, registrations, placement, mail_sink)
+            assert mail_sink.messages_to(str(CONTACT.email)), "the firm's contact was mailed"
 
-                async def known_everywhere() -> bool:
-                    matcher_rows, notifier_rows = await rows_of(sqlite_url), await rows_of(fresh_postgres_url)
-                    return "firms" in mentioning(matcher_rows, SECRETS) and "parties" in mentioning(
-                        notifier_rows, SECRETS
-                    )
+            async def known_everywhere() -> bool:
+                matcher_rows, notifier_rows = await rows_of(sqlite_url), await rows_of(fresh_postgres_url)
+                return "firms" in mentioning(matcher_rows, SECRETS) and "parties" in mentioning(notifier_rows, SECRETS)
 
-                await eventually(known_everywhere, within=30, what="the contacts stored by matcher and notifier")
+            await eventually(known_everywhere, within=30, what="the contacts stored by matcher and notifier")
 
-                said = await erase(kafka_bootstrap, env, "--network", network, "--firm", f.HOST)
-                said += await erase(kafka_bootstrap, env, "--network", network, "--coordinators")
+            said = await erase(kafka_bootstrap, env, "--network", network, "--firm", f.HOST)
+            said += await erase(kafka_bootstrap, env, "--network", network, "--coordinators")
 
-                async def forgotten() -> bool:
-                    matcher_rows, notifier_rows = await rows_of(sqlite_url), await rows_of(fresh_postgres_url)
-                    return not mentioning(matcher_rows, SECRETS) and not mentioning(notifier_rows, SECRETS)
+            async def forgotten() -> bool:
+                matcher_rows, notifier_rows = await rows_of(sqlite_url), await rows_of(fresh_postgres_url)
+                return not mentioning(matcher_rows, SECRETS) and not mentioning(notifier_rows, SECRETS)
 
-                await eventually(
-                    forgotten, within=60, what="the contacts gone from the matcher's and notifier's tables"
-                )
-                notifier_after = await rows_of(fresh_postgres_url)
-                matcher_after = await rows_of(sqlite_url)
-                # A new contact of the firm is sealed under a new key and reads as usual.
-                newcomer = Contact(name="Jan Neu", email="jan.neu@example.org")
-                fresh = in_network(f.firm(f.HOST, "Spritzguss Meier GmbH", newcomer), network)
-                updated = fresh.model_dump(mode="json") | {"type": "FirmUpdated", "id": "firm-updated-after-erasure"}
-                await send_events([load_event(updated)], kafka_bootstrap, topic("inbound"), keyring)
+            await eventually(forgotten, within=60, what="the contacts gone from the matcher's and notifier's tables")
+            notifier_after = await rows_of(fresh_postgres_url)
+            matcher_after = await rows_of(sqlite_url)
+            # A new contact of the firm is sealed under a new key and reads as usual.
+            newcomer = Contact(name="Jan Neu", email="jan.neu@example.org")
+            fresh = in_network(f.firm(f.HOST, "Spritzguss Meier GmbH", newcomer), network)
+            updated = fresh.model_dump(mode="json") | {"type": "FirmUpdated", "id": "firm-updated-after-erasure"}
+            await send_events([load_event(updated)], kafka_bootstrap, topic("inbound"), keyring)
 
-                async def new_contact_known() -> bool:
-                    return "jan.neu@example.org" in json.dumps(await rows_of(fresh_postgres_url))
+            async def new_contact_known() -> bool:
+                return "jan.neu@example.org" in json.dumps(await rows_of(fresh_postgres_url))
 
-                await eventually(new_contact_known, within=60, what="the firm's new contact reaching the notifier")
+            await eventually(new_contact_known, within=60, what="the firm's new contact reaching the notifier")
 
-            inbound = await consume(
-                kafka_bootstrap,
-                topic("inbound"),
-                until=lambda rs: sum(r.key == network.encode() for r in rs) >= len(registrations) + 3,
-                timeout=30,
-                from_beginning=True,
-            )
-            ours = [json.loads(r.value) for r in inbound if r.key == network.encode() and r.value is not None]
-            # The records as they were before the erasure; the firm's update after it has a new key.
-            before = [e for e in ours if e["type"] in ("FirmRegistered", "NetworkConfigured")]
-            opened = [await open_event(e, keyring) for e in before]
-    finally:
-        await keyring.close()
+        inbound = await consume(
+            kafka_bootstrap,
+            topic("inbound"),
+            until=lambda rs: sum(r.key == network.encode() for r in rs) >= len(registrations) + 3,
+            timeout=30,
+            from_beginning=True,
+        )
+        ours = [json.loads(r.value) for r in inbound if r.key == network.encode() and r.value is not None]
+        # The records as they were before the erasure; the firm's update after it has a new key.
+        before = [e for e in ours if e["type"] in ("FirmRegistered", "NetworkConfigured")]
+        opened = [await open_event(e, keyring) for e in before]
 
     assert "Their key is destroyed" in said and said.count("requested") == 2, said
     raw = json.dumps(ours, ensure_ascii=False)

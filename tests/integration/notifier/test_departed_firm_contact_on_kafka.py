@@ -11,10 +11,15 @@ import pytest
 from database_rows import rows_of
 from kafka_tools import consume
 from notifier_harness import START, eventually
-from notifier_on_kafka import in_network, key_serving_matcher, mentioning, notifier_on_kafka, registered_and_placed
-from verbund_matcher.runner import run_matcher
+from notifier_on_kafka import (
+    in_network,
+    key_serving_matcher,
+    matcher_serving_keys,
+    mentioning,
+    notifier_on_kafka,
+    registered_and_placed,
+)
 from verbund_notifier.clock import Clock
-from verbund_runtime.keyring import HttpKeyring
 from verbund_schemas import Contact, FirmLeft, FirmLeftData, FirmRegistered, load_event, open_event, topic
 
 from verbund.contact_cli import current_key_id
@@ -34,56 +39,51 @@ async def test_a_firm_that_leaves_has_its_contact_key_destroyed_and_its_contact_
     pair = await key_serving_matcher(
         kafka_bootstrap, sqlite_url, fresh_postgres_url, mail_sink, str(tmp_path / "master.key")
     )
-    matcher, settings, url, token = pair.matcher, pair.notifier, pair.keys_url, pair.token
+    settings = pair.notifier
     registrations = [in_network(e, network) for e in (f.network(), f.host_firm(CONTACT), f.home_firm(), f.learner())]
     left = in_network(FirmLeft(**f.stated(), subject=f.NETWORK, data=FirmLeftData(firm_id=f.HOST)), network)
-    keyring = HttpKeyring(url, token)
-    try:
-        async with run_matcher(matcher) as running:
-            await running.until_consuming()
-            async with notifier_on_kafka(settings, Clock(START)):
-                placement = in_network(f.made(), network)
-                await registered_and_placed(kafka_bootstrap, keyring, registrations, placement, mail_sink)
-                assert mail_sink.messages_to(str(CONTACT.email)), "the firm's contact was mailed"
+    async with matcher_serving_keys(pair) as keyring:
+        async with notifier_on_kafka(settings, Clock(START)):
+            placement = in_network(f.made(), network)
+            await registered_and_placed(kafka_bootstrap, keyring, registrations, placement, mail_sink)
+            assert mail_sink.messages_to(str(CONTACT.email)), "the firm's contact was mailed"
 
-                async def known_to_the_notifier() -> bool:
-                    return "parties" in mentioning(await rows_of(fresh_postgres_url), SECRETS)
+            async def known_to_the_notifier() -> bool:
+                return "parties" in mentioning(await rows_of(fresh_postgres_url), SECRETS)
 
-                await eventually(known_to_the_notifier, within=30, what="the contact stored by the notifier")
-                key_id = await current_key_id(keyring, network, f"firm:{f.HOST}")
-                assert key_id is not None and await keyring.key(network, key_id) is not None
+            await eventually(known_to_the_notifier, within=30, what="the contact stored by the notifier")
+            key_id = await current_key_id(keyring, network, f"firm:{f.HOST}")
+            assert key_id is not None and await keyring.key(network, key_id) is not None
 
-                await send_events([left], kafka_bootstrap, topic("inbound"), keyring)
+            await send_events([left], kafka_bootstrap, topic("inbound"), keyring)
 
-                async def key_destroyed() -> bool:
-                    return await keyring.key(network, key_id) is None
+            async def key_destroyed() -> bool:
+                return await keyring.key(network, key_id) is None
 
-                await eventually(key_destroyed, within=60, what="the departed firm's contact key destroyed")
+            await eventually(key_destroyed, within=60, what="the departed firm's contact key destroyed")
 
-                still: dict[str, dict[str, int]] = {}
+            still: dict[str, dict[str, int]] = {}
 
-                async def forgotten() -> bool:
-                    matcher_rows, notifier_rows = await rows_of(sqlite_url), await rows_of(fresh_postgres_url)
-                    still.update(matcher=mentioning(matcher_rows, SECRETS), notifier=mentioning(notifier_rows, SECRETS))
-                    return not still["matcher"] and not still["notifier"]
+            async def forgotten() -> bool:
+                matcher_rows, notifier_rows = await rows_of(sqlite_url), await rows_of(fresh_postgres_url)
+                still.update(matcher=mentioning(matcher_rows, SECRETS), notifier=mentioning(notifier_rows, SECRETS))
+                return not still["matcher"] and not still["notifier"]
 
-                try:
-                    await eventually(forgotten, within=60, what="the contact gone from the matcher's and notifier's")
-                except AssertionError as exc:
-                    raise AssertionError(f"{exc}; tables still naming them: {still}") from None
-                notifier_after = await rows_of(fresh_postgres_url)
+            try:
+                await eventually(forgotten, within=60, what="the contact gone from the matcher's and notifier's")
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}; tables still naming them: {still}") from None
+            notifier_after = await rows_of(fresh_postgres_url)
 
-            inbound = await consume(
-                kafka_bootstrap,
-                topic("inbound"),
-                until=lambda rs: sum(r.key == network.encode() for r in rs) >= len(registrations) + 1,
-                timeout=30,
-                from_beginning=True,
-            )
-            ours = [json.loads(r.value) for r in inbound if r.key == network.encode() and r.value is not None]
-            registered = [await open_event(e, keyring) for e in ours if e["type"] == "FirmRegistered"]
-    finally:
-        await keyring.close()
+        inbound = await consume(
+            kafka_bootstrap,
+            topic("inbound"),
+            until=lambda rs: sum(r.key == network.encode() for r in rs) >= len(registrations) + 1,
+            timeout=30,
+            from_beginning=True,
+        )
+        ours = [json.loads(r.value) for r in inbound if r.key == network.encode() and r.value is not None]
+        registered = [await open_event(e, keyring) for e in ours if e["type"] == "FirmRegistered"]
 
     assert [e["type"] for e in ours].count("FirmLeft") == 1
     raw = json.dumps(ours, ensure_ascii=False)
