@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import importlib.util
 import os
 import random
 import re
@@ -122,75 +123,22 @@ ELECTIVES = [
     ("konstruktion", "Technisches Zeichnen und CAD", 10),
 ]
 ELECTIVES_PER_LEARNER = 2
-FIRST_NAMES = [
-    "Anna",
-    "Ben",
-    "Cem",
-    "Dana",
-    "Emil",
-    "Fatma",
-    "Greta",
-    "Hanna",
-    "Ilias",
-    "Jana",
-    "Kai",
-    "Lena",
-    "Mika",
-    "Nele",
-    "Omar",
-    "Paula",
-    "Rosa",
-    "Samir",
-    "Tom",
-    "Ute",
-    "Valentin",
-    "Wiebke",
-    "Yusuf",
-    "Zoe",
-    "Aylin",
-    "Bastian",
-    "Chiara",
-    "Deniz",
-    "Elif",
-    "Finn",
-    "Gül",
-    "Henrik",
-    "Ida",
-    "Jonas",
-    "Katarina",
-    "Luca",
-]
-LAST_NAMES = [
-    "Müller",
-    "Schmidt",
-    "Schneider",
-    "Fischer",
-    "Weber",
-    "Meyer",
-    "Wagner",
-    "Becker",
-    "Schulz",
-    "Hoffmann",
-    "Koch",
-    "Richter",
-    "Klein",
-    "Wolf",
-    "Yilmaz",
-    "Neumann",
-    "Schwarz",
-    "Zimmermann",
-    "Braun",
-    "Krüger",
-    "Hofmann",
-    "Hartmann",
-    "Lange",
-    "Schmitt",
-    "Werner",
-    "Krause",
-    "Kaya",
-    "Lehmann",
-    "Öztürk",
-]
+
+
+def _load_scenarios() -> Any:
+    """bench/scenarios.py by path (a sibling script; `scenarios/` at the top is a folder of event files)."""
+    spec = importlib.util.spec_from_file_location("bench_scenarios", Path(__file__).with_name("scenarios.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+# The people and firm owners of the generated networks are named as the planner's scenarios name them.
+_SCENARIOS = _load_scenarios()
+FIRST_NAMES: list[str] = _SCENARIOS.FIRST_NAMES
+LAST_NAMES: list[str] = _SCENARIOS.LAST_NAMES
 FIRM_WORDS = [
     "Kunststoff",
     "Metall",
