@@ -786,6 +786,8 @@ async def measure(args: argparse.Namespace, bootstrap: str, folder: Path) -> Non
             f"({big.learners:,} learners, {big.firms:,} firms in the big one); console ready to last event "
             f"{consumed.since_start:.0f} s",
         )
+        if args.no_pages:
+            return
         client = await signed_in(base)
         try:
             for network in networks[:1] if args.big_only else networks:
@@ -826,6 +828,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=18090, help="the console's port during the run")
     parser.add_argument("--within", type=float, default=1200.0, help="seconds the console may take to consume")
     parser.add_argument("--big-only", action="store_true", help="time the big network's pages only")
+    parser.add_argument("--no-pages", action="store_true", help="time the consumption only, no page")
     parser.add_argument("--keep", type=Path, default=None, help="keep the console's database and log in this folder")
     args = parser.parse_args(argv)
     with ExitStack() as stack:

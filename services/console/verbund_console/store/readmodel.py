@@ -1,4 +1,4 @@
-"""The read model's writes (one event per transaction, deduplicated) and the reads behind each page."""
+"""The read model's writes (a batch of events per transaction, deduplicated) and the reads behind each page."""
 
 from __future__ import annotations
 
@@ -13,39 +13,23 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 from verbund_schemas import Envelope
 
-from ..domain.folding import Ensure, Fold, Forget, Patch, Upsert
+from ..domain.folding import Fold
 from ..domain.views import Overview, TimelineFilter, weeks_of
+from .batch_writes import BatchWrites
 from .tables import (
     READ_MODEL_TABLES,
-    AppliedEvent,
     Assignment,
     Change,
-    ConsoleTable,
     Firm,
     Learner,
     Module,
     Network,
     Offer,
-    PlacementAnswer,
     Plan,
     PlanChange,
     Problem,
     Rejected,
 )
-
-TABLES: dict[str, type[ConsoleTable]] = {
-    "networks": Network,
-    "learners": Learner,
-    "firms": Firm,
-    "modules": Module,
-    "offers": Offer,
-    "assignments": Assignment,
-    "problems": Problem,
-    "rejected": Rejected,
-    "plans": Plan,
-    "plan_changes": PlanChange,
-    "placement_answers": PlacementAnswer,
-}
 
 
 def _now() -> dt.datetime:
@@ -67,32 +51,10 @@ class ReadModel:
     async def apply_many(self, folded: Sequence[tuple[Envelope, Fold]]) -> list[int | None]:
         """Fold a consumed batch in, in order, in one transaction (one commit per batch, not per event: that
         commit was most of a small event's cost); each event's change number, or None for a redelivery."""
-        seqs: list[int | None] = []
         async with self._write, self._sessions() as session, session.begin():
-            rows = await _rows_of_batch(session, folded)
-            for event, fold in folded:
-                network_id = event.network_id
-                if await _row(session, rows, "applied_events", (network_id, event.id)) is not None:
-                    seqs.append(None)
-                    continue
-                _insert(session, rows, "applied_events", AppliedEvent(network_id=network_id, event_id=event.id))
-                for effect in fold.effects:
-                    await _carry_out(session, effect, rows)
-                network = await _row(session, rows, "networks", (network_id,))
-                if network is None:
-                    network = _insert(session, rows, "networks", Network(network_id=network_id))
-                network.last_seq += 1
-                session.add(
-                    Change(
-                        network_id=network_id,
-                        seq=network.last_seq,
-                        event_type=event.type,
-                        subject=fold.subject[:200],
-                        at=_now(),
-                    )
-                )
-                seqs.append(network.last_seq)
-        return seqs
+            writes = BatchWrites(await session.connection())
+            await writes.read(folded)
+            return await writes.apply(folded)
 
     async def clear(self) -> None:
         """Delete the whole read model (not the accounts), for a rebuild from the topics."""
@@ -463,76 +425,6 @@ async def _all(session: AsyncSession, table: Any, network_id: str) -> list[Any]:
     return list(await session.scalars(sa.select(table).where(table.network_id == network_id)))
 
 
-# The rows a batch touches, by table and primary key; None: known not to exist. Inserts and updates stay in
-# the session until the batch's commit writes them together.
-BatchRows = dict[str, dict[tuple[Any, ...], Any]]
-
-
-async def _rows_of_batch(session: AsyncSession, folded: Sequence[tuple[Envelope, Fold]]) -> BatchRows:
-    """Every row the batch's events will look at, in a few queries instead of one per event and effect."""
-    wanted: dict[str, set[tuple[Any, ...]]] = {"applied_events": set(), "networks": set()}
-    for event, fold in folded:
-        wanted["applied_events"].add((event.network_id, event.id))
-        wanted["networks"].add((event.network_id,))
-        for effect in fold.effects:
-            if not isinstance(effect, Forget):
-                wanted.setdefault(effect.table, set()).add(tuple(effect.key.values()))
-    rows: BatchRows = {}
-    for name, keys in wanted.items():
-        table = _table(name)
-        columns = list(sa.inspect(table).primary_key)
-        found: dict[tuple[Any, ...], Any] = dict.fromkeys(keys)
-        ordered = sorted(keys)
-        # In slices: the database's limit of bound parameters.
-        for start in range(0, len(ordered), 400):
-            some = ordered[start : start + 400]
-            where = columns[0].in_([k[0] for k in some]) if len(columns) == 1 else sa.tuple_(*columns).in_(some)
-            for row in await session.scalars(sa.select(table).where(where)):
-                found[tuple(getattr(row, c.name) for c in columns)] = row
-        rows[name] = found
-    return rows
-
-
-def _table(name: str) -> Any:
-    return AppliedEvent if name == "applied_events" else TABLES[name]
-
-
-async def _row(session: AsyncSession, rows: BatchRows, name: str, key: tuple[Any, ...]) -> Any:
-    known = rows.setdefault(name, {})
-    if key not in known:
-        known[key] = await session.get(_table(name), key)
-    return known[key]
-
-
-def _insert(session: AsyncSession, rows: BatchRows, name: str, row: Any) -> Any:
-    columns = sa.inspect(type(row)).primary_key
-    rows.setdefault(name, {})[tuple(getattr(row, c.name) for c in columns)] = row
-    session.add(row)
-    return row
-
-
-async def _carry_out(session: AsyncSession, effect: Upsert | Patch | Ensure | Forget, rows: BatchRows) -> None:
-    if isinstance(effect, Forget):
-        # Its statements go to the database: what this batch added before must be there first. (The session
-        # brings the rows it holds up to date with those statements itself.)
-        await session.flush()
-        await _forget(session, effect.network_id, effect.learner_id)
-        return
-    row = await _row(session, rows, effect.table, tuple(effect.key.values()))
-    if row is None:
-        if isinstance(effect, Patch):
-            return
-        _insert(session, rows, effect.table, TABLES[effect.table](**effect.key, **effect.values))
-        return
-    if isinstance(effect, Ensure):
-        return
-    stored = getattr(row, "plan_version", None)
-    if effect.version is not None and stored is not None and stored > effect.version:
-        return
-    for name, value in effect.values.items():
-        setattr(row, name, value)
-
-
 def _live(network_id: str) -> tuple[Any, ...]:
     return (col(Assignment.network_id) == network_id, col(Assignment.cancelled).is_(False))
 
@@ -669,34 +561,3 @@ async def _named_pairs(
     modules = await _module_names(session, network_id, {m for _, m in keys})
     named = [(f, firms.get(f, f), m, modules.get(m, m)) for f, m in keys]
     return sorted(named, key=lambda p: (p[1].lower(), p[0], p[3].lower(), p[2]))
-
-
-async def _forget(session: AsyncSession, network_id: str, learner_id: str) -> None:
-    """The learner's name leaves the read model: their id stands where it stood (the plan's history stays whole).
-
-    Later events name them by id only (sealed under the destroyed key, or published empty by the matcher), and
-    a rebuild skips their sealed registration, so the name does not come back.
-    """
-    names: set[str] = set()
-    learner = await session.get(Learner, (network_id, learner_id))
-    if learner is not None:
-        names.add(learner.name)
-        learner.name = learner_id
-        learner.withdrawn = True
-    for table in (Assignment, PlanChange, Problem):
-        mine = (col(table.network_id) == network_id, col(table.learner_id) == learner_id)
-        names.update(n for n in (await session.execute(sa.select(col(table.learner_name)).where(*mine))).scalars() if n)
-        await session.execute(sa.update(table).where(*mine).values(learner_name=learner_id))
-    for name in sorted(n for n in names if n and n.strip() and n != learner_id):
-        # Refused records of the network that carried the name in clear text (from before sealing), and the
-        # live pages' log lines about the learner.
-        await session.execute(
-            sa.update(Rejected)
-            .where(col(Rejected.network_id) == network_id, col(Rejected.original_text).contains(name))
-            .values(original_text=None, original_base64=None)
-        )
-        await session.execute(
-            sa.update(Change)
-            .where(col(Change.network_id) == network_id, col(Change.subject) == name)
-            .values(subject=learner_id)
-        )
