@@ -3,6 +3,7 @@
 python bench/ingest.py                                   # SQLite file, 50 networks, batches of 500 and 5000
 python bench/ingest.py --batch 500 --events 20000 --profile
 python bench/ingest.py --database-url postgresql+asyncpg://user@host/db
+python bench/ingest.py --shape realistic --batch 500 --events 12000 --profile   # networks like scenarios/plastics.jsonl
 
 Feeds the matcher's own batch handler (`handle_batch`: inbox, state, replan, outbox, one transaction) with
 the events `bench/pipeline.py` produces, so the two are comparable: the difference between this and the
@@ -20,10 +21,11 @@ import pstats
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
-from pipeline import learner_event, network_setup
+from pipeline import RealisticShape, learner_event, network_setup
 from sqlalchemy import func
 from sqlmodel import select
 from verbund_matcher.service.ingest import Record, handle_batch
@@ -33,6 +35,9 @@ from verbund_matcher.store.networks import NetworkCache
 from verbund_matcher.store.tables import OutboxRow
 
 TODAY = dt.date(2030, 12, 1)
+# The scenario's own day: its weeks lie ahead, as they do for the pipeline's matcher.
+REALISTIC_TODAY = dt.date(2027, 5, 3)
+T = TypeVar("T")
 
 
 def _records(events: list[dict[str, object]], offset: int) -> list[Record]:
@@ -42,19 +47,28 @@ def _records(events: list[dict[str, object]], offset: int) -> list[Record]:
     ]
 
 
-async def _run(database_url: str, networks: int, events: int, batch: int, profile: Path | None) -> dict[str, float]:
+async def _run(
+    database_url: str,
+    networks: int,
+    events: int,
+    batch: int,
+    profile: Path | None,
+    shape: RealisticShape | None,
+) -> dict[str, float]:
     engine = create_engine(database_url)
     await migrate(engine)
     sessions = session_factory(engine)
     cache = NetworkCache()
     planner = PlannerSettings(workers=1)
+    day = REALISTIC_TODAY if shape else TODAY
     ids = [f"bench-{i:03d}" for i in range(networks)]
-    setup = [e for n in ids for e in network_setup(n)]
-    await handle_batch(sessions, _records(setup, 0), today=lambda: TODAY, planner=planner, cache=cache)
+    setup = [e for n in ids for e in (shape.setup(n) if shape else network_setup(n))]
+    await handle_batch(sessions, _records(setup, 0), today=lambda: day, planner=planner, cache=cache)
     stream = []
     for i in range(1, events + 1):
         network = ids[i % networks]
-        stream.append(learner_event(network, f"L{i:06d}", first=i % 60))
+        learner = f"L{i:06d}"
+        stream.append(shape.learner(network, learner, i) if shape else learner_event(network, learner, first=i % 60))
     records = _records(stream, len(setup))
     profiler = cProfile.Profile() if profile else None
     times: list[float] = []
@@ -63,7 +77,7 @@ async def _run(database_url: str, networks: int, events: int, batch: int, profil
         t0 = time.perf_counter()
         if profiler:
             profiler.enable()
-        await handle_batch(sessions, records[lo : lo + batch], today=lambda: TODAY, planner=planner, cache=cache)
+        await handle_batch(sessions, records[lo : lo + batch], today=lambda: day, planner=planner, cache=cache)
         if profiler:
             profiler.disable()
         times.append(time.perf_counter() - t0)
@@ -91,19 +105,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--database-url", default=None, help="an empty database (default: a fresh SQLite file per batch size)"
     )
-    parser.add_argument("--profile", action="store_true", help="print where the time goes (cProfile, top 60)")
+    parser.add_argument(
+        "--shape",
+        choices=["toy", "realistic"],
+        default="toy",
+        help="toy: two firms, two modules; realistic: like scenarios/plastics.jsonl (as bench/pipeline.py)",
+    )
+    parser.add_argument(
+        "--capacity-scale", type=int, default=50, help="realistic shape: the scenario's seats times this"
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="print where the time goes (cProfile, top 60); the planner then runs in the event loop's thread, so "
+        "that the profile sees it",
+    )
     parser.add_argument("--sort", default="cumulative", choices=["cumulative", "tottime"], help="profile order")
     args = parser.parse_args(argv)
     if args.database_url and len(args.batch) > 1:
         parser.error("--database-url needs an empty database per run: give one --batch size")
-    print(f"Ingestion: {args.networks} networks, {args.events} LearnerRegistered events, no Kafka")
+    shape = RealisticShape(args.capacity_scale) if args.shape == "realistic" else None
+    if args.profile:
+        # cProfile sees one thread only: the planner's worker threads would be missing from the profile.
+        async def inline(func: Callable[..., T], /, *a: Any, **kw: Any) -> T:
+            return func(*a, **kw)
+
+        asyncio.to_thread = inline  # type: ignore[assignment]
+    print(f"Ingestion: {args.networks} {args.shape} networks, {args.events} LearnerRegistered events, no Kafka")
     print(f"| {'batch':>6} | {'events/s':>9} | {'p50 batch ms':>12} | {'max batch ms':>12} | {'outbox rows':>11} |")
     print(f"|{'-' * 8}|{'-' * 11}|{'-' * 14}|{'-' * 14}|{'-' * 13}|")
     for batch in args.batch:
         with tempfile.TemporaryDirectory() as tmp:
             url = args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'ingest.db'}"
             profile = Path(tmp) / "profile.out" if args.profile else None
-            r = asyncio.run(_run(url, args.networks, args.events, batch, profile))
+            r = asyncio.run(_run(url, args.networks, args.events, batch, profile, shape))
             print(
                 f"| {batch:>6} | {r['rate']:>9,.0f} | {r['p50_batch_ms']:>12.1f} | {r['max_batch_ms']:>12.1f} "
                 f"| {int(r['staged']):>11} |"

@@ -90,6 +90,7 @@ def _same_answer_with_and_without_last(case: tuple[Problem, Plan, Problem]) -> N
     assert reused.assignments == fresh.assignments
     assert reused.shortfalls == fresh.shortfalls == explain(after, reused.assignments)
     assert dict(reused.sat) == dict(fresh.sat)
+    assert reused.deficits == fresh.deficits
     assert (reused.objective, reused.bound, reused.status, reused.moved) == (
         fresh.objective,
         fresh.bound,

@@ -194,15 +194,13 @@ def _only_added_learners(problem: Problem, last: tuple[Problem, Plan]) -> list[L
     """The learners `problem` adds to `last`'s problem, when that is all that differs; else None.
 
     "All" means: the same calendar, settings, modules, curricula, firms and offers, the published plan is
-    exactly last's plan, and every earlier learner is there unchanged. Minimum group sizes are left to the
-    general repair (a newcomer can change which weeks fall short).
+    exactly last's plan, and every earlier learner is there unchanged. Weeks below a minimum are counted afresh
+    from the seats in use (a newcomer can change which weeks fall short), as the general repair counts them.
     """
     before, earlier = last
     if (
         not same_frame(before, problem)
         or before.offers != problem.offers
-        or earlier.deficits
-        or any(o.min_seats for o in problem.offers)
         or len(problem.learners) < len(before.learners)
         or len(problem.previous) != len(earlier.assignments)
         or len(problem.frozen) != len(before.frozen)
@@ -294,9 +292,10 @@ def _extend(problem: Problem, last: tuple[Problem, Plan], added: list[Learner], 
         moved=new_assignments ^ earlier_own,
         by_learner=plan,
     )
+    deficits = seat_deficits(problem, chosen, builder.table, used=builder.ledger.used) if builder.has_minimum else ()
     bound: int | None = None
     bounds: dict[str, int] = {}
-    if not shortfalls:
+    if not shortfalls and not deficits:
         # Offers, modules, curricula and every earlier learner are as they were: their bounds hold.
         bound, bounds = _bound(problem, builder.table, objective, earlier.learner_bounds, builder.scopes)
     moved = sum(1 for sid in filled if set(plan[sid]) != {a for a in earlier.assignments if a.learner_id == sid})
@@ -308,8 +307,9 @@ def _extend(problem: Problem, last: tuple[Problem, Plan], added: list[Learner], 
         shortfalls=shortfalls,
         solver="repair",
         seconds=perf_counter() - started,
-        status="partial" if shortfalls else "feasible",
+        status="infeasible" if deficits else "partial" if shortfalls else "feasible",
         moved=moved,
+        deficits=deficits,
         learner_bounds=bounds,
         seats_used=builder.ledger.used,
     )
