@@ -138,15 +138,23 @@ def _years_from(day: dt.date, years: int) -> dt.date:
 def weeks_named(value: Any, path: str = "data") -> Iterator[tuple[str, str]]:
     """Every ISO week a contract value names, with its field path (e.g. data.unavailable.0.first_week)."""
     if isinstance(value, BaseModel):
-        for name, info in type(value).model_fields.items():
+        for name, is_week in _fields_of(type(value)):
             field_value = getattr(value, name)
-            if _is_week_field(info.annotation, info.metadata) and isinstance(field_value, str):
+            if is_week and isinstance(field_value, str):
                 yield f"{path}.{name}", field_value
-            else:
+            elif isinstance(field_value, BaseModel | list | tuple):
                 yield from weeks_named(field_value, f"{path}.{name}")
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            yield from weeks_named(item, f"{path}.{index}")
+            if isinstance(item, BaseModel | list | tuple):
+                yield from weeks_named(item, f"{path}.{index}")
+
+
+@lru_cache(maxsize=512)
+def _fields_of(model: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
+    """A contract model's field names, each with whether it holds a week: worked out once per model, since every
+    inbound event is checked against the network's horizon."""
+    return tuple((name, _is_week_field(info.annotation, info.metadata)) for name, info in model.model_fields.items())
 
 
 def _is_week_field(annotation: Any, metadata: list[Any]) -> bool:
