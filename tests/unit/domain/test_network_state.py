@@ -96,8 +96,20 @@ def test_removing_an_unknown_firm_is_rejected(state: NetworkState, ev: Events) -
     assert "cannot remove unknown firm 'firm-x'" in rejected(state, ev.firm_left("firm-x"))
 
 
-def test_offering_an_existing_offer_id_again_is_rejected(state: NetworkState, ev: Events) -> None:
-    assert "already exists; send CapacityChanged" in rejected(state, ev.offer("o-1"))
+def test_offering_an_existing_offer_id_with_other_details_is_rejected(state: NetworkState, ev: Events) -> None:
+    assert "already exists with other details; send CapacityChanged" in rejected(state, ev.offer("o-1", max_seats=5))
+
+
+def test_restating_an_offer_or_an_update_changes_nothing_to_plan(state: NetworkState, ev: Events) -> None:
+    # A firm's system that re-sends everything it offers must not make the network replan (or be rejected).
+    before = dict(state.offers)
+    assert state.apply(ev.offer("o-1")).effective is False
+    assert state.offers == before
+    assert state.apply(ev.offer_changed("o-1", max_seats=2)).effective is False
+    assert state.apply(ev.offer_changed("o-1", max_seats=3)).effective is True
+    state.apply(ev.learner("l-9"))
+    assert state.apply(ev.learner_updated("l-9")).effective is False
+    assert state.apply(ev.learner_updated("l-9", last_week="2027-W41")).effective is True
 
 
 def test_reusing_a_withdrawn_offer_id_is_rejected(state: NetworkState, ev: Events) -> None:

@@ -73,6 +73,19 @@ async def test_only_the_difference_is_published_with_a_reason(sessions: Sessions
     assert new[-1]["data"]["changed"] == 2 and new[-1]["data"]["plan_version"] == 2
 
 
+async def test_offers_sent_again_under_new_ids_are_applied_without_a_replan(sessions: Sessions) -> None:
+    net = ForcedNetwork("n-6")
+    events = net.stream(12)
+    await handle_batch(sessions, records(events), today=lambda: TODAY, planner=PLANNER)
+    before = await outbox(sessions)
+    # A firm's system re-sends every offer it holds, each as a new event: the same statements again.
+    again = [net._event("CapacityOffered", e["data"]) for e in events if e["type"] == "CapacityOffered"]
+    outcome = await handle_batch(sessions, records(again, start=100), today=lambda: TODAY, planner=PLANNER)
+    assert again and outcome.applied == len(again) and outcome.rejected == 0
+    assert outcome.publications == {}
+    assert await outbox(sessions) == before
+
+
 async def test_poison_and_inconsistent_records_are_rejected_in_the_same_transaction(sessions: Sessions) -> None:
     net = ForcedNetwork("n-4")
     good = records(net.setup())

@@ -61,6 +61,9 @@ class Change:
     kind: ChangeKind
     subject_id: str
     description: str
+    # False when the event only restated what the network already held (a firm's system re-sending its offers,
+    # an update with nothing new): applied and remembered, but there is nothing to plan again.
+    effective: bool = True
 
 
 @dataclass
@@ -106,9 +109,9 @@ class NetworkState:
                 self.departed_firms.discard(data.firm_id)
                 return Change(ChangeKind.FIRM, data.firm_id, f"{data.name} joined the network")
             case FirmUpdated(data=data):
-                self._known_firm(data.firm_id, "update")
+                unchanged = self._known_firm(data.firm_id, "update") == data
                 self.firms[data.firm_id] = data
-                return Change(ChangeKind.FIRM, data.firm_id, f"{data.name}'s details changed")
+                return Change(ChangeKind.FIRM, data.firm_id, f"{data.name}'s details changed", not unchanged)
             case FirmLeft(data=data):
                 firm = self._known_firm(data.firm_id, "remove")
                 del self.firms[data.firm_id]
@@ -133,6 +136,7 @@ class NetworkState:
                     data.offer_id,
                     f"{self._firm_name(new.firm_id)} changed its offer for {new.module_id} "
                     f"({new.first_week}–{new.last_week}, {new.max_seats} seats)",
+                    effective=new != old,
                 )
             case CapacityWithdrawn(data=data):
                 old = self._known_offer(data.offer_id, "withdraw")
@@ -158,9 +162,13 @@ class NetworkState:
                 if data.learner_id not in self.learners:
                     raise Rejection(self._unknown_learner(data.learner_id, "update"))
                 self._check_learner(data)
+                unchanged = self.learners[data.learner_id] == data
                 self.learners[data.learner_id] = data
                 return Change(
-                    ChangeKind.LEARNER_CHANGED, data.learner_id, f"learner {data.learner_id}'s registration changed"
+                    ChangeKind.LEARNER_CHANGED,
+                    data.learner_id,
+                    f"learner {data.learner_id}'s registration changed",
+                    effective=not unchanged,
                 )
             case LearnerWithdrawn(data=data):
                 if data.learner_id not in self.learners:
@@ -190,7 +198,10 @@ class NetworkState:
                 self._check_learner(stated)
                 self.learners[data.learner_id] = stated
                 return Change(
-                    ChangeKind.LEARNER_CHANGED, data.learner_id, f"learner {data.learner_id} stated their preferences"
+                    ChangeKind.LEARNER_CHANGED,
+                    data.learner_id,
+                    f"learner {data.learner_id} stated their preferences",
+                    effective=stated != learner,
                 )
         raise Rejection(f"{event.type} is not an inbound event; the matcher does not apply it")
 
@@ -236,7 +247,17 @@ class NetworkState:
 
     def _offer(self, data: CapacityOfferedData) -> Change:
         if data.offer_id in self.offers:
-            raise Rejection(f"offer {data.offer_id!r} already exists; send CapacityChanged to change it")
+            if self.offers[data.offer_id] == data:
+                # The same offer stated again (a firm's system re-sending all it offers): nothing changes.
+                return Change(
+                    ChangeKind.OFFER_CHANGED,
+                    data.offer_id,
+                    f"{self._firm_name(data.firm_id)} restated its offer for {data.module_id}",
+                    effective=False,
+                )
+            raise Rejection(
+                f"offer {data.offer_id!r} already exists with other details; send CapacityChanged to change it"
+            )
         if data.offer_id in self.withdrawn_offers:
             raise Rejection(f"offer {data.offer_id!r} was withdrawn; offer the capacity again under a new offer_id")
         self._known_firm(data.firm_id, "offer capacity for")

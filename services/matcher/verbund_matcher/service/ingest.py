@@ -358,7 +358,7 @@ async def _apply(
                         # A contact is not planned with: its erasure changes no plan.
                         quiet = quiet or isinstance(d.event, ContactErased)
                         change = state.apply(d.event)
-                        if not quiet:
+                        if not quiet and change.effective:
                             changes[d.event.subject].append(change)
                         if isinstance(d.event, LearnerErased):
                             # In the batch's transaction: the learner leaves the plan exactly when the key goes.
