@@ -270,10 +270,14 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 class Bench:
-    def __init__(self, bootstrap: str, networks: int, shape: RealisticShape | None = None) -> None:
+    def __init__(
+        self, bootstrap: str, networks: int, shape: RealisticShape | None = None, resend_share: float = 0.0
+    ) -> None:
         self.bootstrap = bootstrap
         self.networks = [f"bench-{i:03d}" for i in range(networks)]
         self.shape = shape
+        self.resend_share = resend_share
+        self.offers: dict[str, list[dict[str, Any]]] = {}  # each network's offers as set up, to send again
         self.counter = 0
         self.producer: AIOKafkaProducer | None = None
         self.watcher = AssignmentWatcher(bootstrap)
@@ -300,7 +304,11 @@ class Bench:
         await self.producer.start()
         await self.watcher.start()
         setup = self.shape.setup if self.shape is not None else network_setup
-        futures = [await self.send(e) for n in self.networks for e in setup(n)]
+        events = [e for n in self.networks for e in setup(n)]
+        for e in events:
+            if e["type"] == "CapacityOffered":
+                self.offers.setdefault(e["subject"], []).append(e["data"])
+        futures = [await self.send(e) for e in events]
         # One learner per network, to know the setup went through before measuring.
         keys = []
         for _ in self.networks:
@@ -337,18 +345,41 @@ class Bench:
             phase.name += f" (only {len(latencies)}/{total} planned in time)"
         return phase
 
+    def burst_events(self, count: int) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+        """`count` events: new learners and, a `resend_share` of them spread evenly, offers sent again under new
+        ids (a firm's system re-sending all it offers); every network's last event is a learner, so that its
+        plan shows the matcher got through all of them. Returns the events and the learners to wait for."""
+        events: list[dict[str, Any]] = []
+        keys: list[tuple[str, str]] = []
+
+        def learner() -> None:
+            network, event = self.next_learner()
+            events.append(event)
+            keys.append((network, event["data"]["learner_id"]))
+
+        body = max(0, count - len(self.networks))
+        resends = min(body, int(count * self.resend_share))
+        for i in range(body):
+            if body and (i + 1) * resends // body > i * resends // body:
+                network = self.networks[i % len(self.networks)]
+                offers = self.offers[network]
+                events.append(_event(network, "CapacityOffered", offers[(i // len(self.networks)) % len(offers)]))
+            else:
+                learner()
+        while len(events) < count:
+            learner()  # round robin: the last of these reach every network once
+        return events, keys
+
     async def burst(self, count: int) -> tuple[Phase, dict[TopicPartition, tuple[int, int]]]:
         """As many events as fast as possible; returns the phase and the inbound offsets they occupy."""
-        keys = []
+        events, keys = self.burst_events(count)
         start = time.perf_counter()
         futures = []
-        for _ in range(count):
-            network, event = self.next_learner()
-            keys.append((network, event["data"]["learner_id"]))
+        for event in events:
             futures.append(await self.send(event))
         metas = await asyncio.gather(*futures)
         produced = time.perf_counter() - start
-        finished = await self.watcher.wait_for(keys, timeout=600)
+        finished = await self.watcher.wait_for(keys, timeout=1800)
         last = max(self.watcher.arrived.get(k, time.perf_counter()) for k in keys)
         phase = Phase("burst (max throughput)", count, last - start, rate=count / (last - start))
         if not finished:
@@ -529,7 +560,7 @@ async def _measured(ports: Sequence[int], bench: Bench, work: Awaitable[Any]) ->
 
 async def run(args: argparse.Namespace, bootstrap: str, database_url: str) -> list[Phase]:
     shape = RealisticShape(args.capacity_scale) if args.shape == "realistic" else None
-    bench = Bench(bootstrap, args.networks, shape)
+    bench = Bench(bootstrap, args.networks, shape, resend_share=args.resend_share)
     group_id = f"bench-{uuid.uuid4().hex[:6]}"
     ports = [_free_port() for _ in range(args.matchers)]
     logs = [Path(tempfile.gettempdir()) / f"verbund-bench-matcher-{os.getpid()}-{i}.log" for i in range(len(ports))]
@@ -570,6 +601,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="duration of each steady phase")
     parser.add_argument("--burst", type=int, default=5000, help="events in the max-throughput burst")
     parser.add_argument("--networks", type=int, default=50, help="networks the events are spread over")
+    parser.add_argument(
+        "--resend-share",
+        type=float,
+        default=0.0,
+        help="share of the burst that re-sends the networks' offers under new ids (a firm's system sending all "
+        "it offers again); the rest are new learners",
+    )
     parser.add_argument(
         "--shape",
         choices=("toy", "realistic"),
