@@ -101,14 +101,23 @@ class BatchWrites:
     async def read(self, folded: Sequence[tuple[Envelope, Fold]]) -> None:
         """Every row the batch's events will look at, a few queries per table instead of one per event and effect."""
         wanted: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
+        own: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
         for event, fold in folded:
-            wanted["applied_events"].add((event.network_id, event.id))
+            mine = (event.network_id, event.id)
+            wanted["applied_events"].add(mine)
             wanted["networks"].add((event.network_id,))
             for effect in fold.effects:
-                if not isinstance(effect, Forget):
-                    wanted[effect.table].add(tuple(effect.key.values()))
+                if isinstance(effect, Forget):
+                    continue
+                key = tuple(effect.key.values())
+                # A row keyed by the event's own id (its plan history line, its rejection) is written in the
+                # transaction that marks the event applied: it is there only if the event was applied before.
+                (own if key == mine else wanted)[effect.table].add(key)
         for name, keys in wanted.items():
             await self._read_rows(name, keys)
+        for name, keys in own.items():
+            for key in keys:
+                self._rows[name].setdefault(key, None)
 
     async def _read_rows(self, name: str, keys: set[tuple[Any, ...]]) -> None:
         table = _table(TABLES[name])
