@@ -17,9 +17,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from time import perf_counter
 
+from .chains import hand_on
 from .cpsat import AtLeast, solve_cpsat
 from .lns import Incumbent
 from .model import Assignment, Problem
+from .retime import retime_rounds
 from .scope import LearnerScope, learner_scope
 from .seats import Cell, SeatTable, seat_table
 from .shifts import shift_into_deficits
@@ -58,6 +60,9 @@ class Budget:
     # hard) before the windows: on networks of up to about a hundred learners it finds complete plans the
     # windows do not (tight-80-24-4-48-2: 19 s, where 60 s of windows left a requirement open).
     whole: float = 0.5
+    # Share of the budget, at most, for re-placing one module at a time for everybody (retime.py); it stops
+    # earlier once a round over all modules gains nothing.
+    retime: float = 0.6
 
 
 def reach_feasibility(
@@ -115,6 +120,19 @@ def reach_feasibility(
             if (moved.short, -moved.count) < (current.short, -current.count):
                 current = moved
                 stats.history.append((perf_counter() - began, *deficit()))
+    if deficit() != (0, 0):
+        # Then chains of hand-overs and one module at a time for everybody (chains.py, retime.py): together they
+        # settle most of what one module's places can settle, in seconds, before any larger model is tried.
+        all_scopes = {sid: scope(sid) for sid in learners}
+        handed = Incumbent(problem, table, hand_on(problem, current.assignments(), table, all_scopes))
+        if (handed.short, -handed.count) < (current.short, -current.count):
+            current = handed
+            stats.history.append((perf_counter() - began, *deficit()))
+        current, work = retime_rounds(
+            problem, current, all_scopes, limit=budget.seconds * budget.retime, workers=workers, seed=seed
+        )
+        stats.work += work
+        stats.history.append((perf_counter() - began, *deficit()))
     # Only while a minimum is short: requirements left open beside full minimums are mostly contention, where
     # hard floors are impossible and a search that cannot prove it (local search, below) would only burn time.
     if deficit()[0] > 0 and budget.whole > 0:
@@ -149,7 +167,8 @@ def reach_feasibility(
     size = 12
     # A phase that gains nothing over a fifth of its budget has stalled (a network far beyond its capacity,
     # say): the improving search, which also ranks plans by their deficit, gets the time instead.
-    checkpoint, at_checkpoint = budget.seconds / 5, deficit()
+    spent = stats.work if budget.deterministic else perf_counter() - began
+    checkpoint, at_checkpoint = spent + budget.seconds / 5, deficit()
     while deficit() != (0, 0):
         spent = stats.work if budget.deterministic else perf_counter() - began
         if budget.seconds - spent < (0.01 if budget.deterministic else 0.1):

@@ -1,0 +1,275 @@
+"""Re-places one module for every learner at once, everything else where it is: a small exact model per module.
+
+A week below its minimum or an open requirement is often a matter of one module: who does it where and when.
+With every learner's other modules fixed, the places a learner could take the module are few (the gaps of their
+plan at the firms they may attend), so a model over all learners and all those places is small — thousands of
+literals where the whole network has hundreds of thousands — and CP-SAT settles it in a fraction of a second:
+every learner doing the module keeps it (at the same or another place), learners with it open may gain it, the
+seats of every week stay within their maximum, and the model fills as many weeks below a minimum as it can,
+then places as many open requirements. Every single move, pair of moves or chain of hand-overs within one module
+(shifts.py, chains.py) is one of its solutions; it finds the best of them all at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from .chains import Handovers, Place
+from .lns import Incumbent
+from .model import Assignment, Problem
+from .scope import LearnerScope
+from .seats import SeatTable
+
+# Work counted per literal for building the model in Python, as cpsat.py counts it, and per assignment of the
+# plan for the two passes over it each call makes.
+BUILD_WORK_PER_LITERAL = 4e-5
+WORK_PER_ASSIGNMENT = 2e-5
+# CP-SAT deterministic time per module: these models are settled in well under that, or not at all.
+STEP = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Retimed:
+    assignments: list[Assignment]
+    work: float  # CP-SAT deterministic time plus building, as solve_cpsat counts it
+    changed: bool
+
+
+def retime(
+    problem: Problem,
+    assignments: Sequence[Assignment],
+    modules: Collection[str],
+    table: SeatTable,
+    scopes: Mapping[str, LearnerScope],
+    *,
+    time_limit: float,
+    workers: int = 2,
+    seed: int = 0,
+) -> Retimed:
+    """The plan with `modules` re-placed for every learner where that fills more weeks below a minimum or places
+    more requirements; the rest of every learner's plan stays. `time_limit` is CP-SAT deterministic time.
+
+    With several modules, a learner's modules among them may trade weeks: they are kept apart week by week, in
+    the order precedence asks and within the per-firm limit, inside the model.
+    """
+    state = Handovers(problem, assignments, table, scopes, max_looks=1 << 62)
+    base_work = 2 * WORK_PER_ASSIGNMENT * len(assignments)
+    duration = {m: problem.modules[m].duration for m in modules}
+    limit = problem.settings.max_modules_per_firm
+    model = cp_model.CpModel()
+    choices: dict[tuple[str, str], list[tuple[Place, cp_model.IntVar]]] = {}
+    opened: list[cp_model.IntVar] = []
+    cells: dict[tuple[str, str, int], list[cp_model.IntVar]] = {}
+    n_literals = 0
+    for sid, scope in scopes.items():
+        own = state.by_learner.get(sid, {})
+        open_here = set(state.open_modules(sid))
+        loose = [m for m in modules if (m in own and own[m] not in state.frozen) or m in open_here]
+        if not loose:
+            continue
+        mine: dict[str, list[tuple[Place, cp_model.IntVar]]] = {}
+        for module in loose:
+            current = own.get(module)
+            here = None if current is None else (current.firm_id, current.start)
+            places = state.places(sid, module, loose)
+            if here is not None and here not in places:  # keep what the plan holds even where it breaks a rule
+                places.append(here)
+            literals: list[tuple[Place, cp_model.IntVar]] = []
+            for place in places:
+                x = model.new_bool_var("")
+                model.add_hint(x, place == here)
+                literals.append((place, x))
+                for w in range(place[1], place[1] + duration[module]):
+                    cells.setdefault((place[0], module, w), []).append(x)
+            n_literals += len(literals)
+            if current is not None:
+                model.add_exactly_one(x for _, x in literals)
+                # Release the learner's seat: the model places it again.
+                state.ledger.release([current])
+            else:
+                model.add_at_most_one(x for _, x in literals)
+                opened.extend(x for _, x in literals)
+            mine[module] = literals
+            choices[(sid, module)] = literals
+        if len(mine) > 1:
+            _keep_apart(model, problem, scope, own, mine, duration, limit, state.frozen)
+    if not choices:
+        return Retimed(list(assignments), base_work, False)
+    short: list[cp_model.IntVar] = []
+    for (firm, module, w), xs in cells.items():
+        model.add(sum(xs) <= table.max_at(firm, module, w) - state.ledger.held(firm, module, w))
+    for (firm, module), weeks in table.min_seats.items():
+        if module not in duration:
+            continue
+        for w, need in weeks.items():
+            held = state.ledger.held(firm, module, w)
+            if held >= need:
+                continue
+            gap = model.new_int_var(0, need - held, "")
+            model.add(sum(cells.get((firm, module, w), [])) + gap >= need - held)
+            short.append(gap)
+    # Every learner-week below a minimum weighs more than all placements together.
+    model.minimize((len(opened) + 1) * sum(short) - sum(opened))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = max(1, workers)
+    solver.parameters.max_deterministic_time = max(0.01, time_limit)
+    solver.parameters.interleave_search = True
+    solver.parameters.random_seed = seed
+    code = solver.solve(model)
+    work = base_work + solver.deterministic_time + BUILD_WORK_PER_LITERAL * n_literals
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return Retimed(list(assignments), work, False)
+    # Seats back as the plan holds them, then each learner's modules to their chosen places; a learner's
+    # modules are first all lifted, so two that trade weeks never meet half-way.
+    state = Handovers(problem, assignments, table, scopes, max_looks=0)
+    chosen: dict[tuple[str, str], Place | None] = {}
+    for key, literals in choices.items():
+        chosen[key] = next((place for place, x in literals if solver.value(x)), None)
+    changed = False
+    for (sid, module), target in chosen.items():
+        current = state.by_learner.get(sid, {}).get(module)
+        if target != (None if current is None else (current.firm_id, current.start)):
+            state.set(sid, module, target)
+            changed = True
+    return Retimed(state.result(), work, changed)
+
+
+def _keep_apart(
+    model: cp_model.CpModel,
+    problem: Problem,
+    scope: LearnerScope,
+    own: Mapping[str, Assignment],
+    mine: Mapping[str, list[tuple[Place, cp_model.IntVar]]],
+    duration: Mapping[str, int],
+    limit: int | None,
+    frozen: Collection[Assignment],
+) -> None:
+    """One learner's loose modules: no two in the same week, each after the modules it requires, the per-firm
+    limit with the learner's fixed modules counted, and no group beyond its required count."""
+    weeks: dict[int, list[cp_model.IntVar]] = {}
+    at_firm: dict[str, list[cp_model.IntVar]] = {}
+    for module, literals in mine.items():
+        for place, x in literals:
+            for w in range(place[1], place[1] + duration[module]):
+                weeks.setdefault(w, []).append(x)
+            at_firm.setdefault(place[0], []).append(x)
+    for xs in weeks.values():
+        if len(xs) > 1:
+            model.add_at_most_one(xs)
+    fixed = [a for m, a in own.items() if m not in mine or a in frozen]
+    if limit is not None:
+        for firm, xs in at_firm.items():
+            model.add(sum(xs) <= limit - sum(1 for a in fixed if a.firm_id == firm))
+    for module, literals in mine.items():
+        for required in scope.prereqs.get(module, ()):
+            before = mine.get(required)
+            if before is None:
+                continue
+            # Placed only when what it requires is placed, and never before that ends.
+            model.add(sum(x for _, x in literals) <= sum(x for _, x in before))
+            for (_, start), x in literals:
+                for (_, start_before), y in before:
+                    if start_before + duration[required] > start:
+                        model.add_bool_or([x.Not(), y.Not()])
+    counted: dict[str, int] = {}
+    for a in fixed:
+        for g in scope.groups_of.get(a.module_id, ()):
+            counted[g] = counted.get(g, 0) + 1
+    for group, need in scope.required.items():
+        xs = [x for module, literals in mine.items() if group in scope.groups_of.get(module, ()) for _, x in literals]
+        if xs:
+            model.add(sum(xs) <= need - counted.get(group, 0))
+
+
+def retime_rounds(
+    problem: Problem,
+    current: Incumbent,
+    scopes: Mapping[str, LearnerScope],
+    *,
+    limit: float,
+    workers: int = 2,
+    seed: int = 0,
+) -> tuple[Incumbent, float]:
+    """Rounds of `retime`, each result kept when it is no worse by (weeks below a minimum, placed requirements),
+    until a round gains nothing or `limit` work is spent; the plan and the work spent.
+
+    A round takes every module alone, then pairs of modules around what is still lacking (pairs_around): two
+    modules of a learner can trade weeks, which is what an open requirement blocked by the learner's own plan,
+    or a short week blocked by its candidates' other modules, needs.
+    """
+    table = current.table
+    work = 0.0
+    round_no = 0
+
+    def lacking() -> bool:
+        return current.short > 0 or _open_anywhere(current, scopes)
+
+    while work < limit and lacking():
+        start_key = (current.short, -current.count)
+        sets: list[tuple[str, ...]] = [(m,) for m in sorted(problem.modules)]
+        sets.extend(pairs_around(problem, current, scopes))
+        for modules in sets:
+            if work >= limit or not lacking():
+                break
+            result = retime(
+                problem,
+                current.assignments(),
+                modules,
+                table,
+                scopes,
+                time_limit=min(STEP, limit - work),
+                workers=workers,
+                seed=seed + round_no,
+            )
+            work += result.work
+            if result.changed:
+                moved = Incumbent(problem, table, result.assignments)
+                if (moved.short, -moved.count) <= (current.short, -current.count):
+                    current = moved
+        round_no += 1
+        if (current.short, -current.count) >= start_key:
+            break
+    return current, work
+
+
+def pairs_around(problem: Problem, current: Incumbent, scopes: Mapping[str, LearnerScope]) -> list[tuple[str, str]]:
+    """Pairs of modules worth re-placing together: a learner's open module with each module the learner holds;
+    a module with a week below its minimum with each module that keeps a learner who could come from coming.
+    Those named most often first."""
+    state = Handovers(problem, current.assignments(), current.table, scopes, max_looks=1 << 62)
+    count: dict[tuple[str, str], int] = {}
+
+    def add(a: str, b: str) -> None:
+        if a != b:
+            pair = (min(a, b), max(a, b))
+            count[pair] = count.get(pair, 0) + 1
+
+    for sid, scope in scopes.items():
+        own = state.by_learner.get(sid, {})
+        if len(own) >= sum(scope.required.values()):
+            continue
+        for m in state.open_modules(sid):
+            for k in own:
+                add(m, k)
+    for (firm, module), weeks in current.table.min_seats.items():
+        if module not in problem.modules:
+            continue
+        short = [w for w, need in weeks.items() if current.used.get((firm, module), {}).get(w, 0) < need]
+        if not short:
+            continue
+        for sid, scope in scopes.items():
+            if module not in scope.modules or not scope.eligible(firm, module):
+                continue
+            for k, a in state.by_learner.get(sid, {}).items():
+                length = problem.modules[k].duration
+                if k != module and any(a.start <= w < a.start + length for w in short):
+                    add(module, k)
+    return sorted(count, key=lambda pair: (-count[pair], pair))
+
+
+def _open_anywhere(current: Incumbent, scopes: Mapping[str, LearnerScope]) -> bool:
+    """Whether some learner has fewer modules planned than its groups require (reachable or not)."""
+    return any(len(current.by_learner.get(sid, ())) < sum(sc.required.values()) for sid, sc in scopes.items())
