@@ -231,7 +231,8 @@ class _Shifter:
                 return False
             if b.firm_id == firm:
                 firm_modules.add(b.module_id)
-        return self.limit is None or module in firm_modules or len(firm_modules) < self.limit
+        # The learner's other modules at that firm (a learner takes a module once, so `module` is not among them).
+        return self.limit is None or len(firm_modules) < self.limit
 
     def _move(self, old: Assignment, new: Assignment) -> None:
         self.ledger.release([old])
