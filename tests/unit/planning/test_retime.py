@@ -1,0 +1,93 @@
+"""One or two modules re-placed for every learner at once: more weeks at their minimum and more requirements
+placed, never fewer, every rule kept, and the same plan from the same input."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from verbund_matcher.planning import Assignment, Problem
+from verbund_matcher.planning.construct import construct
+from verbund_matcher.planning.lns import Incumbent
+from verbund_matcher.planning.retime import Retimed, retime, retime_rounds
+from verbund_matcher.planning.scope import learner_scope
+from verbund_matcher.planning.seats import seat_table
+
+from .networks import learner, network
+from .strategies import small_problems
+from .test_shifts import short, valid
+
+
+def retimed(problem: Problem, assignments: list[Assignment], modules: tuple[str, ...]) -> Retimed:
+    scopes = {s.id: learner_scope(problem, s) for s in problem.learners}
+    return retime(problem, assignments, modules, seat_table(problem.offers), scopes, time_limit=5.0, workers=1)
+
+
+def test_a_learners_two_modules_trade_weeks_so_an_open_one_fits() -> None:
+    # A runs only in weeks 0-1, where s1 does B; B runs in weeks 0-3. A alone cannot move in, A and B together can.
+    problem = network(
+        modules={"A": 2, "B": 2},
+        offers=[("x", "A", 0, 1, 1), ("y", "B", 0, 3, 1)],
+        learners=[learner("s1", last=3)],
+    )
+    plan = [Assignment("s1", "B", "y", 0)]
+    assert not retimed(problem, plan, ("A",)).changed
+    after = retimed(problem, plan, ("A", "B"))
+    assert after.changed
+    assert sorted(after.assignments) == [Assignment("s1", "A", "x", 0), Assignment("s1", "B", "y", 2)]
+    assert valid(problem, after.assignments) == []
+
+
+def test_every_learner_of_a_module_is_re_placed_to_fill_a_minimum() -> None:
+    # x needs two learners in weeks 2-3; both are at y, at two different starts, with room to move.
+    problem = network(
+        modules={"A": 2},
+        offers=[("x", "A", 2, 3, 2, 2), ("y", "A", 0, 5, 2)],
+        learners=[learner("s1", last=5), learner("s2", last=5)],
+    )
+    plan = [Assignment("s1", "A", "y", 0), Assignment("s2", "A", "y", 4)]
+    assert short(problem, plan) == 4
+    after = retimed(problem, plan, ("A",))
+    assert sorted(after.assignments) == [Assignment("s1", "A", "x", 2), Assignment("s2", "A", "x", 2)]
+    assert short(problem, after.assignments) == 0
+
+
+def test_the_order_of_two_modules_traded_together_is_kept() -> None:
+    # B requires A; both may move, and the only way to fit both keeps A first.
+    problem = network(
+        modules={"A": 2, "B": 2},
+        offers=[("x", "A", 0, 3, 1), ("y", "B", 0, 3, 1)],
+        learners=[learner("s1", last=3)],
+        precedence=[("B", "A")],
+    )
+    plan = [Assignment("s1", "A", "x", 0)]
+    after = retimed(problem, plan, ("A", "B"))
+    assert sorted(after.assignments) == [Assignment("s1", "A", "x", 0), Assignment("s1", "B", "y", 2)]
+    assert valid(problem, after.assignments) == []
+
+
+def test_a_frozen_assignment_stays_where_it_is() -> None:
+    frozen = Assignment("s1", "B", "y", 0)
+    problem = network(
+        modules={"A": 2, "B": 2},
+        offers=[("x", "A", 0, 1, 1), ("y", "B", 0, 3, 1)],
+        learners=[learner("s1", last=3)],
+        frozen=[frozen],
+    )
+    after = retimed(problem, [frozen], ("A", "B"))
+    assert after.assignments == [frozen]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problem=small_problems())
+def test_rounds_never_add_weeks_below_a_minimum_nor_drop_a_placement_nor_break_a_rule(problem: Problem) -> None:
+    start = construct(problem)
+    table = seat_table(problem.offers)
+    scopes = {s.id: learner_scope(problem, s) for s in problem.learners}
+    current, work = retime_rounds(problem, Incumbent(problem, table, start), scopes, limit=2.0, workers=1)
+    after = current.assignments()
+    required = sum(sum(s.required.values()) for s in scopes.values())
+    assert work > 0 or (short(problem, start), len(start)) == (0, required)
+    assert short(problem, after) <= short(problem, start)
+    assert (short(problem, after), -len(after)) <= (short(problem, start), -len(start))
+    assert valid(problem, after) == []
+    again, _ = retime_rounds(problem, Incumbent(problem, table, start), scopes, limit=2.0, workers=1)
+    assert again.assignments() == after
