@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -100,17 +101,36 @@ async def test_each_export_read_in_slices_adds_up_to_the_file_read_whole(console
     whole = await _whole_files(console, wanted)
     read = console.read_model
 
-    for per_slice in (1, 4, 1000):
+    # (first read, most a read): the same size each time, and reads growing from one row to four.
+    for first, per_slice in ((1, 1), (4, 4), (1000, 1000), (1, 4)):
         streamed = {
-            "timeline": await _joined(csv_streams.timeline_rows(read, "n1", wanted, None, per_slice)),
-            "firms": await _joined(csv_streams.firm_rows(read, "n1", wanted, per_slice)),
-            "utilisation": await _joined(csv_streams.heatmap_rows(read, "n1", "", "", per_slice)),
+            "timeline": await _joined(csv_streams.timeline_rows(read, "n1", wanted, None, per_slice, first)),
+            "firms": await _joined(csv_streams.firm_rows(read, "n1", wanted, per_slice, first)),
+            "utilisation": await _joined(csv_streams.heatmap_rows(read, "n1", "", "", per_slice, first)),
             "history": await _joined(csv_streams.history_rows(read, "n1", "en", per_slice)),
         }
         for name, text in whole.items():
             body = text.split("\r\n", 1)[1]
             assert body.count("\r\n") > 3 * 4, name  # the network spans several slices of every export
-            assert streamed[name] == body, (name, per_slice)
+            assert streamed[name] == body, (name, first, per_slice)
+
+
+def test_an_exports_reads_grow_from_the_first_to_the_most_each_starting_where_the_one_before_ended() -> None:
+    for first, most in ((1, 1), (1, 4), (3, 20), (64, 2048), (50, 2000), (8, 256), (5, 3)):
+        reads = list(itertools.islice(csv_streams.slices(first, most), 40))
+        starts = [page * size for page, size in reads]
+        ends = [(page + 1) * size for page, size in reads]
+        assert starts[0] == 0 and starts[1:] == ends[:-1], (first, most)
+        sizes = [size for _, size in reads]
+        assert sizes[0] == min(first, most) and sizes == sorted(sizes) and max(sizes) <= most, (first, most)
+        assert max(sizes) * 2 > most, (first, most)  # they grow as far as doubling allows
+
+
+def test_the_first_read_of_a_big_export_is_small_and_the_reads_reach_the_whole_slice() -> None:
+    sizes = [
+        size for _, size in itertools.islice(csv_streams.slices(csv_streams.FIRST_SLICE, csv_streams.EXPORT_SLICE), 8)
+    ]
+    assert sizes == [64, 64, 128, 256, 512, 1024, 2048, 2048]
 
 
 async def test_the_streamed_exports_over_http_are_byte_identical_to_the_files_built_whole(
