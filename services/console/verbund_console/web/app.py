@@ -50,6 +50,7 @@ from .api import Produce
 from .change_stream import change_stream
 from .csv_streams import firm_rows, heatmap_rows, history_rows, streamed_csv, timeline_rows
 from .firm_portal import firm_portal_routes
+from .heat_cells import heat_cells
 from .learner_portal import learner_portal_routes
 from .mail import mail_routes
 from .network_people import people_routes
@@ -111,6 +112,7 @@ def build_web(
     assert settings.session_secret is not None
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["day"] = _day
+    templates.env.globals["heat_cells"] = heat_cells
 
     def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
         language = language_of(request)
