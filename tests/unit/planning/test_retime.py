@@ -18,7 +18,7 @@ from .test_shifts import short, valid
 
 def retimed(problem: Problem, assignments: list[Assignment], modules: tuple[str, ...]) -> Retimed:
     scopes = {s.id: learner_scope(problem, s) for s in problem.learners}
-    return retime(problem, assignments, modules, seat_table(problem.offers), scopes, time_limit=5.0, workers=1)
+    return retime(problem, assignments, modules, seat_table(problem.offers), scopes, time_limit=5.0)
 
 
 def test_a_learners_two_modules_trade_weeks_so_an_open_one_fits() -> None:
@@ -82,12 +82,12 @@ def test_rounds_never_add_weeks_below_a_minimum_nor_drop_a_placement_nor_break_a
     start = construct(problem)
     table = seat_table(problem.offers)
     scopes = {s.id: learner_scope(problem, s) for s in problem.learners}
-    current, work = retime_rounds(problem, Incumbent(problem, table, start), scopes, limit=2.0, workers=1)
+    current, work = retime_rounds(problem, Incumbent(problem, table, start), scopes, limit=2.0)
     after = current.assignments()
     required = sum(sum(s.required.values()) for s in scopes.values())
     assert work > 0 or (short(problem, start), len(start)) == (0, required)
     assert short(problem, after) <= short(problem, start)
     assert (short(problem, after), -len(after)) <= (short(problem, start), -len(start))
     assert valid(problem, after) == []
-    again, _ = retime_rounds(problem, Incumbent(problem, table, start), scopes, limit=2.0, workers=1)
+    again, _ = retime_rounds(problem, Incumbent(problem, table, start), scopes, limit=2.0)
     assert again.assignments() == after

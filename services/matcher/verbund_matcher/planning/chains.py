@@ -225,6 +225,7 @@ class Handovers:
     def _place(self, sid: str, module: str) -> bool:
         """Places the learner's open module at a free place, or at somebody's place that learner hands on."""
         holders: dict[Place, list[str]] = {}
+        self.looks += len(self.by_learner)
         for other, own in self.by_learner.items():
             a = own.get(module)
             if a is not None and a not in self.frozen:
@@ -270,6 +271,7 @@ class Handovers:
         its minimum, to a learner with the module open or one whose own place can be left or handed on."""
         duration = self.duration[module]
         entrants: list[tuple[int, str, Place]] = []
+        self.looks += len(self.scopes)
         for sid in self.scopes:
             leaving = self.movable(sid, module)
             if leaving is None and module not in self.open_modules(sid):
@@ -304,6 +306,7 @@ class Handovers:
     def _hand_on(self, vacated: Place, module: str, mover: str) -> bool:
         """Refills a vacated place exactly: a learner with the module open takes it, or one who leaves a place
         that stays at or above its minimum, or one whose place is refilled in turn (breadth first)."""
+        self.looks += len(self.scopes)
         candidates = [
             sid
             for sid in self.scopes

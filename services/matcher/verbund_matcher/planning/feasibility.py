@@ -33,6 +33,10 @@ from .top_up import top_up
 # to the windows (tight-120-12-4-36-2, deterministic, 60: 7 seats short and 15 requirements open with it, 3 and
 # 4 without).
 WHOLE_MAX_LITERALS = 30_000
+# Hand-over chains and re-placing a module for everybody look at every learner doing the module, per open
+# requirement, short week or module: on the tight family (up to 320 learners) that is seconds; on thousands of
+# learners the windows below, which stay local, are the better use of the time.
+WHOLE_MODULE_MAX_LEARNERS = 2_000
 
 
 @dataclass(slots=True)
@@ -62,7 +66,7 @@ class Budget:
     whole: float = 0.5
     # Share of the budget, at most, for re-placing one module at a time for everybody (retime.py); it stops
     # earlier once a round over all modules gains nothing.
-    retime: float = 0.6
+    retime: float = 0.8
 
 
 def reach_feasibility(
@@ -120,7 +124,7 @@ def reach_feasibility(
             if (moved.short, -moved.count) < (current.short, -current.count):
                 current = moved
                 stats.history.append((perf_counter() - began, *deficit()))
-    if deficit() != (0, 0):
+    if deficit() != (0, 0) and len(learners) <= WHOLE_MODULE_MAX_LEARNERS:
         # Then chains of hand-overs and one module at a time for everybody (chains.py, retime.py): together they
         # settle most of what one module's places can settle, in seconds, before any larger model is tried.
         all_scopes = {sid: scope(sid) for sid in learners}
@@ -128,14 +132,12 @@ def reach_feasibility(
         if (handed.short, -handed.count) < (current.short, -current.count):
             current = handed
             stats.history.append((perf_counter() - began, *deficit()))
-        current, work = retime_rounds(
-            problem, current, all_scopes, limit=budget.seconds * budget.retime, workers=workers, seed=seed
-        )
+        current, work = retime_rounds(problem, current, all_scopes, limit=budget.seconds * budget.retime, seed=seed)
         stats.work += work
         stats.history.append((perf_counter() - began, *deficit()))
     # Only while a minimum is short: requirements left open beside full minimums are mostly contention, where
     # hard floors are impossible and a search that cannot prove it (local search, below) would only burn time.
-    if deficit()[0] > 0 and budget.whole > 0:
+    if deficit()[0] > 0 and budget.whole > 0 and _left(budget, stats, began) > 0.1 * budget.seconds:
         floors = AtLeast(
             placed={sid: _reachable_by_group(problem, table, scope(sid)) for sid in learners},
             seats={
@@ -144,7 +146,7 @@ def reach_feasibility(
                 for week, need in weeks.items()
             },
         )
-        share = budget.seconds * budget.whole
+        share = min(budget.seconds * budget.whole, _left(budget, stats, began))  # or what the steps above left
         whole = solve_cpsat(
             problem,
             hint=current.assignments(),
@@ -227,6 +229,11 @@ def reach_feasibility(
     stats.final_deficit = deficit()
     stats.seconds = perf_counter() - began
     return current.assignments(), stats
+
+
+def _left(budget: Budget, stats: FeasibilityStats, began: float) -> float:
+    """What is left of the phase's budget: work, or seconds."""
+    return budget.seconds - (stats.work if budget.deterministic else perf_counter() - began)
 
 
 def _worse(after: tuple[int, int], before: tuple[int, int]) -> bool:

@@ -29,6 +29,8 @@ BUILD_WORK_PER_LITERAL = 4e-5
 WORK_PER_ASSIGNMENT = 2e-5
 # CP-SAT deterministic time per module: these models are settled in well under that, or not at all.
 STEP = 1.0
+# A model beyond this many literals is not built (the tight family's largest has about 20,000).
+MAX_LITERALS = 60_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +48,6 @@ def retime(
     scopes: Mapping[str, LearnerScope],
     *,
     time_limit: float,
-    workers: int = 2,
     seed: int = 0,
 ) -> Retimed:
     """The plan with `modules` re-placed for every learner where that fills more weeks below a minimum or places
@@ -85,6 +86,8 @@ def retime(
                 for w in range(place[1], place[1] + duration[module]):
                     cells.setdefault((place[0], module, w), []).append(x)
             n_literals += len(literals)
+            if n_literals > MAX_LITERALS:
+                return Retimed(list(assignments), base_work + BUILD_WORK_PER_LITERAL * n_literals, False)
             if current is not None:
                 model.add_exactly_one(x for _, x in literals)
                 # Release the learner's seat: the model places it again.
@@ -114,16 +117,18 @@ def retime(
     # Every learner-week below a minimum weighs more than all placements together.
     model.minimize((len(opened) + 1) * sum(short) - sum(opened))
     solver = cp_model.CpSolver()
-    solver.parameters.num_workers = max(1, workers)
+    # One worker and no probing: these models are small and mostly settled by presolve and one search; two
+    # interleaved workers spent ten times the work on the same optimum (tight-200-12-5-48-3, one module: 1.7
+    # against 0.13 units). One worker with a deterministic limit is repeatable by itself.
+    solver.parameters.num_workers = 1
+    solver.parameters.cp_model_probing_level = 0
     solver.parameters.max_deterministic_time = max(0.01, time_limit)
-    solver.parameters.interleave_search = True
     solver.parameters.random_seed = seed
     code = solver.solve(model)
     work = base_work + solver.deterministic_time + BUILD_WORK_PER_LITERAL * n_literals
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return Retimed(list(assignments), work, False)
-    # Seats back as the plan holds them, then each learner's modules to their chosen places; a learner's
-    # modules are first all lifted, so two that trade weeks never meet half-way.
+    # Seats back as the plan holds them, then each learner's modules to their chosen places.
     state = Handovers(problem, assignments, table, scopes, max_looks=0)
     chosen: dict[tuple[str, str], Place | None] = {}
     for key, literals in choices.items():
@@ -190,7 +195,6 @@ def retime_rounds(
     scopes: Mapping[str, LearnerScope],
     *,
     limit: float,
-    workers: int = 2,
     seed: int = 0,
 ) -> tuple[Incumbent, float]:
     """Rounds of `retime`, each result kept when it is no worse by (weeks below a minimum, placed requirements),
@@ -209,11 +213,15 @@ def retime_rounds(
 
     while work < limit and lacking():
         start_key = (current.short, -current.count)
-        sets: list[tuple[str, ...]] = [(m,) for m in sorted(problem.modules)]
-        sets.extend(pairs_around(problem, current, scopes))
-        for modules in sets:
-            if work >= limit or not lacking():
-                break
+        singles: list[tuple[str, ...]] = [(m,) for m in sorted(problem.modules)]
+        todo = singles + list(pairs_around(problem, current, scopes))
+        tried: set[tuple[str, ...]] = set()
+        while todo and work < limit and lacking():
+            modules = todo.pop(0)
+            if modules in tried:
+                continue
+            tried.add(modules)
+            before = (current.short, -current.count)
             result = retime(
                 problem,
                 current.assignments(),
@@ -221,14 +229,19 @@ def retime_rounds(
                 table,
                 scopes,
                 time_limit=min(STEP, limit - work),
-                workers=workers,
                 seed=seed + round_no,
             )
             work += result.work
-            if result.changed:
-                moved = Incumbent(problem, table, result.assignments)
-                if (moved.short, -moved.count) <= (current.short, -current.count):
-                    current = moved
+            if not result.changed:
+                continue
+            moved = Incumbent(problem, table, result.assignments)
+            if (moved.short, -moved.count) <= before:
+                current = moved
+            if (moved.short, -moved.count) < before:
+                # What is lacking has changed: the pairs around it first, those not tried in this round.
+                todo = [p for p in pairs_around(problem, current, scopes) if p not in tried] + [
+                    m for m in todo if len(m) == 1
+                ]
         round_no += 1
         if (current.short, -current.count) >= start_key:
             break
