@@ -6,7 +6,10 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from .seats import SeatTable
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +189,9 @@ class Plan:
     learner_bounds: Mapping[str, int] = field(default_factory=dict)
     # Learners per (firm id, module id) and week under this plan, when the planner kept count (repair re-uses it).
     seats_used: Mapping[tuple[str, str], Mapping[int, int]] = field(default_factory=dict)
+    # The seats the problem's offers make, as the planner tabled them: the next repair re-uses the table (and the
+    # runs of offered weeks it has worked out) while the offers stay the same. Read only once built.
+    seat_table: SeatTable | None = field(default=None, compare=False, repr=False)
 
 
 def same_frame(a: Problem, b: Problem) -> bool:

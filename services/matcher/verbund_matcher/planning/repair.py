@@ -39,7 +39,11 @@ def repair(problem: Problem, *, last: tuple[Problem, Plan] | None = None) -> Pla
         if added is not None:
             return _extend(problem, last, added, started)
     # A narrow beam: repair must stay fast even when a withdrawal displaces a few hundred learners.
-    builder = Constructor(problem, beam_width=min(4, max(2, 4000 // max(1, len(problem.learners)))))
+    builder = Constructor(
+        problem,
+        table=last[1].seat_table if last is not None and last[0].offers == problem.offers else None,
+        beam_width=min(4, max(2, 4000 // max(1, len(problem.learners)))),
+    )
     present = {s.id: s for s in problem.learners}
     frozen = {a for a in problem.frozen if a.learner_id in present}
     previous: dict[str, list[Assignment]] = {}
@@ -156,6 +160,7 @@ def _assemble(
         moved=moved,
         deficits=deficits,
         learner_bounds=bounds,
+        seat_table=builder.table,
     )
 
 
@@ -233,7 +238,10 @@ def _extend(problem: Problem, last: tuple[Problem, Plan], added: list[Learner], 
     # Only learners without published assignments are planned afresh: none of them has a frozen or a
     # previous assignment to index.
     builder = Constructor(
-        problem, beam_width=min(4, max(2, 4000 // max(1, len(problem.learners)))), index_previous=False
+        problem,
+        table=earlier.seat_table,  # the offers are the same
+        beam_width=min(4, max(2, 4000 // max(1, len(problem.learners)))),
+        index_previous=False,
     )
     rules = _Rules(problem, builder.table)
     plan: dict[str, list[Assignment]] = {}
@@ -312,6 +320,7 @@ def _extend(problem: Problem, last: tuple[Problem, Plan], added: list[Learner], 
         deficits=deficits,
         learner_bounds=bounds,
         seats_used=builder.ledger.used,
+        seat_table=builder.table,
     )
 
 
