@@ -301,10 +301,12 @@ class ReadModel:
             cohorts = sorted(str(y) for y in years if y)
         return firms, modules, cohorts
 
-    async def module_names(self, network_id: str) -> dict[str, str]:
-        """Every module's name the network knows (curricula first, else its assignments'), by module id."""
+    async def module_names(self, network_id: str, wanted: set[str] | None = None) -> dict[str, str]:
+        """Module names by id, from the curricula first, else from the assignments (`wanted`: the modules that
+        must be named; None: every one the network has). Where the curricula name all that are wanted, no
+        assignment is read: at 10,000 learners that read took 100 ms of the problems page."""
         async with self._sessions() as session:
-            return await _module_names(session, network_id)
+            return await _module_names(session, network_id, wanted)
 
     async def firms_taking_part(self, network_id: str) -> list[tuple[str, str]]:
         """The firms of the network that have not left: (id, name), by name."""

@@ -237,8 +237,9 @@ def build_web(
     @network_page
     async def problems_page(request: Request, network_id: str) -> Response:
         language = language_of(request)
-        names = await read_model.module_names(network_id)
-        problems = problem_views(await read_model.problems(network_id), language, texts(language), names)
+        found = await read_model.problems(network_id)
+        names = await read_model.module_names(network_id, {p.module_id for p in found if p.module_id})
+        problems = problem_views(found, language, texts(language), names)
         if wants_csv(request):
             return csv_response(network_id, "problems", problems_table(problems))
         return render(request, "problems.html", view="problems", problems=problems, **await network_context(network_id))
