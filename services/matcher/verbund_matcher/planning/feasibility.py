@@ -171,6 +171,7 @@ def reach_feasibility(
     # say): the improving search, which also ranks plans by their deficit, gets the time instead.
     spent = stats.work if budget.deterministic else perf_counter() - began
     checkpoint, at_checkpoint = spent + budget.seconds / 5, deficit()
+    retime_again = len(learners) <= WHOLE_MODULE_MAX_LEARNERS
     while deficit() != (0, 0):
         spent = stats.work if budget.deterministic else perf_counter() - began
         if budget.seconds - spent < (0.01 if budget.deterministic else 0.1):
@@ -178,7 +179,27 @@ def reach_feasibility(
         step = min(budget.step, budget.seconds - spent)
         if spent >= checkpoint:
             if deficit() >= at_checkpoint:
-                break
+                if not retime_again:
+                    break
+                # The windows moved learners along plateaus: re-placing whole modules may find a way on from
+                # there. Once per stall; a second stall ends the phase.
+                retime_again = False
+                before = deficit()
+                current, work = retime_rounds(
+                    problem,
+                    current,
+                    {sid: scope(sid) for sid in learners},
+                    limit=min(budget.seconds * budget.retime, budget.seconds - spent),
+                    seed=seed + stats.steps,
+                )
+                stats.work += work
+                if deficit() >= before:
+                    break
+                stats.history.append((perf_counter() - began, *deficit()))
+                spent = stats.work if budget.deterministic else perf_counter() - began
+                if budget.seconds - spent < (0.01 if budget.deterministic else 0.1):
+                    break
+                step = min(budget.step, budget.seconds - spent)
             checkpoint, at_checkpoint = spent + budget.seconds / 5, deficit()
         target_cell = _pick_target(current, table, attendable, required, reachable, scope, rng)
         if target_cell is None:

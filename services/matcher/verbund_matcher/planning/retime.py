@@ -31,6 +31,11 @@ BUILD_WORK_PER_LITERAL = 4e-5
 WORK_PER_ASSIGNMENT = 2e-5
 # CP-SAT deterministic time per module: these models are settled in well under that, or not at all.
 STEP = 1.0
+# Weeks below a minimum looked at per call of `around`, and learners who could be there re-planned whole
+# together, in groups of GROUP, at most GROUPS_PER_CELL groups per week.
+SHORT_CELLS = 30
+GROUP = 4
+GROUPS_PER_CELL = 3
 # A model beyond this many literals is not built (the tight family's largest has about 20,000).
 MAX_LITERALS = 60_000
 
@@ -76,6 +81,22 @@ def retime(
         loose = [m for m in mine_to_place if (m in own and own[m] not in state.frozen) or m in open_here]
         if not loose:
             continue
+        if len(mine_to_place) > 1:
+            # A learner may swap a module for another of the same group (an elective another firm's week needs).
+            swapped_groups = {g for m in loose if m in own for g in scope.groups_of.get(m, ())}
+            loose.extend(
+                m
+                for m in mine_to_place
+                if m not in own
+                and m not in open_here
+                and m in scope.modules
+                and scope.groups_of.get(m)
+                and all(g in swapped_groups for g in scope.groups_of[m])
+                and all(r in own for r in scope.prereqs.get(m, ()))
+            )
+        # A module some fixed module requires stays; the others may be swapped away.
+        needed = {r for m, a in own.items() if m not in loose or a in state.frozen for r in scope.prereqs.get(m, ())}
+        mandatory = {m for m in loose if m in own and (m in needed or len(mine_to_place) == 1)}
         mine: dict[str, list[tuple[Place, cp_model.IntVar]]] = {}
         for module in loose:
             current = own.get(module)
@@ -93,17 +114,18 @@ def retime(
             n_literals += len(literals)
             if n_literals > MAX_LITERALS:
                 return Retimed(list(assignments), base_work + BUILD_WORK_PER_LITERAL * n_literals, False)
-            if current is not None:
+            if module in mandatory:
                 model.add_exactly_one(x for _, x in literals)
-                # Release the learner's seat: the model places it again.
-                state.ledger.release([current])
             else:
                 model.add_at_most_one(x for _, x in literals)
                 opened.extend(x for _, x in literals)
+            if current is not None:
+                # Release the learner's seat: the model places it again.
+                state.ledger.release([current])
             mine[module] = literals
             choices[(sid, module)] = literals
-        if len(mine) > 1:
-            _keep_apart(model, problem, scope, own, mine, duration, limit, state.frozen)
+        if len(mine) > 1 or not mandatory:
+            _keep_apart(model, scope, own, mine, mandatory, duration, limit, state.frozen)
     if not choices:
         return Retimed(list(assignments), base_work, False)
     short: list[cp_model.IntVar] = []
@@ -153,16 +175,17 @@ def retime(
 
 def _keep_apart(
     model: cp_model.CpModel,
-    problem: Problem,
     scope: LearnerScope,
     own: Mapping[str, Assignment],
     mine: Mapping[str, list[tuple[Place, cp_model.IntVar]]],
+    mandatory: Collection[str],
     duration: Mapping[str, int],
     limit: int | None,
     frozen: Collection[Assignment],
 ) -> None:
     """One learner's loose modules: no two in the same week, each after the modules it requires, the per-firm
-    limit with the learner's fixed modules counted, and no group beyond its required count."""
+    limit with the learner's fixed modules counted, no group beyond its required count, and none with fewer
+    modules than the learner holds there now (a module is only swapped for another of its group)."""
     weeks: dict[int, list[cp_model.IntVar]] = {}
     at_firm: dict[str, list[cp_model.IntVar]] = {}
     for module, literals in mine.items():
@@ -189,7 +212,7 @@ def _keep_apart(
             after = sum(start * x for (_, start), x in literals) >= sum(
                 (start + duration[required]) * y for (_, start), y in before
             )
-            if module in own and own[module] not in frozen:
+            if module in mandatory:
                 model.add(after)
             else:
                 on = model.new_bool_var("")
@@ -200,9 +223,11 @@ def _keep_apart(
         for g in scope.groups_of.get(a.module_id, ()):
             counted[g] = counted.get(g, 0) + 1
     for group, need in scope.required.items():
-        xs = [x for module, literals in mine.items() if group in scope.groups_of.get(module, ()) for _, x in literals]
+        in_group = [m for m in mine if group in scope.groups_of.get(m, ())]
+        xs = [x for m in in_group for _, x in mine[m]]
         if xs:
             model.add(sum(xs) <= need - counted.get(group, 0))
+            model.add(sum(xs) >= sum(1 for m in in_group if m in own))
 
 
 def retime_rounds(
@@ -274,6 +299,29 @@ def around(problem: Problem, current: Incumbent, scopes: Mapping[str, LearnerSco
     for sid, scope in scopes.items():
         if len(state.by_learner.get(sid, {})) < sum(scope.required.values()):
             centred.extend(((m,), (sid,)) for m in state.open_modules(sid))
+    # A week below its minimum that no pair fills: a few learners who could be there re-planned whole (a module
+    # early in the window may need the one it requires, and what sits in their weeks, moved as well).
+    table = current.table
+    cells = 0
+    for (firm, module), weeks in table.min_seats.items():
+        if module not in problem.modules or cells >= SHORT_CELLS:
+            continue
+        duration = problem.modules[module].duration
+        for week in sorted(weeks):
+            if current.used.get((firm, module), {}).get(week, 0) >= weeks[week] or cells >= SHORT_CELLS:
+                continue
+            cells += 1
+            could = [
+                sid
+                for sid, scope in scopes.items()
+                if module in scope.modules
+                and any(
+                    lo <= week and week - duration + 1 <= hi
+                    for lo, hi in scope.start_ranges(table, module, firm, duration)
+                )
+            ]
+            for k in range(0, min(len(could), GROUP * GROUPS_PER_CELL), GROUP):
+                centred.append(((module,), tuple(could[k : k + GROUP])))
     return [(pair, ()) for pair in pairs_around(problem, current, scopes)] + centred
 
 
