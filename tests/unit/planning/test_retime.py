@@ -91,3 +91,51 @@ def test_rounds_never_add_weeks_below_a_minimum_nor_drop_a_placement_nor_break_a
     assert valid(problem, after) == []
     again, _ = retime_rounds(problem, Incumbent(problem, table, start), scopes, limit=2.0)
     assert again.assignments() == after
+
+
+def test_a_learner_swaps_an_elective_for_another_of_its_group_that_a_workshop_needs() -> None:
+    # s1 must take one of E1, E2; x runs E2 only with one learner. Alone, E2 cannot be added (the group is full);
+    # together, E1 is given up for E2 at x, and the group keeps its count.
+    problem = network(
+        modules={"E1": 2, "E2": 2},
+        groups={"wahl": ("E1", "E2")},
+        offers=[("y", "E1", 0, 5, 1), ("x", "E2", 2, 3, 1, 1)],
+        learners=[learner("s1", last=5, required={"wahl": 1}, allowed=("E1", "E2"))],
+    )
+    plan = [Assignment("s1", "E1", "y", 0)]
+    assert short(problem, plan) == 2
+    assert not retimed(problem, plan, ("E2",)).changed
+    after = retimed(problem, plan, ("E1", "E2"))
+    assert after.assignments == [Assignment("s1", "E2", "x", 2)]
+    assert short(problem, after.assignments) == 0
+    assert valid(problem, after.assignments) == []
+
+
+def test_a_module_another_one_requires_is_never_swapped_away() -> None:
+    # B requires E1 and stays where it is: E1 may move but not be given up for E2.
+    problem = network(
+        modules={"E1": 2, "E2": 2, "B": 2},
+        groups={"wahl": ("E1", "E2"), "core": ("B",)},
+        offers=[("y", "E1", 0, 5, 1), ("x", "E2", 0, 1, 1, 1), ("y", "B", 0, 9, 1)],
+        learners=[learner("s1", last=9, required={"wahl": 1, "core": 1}, allowed=("E1", "E2", "B"))],
+        precedence=[("B", "E1")],
+    )
+    plan = [Assignment("s1", "E1", "y", 2), Assignment("s1", "B", "y", 4)]
+    after = retimed(problem, plan, ("E1", "E2"))
+    assert Assignment("s1", "B", "y", 4) in after.assignments
+    assert any(a.module_id == "E1" for a in after.assignments)
+    assert valid(problem, after.assignments) == []
+
+
+def test_a_learner_re_planned_whole_makes_room_for_an_open_module() -> None:
+    # A runs only in weeks 0-1, where s1 does B, and B could also run in weeks 2-3: re-planning s1 whole (with A
+    # for everybody) moves B and places A.
+    problem = network(
+        modules={"A": 2, "B": 2},
+        offers=[("x", "A", 0, 1, 1), ("y", "B", 0, 3, 1)],
+        learners=[learner("s1", last=3)],
+    )
+    plan = [Assignment("s1", "B", "y", 0)]
+    scopes = {s.id: learner_scope(problem, s) for s in problem.learners}
+    after = retime(problem, plan, ("A",), seat_table(problem.offers), scopes, time_limit=5.0, whole=("s1",))
+    assert sorted(after.assignments) == [Assignment("s1", "A", "x", 0), Assignment("s1", "B", "y", 2)]
