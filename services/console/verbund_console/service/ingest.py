@@ -45,7 +45,7 @@ class Ingest:
         decoded = [(e, where) for raw, where in raws if (e := await self._decode(raw, where)) is not None]
         # A batch comes from one subscription: a few topics, asked about once each, not once per record.
         topics = {where.rsplit(":", 2)[0] for _, where in decoded}
-        if any(_firm_topic(f"{name}:0:0") is not None for name in topics):
+        if any(firm_inbound().member_of(name) is not None for name in topics):
             # A firm's event is checked against the read model as it stands just before it, as the matcher
             # checks against its state: such a batch goes in one event at a time, in order.
             applied = 0
