@@ -3,6 +3,7 @@
 python bench/console.py                                   # 10,000 learners, 1,000 firms, a local broker from jars
 python bench/console.py --learners 1000 --firms 100 --requests 3
 python bench/console.py --bootstrap 127.0.0.1:9092 --keep /tmp/console-bench   # a running broker; keep the database
+python bench/console.py --learners 3000 --firms 300 --no-pages              # the consumption alone
 
 The console runs as its own process (`python -m verbund_console`), as in production. The benchmark makes up a
 plausible plan for a big network and two small ones (learners rotating through eight modules at firms over
