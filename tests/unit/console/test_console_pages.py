@@ -227,6 +227,7 @@ async def test_the_history_shows_who_moved_from_where_to_where_and_why_in_the_re
     assert exported[0] == [
         "plan_version",
         "published_at",
+        "caused_by",
         "kind",
         "learner_id",
         "learner_name",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -64,7 +66,13 @@ async def test_each_version_of_the_history_names_the_inbound_event_it_followed(c
         "11111111-aaaa-4aaa-8aaa-000000000002, LearnerRegistered 11111111-aaaa-4aaa-8aaa-000000000003 and 9 more"
     )
     assert causes["3"] == ""
-    assert exported.status_code == 200 and WITHDRAWN not in exported.text  # the CSV's columns stay as they were
+    # The CSV names the same cause on each line of its version (a spreadsheet has no page headings).
+    lines = list(csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff"))))
+    assert exported.status_code == 200 and lines
+    assert {line["caused_by"] for line in lines if line["plan_version"] == "2"} == {
+        f"after CapacityWithdrawn {WITHDRAWN}"
+    }
+    assert {line["caused_by"] for line in lines if line["plan_version"] == "3"} == {""}
 
 
 async def test_the_history_names_the_cause_in_german_too(console: Console) -> None:

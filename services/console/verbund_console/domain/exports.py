@@ -155,12 +155,14 @@ def heatmap_table(view: Heatmap) -> Table:
 
 
 def history_table(versions: Iterable[VersionView]) -> Table:
-    header = ["plan_version", "published_at", "kind", "learner_id", "learner_name", "module_name"]
+    # caused_by: the inbound events of the batch that produced the version, as the history page names them.
+    header = ["plan_version", "published_at", "caused_by", "kind", "learner_id", "learner_name", "module_name"]
     header += ["before", "now", "why", "sentence"]
     rows: list[list[Value]] = [
         [
             v.version,
             v.published_at.isoformat() if v.published_at else "",
+            v.cause,
             line.kind,
             line.learner_id,
             line.learner_name,
