@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from .ledger import SeatLedger
 from .model import Assignment, Learner, Problem
 from .scope import LearnerScope, learner_scope
-from .seats import SeatTable, seat_table
+from .seats import SeatTable, intersect_ranges, seat_table
 from .validator import learner_sat
 
 
@@ -312,14 +312,14 @@ class _LearnerSearch:
         previous_start, change_penalty = self.previous_start, self.change_penalty
         limit, required, cover, deficit_bonus = self.limit, self.required, self.cover, self.deficit_bonus
         idle_w, change_w = self.learner.weights.idle, self.learner.weights.change
-        last = state.last_firm
+        last, done, counts = state.last_firm, state.done, state.counts
+        # Modules per firm so far, for the per-firm limit (a handful of firms: built once per state).
+        per_firm = dict(state.firm_modules)
         for m, duration, idx, prereqs, firms in self.candidates:
-            if m in state.done or any(state.counts[i] >= required[i] for i in idx):
-                continue
-            if any(p not in state.done for p in prereqs):
+            if m in done or not _open(counts, required, idx) or not done.issuperset(prereqs):
                 continue
             for f, value, ranges in firms:
-                if limit is not None and _firm_count(state, f) >= limit:
+                if limit is not None and per_firm.get(f, 0) >= limit:
                     continue
                 cell = (m, f)
                 free = free_starts.get(cell)
@@ -404,29 +404,37 @@ def _extend(
 def _free_starts(
     ledger: SeatLedger, firm: str, module: str, duration: int, ranges: Sequence[tuple[int, int]]
 ) -> list[int]:
-    """Every start inside `ranges` (sorted, disjoint) with a free seat in each of the module's weeks, ascending."""
-    max_weeks = ledger.table.max_seats.get((firm, module))
+    """Every start inside `ranges` (sorted, disjoint) with a free seat in each of the module's weeks, ascending.
+
+    Worked out from the runs of offered weeks (a start whose weeks all have a seat lies inside one) and the weeks
+    already full, rather than week by week: it runs for every learner and firm x module a search looks at.
+    """
+    table = ledger.table
+    max_weeks = table.max_seats.get((firm, module))
     if not max_weeks:
         return []
-    held = ledger.used.get((firm, module), {})
+    offered = [(a, b - duration + 1) for a, b in table.offered_runs(firm, module) if b - a + 1 >= duration]
+    held = ledger.used.get((firm, module))
+    full = sorted(w for w, n in held.items() if n > 0 and n >= max_weeks.get(w, 0)) if held else []
     starts: list[int] = []
-    for lo, hi in ranges:
-        run = 0
-        for w in range(lo, hi + duration):
-            if max_weeks.get(w, 0) - held.get(w, 0) > 0:
-                run += 1
-                if run >= duration:
-                    starts.append(w - duration + 1)
-            else:
-                run = 0
+    for lo, hi in intersect_ranges(ranges, offered):
+        # A full week b rules out the starts b - duration + 1 .. b.
+        first = lo
+        i = bisect_left(full, lo)
+        while i < len(full) and full[i] - duration + 1 <= hi:
+            b = full[i]
+            if b - duration + 1 > first:
+                starts.extend(range(first, b - duration + 1))
+            first = max(first, b + 1)
+            i += 1
+        if first <= hi:
+            starts.extend(range(first, hi + 1))
     return starts
 
 
-def _firm_count(state: _State, firm: str) -> int:
-    for f, count in state.firm_modules:
-        if f == firm:
-            return count
-    return 0
+def _open(counts: tuple[int, ...], required: tuple[int, ...], groups: tuple[int, ...]) -> bool:
+    """Whether a module counting for `groups` still fits: none of them has its required number yet."""
+    return all(counts[i] < required[i] for i in groups)
 
 
 def _value(problem: Problem, learner: Learner, a: Assignment) -> int:
