@@ -5,6 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 from .ledger import SeatLedger
 from .model import Assignment, Learner, Problem
@@ -348,7 +349,7 @@ class _LearnerSearch:
 
     def _commit(self, beam: Sequence[_State], moves: list[_Move]) -> list[_State]:
         """The next beam: the best-scored moves made into states, up to the beam width."""
-        moves.sort(key=lambda mv: -mv[0])
+        moves.sort(key=itemgetter(0), reverse=True)  # stable, as sorting by -score is
         next_beam: list[_State] = []
         # Same modules done, same last firm: a duplicate unless it ends earlier than every better-scored
         # one kept. The earlier end can leave room for a module the higher score (e.g. keeping a published
