@@ -73,6 +73,7 @@ def retime(
     choices: dict[tuple[str, str], list[tuple[Place, cp_model.IntVar]]] = {}
     opened: list[cp_model.IntVar] = []
     cells: dict[tuple[str, str, int], list[cp_model.IntVar]] = {}
+    kept: list[cp_model.IntVar] = []  # literals of the places the plan holds now
     n_literals = 0
     for sid, scope in scopes.items():
         own = state.by_learner.get(sid, {})
@@ -109,6 +110,8 @@ def retime(
                 x = model.new_bool_var("")
                 model.add_hint(x, place == here)
                 literals.append((place, x))
+                if place == here:
+                    kept.append(x)
                 for w in range(place[1], place[1] + duration[module]):
                     cells.setdefault((place[0], module, w), []).append(x)
             n_literals += len(literals)
@@ -142,8 +145,12 @@ def retime(
             gap = model.new_int_var(0, need - held, "")
             model.add(sum(cells.get((firm, module, w), [])) + gap >= need - held)
             short.append(gap)
-    # Every learner-week below a minimum weighs more than all placements together.
-    model.minimize((len(opened) + 1) * sum(short) - sum(opened))
+    # Every learner-week below a minimum weighs more than all placements together, and a placement more than all
+    # places kept: among plans equally good on both, the one that moves fewest learners, whose preferences, firm
+    # changes and idle weeks the constructive weighed (tight-80-12-4-24-2: objective 2,720 against 2,467 when
+    # the model moved learners freely).
+    k = len(kept) + 1
+    model.minimize((len(opened) + 1) * k * sum(short) - k * sum(opened) - sum(kept))
     solver = cp_model.CpSolver()
     # One worker and no probing: these models are small and mostly settled by presolve and one search; two
     # interleaved workers spent ten times the work on the same optimum (tight-200-12-5-48-3, one module: 1.7
