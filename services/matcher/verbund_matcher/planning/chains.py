@@ -175,35 +175,27 @@ class Handovers:
 
     def _free(self, module: str, place: Place, leaving: Assignment | None) -> bool:
         """Whether every week of the place has a free seat (the learner's own seat there counts as free)."""
-        firm, start = place
-        for w in range(start, start + self.duration[module]):
-            if (
-                leaving is not None
-                and leaving.firm_id == firm
-                and leaving.start <= w < leaving.start + self.duration[module]
-            ):
-                continue
-            if self.ledger.free(firm, module, w) <= 0:
-                return False
-        return True
+        firm = place[0]
+        return all(self.ledger.free(firm, module, w) > 0 for w in self._new_weeks(module, place, leaving))
 
     def _filled(self, module: str, place: Place, leaving: Assignment | None) -> int:
         """Weeks below the minimum that the place fills (those the learner already holds aside)."""
-        firm, start = place
+        firm = place[0]
         minimum = self.table.min_seats.get((firm, module))
         if not minimum:
             return 0
-        gain = 0
-        for w in range(start, start + self.duration[module]):
-            if (
-                leaving is not None
-                and leaving.firm_id == firm
-                and leaving.start <= w < leaving.start + self.duration[module]
-            ):
-                continue
-            if self.ledger.held(firm, module, w) < minimum.get(w, 0):
-                gain += 1
-        return gain
+        return sum(
+            1 for w in self._new_weeks(module, place, leaving) if self.ledger.held(firm, module, w) < minimum.get(w, 0)
+        )
+
+    def _new_weeks(self, module: str, place: Place, leaving: Assignment | None) -> list[int]:
+        """The weeks of the place the learner does not hold already (its own seat at that firm stays its own)."""
+        firm, start = place
+        weeks = range(start, start + self.duration[module])
+        if leaving is None or leaving.firm_id != firm:
+            return list(weeks)
+        held = range(leaving.start, leaving.start + self.duration[module])
+        return [w for w in weeks if w not in held]
 
     def _harmless(self, a: Assignment) -> bool:
         """Whether leaving the assignment keeps every week of it at or above its minimum."""
