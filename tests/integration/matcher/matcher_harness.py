@@ -117,6 +117,16 @@ def fold(events: Iterable[dict[str, Any]]) -> dict[str, dict[str, tuple[str, str
     return dict(plans)
 
 
+def planned(events: list[dict[str, Any]], expected: dict[str, dict[str, tuple[str, str]]]) -> bool:
+    """Every network's published plan is the expected one and its version is closed by its PlanPublished (the
+    relay publishes a version's assignments first, so a reader may see them before the PlanPublished after them)."""
+    plans = fold(events)
+    last: dict[str, str] = {}
+    for e in events:
+        last[e["subject"]] = e["type"]
+    return all(plans.get(k, {}) == v and last.get(k) == "PlanPublished" for k, v in expected.items())
+
+
 def version_problems(events: Iterable[dict[str, Any]]) -> list[str]:
     """Every way the stream breaks "each version complete, once, in order": gaps, doubles, missing changes, and
     changed or cancelled assignments without a reason code."""
@@ -283,7 +293,7 @@ async def published_events(bootstrap: str, nets: list[ForcedNetwork]) -> list[di
     records = await consume(
         bootstrap,
         topic("assignments"),
-        until=lambda rs: all(fold(deduplicated(events_of(rs, ids))).get(k, {}) == v for k, v in expected.items()),
+        until=lambda rs: planned(deduplicated(events_of(rs, ids)), expected),
         timeout=120,
     )
     return events_of(records, ids)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from forced_network import ForcedNetwork, _learner
@@ -26,6 +27,13 @@ from verbund.publish import send_events
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(300)]
 
 TOKEN = "a-token-for-the-crash-test-endpoint"
+
+
+def cancelled_and_closed(events: list[dict[str, Any]]) -> bool:
+    """Both of the erased learner's assignments are cancelled and the version that cancels them is closed by its
+    PlanPublished (published after them)."""
+    cancelled = sum(e["type"] == "AssignmentCancelled" for e in events)
+    return cancelled >= 2 and events[-1]["type"] == "PlanPublished"
 
 
 async def test_a_matcher_killed_during_an_erasure_destroys_the_key_and_cancels_each_assignment_once_after_restart(
@@ -68,7 +76,7 @@ async def test_a_matcher_killed_during_an_erasure_destroys_the_key_and_cancels_e
         records = await consume(
             kafka_bootstrap,
             topic("assignments"),
-            until=lambda rs: sum(e["type"] == "AssignmentCancelled" for e in deduplicated(events_of(rs, {nid}))) >= 2,
+            until=lambda rs: cancelled_and_closed(deduplicated(events_of(rs, {nid}))),
             timeout=120,
         )
         await keyring.key_for(nid, "learner:L0000")

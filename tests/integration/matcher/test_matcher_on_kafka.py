@@ -12,7 +12,7 @@ import httpx
 import pytest
 from forced_network import ForcedNetwork
 from kafka_tools import consume
-from matcher_harness import deduplicated, events_of, fold, produce_events, settings_for, version_problems
+from matcher_harness import deduplicated, events_of, fold, planned, produce_events, settings_for, version_problems
 from verbund_matcher.runner import run_matcher
 from verbund_schemas import topic
 
@@ -142,7 +142,7 @@ async def test_a_poison_record_between_valid_ones_is_rejected_and_the_rest_appli
         rejected = await consume(
             kafka_bootstrap, topic("rejected"), until=lambda rs: len(events_of(rs, {nid})) >= 2, timeout=60
         )
-        seen = await published(kafka_bootstrap, nid, lambda es: fold(es).get(nid) == n.expected())
+        seen = await published(kafka_bootstrap, nid, lambda es: planned(es, {nid: n.expected()}))
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.health_port}") as http:
             health, ready = await http.get("/healthz"), await http.get("/readyz")
             metrics = (await http.get("/metrics")).text
@@ -166,5 +166,5 @@ async def test_the_laptop_default_sqlite_publishes_the_same_plan(kafka_bootstrap
     async with run_matcher(settings, today=lambda: TODAY) as matcher:
         await matcher.until_consuming()
         await produce_events(kafka_bootstrap, n.stream(60))
-        seen = await published(kafka_bootstrap, n.network_id, lambda es: fold(es).get(n.network_id) == n.expected())
+        seen = await published(kafka_bootstrap, n.network_id, lambda es: planned(es, {n.network_id: n.expected()}))
     assert version_problems(seen) == []
