@@ -76,10 +76,10 @@ async def _read_model_rows(url: str) -> dict[str, list[tuple[tuple[str, str], ..
             found: dict[str, list[tuple[tuple[str, str], ...]]] = {}
             for name in READ_MODEL_TABLES:
                 rows = (await connection.execute(sa.text(f"SELECT * FROM {name}"))).mappings().all()
-                # A change's time is when it was folded, not part of what the events say.
+                # A change's time (and a kept fold's) is when it was folded, not part of what the events say.
+                folded_at = "at" if name in ("console_changes", "console_inbound_fates") else None
                 found[name] = sorted(
-                    (tuple(sorted((k, repr(v)) for k, v in row.items() if k != "at" or name != "console_changes")))
-                    for row in rows
+                    tuple(sorted((k, repr(v)) for k, v in row.items() if k != folded_at)) for row in rows
                 )
             return found
     finally:

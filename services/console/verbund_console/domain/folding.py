@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from verbund_schemas import (
+    INBOUND_TYPES,
     AssignmentCancelled,
     AssignmentChanged,
     AssignmentData,
@@ -74,13 +75,44 @@ class Forget:
     version: None = None
 
 
-Effect = Upsert | Patch | Ensure | Forget
+@dataclass(frozen=True)
+class Undo:
+    """The matcher rejected the inbound event `event_id` read at `origin` ("topic:partition:offset"): take its
+    fold back out, or, when it was not folded yet, see that it never is (domain/rejected_inbound.py)."""
+
+    network_id: str
+    event_id: str
+    origin: str
+    table: str = "inbound_fates"
+    version: None = None
+
+    @property
+    def key(self) -> dict[str, Any]:
+        return {"network_id": self.network_id, "event_id": self.event_id}
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The matcher applied these inbound events (a plan version names them as its cause): the values their folds
+    replaced need not be kept for a rejection any more."""
+
+    network_id: str
+    event_ids: tuple[str, ...]
+    table: str = "inbound_fates"
+    version: None = None
+
+
+Effect = Upsert | Patch | Ensure | Forget | Undo | Accepted
 
 
 @dataclass(frozen=True)
 class Fold:
     effects: list[Effect] = field(default_factory=list)
     subject: str = ""  # what the change is about, for the live pages' log line
+    # An inbound event's fold is kept undoable until the matcher has decided on it; `origin` is where it was
+    # read ("topic:partition:offset", empty when unknown), as the matcher's rejection names it.
+    inbound: bool = False
+    origin: str = ""
 
 
 def _assignment_values(data: AssignmentData, *, cancelled: bool) -> dict[str, Any]:
@@ -143,8 +175,16 @@ def _history_values(event: AssignmentMade | AssignmentChanged | AssignmentCancel
     return values
 
 
-def fold(event: Envelope) -> Fold:
-    """The writes one event makes; an event type the console does not show folds to nothing."""
+def fold(event: Envelope, origin: str = "") -> Fold:
+    """The writes one event makes; an event type the console does not show folds to nothing. An inbound event's
+    fold is marked so, with where it was read (`origin`)."""
+    made = _fold(event)
+    if isinstance(event, INBOUND_TYPES):
+        return replace(made, inbound=True, origin=origin)
+    return made
+
+
+def _fold(event: Envelope) -> Fold:
     net = {"network_id": event.network_id}
     match event:
         case NetworkConfigured():
@@ -253,6 +293,8 @@ def fold(event: Envelope) -> Fold:
                 Upsert("networks", net, values, version=plan.plan_version),
                 Ensure("plans", {**net, "plan_version": plan.plan_version}, published),
             ]
+            if plan.caused_by:
+                effects.append(Accepted(event.network_id, tuple(cause.event_id for cause in plan.caused_by)))
             return Fold(effects, f"v{plan.plan_version}")
         case ShortfallDetected():
             gap = event.data
@@ -330,5 +372,11 @@ def fold(event: Envelope) -> Fold:
                 "original_base64": rejected.original_base64,
                 "errors": list(rejected.errors),
             }
-            return Fold([Upsert("rejected", {**net, "event_id": event.id}, values)], rejected.original_type or "")
+            effects = [Upsert("rejected", {**net, "event_id": event.id}, values)]
+            if rejected.service == "matcher" and rejected.original_event_id:
+                # The matcher rejects only what it consumes: inbound records. Its rejection names where the record
+                # was, so a copy of the event sent again elsewhere (which the matcher may apply) is told apart.
+                origin = f"{rejected.topic}:{rejected.partition}:{rejected.offset}"
+                effects.append(Undo(event.network_id, rejected.original_event_id, origin))
+            return Fold(effects, rejected.original_type or "")
     return Fold()

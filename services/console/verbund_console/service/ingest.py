@@ -38,7 +38,7 @@ class Ingest:
         event = await self._decode(raw, where)
         if event is None or not await self._firm_may(event, where):
             return None
-        return await self.event(event)
+        return await self.event(event, where)
 
     async def records(self, raws: Sequence[tuple[bytes, str]]) -> int:
         """Apply a consumed batch (bytes and where each was read) in one transaction; how many were new."""
@@ -50,11 +50,12 @@ class Ingest:
             # checks against its state: such a batch goes in one event at a time, in order.
             applied = 0
             for event, where in decoded:
-                if await self._firm_may(event, where) and await self.event(event) is not None:
+                if await self._firm_may(event, where) and await self.event(event, where) is not None:
                     applied += 1
             return applied
         events = [e for e, _ in decoded]
-        seqs = await self._read_model.apply_many([(e, fold(e)) for e in events])
+        # Where each was read: the matcher's rejection of an inbound event names it (domain/rejected_inbound.py).
+        seqs = await self._read_model.apply_many([(e, fold(e, where)) for e, where in decoded])
         newest: dict[str, int] = {}
         for event, seq in zip(events, seqs, strict=True):
             if seq is not None:
@@ -93,8 +94,8 @@ class Ingest:
             log.warning("skipped an unreadable record at %s: %s", where, exc.reason)
             return None
 
-    async def event(self, event: Envelope) -> int | None:
-        seq = await self._read_model.apply(event, fold(event))
+    async def event(self, event: Envelope, where: str = "") -> int | None:
+        seq = await self._read_model.apply(event, fold(event, where))
         if seq is not None:
             await self._signal.announce(event.network_id, seq)
         return seq

@@ -12,13 +12,15 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from verbund_schemas import Envelope
 
-from ..domain.folding import Ensure, Fold, Forget, Patch, Upsert
+from ..domain.folding import Accepted, Effect, Ensure, Fold, Forget, Patch, Undo, Upsert
+from ..domain.rejected_inbound import RowWrite, learner_of, read_back, stored, take_out
 from .tables import (
     AppliedEvent,
     Assignment,
     Change,
     ConsoleTable,
     Firm,
+    InboundFate,
     Learner,
     Module,
     Network,
@@ -43,12 +45,17 @@ TABLES: dict[str, type[ConsoleTable]] = {
     "plans": Plan,
     "plan_changes": PlanChange,
     "placement_answers": PlacementAnswer,
+    "inbound_fates": InboundFate,
 }
 
 # Of a stored row, a batch needs only whether it is there, its plan version (an older version never overwrites a
 # newer one) and a network's last change number; not the whole row as an ORM object: building those objects and
 # the session's bookkeeping of them were most of a folded event's cost.
 _TRACKED = ("plan_version", "last_seq")
+
+# How long what an inbound event's fold replaced is kept when no plan version names the event as applied: the
+# matcher's rejection follows the event within seconds, and a rebuild reads both topics within minutes.
+KEPT_FOR = dt.timedelta(days=7)
 
 # Keys a statement names at most (SQLite's limit of bound parameters is 32,766; PostgreSQL's 32,767).
 _KEYS_PER_READ = 500
@@ -100,32 +107,43 @@ class BatchWrites:
         # came (a learner's phases together), as the pages read them; in key order they took twice as long.
         self._new: dict[str, list[_Row]] = defaultdict(list)
         self._defaults: dict[str, dict[str, Any]] = {}
+        # Inbound events a plan version named as applied, per network; and whether the batch folded inbound ones.
+        self._accepted: dict[str, set[str]] = defaultdict(set)
+        self._folded_inbound = False
 
     async def read(self, folded: Sequence[tuple[Envelope, Fold]]) -> None:
         """Every row the batch's events will look at, a few queries per table instead of one per event and effect."""
         wanted: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
         own: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
+        # Tables read whole, not only the tracked columns: those an inbound event writes (what it replaces is kept
+        # for a rejection) and the inbound events' fates.
+        whole: set[str] = set()
         for event, fold in folded:
             mine = (event.network_id, event.id)
             wanted["applied_events"].add(mine)
             wanted["networks"].add((event.network_id,))
+            if fold.inbound:
+                wanted["inbound_fates"].add(mine)
+                whole.add("inbound_fates")
             for effect in fold.effects:
-                if isinstance(effect, Forget):
+                if isinstance(effect, Forget | Accepted):
                     continue
+                if isinstance(effect, Undo) or fold.inbound:
+                    whole.add(effect.table)
                 key = tuple(effect.key.values())
                 # A row keyed by the event's own id (its plan history line, its rejection) is written in the
                 # transaction that marks the event applied: it is there only if the event was applied before.
                 (own if key == mine else wanted)[effect.table].add(key)
         for name, keys in wanted.items():
-            await self._read_rows(name, keys)
+            await self._read_rows(name, keys, whole=name in whole)
         for name, keys in own.items():
             for key in keys:
                 self._rows[name].setdefault(key, None)
 
-    async def _read_rows(self, name: str, keys: set[tuple[Any, ...]]) -> None:
+    async def _read_rows(self, name: str, keys: set[tuple[Any, ...]], *, whole: bool = False) -> None:
         table = _table(TABLES[name])
         key_columns = list(table.primary_key.columns)
-        tracked = [table.c[c] for c in _TRACKED if c in table.c]
+        tracked = [c for c in table.c if not c.primary_key] if whole else [table.c[c] for c in _TRACKED if c in table.c]
         found = self._rows[name]
         found.update(dict.fromkeys(keys))
         # Keys of one network (a batch is mostly one) are looked up by the network and the rest of the key.
@@ -164,15 +182,29 @@ class BatchWrites:
         for event, fold in folded:
             network_id = event.network_id
             applied_key = {"network_id": network_id, "event_id": event.id}
+            fate = self._row("inbound_fates", (network_id, event.id)) if fold.inbound else None
             if self._row("applied_events", tuple(applied_key.values())) is not None:
+                if fate is not None and fate.values["fate"] == "folded" and fold.origin != fate.values["position"]:
+                    # The same event sent again: the matcher applies this copy if it rejects the first.
+                    fate.set({"resent": fold.origin})
+                seqs.append(None)
+                continue
+            if fate is not None and fate.values["fate"] == "rejected" and _same(fate.values["position"], fold.origin):
+                # The matcher's rejection was read first: the event is not folded. Nor is it marked applied, so
+                # the same event sent again, which the matcher may apply, is folded when it comes.
                 seqs.append(None)
                 continue
             self._insert("applied_events", applied_key, {})
+            writes: list[RowWrite] = []
             for effect in fold.effects:
+                if fold.inbound and isinstance(effect, Upsert | Patch):
+                    writes += self._replaced(effect)
                 await self._carry_out(effect)
             network = self._row("networks", (network_id,)) or self._insert("networks", {"network_id": network_id}, {})
             seq = int(network.values["last_seq"] or 0) + 1
             network.set({"last_seq": seq})
+            if writes:
+                self._keep(network_id, event.id, fold.origin, seq, writes)
             self._changes.append(
                 {
                     "network_id": network_id,
@@ -184,13 +216,61 @@ class BatchWrites:
             )
             seqs.append(seq)
         await self.write()
+        await self._settle()
         return seqs
 
-    async def _carry_out(self, effect: Upsert | Patch | Ensure | Forget) -> None:
+    def _replaced(self, effect: Upsert | Patch) -> list[RowWrite]:
+        """The row write an inbound effect is about to make, with the values it replaces (none for a patch of a
+        row that is not there: it writes nothing)."""
+        row = self._row(effect.table, tuple(effect.key.values()))
+        kind = "upsert" if isinstance(effect, Upsert) else "patch"
+        if row is None and kind == "patch":
+            return []
+        before = None if row is None else {c: row.values.get(c) for c in effect.values}
+        return [RowWrite(effect.table, dict(effect.key), kind, dict(effect.values), before)]
+
+    def _keep(self, network_id: str, event_id: str, origin: str, seq: int, writes: list[RowWrite]) -> None:
+        values = {
+            "fate": "folded",
+            "position": origin,
+            "resent": None,
+            "seq": seq,
+            "at": _now(),
+            "learner_id": learner_of(writes),
+            "accepted": False,
+            "writes": stored(writes),
+        }
+        self._folded_inbound = True
+        fate = self._row("inbound_fates", (network_id, event_id))
+        if fate is None:
+            self._insert("inbound_fates", {"network_id": network_id, "event_id": event_id}, values)
+        else:
+            fate.set(values)  # rejected where it was first read; this copy is another
+
+    async def _carry_out(self, effect: Effect) -> None:
         if isinstance(effect, Forget):
             # Its statements go to the database: what this batch folded before must be there first.
             await self.write()
             await _forget(self._connection, effect.network_id, effect.learner_id)
+            # What the learner's inbound events replaced holds their name too.
+            fates = _table(InboundFate)
+            await self._connection.execute(
+                sa.delete(fates).where(
+                    fates.c.network_id == effect.network_id,
+                    fates.c.learner_id == effect.learner_id,
+                    fates.c.fate == "folded",
+                )
+            )
+            kept = self._rows["inbound_fates"]
+            for key, row in kept.items():
+                if row is not None and key[0] == effect.network_id and row.values["learner_id"] == effect.learner_id:
+                    kept[key] = None
+            return
+        if isinstance(effect, Accepted):
+            self._accepted[effect.network_id].update(effect.event_ids)
+            return
+        if isinstance(effect, Undo):
+            await self._undo(effect)
             return
         row = self._row(effect.table, tuple(effect.key.values()))
         if row is None:
@@ -203,6 +283,110 @@ class BatchWrites:
         if effect.version is not None and stored is not None and stored > effect.version:
             return
         row.set(effect.values)
+
+    async def _undo(self, effect: Undo) -> None:
+        """The matcher rejected an inbound event: take its fold out, or mark it so it is never folded."""
+        fate = self._row("inbound_fates", tuple(effect.key.values()))
+        if fate is None:
+            self._insert("inbound_fates", effect.key, {"fate": "rejected", "position": effect.origin, "at": _now()})
+            return
+        kept = fate.values
+        if kept["fate"] == "rejected":
+            return
+        if not _same(kept["position"], effect.origin):
+            if kept["resent"] == effect.origin:
+                fate.set({"resent": None})  # the copy read again was rejected; the one folded stands
+            return
+        if kept["resent"]:
+            # The same event read again elsewhere stands in for the rejected copy: the matcher applies that one.
+            fate.set({"position": kept["resent"], "resent": None})
+            return
+        await self._take_out(effect.network_id, effect.event_id, fate)
+
+    async def _take_out(self, network_id: str, event_id: str, fate: _Row) -> None:
+        """Every row the rejected event wrote goes back to what it replaced, with the inbound writes folded after
+        it laid over again (domain/rejected_inbound.py)."""
+        await self.write()  # the rows as this batch left them are in the database, and read from there
+        fates = _table(InboundFate)
+        learner_id = fate.values["learner_id"]
+        # Only writes to the same rows matter: a learner's rows are written only by that learner's events.
+        same_rows = fates.c.learner_id == learner_id if learner_id is not None else fates.c.learner_id.is_(None)
+        found = await self._connection.execute(
+            sa.select(fates.c.event_id, fates.c.writes)
+            .where(
+                fates.c.network_id == network_id,
+                fates.c.fate == "folded",
+                fates.c.seq > fate.values["seq"],
+                same_rows,
+            )
+            .order_by(fates.c.seq)
+        )
+        later = [(str(i), read_back(w)) for i, w in found.all()]
+        rejected = read_back(fate.values["writes"])
+        tables = {w.table for w in rejected}
+        defaults = {name: self._defaults.setdefault(name, _defaults(TABLES[name])) for name in tables}
+        before = {i: stored(w) for i, w in later}
+        for outcome in take_out(rejected, [w for _, w in later], defaults):
+            table = _table(TABLES[outcome.table])
+            key = tuple(outcome.key.values())
+            where = [table.c[k] == v for k, v in outcome.key.items()]
+            cached = self._rows[outcome.table].get(key)
+            if outcome.values is None and outcome.table != "networks":
+                await self._connection.execute(sa.delete(table).where(*where))
+                if key in self._rows[outcome.table]:
+                    self._rows[outcome.table][key] = None
+            elif outcome.values:
+                # A network's row also holds its change numbers and plan: it stays, only the values go back.
+                await self._connection.execute(sa.update(table).where(*where).values(**outcome.values))
+                if cached is not None:
+                    cached.values.update(outcome.values)
+        for later_id, writes in later:
+            if stored(writes) != before[later_id]:
+                now_stored = stored(writes)
+                await self._connection.execute(
+                    sa.update(fates)
+                    .where(fates.c.network_id == network_id, fates.c.event_id == later_id)
+                    .values(writes=now_stored)
+                )
+                cached = self._rows["inbound_fates"].get((network_id, later_id))
+                if cached is not None:
+                    cached.values["writes"] = now_stored
+        # Kept as rejected, without what it wrote: a redelivery of that record is not folded again.
+        fate.set({"fate": "rejected", "seq": None, "writes": [], "learner_id": None, "accepted": False})
+        # No longer applied: the same event sent again, which the matcher may apply, is folded when it comes.
+        applied = _table(AppliedEvent)
+        await self._connection.execute(
+            sa.delete(applied).where(applied.c.network_id == network_id, applied.c.event_id == event_id)
+        )
+        if (network_id, event_id) in self._rows["applied_events"]:
+            self._rows["applied_events"][(network_id, event_id)] = None
+
+    async def _settle(self) -> None:
+        """Drop what no rejection can need any more: folds a plan version named as applied, once no older fold
+        still awaiting its fate could have them laid over again; and everything kept longer than KEPT_FOR."""
+        fates = _table(InboundFate)
+        for network_id, ids in self._accepted.items():
+            named = sorted(ids)
+            for start in range(0, len(named), _KEYS_PER_READ):
+                await self._connection.execute(
+                    sa.update(fates)
+                    .where(
+                        fates.c.network_id == network_id,
+                        fates.c.fate == "folded",
+                        fates.c.event_id.in_(named[start : start + _KEYS_PER_READ]),
+                    )
+                    .values(accepted=True)
+                )
+            folded = (fates.c.network_id == network_id, fates.c.fate == "folded")
+            awaiting = await self._connection.scalar(
+                sa.select(sa.func.min(fates.c.seq)).where(*folded, fates.c.accepted.is_(False))
+            )
+            older = (fates.c.seq < awaiting,) if awaiting is not None else ()
+            await self._connection.execute(sa.delete(fates).where(*folded, fates.c.accepted.is_(True), *older))
+        self._accepted.clear()
+        if self._folded_inbound:
+            await self._connection.execute(sa.delete(fates).where(fates.c.at < _now() - KEPT_FOR))
+            self._folded_inbound = False
 
     async def write(self) -> None:
         """The batch's pending writes: per table, one INSERT of its new rows and one UPDATE per set of changed
@@ -230,6 +414,11 @@ class BatchWrites:
         if self._changes:
             await self._connection.execute(sa.insert(_table(Change)), self._changes)
             self._changes = []
+
+
+def _same(kept: str, read: str) -> bool:
+    """Whether two positions ("topic:partition:offset") are one record's; an unknown one matches any."""
+    return not kept or not read or kept == read
 
 
 async def _forget(connection: AsyncConnection, network_id: str, learner_id: str) -> None:

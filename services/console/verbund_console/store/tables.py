@@ -35,6 +35,7 @@ READ_MODEL_TABLES = (
     "console_plans",
     "console_plan_changes",
     "console_placement_answers",
+    "console_inbound_fates",
 )
 
 
@@ -260,6 +261,34 @@ class PlanChange(ConsoleTable, table=True):
     previous_end_week: str | None = Field(default=None, max_length=8)
     reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     reason_code: str | None = Field(default=None, max_length=32)
+
+
+class InboundFate(ConsoleTable, table=True):
+    """What the console knows of an inbound event's fate at the matcher, until the matcher has decided on it.
+
+    `folded`: the event is in the read model and `writes` holds each row it wrote with the values it replaced, so
+    the matcher's rejection can take it out again (domain/rejected_inbound.py). `rejected`: the rejection was read
+    (first, or after the fold was taken out); the event read at `position` is not folded (again). Kept until a plan
+    version names the event as applied (`accepted`, then dropped once no older kept fold could still need it) or for
+    a week (store/batch_writes.py)."""
+
+    __tablename__ = "console_inbound_fates"
+    __table_args__ = (
+        Index("ix_console_inbound_fates_seq", "network_id", "seq"),
+        Index("ix_console_inbound_fates_learner", "network_id", "learner_id"),
+    )
+
+    network_id: str = Field(primary_key=True, max_length=128)
+    event_id: str = Field(primary_key=True, max_length=128)
+    fate: str = Field(max_length=16)  # folded | rejected
+    position: str = Field(default="", max_length=300)  # topic:partition:offset; empty when unknown
+    # The same event read again elsewhere while folded here: it stands in when the first copy is rejected.
+    resent: str | None = Field(default=None, max_length=300)
+    seq: int | None = None  # the network's change number of the fold: later folds lie over it
+    at: dt.datetime = Field(index=True)
+    learner_id: str | None = Field(default=None, max_length=128)  # whose name `writes` holds, for an erasure
+    accepted: bool = False
+    writes: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, default=list))
 
 
 class User(ConsoleTable, table=True):
