@@ -146,6 +146,8 @@ def run_one(
         "violations": len(violations),
         "first_violation": violations[0] if violations else "",
         "moved": plan.moved,
+        # Where the solve's time went (construct, feasibility, search, top_up, explain, assembly).
+        "phases": {phase: round(seconds, 2) for phase, seconds in plan.phases.items()},
         # Linux reports kilobytes.
         "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
@@ -241,12 +243,16 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     console = Console(width=200)
     console.print(table)
     console.print("¹ to the run's own bound, or (no bound of its own) to the best bound proved for the scenario")
+    for r in rows:
+        if r.get("phases"):
+            spent = ", ".join(f"{phase} {seconds:.1f}" for phase, seconds in r["phases"].items())
+            console.print(f"{r['scenario']} seed {r['seed']} {r['solver_arg']}, seconds by phase: {spent}")
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--child":
-        path, solver, limit, workers, seed, repair_base, plan_out, deterministic = argv[1:9]
+        path, solver, limit, workers, seed, repair_base, plan_path, deterministic = argv[1:9]
         result = run_one(
             Path(path),
             solver,
@@ -254,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
             int(workers),
             int(seed),
             repair_base,
-            Path(plan_out) if plan_out else None,
+            Path(plan_path) if plan_path else None,
             deterministic == "1",
         )
         print(json.dumps(result))

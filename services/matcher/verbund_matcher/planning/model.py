@@ -192,6 +192,9 @@ class Plan:
     # The seats the problem's offers make, as the planner tabled them: the next repair re-uses the table (and the
     # runs of offered weeks it has worked out) while the offers stay the same. Read only once built.
     seat_table: SeatTable | None = field(default=None, compare=False, repr=False)
+    # Seconds per phase of the solve that made the plan (construct, feasibility, search, top_up, explain, ...),
+    # in the order they ran: where the time limit went.
+    phases: Mapping[str, float] = field(default_factory=dict, compare=False)
 
 
 def same_frame(a: Problem, b: Problem) -> bool:

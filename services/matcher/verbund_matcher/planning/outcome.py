@@ -35,13 +35,29 @@ def make_plan(
     bound: int | None = None,
     table: SeatTable | None = None,
     scopes: Mapping[str, LearnerScope] | None = None,
+    phases: Mapping[str, float] | None = None,
 ) -> Plan:
+    """The Plan for a solver's assignments; `phases` are the seconds the solver's own phases took, to which
+    the top-up, the explanations and the assembly are added (Plan.phases)."""
+    timed = dict(phases or {})
+    clock = perf_counter()
+
+    def lap(phase: str) -> None:
+        nonlocal clock
+        now = perf_counter()
+        timed[phase] = timed.get(phase, 0.0) + now - clock
+        clock = now
+
+    table = table if table is not None else seat_table(problem.offers)
     # A search stopped by its limit may leave a requirement open beside a free seat: no reason for that would
     # be true, so such seats are filled before anything is explained.
     filled = top_up(problem, sorted(set(assignments)), table)
+    lap("top_up")
     chosen = tuple(sorted(set(filled), key=lambda a: (a.learner_id, a.start, a.module_id, a.firm_id)))
     evaluation = evaluate(problem, chosen)
+    lap("assembly")
     shortfalls = explain(problem, chosen, table=table, scopes=scopes)
+    lap("explain")
     deficits = seat_deficits(problem, chosen, table)
     if deficits:
         status = "infeasible"
@@ -60,6 +76,8 @@ def make_plan(
         bound = None  # the objective is defined for complete plans; a partial plan has nothing to compare to
     if bound is not None and bound < evaluation.objective:
         bound = None  # cannot happen for a valid bound; never report one below a plan we hold
+    moved = moved_learners(problem, chosen)
+    lap("assembly")
     return Plan(
         assignments=chosen,
         sat=dict(evaluation.sat),
@@ -69,9 +87,10 @@ def make_plan(
         solver=solver,
         seconds=perf_counter() - started,
         status=status,
-        moved=moved_learners(problem, chosen),
+        moved=moved,
         deficits=deficits,
         learner_bounds=per_learner,
+        phases=timed,
     )
 
 

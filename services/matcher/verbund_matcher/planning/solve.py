@@ -19,10 +19,12 @@ STRATEGIES = ("auto", "construct", "cpsat", "lns")
 # LNS finds better plans in the same time (10 s, 2 workers: plastics with 24k literals 156 against 124, s40 768
 # against 762, nursing a tie); below it CP-SAT can also prove optimality.
 MONOLITHIC_OPTIONS = 10_000
-# Seconds (or work) per learner kept back from the search for top-up, explanations and the plan itself. On 10,000
-# learners these took 25 s of a 30 s reserve on a loaded machine (8.6 s top-up, 16.2 s explanations): 4 ms keeps
-# a margin for a busier one.
+# Seconds (or work) per learner kept back from the search for top-up, explanations and the plan itself, at most
+# ASSEMBLY_SHARE of the limit. Measured on 10,000 learners (s10000, 2 cores): 15.4 s on a quiet machine (top-up
+# 5.7 s, explanations 9.4 s, the rest 0.3 s) and 24.8 s under load (8.6 s and 16.2 s): 4 ms, 40 s there, leaves
+# room for a machine a good deal slower than the loaded one.
 ASSEMBLY_PER_LEARNER = 0.004
+ASSEMBLY_SHARE = 0.3
 
 
 def model_size(problem: Problem, table: SeatTable | None = None) -> int:
@@ -64,30 +66,43 @@ def solve(
     started = perf_counter()
     deadline = started + time_limit
     work = 0.0
+    phases: dict[str, float] = {}
+    clock = started
+
+    def lap(phase: str) -> None:
+        nonlocal clock
+        now = perf_counter()
+        phases[phase] = now - clock
+        clock = now
 
     def left() -> float:
         return time_limit - work if deterministic else deadline - perf_counter()
 
     table = seat_table(problem.offers)
     initial = construct(problem, table=table)
+    lap("construct")
     if strategy == "construct":
-        return make_plan(problem, initial, solver="construct", started=started, table=table)
+        return make_plan(problem, initial, solver="construct", started=started, table=table, phases=phases)
     if strategy == "auto":
         strategy = "cpsat" if model_size(problem, table) <= MONOLITHIC_OPTIONS else "lns"
+    # Time to top up, explain and assemble the plan is set aside before any search starts: taken from what is
+    # left after the search instead, it shrank to nothing when feasibility used most of the time (10,000
+    # learners: 302.6 s for a 300 s limit).
+    reserve = min(ASSEMBLY_SHARE * time_limit, ASSEMBLY_PER_LEARNER * len(problem.learners))
     # Feasibility first: a plan that leaves a workshop below its minimum is wrong, not merely worse, so the
     # deficit gets its own search (up to 85 % of the time; it ends as soon as nothing is short) before anything
     # is spent on preferences.
     initial, reached = reach_feasibility(
         problem,
         initial,
-        budget=Budget(seconds=max(0.1, left() * 0.85), deterministic=deterministic),
+        budget=Budget(seconds=max(0.1, (left() - reserve) * 0.85), deterministic=deterministic),
         workers=workers,
         seed=seed,
         table=table,
     )
     work += reached.work
-    # Leave time to top up, explain and assemble the plan: a few milliseconds per learner on big networks.
-    budget = max(0.1, left() * 0.95 - min(left() * 0.3, ASSEMBLY_PER_LEARNER * len(problem.learners)))
+    lap("feasibility")
+    budget = max(0.1, left() * 0.95 - reserve)
     if strategy == "cpsat":
         from .cpsat import solve_cpsat  # OR-Tools loads in ~2 s: only when a solve needs it
 
@@ -100,7 +115,9 @@ def solve(
             table=table,
             deterministic=budget if deterministic else None,
         )
+        lap("search")
         best = _better(problem, initial, list(result.assignments)) if result.found else initial
+        lap("choice")
         return make_plan(
             problem,
             best,
@@ -108,13 +125,19 @@ def solve(
             started=started,
             proven_optimal=result.status == "optimal" and set(best) == set(result.assignments),
             bound=result.bound if result.found else None,
+            table=table,
+            phases=phases,
         )
     from .lns import improve
 
-    improved, _stats = improve(
+    improved, searched = improve(
         problem, initial, time_limit=budget, workers=workers, seed=seed, table=table, deterministic=deterministic
     )
-    return make_plan(problem, _better(problem, initial, improved), solver="lns", started=started)
+    lap("search")
+    # LNS keeps a step only when the plan is no worse by the same key, so its result is never worse than its
+    # start: no need to score both plans again (two passes over every assignment on big networks).
+    best = improved if searched.final_key >= searched.start_key else initial
+    return make_plan(problem, best, solver="lns", started=started, table=table, phases=phases)
 
 
 def _better(problem: Problem, first: Sequence[Assignment], second: Sequence[Assignment]) -> list[Assignment]:
