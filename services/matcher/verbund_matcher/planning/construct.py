@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
@@ -54,10 +54,18 @@ class Constructor:
         beam_width: int | None = None,
         firm_cap: int | None = None,
         index_previous: bool = True,
+        shared_free_starts: bool = False,
     ) -> None:
         self.problem = problem
         self.table = table if table is not None else seat_table(problem.offers)
         self.ledger = SeatLedger(self.table, problem.modules)
+        # Free starts per (module, firm, duration) kept across learners, worked out again only when a week of
+        # the cell became full or free since: most learners place where no week fills up. Only for a caller
+        # whose every change of the ledger goes through `take` (LNS shares its own seat counts instead).
+        self.free_index: dict[tuple[str, str, int], tuple[int, list[int]]] | None = None
+        if shared_free_starts:
+            self.ledger.full_changes = {}
+            self.free_index = {}
         n = max(1, len(problem.learners))
         # Wider beams where there are few learners; a few states per step keep thousands fast.
         self.beam_width = beam_width if beam_width is not None else max(2, min(16, 4000 // n))
@@ -168,6 +176,38 @@ class Constructor:
             chosen.append(best[1])
             added.append(best[1])
 
+    def start_ranges(
+        self,
+        scope: LearnerScope,
+        known: dict[tuple[str, str, int], tuple[tuple[int, int], ...]] | None,
+        module: str,
+        firm: str,
+        duration: int,
+    ) -> tuple[tuple[int, int], ...]:
+        """`scope.start_ranges`, worked out once for all learners with the same available weeks (`known`, the
+        table's index for them, if it keeps one)."""
+        if known is None:
+            return scope.start_ranges(self.table, module, firm, duration)
+        if not scope.eligible(firm, module):
+            return ()
+        key = (module, firm, duration)
+        ranges = known.get(key)
+        if ranges is None:
+            ranges = known[key] = scope.start_ranges(self.table, module, firm, duration)
+        return ranges
+
+    def free_starts(self, firm: str, module: str, duration: int, ranges: Sequence[tuple[int, int]]) -> list[int]:
+        """Every start inside `ranges` with a free seat in each of the module's weeks, ascending."""
+        index, changes = self.free_index, self.ledger.full_changes
+        if index is None or changes is None:
+            return _free_starts(self.ledger, firm, module, duration, ranges)
+        key = (module, firm, duration)
+        version = changes.get((firm, module), 0)
+        known = index.get(key)
+        if known is None or known[0] != version:
+            known = index[key] = (version, _free_starts(self.ledger, firm, module, duration, _EVERY_WEEK))
+        return _within(known[1], ranges)
+
     def search(
         self, scope: LearnerScope, frozen: Sequence[Assignment], previous: Collection[Assignment]
     ) -> tuple[Assignment, ...]:
@@ -176,7 +216,18 @@ class Constructor:
         return _LearnerSearch(self, scope, frozen, previous).run()
 
 
-_Choice = tuple[str, int, tuple[tuple[int, int], ...]]  # firm, value, start ranges
+@dataclass(slots=True)
+class _Choice:
+    """A firm a candidate module may be done at, for one learner."""
+
+    firm: str
+    value: int  # module and firm preference and the module's priority
+    ranges: tuple[tuple[int, int], ...]  # starts that fit the learner and the offers
+    cell: tuple[str, str]  # (module, firm)
+    minimum: bool  # the cell has min_seats
+    free: list[int] | None = None  # free starts inside `ranges`, worked out on first use
+
+
 # module, duration, indices of its requirement groups, prerequisites, firms to choose from
 _Candidate = tuple[str, int, tuple[int, ...], tuple[str, ...], list[_Choice]]
 # (score, beam index, module, firm, start, duration, gain, frozen step): assignments and states are built only
@@ -200,6 +251,7 @@ class _LearnerSearch:
         self.scope = scope
         self.learner = scope.learner
         self.ledger = constructor.ledger
+        self.free_starts_of = constructor.free_starts
         self.has_minimum = constructor.has_minimum
         self.beam_width = constructor.beam_width
         self.frozen = frozen
@@ -212,10 +264,9 @@ class _LearnerSearch:
         groups = tuple(scope.required)
         self.group_index = {g: i for i, g in enumerate(groups)}
         self.required = tuple(scope.required[g] for g in groups)
-        self.candidates = self._candidates(constructor.table, constructor.firm_cap, {a.module_id for a in frozen})
-        # The ledger does not change while one learner is searched: free starts per (module, firm) are
-        # worked out once, on first use, and looked up by bisection.
-        self.free_starts: dict[tuple[str, str], list[int]] = {}
+        # The ledger does not change while one learner is searched: each choice's free starts are worked out
+        # once, on first use, and looked up by bisection.
+        self.candidates = self._candidates(constructor, {a.module_id for a in frozen})
 
     def run(self) -> tuple[Assignment, ...]:
         frozen = self.frozen
@@ -235,9 +286,11 @@ class _LearnerSearch:
             return tuple(frozen)
         return best.seq
 
-    def _candidates(self, table: SeatTable, firm_cap: int, frozen_modules: Collection[str]) -> list[_Candidate]:
+    def _candidates(self, constructor: Constructor, frozen_modules: Collection[str]) -> list[_Candidate]:
         """The modules the learner may still take, each with its best firms and their start ranges."""
         scope, learner, modules = self.scope, self.learner, self.problem.modules
+        table, firm_cap, has_minimum = constructor.table, constructor.firm_cap, self.has_minimum
+        known = table.starts_for(scope.available_runs)
         w = learner.weights
         candidates: list[_Candidate] = []
         for m in scope.modules:
@@ -255,9 +308,9 @@ class _LearnerSearch:
             for f, value in ranked:
                 if len(firms) >= firm_cap and (m, f) not in self.previous_start:
                     continue
-                ranges = scope.start_ranges(table, m, f, duration)
+                ranges = constructor.start_ranges(scope, known, m, f, duration)
                 if ranges:
-                    firms.append((f, value, ranges))
+                    firms.append(_Choice(f, value, ranges, (m, f), (m, f) in has_minimum))
             if not firms:
                 continue
             idx = tuple(self.group_index[g] for g in scope.groups_of[m])
@@ -309,43 +362,53 @@ class _LearnerSearch:
         """Adds the moves of `state` (beam[index]) that place a candidate module, each ending before `horizon`:
         at the first start with a free seat in every week, and at the published start when that is free too."""
         # Read once into locals: this loop runs for every state, candidate and firm.
-        ledger, free_starts, has_minimum = self.ledger, self.free_starts, self.has_minimum
+        ledger, free_starts_of = self.ledger, self.free_starts_of
         previous_start, change_penalty = self.previous_start, self.change_penalty
-        limit, required, cover, deficit_bonus = self.limit, self.required, self.cover, self.deficit_bonus
+        limit, cover, deficit_bonus = self.limit, self.cover, self.deficit_bonus
         idle_w, change_w = self.learner.weights.idle, self.learner.weights.change
-        last, done, counts = state.last_firm, state.done, state.counts
+        last, done, end = state.last_firm, state.done, state.end
+        base = state.score - idle_w * (end + 1)  # a move's score is base + gain + idle_w * start (+ change_w)
+        # Groups that have their required number already: a module counting for one of them is not open.
+        closed = {i for i, (c, r) in enumerate(zip(state.counts, self.required, strict=True)) if c >= r}
         # Modules per firm so far, for the per-firm limit (a handful of firms: built once per state).
-        per_firm = dict(state.firm_modules)
+        per_firm = dict(state.firm_modules) if limit is not None else None
         for m, duration, idx, prereqs, firms in self.candidates:
-            if m in done or not _open(counts, required, idx) or not done.issuperset(prereqs):
+            if m in done or (closed and not closed.isdisjoint(idx)) or not done.issuperset(prereqs):
                 continue
-            for f, value, ranges in firms:
-                if limit is not None and per_firm.get(f, 0) >= limit:
+            for choice in firms:
+                f = choice.firm
+                if per_firm is not None and limit is not None and per_firm.get(f, 0) >= limit:
                     continue
-                cell = (m, f)
-                free = free_starts.get(cell)
+                free = choice.free
                 if free is None:
-                    free = free_starts[cell] = _free_starts(ledger, f, m, duration, ranges)
-                i = bisect_left(free, state.end + 1)
-                first = free[i] if i < len(free) else None
-                ps = previous_start.get(cell)
-                starts = [first] if first is not None else []
-                if ps is not None and ps != first and ps > state.end:
+                    free = choice.free = free_starts_of(f, m, duration, choice.ranges)
+                i = bisect_left(free, end + 1)
+                ps = previous_start.get(choice.cell) if previous_start else None
+                if i < len(free):
+                    st = free[i]
+                    if horizon is None or st + duration - 1 < horizon:
+                        gain = choice.value + cover
+                        if choice.minimum:
+                            gain += deficit_bonus * ledger.deficit_weeks(f, m, st, duration)
+                        if ps == st:
+                            gain += change_penalty
+                        score = base + gain + idle_w * st
+                        if last is not None and last != f:
+                            score += change_w
+                        moves.append((score, index, m, f, st, duration, gain, 0))
+                    first: int | None = st
+                else:
+                    first = None
+                if ps is not None and ps != first and ps > end:
                     j = bisect_left(free, ps)
-                    if j < len(free) and free[j] == ps:
-                        starts.append(ps)
-                for st in starts:
-                    if horizon is not None and st + duration - 1 >= horizon:
-                        continue
-                    gain = value + cover
-                    if cell in has_minimum:
-                        gain += deficit_bonus * ledger.deficit_weeks(f, m, st, duration)
-                    if ps == st:
-                        gain += change_penalty
-                    score = state.score + gain + idle_w * (st - state.end - 1)
-                    if last is not None and last != f:
-                        score += change_w
-                    moves.append((score, index, m, f, st, duration, gain, 0))
+                    if j < len(free) and free[j] == ps and (horizon is None or ps + duration - 1 < horizon):
+                        gain = choice.value + cover + change_penalty
+                        if choice.minimum:
+                            gain += deficit_bonus * ledger.deficit_weeks(f, m, ps, duration)
+                        score = base + gain + idle_w * ps
+                        if last is not None and last != f:
+                            score += change_w
+                        moves.append((score, index, m, f, ps, duration, gain, 0))
 
     def _commit(self, beam: Sequence[_State], moves: list[_Move]) -> list[_State]:
         """The next beam: the best-scored moves made into states, up to the beam width."""
@@ -433,9 +496,17 @@ def _free_starts(
     return starts
 
 
-def _open(counts: tuple[int, ...], required: tuple[int, ...], groups: tuple[int, ...]) -> bool:
-    """Whether a module counting for `groups` still fits: none of them has its required number yet."""
-    return all(counts[i] < required[i] for i in groups)
+_EVERY_WEEK = ((-(1 << 30), 1 << 30),)
+
+
+def _within(starts: list[int], ranges: Sequence[tuple[int, int]]) -> list[int]:
+    """The part of `starts` (ascending) inside `ranges` (sorted, disjoint)."""
+    if not starts:
+        return []
+    out: list[int] = []
+    for lo, hi in ranges:
+        out.extend(starts[bisect_left(starts, lo) : bisect_right(starts, hi)])
+    return out
 
 
 def _value(problem: Problem, learner: Learner, a: Assignment) -> int:
@@ -455,7 +526,7 @@ def construct(
     table: SeatTable | None = None,
 ) -> list[Assignment]:
     """A complete plan (possibly partial in coverage) built learner by learner, most constrained first."""
-    builder = Constructor(problem, table=table, beam_width=beam_width, firm_cap=firm_cap)
+    builder = Constructor(problem, table=table, beam_width=beam_width, firm_cap=firm_cap, shared_free_starts=True)
     builder.reserve_frozen()
     plan: list[Assignment] = []
     for learner in builder.order(problem.learners):

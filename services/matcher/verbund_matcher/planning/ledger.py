@@ -14,6 +14,10 @@ class SeatLedger:
     table: SeatTable
     modules: Mapping[str, Module]
     used: dict[Cell, dict[int, int]] = field(default_factory=dict)
+    # When set, counts per cell how often one of its weeks became full or stopped being full through `take`
+    # (an index of free starts is still right while its cell's count is unchanged). Writers that change
+    # `used` directly bypass it: only a ledger whose every change goes through `take` may keep it.
+    full_changes: dict[Cell, int] | None = None
 
     def free(self, firm: str, module: str, week: int) -> int:
         held = self.used.get((firm, module))
@@ -24,10 +28,22 @@ class SeatLedger:
         return held.get(week, 0) if held else 0
 
     def take(self, assignments: Iterable[Assignment], sign: int = 1) -> None:
+        changes = self.full_changes
         for a in assignments:
-            weeks = self.used.setdefault((a.firm_id, a.module_id), {})
-            for w in range(a.start, a.start + self.modules[a.module_id].duration):
-                weeks[w] = weeks.get(w, 0) + sign
+            cell = (a.firm_id, a.module_id)
+            weeks = self.used.setdefault(cell, {})
+            weeks_range = range(a.start, a.start + self.modules[a.module_id].duration)
+            if changes is None:
+                for w in weeks_range:
+                    weeks[w] = weeks.get(w, 0) + sign
+                continue
+            max_weeks = self.table.max_seats.get(cell, {})
+            for w in weeks_range:
+                before = weeks.get(w, 0)
+                weeks[w] = before + sign
+                seats = max_weeks.get(w, 0)
+                if (before >= seats) != (before + sign >= seats):
+                    changes[cell] = changes.get(cell, 0) + 1
 
     def release(self, assignments: Iterable[Assignment]) -> None:
         self.take(assignments, -1)

@@ -242,6 +242,7 @@ def _extend(problem: Problem, last: tuple[Problem, Plan], added: list[Learner], 
         table=earlier.seat_table,  # the offers are the same
         beam_width=min(4, max(2, 4000 // max(1, len(problem.learners)))),
         index_previous=False,
+        shared_free_starts=True,  # every change below goes through the ledger's `take`
     )
     rules = _Rules(problem, builder.table)
     plan: dict[str, list[Assignment]] = {}

@@ -11,6 +11,7 @@ from .model import Assignment, Module, Offer
 
 Cell = tuple[str, str]  # (firm id, module id)
 Range = tuple[int, int]  # first and last week, both included
+STARTS_PATTERNS = 256
 
 
 @dataclass(slots=True)
@@ -21,6 +22,20 @@ class SeatTable:
     min_seats: dict[Cell, dict[int, int]] = field(default_factory=dict)
     firms_for: dict[str, tuple[str, ...]] = field(default_factory=dict)  # module -> firms with an offer
     _runs: dict[Cell, list[tuple[int, int]]] = field(default_factory=dict)
+    # Starts that fit a learner's available weeks, per pattern of available weeks: (module, firm, duration) ->
+    # start ranges. Kept with the table, which a repair re-uses while the offers stay the same.
+    _starts: dict[tuple[Range, ...], dict[tuple[str, str, int], tuple[Range, ...]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def starts_for(self, available_runs: tuple[Range, ...]) -> dict[tuple[str, str, int], tuple[Range, ...]] | None:
+        """The start ranges known for learners with these available weeks (None beyond STARTS_PATTERNS
+        patterns: a cohort shares its window and school weeks, a network of all-different learners gains
+        nothing from keeping them)."""
+        index = self._starts.get(available_runs)
+        if index is None and len(self._starts) < STARTS_PATTERNS:
+            index = self._starts[available_runs] = {}
+        return index
 
     def max_at(self, firm: str, module: str, week: int) -> int:
         weeks = self.max_seats.get((firm, module))
