@@ -121,6 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "that the profile sees it",
     )
     parser.add_argument("--sort", default="cumulative", choices=["cumulative", "tottime"], help="profile order")
+    parser.add_argument(
+        "--callers", nargs="*", default=[], metavar="FUNCTION", help="with --profile: who calls these functions"
+    )
     args = parser.parse_args(argv)
     if args.database_url and len(args.batch) > 1:
         parser.error("--database-url needs an empty database per run: give one --batch size")
@@ -144,7 +147,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"| {int(r['staged']):>11} |"
             )
             if profile:
-                pstats.Stats(str(profile), stream=sys.stderr).sort_stats(args.sort).print_stats(60)
+                stats = pstats.Stats(str(profile), stream=sys.stderr).sort_stats(args.sort)
+                stats.print_stats(60)
+                for name in args.callers:
+                    stats.print_callers(name)
     return 0
 
 
