@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from console_events import capacity_offered, curriculum_published, learner_registered, plan_published
 from verbund_console.domain.folding import fold
 from verbund_console.domain.rejected_inbound import RowWrite, take_out
+from verbund_console.store.batch_writes import KEPT_FOR
 from verbund_console.store.database import create_engine, migrate, session_factory
 from verbund_console.store.readmodel import ReadModel
 from verbund_schemas import (
@@ -26,6 +27,8 @@ from verbund_schemas import (
     LearnerErased,
     LearnerErasedData,
     Location,
+    NetworkConfigured,
+    NetworkConfiguredData,
     PlanPublished,
 )
 
@@ -303,3 +306,58 @@ async def test_what_a_fold_replaced_is_dropped_once_a_plan_names_it_applied_and_
     await _fold_in(read_model, [(_rejection(anna, 1), "verbund.rejected:0:0")], at_once=True)
     every = await _rows(url, network, [*SHOWN, "console_inbound_fates"])
     assert "Anna" not in repr(every)
+
+
+async def test_the_same_event_read_again_elsewhere_stands_in_when_its_first_copy_is_rejected(
+    store: tuple[str, ReadModel],
+) -> None:
+    url, read_model = store
+    network = _network()
+    offer = capacity_offered(network, "o1", "f1", "M1", "2027-W01", "2027-W20", 3)
+    # Rejected where first read (say, before its firm was registered), applied where sent again.
+    await _fold_in(read_model, [(offer, _where(0)), (offer, "verbund.inbound.firm.f1:0:3")], at_once=True)
+    await _fold_in(read_model, [(_rejection(offer, 0), "verbund.rejected:0:0")], at_once=True)
+    assert [r["offer_id"] for r in (await _rows(url, network))["console_offers"]] == ["o1"]
+
+    # The copy that stood in is rejected too: then the offer goes.
+    copy = _rejection(offer, 3, topic="verbund.inbound.firm.f1")
+    await _fold_in(read_model, [(copy, "verbund.rejected:0:1")], at_once=True)
+    assert (await _rows(url, network))["console_offers"] == []
+
+
+async def test_a_rejected_network_configuration_takes_its_name_back_and_keeps_the_networks_change_numbers(
+    store: tuple[str, ReadModel],
+) -> None:
+    url, read_model = store
+    network = _network()
+    configured = NetworkConfigured(
+        id=str(uuid.uuid4()),
+        time=dt.datetime.now(dt.UTC),
+        subject=network,
+        data=NetworkConfiguredData(name="Not the coordinators'"),
+    )
+    await _fold_in(read_model, [(configured, _where(0))], at_once=True)
+    await _fold_in(read_model, [(_rejection(configured, 0), "verbund.rejected:0:0")], at_once=True)
+    offer = capacity_offered(network, "o1", "f1", "M1", "2027-W01", "2027-W20", 3)
+    seqs = await read_model.apply_many([(offer, fold(offer, _where(1)))])
+
+    assert [r["name"] for r in (await _rows(url, network))["console_networks"]] == [None]
+    assert seqs == [3], "the fold, the rejection, then this: the change numbers go on"
+
+
+async def test_what_a_fold_replaced_is_kept_for_a_week_at_most(store: tuple[str, ReadModel]) -> None:
+    url, read_model = store
+    network = _network()
+    old, new = (capacity_offered(network, f"o{i}", "f1", "M1", "2027-W01", "2027-W20", 3) for i in (1, 2))
+    await _fold_in(read_model, [(old, _where(0))], at_once=True)
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            long_ago = dt.datetime.now(dt.UTC) - KEPT_FOR - dt.timedelta(minutes=1)
+            await connection.execute(sa.text("UPDATE console_inbound_fates SET at = :at"), {"at": long_ago})
+    finally:
+        await engine.dispose()
+    await _fold_in(read_model, [(new, _where(1))], at_once=True)
+
+    kept = (await _rows(url, network, ["console_inbound_fates"]))["console_inbound_fates"]
+    assert [r["event_id"] for r in kept] == [new.id]

@@ -42,16 +42,26 @@ class RowOutcome:
     values: dict[str, Any] | None
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def _encoded(value: Any) -> Any:
+    if isinstance(value, _PLAIN):
+        return value
     if isinstance(value, dt.datetime):
         return {_DATETIME: value.isoformat()}
     if isinstance(value, dt.date):
         return {_DATE: value.isoformat()}
     if isinstance(value, dict):
-        return {k: _encoded(v) for k, v in value.items()}
+        return _encoded_dict(value)
     if isinstance(value, list | tuple):
         return [_encoded(v) for v in value]
     return value
+
+
+def _encoded_dict(values: dict[str, Any]) -> dict[str, Any]:
+    # Nearly every value is a plain one: a fold of every inbound event encodes its writes.
+    return {k: v if type(v) in _PLAIN else _encoded(v) for k, v in values.items()}
 
 
 def _decoded(value: Any) -> Any:
@@ -71,10 +81,10 @@ def stored(writes: Sequence[RowWrite]) -> list[dict[str, Any]]:
     return [
         {
             "table": w.table,
-            "key": _encoded(w.key),
+            "key": _encoded_dict(w.key),
             "kind": w.kind,
-            "values": _encoded(w.values),
-            "before": None if w.before is None else _encoded(w.before),
+            "values": _encoded_dict(w.values),
+            "before": None if w.before is None else _encoded_dict(w.before),
         }
         for w in writes
     ]

@@ -110,6 +110,7 @@ class BatchWrites:
         # Inbound events a plan version named as applied, per network; and whether the batch folded inbound ones.
         self._accepted: dict[str, set[str]] = defaultdict(set)
         self._folded_inbound = False
+        self._at = _now()
 
     async def read(self, folded: Sequence[tuple[Envelope, Fold]]) -> None:
         """Every row the batch's events will look at, a few queries per table instead of one per event and effect."""
@@ -184,7 +185,12 @@ class BatchWrites:
             applied_key = {"network_id": network_id, "event_id": event.id}
             fate = self._row("inbound_fates", (network_id, event.id)) if fold.inbound else None
             if self._row("applied_events", tuple(applied_key.values())) is not None:
-                if fate is not None and fate.values["fate"] == "folded" and fold.origin != fate.values["position"]:
+                resent = (
+                    fate is not None
+                    and fate.values["fate"] == "folded"
+                    and fold.origin not in ("", fate.values["position"])
+                )
+                if fate is not None and resent:
                     # The same event sent again: the matcher applies this copy if it rejects the first.
                     fate.set({"resent": fold.origin})
                 seqs.append(None)
@@ -235,7 +241,7 @@ class BatchWrites:
             "position": origin,
             "resent": None,
             "seq": seq,
-            "at": _now(),
+            "at": self._at,
             "learner_id": learner_of(writes),
             "accepted": False,
             "writes": stored(writes),
@@ -326,20 +332,24 @@ class BatchWrites:
         tables = {w.table for w in rejected}
         defaults = {name: self._defaults.setdefault(name, _defaults(TABLES[name])) for name in tables}
         before = {i: stored(w) for i, w in later}
-        for outcome in take_out(rejected, [w for _, w in later], defaults):
+        outcomes = take_out(rejected, [w for _, w in later], defaults)
+        for write, outcome in zip(rejected, outcomes, strict=True):
             table = _table(TABLES[outcome.table])
             key = tuple(outcome.key.values())
             where = [table.c[k] == v for k, v in outcome.key.items()]
-            cached = self._rows[outcome.table].get(key)
-            if outcome.values is None and outcome.table != "networks":
+            values = outcome.values
+            if values is None and outcome.table == "networks":
+                # A network's row also holds its change numbers and plan: it stays, with its defaults back.
+                values = {c: defaults["networks"].get(c) for c in write.values}
+            if values is None:
                 await self._connection.execute(sa.delete(table).where(*where))
                 if key in self._rows[outcome.table]:
                     self._rows[outcome.table][key] = None
-            elif outcome.values:
-                # A network's row also holds its change numbers and plan: it stays, only the values go back.
-                await self._connection.execute(sa.update(table).where(*where).values(**outcome.values))
+            elif values:
+                await self._connection.execute(sa.update(table).where(*where).values(**values))
+                cached = self._rows[outcome.table].get(key)
                 if cached is not None:
-                    cached.values.update(outcome.values)
+                    cached.values.update(values)
         for later_id, writes in later:
             if stored(writes) != before[later_id]:
                 now_stored = stored(writes)

@@ -274,8 +274,8 @@ class InboundFate(ConsoleTable, table=True):
 
     __tablename__ = "console_inbound_fates"
     __table_args__ = (
-        Index("ix_console_inbound_fates_seq", "network_id", "seq"),
-        Index("ix_console_inbound_fates_learner", "network_id", "learner_id"),
+        # The later folds of a learner's rows (or of rows of no learner) and an erasure's: one index for both.
+        Index("ix_console_inbound_fates_learner", "network_id", "learner_id", "seq"),
     )
 
     network_id: str = Field(primary_key=True, max_length=128)

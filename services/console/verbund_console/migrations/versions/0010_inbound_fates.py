@@ -33,12 +33,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("network_id", "event_id"),
     )
     op.create_index("ix_console_inbound_fates_at", "console_inbound_fates", ["at"])
-    op.create_index("ix_console_inbound_fates_seq", "console_inbound_fates", ["network_id", "seq"])
-    op.create_index("ix_console_inbound_fates_learner", "console_inbound_fates", ["network_id", "learner_id"])
+    op.create_index(
+        "ix_console_inbound_fates_learner", "console_inbound_fates", ["network_id", "learner_id", "seq"]
+    )
 
 
 def downgrade() -> None:
     op.drop_index("ix_console_inbound_fates_learner", table_name="console_inbound_fates")
-    op.drop_index("ix_console_inbound_fates_seq", table_name="console_inbound_fates")
     op.drop_index("ix_console_inbound_fates_at", table_name="console_inbound_fates")
     op.drop_table("console_inbound_fates")
