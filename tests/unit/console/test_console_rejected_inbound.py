@@ -80,6 +80,13 @@ def test_a_row_made_by_a_rejected_event_and_made_again_later_holds_only_the_late
     assert patched.before is None and again.before is None, "without the rejected event neither found the row"
 
 
+def test_an_event_that_wrote_a_row_twice_gives_back_what_was_there_before_it() -> None:
+    key = {"network_id": "n", "module_id": "M1"}
+    first = RowWrite("modules", key, "upsert", {"name": "Drehen"}, {"name": "Fräsen"})
+    second = RowWrite("modules", key, "upsert", {"name": "Drehen 2"}, {"name": "Drehen"})
+    assert [o.values for o in take_out([first, second], [], {})] == [{"name": "Fräsen"}]
+
+
 # ------------------------------------------------------------------------------------ the read model, both stores
 
 

@@ -40,6 +40,7 @@ class RowOutcome:
     table: str
     key: dict[str, Any]
     values: dict[str, Any] | None
+    columns: tuple[str, ...] = ()  # the columns the rejected event and the later writes set
 
 
 _PLAIN = (str, int, float, bool, type(None))
@@ -115,11 +116,18 @@ def take_out(
     """The rows as they are without the rejected writes, with the later kept writes (oldest first) laid again over
     what the rejected ones replaced. Each later write's `before` is set to what it replaces now."""
     outcomes: list[RowOutcome] = []
+    done: set[tuple[str, tuple[Any, ...]]] = set()
     for write in rejected:
         row = write.row()
+        if row in done:
+            continue
+        done.add(row)
+        # The event's first write of the row replaced what was there before the event; its others only itself.
         present = write.before is not None
         state: dict[str, Any] = dict(write.before or {})
-        columns = set(write.values)
+        columns = {c for w in rejected if w.row() == row for c in w.values}
+        if present:
+            state |= {c: v for w in reversed(rejected) if w.row() == row and w.before for c, v in w.before.items()}
         for writes in later:
             for after in writes:
                 if after.row() != row:
@@ -137,5 +145,5 @@ def take_out(
                     state |= after.values
                 columns |= set(after.values)
         values = {c: state[c] for c in sorted(columns) if c in state} if present else None
-        outcomes.append(RowOutcome(write.table, write.key, values))
+        outcomes.append(RowOutcome(write.table, write.key, values, tuple(sorted(columns))))
     return outcomes

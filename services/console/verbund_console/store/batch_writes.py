@@ -332,15 +332,14 @@ class BatchWrites:
         tables = {w.table for w in rejected}
         defaults = {name: self._defaults.setdefault(name, _defaults(TABLES[name])) for name in tables}
         before = {i: stored(w) for i, w in later}
-        outcomes = take_out(rejected, [w for _, w in later], defaults)
-        for write, outcome in zip(rejected, outcomes, strict=True):
+        for outcome in take_out(rejected, [w for _, w in later], defaults):
             table = _table(TABLES[outcome.table])
             key = tuple(outcome.key.values())
             where = [table.c[k] == v for k, v in outcome.key.items()]
             values = outcome.values
             if values is None and outcome.table == "networks":
                 # A network's row also holds its change numbers and plan: it stays, with its defaults back.
-                values = {c: defaults["networks"].get(c) for c in write.values}
+                values = {c: defaults["networks"].get(c) for c in outcome.columns}
             if values is None:
                 await self._connection.execute(sa.delete(table).where(*where))
                 if key in self._rows[outcome.table]:
