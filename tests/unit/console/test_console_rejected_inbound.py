@@ -216,6 +216,8 @@ async def test_each_kind_of_rejected_inbound_event_leaves_the_rows_of_the_accept
     ]
     assert [r["name"] for r in after["console_firms"]] == ["Kunststoff Kamp"]
     assert [(r["learner_id"], r["name"]) for r in after["console_learners"]] == [("anna", "Anna Adler")]
+    kept = await _rows(url, network, ["console_inbound_fates", "console_changes"])
+    assert "Ben Becker" not in repr(kept) and "Anna Anders" not in repr(kept), "no rejected registration's name"
 
 
 async def test_a_rejection_read_before_its_event_keeps_it_out_and_a_copy_sent_again_elsewhere_comes_in(

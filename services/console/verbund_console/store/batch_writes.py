@@ -360,6 +360,14 @@ class BatchWrites:
                 cached = self._rows["inbound_fates"].get((network_id, later_id))
                 if cached is not None:
                     cached.values["writes"] = now_stored
+        if learner_id is not None:
+            # The live pages' log line of the rejected registration named the learner: the network never held it.
+            changes = _table(Change)
+            await self._connection.execute(
+                sa.update(changes)
+                .where(changes.c.network_id == network_id, changes.c.seq == fate.values["seq"])
+                .values(subject=learner_id)
+            )
         # Kept as rejected, without what it wrote: a redelivery of that record is not folded again.
         fate.set({"fate": "rejected", "seq": None, "writes": [], "learner_id": None, "accepted": False})
         # No longer applied: the same event sent again, which the matcher may apply, is folded when it comes.
