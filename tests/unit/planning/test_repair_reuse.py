@@ -6,7 +6,7 @@ import dataclasses
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from verbund_matcher.planning import Assignment, Offer, Plan, Problem, explain, repair, solve, validate
+from verbund_matcher.planning import Assignment, Learner, Offer, Plan, Problem, explain, repair, solve, validate
 from verbund_matcher.planning.seats import occupancy
 
 from .networks import learner, network
@@ -127,3 +127,40 @@ def test_a_reused_explanation_changes_when_a_seat_is_added_for_the_missing_modul
     repaired = repair(after, last=(before, plan))
     assert repaired.shortfalls == ()
     assert A("s2", "A", "F2", 4) in repaired.assignments
+
+
+def _newcomer_joins(problem: Problem, newcomer: Learner) -> tuple[Plan, Plan, Problem]:
+    """The plan of `problem`, then the repair after `newcomer` registered (the newcomers-only shortcut)."""
+    plan = repair(problem)
+    after = dataclasses.replace(problem, previous=plan.assignments, learners=(*problem.learners, newcomer))
+    return plan, repair(after, last=(problem, plan)), after
+
+
+def test_a_newcomer_filling_a_week_changes_the_explanation_of_a_learner_waiting_for_that_module() -> None:
+    # One seat of A (two weeks) at F1: s1 holds weeks 0-1; s2 could start in week 0 or 1, and week 1 alone
+    # blocks the later start. The newcomer fills week 2: now both starts have two full weeks, and the first is named.
+    problem = network(
+        modules={"A": 2}, offers=[("F1", "A", 0, 5, 1)], learners=[learner("s1", last=1), learner("s2", last=2)]
+    )
+    plan, repaired, after = _newcomer_joins(problem, learner("n", first=2, last=3))
+    (waiting,) = plan.shortfalls
+    assert waiting.learner_id == "s2" and "in 2027-W02 to 2027-W03 are held by learner s1" in waiting.message
+    assert A("n", "A", "F1", 2) in repaired.assignments
+    assert repaired.shortfalls == explain(after, repaired.assignments)
+    assert "in 2027-W01 to 2027-W02 are held by learner s1" in repaired.shortfalls[0].message
+
+
+def test_a_newcomer_lifting_a_group_above_its_minimum_changes_the_explanation_of_a_learner_it_needed() -> None:
+    # B at F1 runs with at least two learners: s1 and s2 are its group and have no time left for A, which their
+    # minimum group is said to take. A third learner in B lifts the group above its minimum: that reason goes.
+    problem = network(
+        modules={"A": 2, "B": 2},
+        offers=[("F1", "B", 0, 1, 4, 2), ("F1", "A", 0, 1, 1)],
+        learners=[learner("s1", last=1), learner("s2", last=1)],
+    )
+    plan, repaired, after = _newcomer_joins(problem, learner("n", last=1, allowed=("B",)))
+    assert {a.module_id for a in plan.assignments if a.learner_id in ("s1", "s2")} == {"B"}
+    assert all(sf.reason == "min_seats" for sf in plan.shortfalls)
+    assert A("n", "B", "F1", 0) in repaired.assignments
+    assert repaired.shortfalls == explain(after, repaired.assignments)
+    assert [sf.reason for sf in repaired.shortfalls if sf.learner_id == "s1"] != ["min_seats"]

@@ -109,6 +109,7 @@ def explain_since(
     candidates: Collection[str] | None = None,
     moved: Collection[Assignment] | None = None,
     by_learner: Mapping[str, Sequence[Assignment]] | None = None,
+    seat_changes: Collection[tuple[str, str]] | None = None,
 ) -> tuple[Shortfall, ...]:
     """The same answer as `explain`, re-using `last` (an earlier problem and its plan) where nothing it
     depends on changed.
@@ -116,7 +117,10 @@ def explain_since(
     `candidates`, when given, are the only learners that can have an unmet requirement (the caller knows
     the others meet theirs); only they are looked at. `moved`, when given, is the symmetric difference of
     `assignments` and last's (saves working it out from both whole plans); `by_learner`, when given, is
-    `assignments` by learner id.
+    `assignments` by learner id. `seat_changes`, when given, are the (firm, module) cells where the moves changed
+    what an explanation reads of the seats (`SeatLedger.seen_changes`): which weeks are full and who holds their
+    seats, which weeks hold no more learners than their minimum. A move elsewhere in a module (a newcomer taking
+    one of many free seats) then leaves the other learners' explanations of that module as they were.
 
     A learner's explanation depends only on the learner, its own assignments, the offers and seat holders of
     its open and assigned modules, and which learners hold its seats. A learner for whom all of these
@@ -142,7 +146,10 @@ def explain_since(
     touched = {a.learner_id for a in moved}
     # Modules whose seats (offers) or seat holders differ: explanations that look at them may differ too.
     changed_modules = {o.module_id for o in set(problem.offers) ^ set(before.offers)}
-    changed_modules.update(a.module_id for a in moved)
+    if seat_changes is None:
+        changed_modules.update(a.module_id for a in moved)
+    else:
+        changed_modules.update(module for _firm, module in seat_changes)
     old_by_learner: dict[str, list[Shortfall]] = {}
     for sf in earlier.shortfalls:
         old_by_learner.setdefault(sf.learner_id, []).append(sf)

@@ -18,6 +18,9 @@ class SeatLedger:
     # (an index of free starts is still right while its cell's count is unchanged). Writers that change
     # `used` directly bypass it: only a ledger whose every change goes through `take` may keep it.
     full_changes: dict[Cell, int] | None = None
+    # When set, collects the cells where `take` changed what explanations read of the seats: which weeks are
+    # full and who holds a full week's seats, and which weeks hold no more learners than their minimum.
+    seen_changes: set[Cell] | None = None
 
     def free(self, firm: str, module: str, week: int) -> int:
         held = self.used.get((firm, module))
@@ -28,22 +31,27 @@ class SeatLedger:
         return held.get(week, 0) if held else 0
 
     def take(self, assignments: Iterable[Assignment], sign: int = 1) -> None:
-        changes = self.full_changes
+        changes, seen = self.full_changes, self.seen_changes
         for a in assignments:
             cell = (a.firm_id, a.module_id)
             weeks = self.used.setdefault(cell, {})
             weeks_range = range(a.start, a.start + self.modules[a.module_id].duration)
-            if changes is None:
+            if changes is None and seen is None:
                 for w in weeks_range:
                     weeks[w] = weeks.get(w, 0) + sign
                 continue
             max_weeks = self.table.max_seats.get(cell, {})
+            min_weeks = self.table.min_seats.get(cell, {})
             for w in weeks_range:
                 before = weeks.get(w, 0)
-                weeks[w] = before + sign
+                after = weeks[w] = before + sign
                 seats = max_weeks.get(w, 0)
-                if (before >= seats) != (before + sign >= seats):
+                if changes is not None and (before >= seats) != (after >= seats):
                     changes[cell] = changes.get(cell, 0) + 1
+                if seen is not None and cell not in seen:
+                    minimum = min_weeks.get(w, 0)
+                    if before >= seats or after >= seats or (minimum > 0 and (before <= minimum) != (after <= minimum)):
+                        seen.add(cell)
 
     def release(self, assignments: Iterable[Assignment]) -> None:
         self.take(assignments, -1)

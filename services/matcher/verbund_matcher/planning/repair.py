@@ -253,6 +253,9 @@ def _extend(problem: Problem, last: tuple[Problem, Plan], added: list[Learner], 
         builder.ledger.used = {cell: dict(weeks) for cell, weeks in earlier.seats_used.items()}
     else:
         builder.ledger.take(earlier.assignments)
+    # From here on every change is a newcomer's or a gap's new seat: explanations need only the cells where one
+    # changed what they read (full weeks and their holders, weeks at or below a minimum).
+    builder.ledger.seen_changes = set()
     present = {s.id: s for s in problem.learners}
     replan = [*added, *(s for s in before.learners if s.id not in plan)]
     for learner in builder.order(replan):
@@ -300,6 +303,7 @@ def _extend(problem: Problem, last: tuple[Problem, Plan], added: list[Learner], 
         candidates=changed | gapped,
         moved=new_assignments ^ earlier_own,
         by_learner=plan,
+        seat_changes=builder.ledger.seen_changes,
     )
     deficits = seat_deficits(problem, chosen, builder.table, used=builder.ledger.used) if builder.has_minimum else ()
     bound: int | None = None
