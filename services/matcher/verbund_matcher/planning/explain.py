@@ -110,6 +110,7 @@ def explain_since(
     moved: Collection[Assignment] | None = None,
     by_learner: Mapping[str, Sequence[Assignment]] | None = None,
     seat_changes: Collection[tuple[str, str]] | None = None,
+    minimum_changes: Collection[tuple[str, str]] = (),
 ) -> tuple[Shortfall, ...]:
     """The same answer as `explain`, re-using `last` (an earlier problem and its plan) where nothing it
     depends on changed.
@@ -120,7 +121,9 @@ def explain_since(
     `assignments` by learner id. `seat_changes`, when given, are the (firm, module) cells where the moves changed
     what an explanation reads of the seats (`SeatLedger.seen_changes`): which weeks are full and who holds their
     seats, which weeks hold no more learners than their minimum. A move elsewhere in a module (a newcomer taking
-    one of many free seats) then leaves the other learners' explanations of that module as they were.
+    one of many free seats) then leaves the other learners' explanations of that module as they were. Of a
+    learner's own assignments an explanation reads only whether a minimum group needs them: with `seat_changes`,
+    `minimum_changes` (the cells where a week went above its minimum or back to it) are all that counts there.
 
     A learner's explanation depends only on the learner, its own assignments, the offers and seat holders of
     its open and assigned modules, and which learners hold its seats. A learner for whom all of these
@@ -148,7 +151,9 @@ def explain_since(
     changed_modules = {o.module_id for o in set(problem.offers) ^ set(before.offers)}
     if seat_changes is None:
         changed_modules.update(a.module_id for a in moved)
+        changed_own = changed_modules
     else:
+        changed_own = changed_modules | {module for _firm, module in minimum_changes}
         changed_modules.update(module for _firm, module in seat_changes)
     old_by_learner: dict[str, list[Shortfall]] = {}
     for sf in earlier.shortfalls:
@@ -173,7 +178,7 @@ def explain_since(
             or old_learners().get(learner.id) != learner
             # Messages name competing learners (by id): a departed one changes the text.
             or any(c not in present() or c not in old_learners() for sf in old for c in sf.competing_learners)
-            or any(a.module_id in changed_modules for a in own)
+            or any(a.module_id in changed_own for a in own)
             or any(m in changed_modules for m in _open_modules(problem, learner, own))
         ):
             stale.add(learner.id)

@@ -21,6 +21,9 @@ class SeatLedger:
     # When set, collects the cells where `take` changed what explanations read of the seats: which weeks are
     # full and who holds a full week's seats, and which weeks hold no more learners than their minimum.
     seen_changes: set[Cell] | None = None
+    # Of those, the cells where a week went above its minimum or back to it (the learners there can or can no
+    # longer be spared): all an explanation reads of the cells of a learner's own assignments.
+    seen_minimum_changes: set[Cell] = field(default_factory=set)
 
     def free(self, firm: str, module: str, week: int) -> int:
         held = self.used.get((firm, module))
@@ -48,9 +51,12 @@ class SeatLedger:
                 seats = max_weeks.get(w, 0)
                 if changes is not None and (before >= seats) != (after >= seats):
                     changes[cell] = changes.get(cell, 0) + 1
-                if seen is not None and cell not in seen:
+                if seen is not None:
                     minimum = min_weeks.get(w, 0)
-                    if before >= seats or after >= seats or (minimum > 0 and (before <= minimum) != (after <= minimum)):
+                    if minimum > 0 and (before <= minimum) != (after <= minimum):
+                        seen.add(cell)
+                        self.seen_minimum_changes.add(cell)
+                    elif before >= seats or after >= seats:
                         seen.add(cell)
 
     def release(self, assignments: Iterable[Assignment]) -> None:

@@ -304,6 +304,7 @@ def _extend(problem: Problem, last: tuple[Problem, Plan], added: list[Learner], 
         moved=new_assignments ^ earlier_own,
         by_learner=plan,
         seat_changes=builder.ledger.seen_changes,
+        minimum_changes=builder.ledger.seen_minimum_changes,
     )
     deficits = seat_deficits(problem, chosen, builder.table, used=builder.ledger.used) if builder.has_minimum else ()
     bound: int | None = None
