@@ -195,6 +195,9 @@ class Plan:
     # Seconds per phase of the solve that made the plan (construct, feasibility, search, top_up, explain, ...),
     # in the order they ran: where the time limit went.
     phases: Mapping[str, float] = field(default_factory=dict, compare=False)
+    # Every learner with an unmet requirement had no free seat left for it in weeks it has free when the plan was
+    # made (set by the newcomers-only repair): while seats only fill up, trying them again finds nothing.
+    gaps_settled: bool = field(default=False, compare=False)
 
 
 def same_frame(a: Problem, b: Problem) -> bool:

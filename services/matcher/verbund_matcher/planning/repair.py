@@ -264,7 +264,9 @@ def _extend(problem: Problem, last: tuple[Problem, Plan], added: list[Learner], 
     filled: set[str] = set()
     frozen = set(problem.frozen)
     gapped = {sf.learner_id for sf in earlier.shortfalls} - replanned
-    for learner in problem.learners:
+    # Newcomers only take seats: a waiting learner for whom no free seat was left when `earlier` was made finds
+    # none now (nor does the gap check that would look for one).
+    for learner in () if earlier.gaps_settled else problem.learners:
         if learner.id not in gapped or learner.id not in plan:
             continue
         own = plan[learner.id]
@@ -327,6 +329,9 @@ def _extend(problem: Problem, last: tuple[Problem, Plan], added: list[Learner], 
         learner_bounds=bounds,
         seats_used=builder.ledger.used,
         seat_table=builder.table,
+        # Each newcomer's search ended with a fill, each waiting learner was tried above, and seats were only
+        # taken after either: nobody with a gap has a free seat left for it.
+        gaps_settled=True,
     )
 
 
