@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from . import evidence as proof
 from .ledger import SeatLedger
@@ -133,17 +132,19 @@ def explain_since(
     before, earlier = last
     if not same_frame(before, problem):
         return explain(problem, assignments, table=table, scopes=scopes, ledger=ledger)
-    lookups: dict[str, dict[str, Any]] = {}
+    old_by_id: dict[str, Learner] = {}
+    here: set[str] = set()
 
-    def old_learners() -> dict[str, Any]:
-        if "old" not in lookups:
-            lookups["old"] = {s.id: s for s in before.learners}
-        return lookups["old"]
+    def old_learners() -> dict[str, Learner]:
+        if not old_by_id and before.learners:
+            old_by_id.update((s.id, s) for s in before.learners)
+        return old_by_id
 
-    def present() -> dict[str, Any]:
-        if "present" not in lookups:
-            lookups["present"] = {s.id: s for s in problem.learners}
-        return lookups["present"]
+    def still_here() -> set[str]:
+        """Learners in both the last problem and this one: the competitors a kept message may still name."""
+        if not here:
+            here.update(s.id for s in problem.learners if s.id in old_learners())
+        return here
 
     moved = set(assignments) ^ set(earlier.assignments) if moved is None else moved
     touched = {a.learner_id for a in moved}
@@ -176,10 +177,10 @@ def explain_since(
             or {(sf.group_id, sf.missing) for sf in old} != gaps
             or len(old) != len(gaps)
             or old_learners().get(learner.id) != learner
-            # Messages name competing learners (by id): a departed one changes the text.
-            or any(c not in present() or c not in old_learners() for sf in old for c in sf.competing_learners)
             or any(a.module_id in changed_own for a in own)
             or any(m in changed_modules for m in _open_modules(problem, learner, own))
+            # Messages name competing learners (by id): a departed one changes the text.
+            or not all(still_here().issuperset(sf.competing_learners) for sf in old)
         ):
             stale.add(learner.id)
         else:
