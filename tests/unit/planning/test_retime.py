@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from verbund_matcher.planning import Assignment, Problem
+from verbund_matcher.planning.chains import Handovers
 from verbund_matcher.planning.construct import construct
 from verbund_matcher.planning.lns import Incumbent
-from verbund_matcher.planning.retime import Retimed, retime, retime_rounds
+from verbund_matcher.planning.retime import Retimed, behind_prerequisites, retime, retime_rounds
 from verbund_matcher.planning.scope import learner_scope
 from verbund_matcher.planning.seats import seat_table
 
@@ -139,3 +140,70 @@ def test_a_learner_re_planned_whole_makes_room_for_an_open_module() -> None:
     scopes = {s.id: learner_scope(problem, s) for s in problem.learners}
     after = retime(problem, plan, ("A",), seat_table(problem.offers), scopes, time_limit=5.0, whole=("s1",))
     assert sorted(after.assignments) == [Assignment("s1", "A", "x", 0), Assignment("s1", "B", "y", 2)]
+
+
+def late_prerequisite() -> tuple[Problem, list[Assignment]]:
+    """s1 needs A, B and C; B requires A and runs only in week 1, so A must be in week 0, where s1 does C and s2
+    holds A's one seat; C runs in weeks 0 and 3 only, and s3 holds week 3."""
+    problem = network(
+        modules={"A": 1, "B": 1, "C": 1},
+        offers=[
+            ("x", "A", 0, 0, 1),
+            ("x", "A", 2, 3, 1),
+            ("x", "B", 1, 1, 1),
+            ("y", "C", 0, 0, 1),
+            ("y", "C", 3, 3, 1),
+        ],
+        learners=[
+            learner("s1", last=3),
+            learner("s2", last=3, required={"core": 1}, allowed=("A",)),
+            learner("s3", last=3, required={"core": 1}, allowed=("C",)),
+        ],
+        precedence=[("B", "A")],
+    )
+    plan = [
+        Assignment("s1", "C", "y", 0),
+        Assignment("s1", "A", "x", 2),
+        Assignment("s2", "A", "x", 0),
+        Assignment("s3", "C", "y", 3),
+    ]
+    return problem, plan
+
+
+def test_an_open_module_behind_a_late_prerequisite_is_placed_with_the_prerequisite_and_one_more_module() -> None:
+    problem, plan = late_prerequisite()
+    table = seat_table(problem.offers)
+    scopes = {s.id: learner_scope(problem, s) for s in problem.learners}
+    # Neither pairs of modules for everybody nor s1 re-planned whole reach it: s2 and s3 hold the seats s1 needs.
+    assert not retimed(problem, plan, ("A", "B")).changed
+    assert not retimed(problem, plan, ("B", "C")).changed
+    assert not retime(problem, plan, ("B",), table, scopes, time_limit=5.0, whole=("s1",)).changed
+    found = behind_prerequisites(Handovers(problem, plan, table, scopes, max_looks=1 << 62))
+    assert (("B", "A", "C"), ("s1",)) in found
+    after = retime(problem, plan, ("B", "A", "C"), table, scopes, time_limit=5.0, whole=("s1",))
+    mine = sorted(a for a in after.assignments if a.learner_id == "s1")
+    assert mine == [Assignment("s1", "A", "x", 0), Assignment("s1", "B", "x", 1), Assignment("s1", "C", "y", 3)]
+    assert Assignment("s3", "C", "y", 0) in after.assignments
+    assert valid(problem, after.assignments) == []
+
+
+def test_rounds_place_an_open_module_behind_a_late_prerequisite() -> None:
+    problem, plan = late_prerequisite()
+    scopes = {s.id: learner_scope(problem, s) for s in problem.learners}
+    current, _ = retime_rounds(problem, Incumbent(problem, seat_table(problem.offers), plan), scopes, limit=20.0)
+    assert current.count == 5
+    assert valid(problem, current.assignments()) == []
+
+
+def test_an_open_module_with_a_place_behind_its_prerequisite_is_left_to_the_other_neighbourhoods() -> None:
+    problem, _ = late_prerequisite()
+    table = seat_table(problem.offers)
+    scopes = {s.id: learner_scope(problem, s) for s in problem.learners}
+    # A in week 0 and C in week 3: B has its place in week 1 (its seat is free), so nothing is behind A.
+    moved = [
+        Assignment("s1", "A", "x", 0),
+        Assignment("s1", "C", "y", 3),
+        Assignment("s2", "A", "x", 2),
+        Assignment("s3", "C", "y", 0),
+    ]
+    assert behind_prerequisites(Handovers(problem, moved, table, scopes, max_looks=1 << 62)) == []

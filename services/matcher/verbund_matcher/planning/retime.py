@@ -38,6 +38,9 @@ GROUP = 4
 GROUPS_PER_CELL = 3
 # A model beyond this many literals is not built (the tight family's largest has about 20,000).
 MAX_LITERALS = 60_000
+# Modules of a learner tried, one at a time, beside an open module stuck behind its prerequisite and that
+# prerequisite (behind_prerequisites): the nearest in time; each try costs up to a unit.
+COMPANIONS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,7 +332,33 @@ def around(problem: Problem, current: Incumbent, scopes: Mapping[str, LearnerSco
             ]
             for k in range(0, min(len(could), GROUP * GROUPS_PER_CELL), GROUP):
                 centred.append(((module,), tuple(could[k : k + GROUP])))
-    return [(pair, ()) for pair in pairs_around(problem, current, scopes)] + centred
+    return [(pair, ()) for pair in pairs_around(problem, current, scopes)] + centred + behind_prerequisites(state)
+
+
+def behind_prerequisites(state: Handovers) -> list[Neighbourhood]:
+    """For each learner whose open module has no place left behind its planned prerequisites: that module, the
+    prerequisites and one more module of the learner (each of the COMPANIONS nearest in time) re-placed for
+    everybody, with the learner re-planned whole.
+
+    A prerequisite planned late leaves the module requiring it no room before the window ends; moving the
+    prerequisite earlier needs a seat there, held by others, and room in the learner's own weeks, held by
+    another of their modules, whose seats elsewhere may be held too (tight-80-24-4-48-3: m04 behind m03, which
+    fits earlier only with m02 moved for everybody as well). Pairs of modules, or the learner alone re-planned,
+    leave such a module open.
+    """
+    found: list[Neighbourhood] = []
+    for sid, scope in state.scopes.items():
+        own = state.by_learner.get(sid, {})
+        if len(own) >= sum(scope.required.values()):
+            continue
+        for module in state.open_modules(sid):
+            before = tuple(sorted(r for r in scope.prereqs.get(module, ()) if r in own))
+            if not before or state.places(sid, module):
+                continue
+            anchor = min(own[r].start for r in before)
+            others = sorted((k for k in own if k not in before), key=lambda k: (abs(own[k].start - anchor), k))
+            found.extend(((module, *before, k), (sid,)) for k in others[:COMPANIONS])
+    return found
 
 
 def pairs_around(problem: Problem, current: Incumbent, scopes: Mapping[str, LearnerScope]) -> list[tuple[str, str]]:
