@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import itemgetter
 
 from .ledger import SeatLedger
 from .model import Assignment, Learner, Problem
 from .scope import LearnerScope, learner_scope
-from .seats import SeatTable, intersect_ranges, seat_table
+from .seats import Cell, SeatTable, intersect_ranges, seat_table
 from .validator import learner_sat
+
+# A remembered search reads at most this many cells: beyond it, checking them costs about what searching does.
+_MEMO_CELLS = 256
+# Distinct learners remembered per chain of repairs; past it, the memory starts over.
+MEMO_LEARNERS = 512
 
 
 @dataclass(slots=True)
@@ -43,6 +48,52 @@ def sat_scale(problem: Problem, scope: LearnerScope) -> int:
     return bound
 
 
+def learner_signature(learner: Learner) -> tuple[object, ...]:
+    """Everything a learner's search and bound read of the learner, its id and name left out: two learners with
+    the same signature, planned against the same seats, get the same plan."""
+    return (
+        learner.curriculum_id,
+        learner.first_week,
+        learner.last_week,
+        tuple(sorted(learner.required.items())),
+        learner.allowed_modules,
+        learner.unavailable,
+        learner.excluded_firms,
+        learner.excluded_firm_modules,
+        tuple(sorted(learner.module_pref.items())),
+        tuple(sorted(learner.firm_pref.items())),
+        learner.weights,
+        learner.home_firm_id,
+    )
+
+
+@dataclass(slots=True)
+class _Recalled:
+    """One remembered newcomer search: the cells it read, their tokens then, and the plan it found."""
+
+    cells: tuple[Cell, ...]
+    tokens: tuple[int, ...]
+    steps: tuple[tuple[str, str, int], ...]  # (module, firm, start) of each assignment
+
+
+@dataclass(slots=True)
+class SearchMemo:
+    """Newcomers' plans and scopes by learner signature, kept along a chain of newcomer-only repairs of one
+    network (same offers, modules, curricula and settings throughout, every seat change through the ledger).
+
+    A cohort registers many learners alike (one curriculum, one school's blocks, no preferences yet): the second
+    of them is planned by checking that none of the cells the first one's search read changed what a search reads
+    (the ledger's tokens), instead of searching again. The plan is the same either way.
+    """
+
+    table: SeatTable
+    searches: dict[tuple[object, ...], _Recalled] = field(default_factory=dict)
+    scopes: dict[tuple[object, ...], LearnerScope] = field(default_factory=dict)
+    bounds: dict[tuple[object, ...], int] = field(default_factory=dict)
+    hits: int = 0
+    misses: int = 0
+
+
 class Constructor:
     """Plans learners one at a time; keeps the seat ledger between them."""
 
@@ -55,10 +106,15 @@ class Constructor:
         firm_cap: int | None = None,
         index_previous: bool = True,
         shared_free_starts: bool = False,
+        memo: SearchMemo | None = None,
     ) -> None:
         self.problem = problem
         self.table = table if table is not None else seat_table(problem.offers)
         self.ledger = SeatLedger(self.table, problem.modules)
+        # Remembered searches, for a caller whose ledger starts from the seats the memo's tokens describe and
+        # sets `ledger.tokens` accordingly (see SearchMemo).
+        self.memo = memo if memo is not None and memo.table is self.table else None
+        self.signatures: dict[str, tuple[object, ...]] = {}
         # Free starts per (module, firm, duration) kept across learners, worked out again only when a week of
         # the cell became full or free since: most learners place where no week fills up. Only for a caller
         # whose every change of the ledger goes through `take` (LNS shares its own seat counts instead).
@@ -85,9 +141,35 @@ class Constructor:
     def scope(self, learner: Learner) -> LearnerScope:
         scope = self.scopes.get(learner.id)
         if scope is None:
-            scope = learner_scope(self.problem, learner)
+            memo = self.memo
+            if memo is None:
+                scope = learner_scope(self.problem, learner)
+            else:
+                # A learner alike to one scoped before shares its facts and its cache of start ranges.
+                signature = self.signature(learner)
+                seen = memo.scopes.get(signature)
+                if seen is None:
+                    if len(memo.scopes) >= MEMO_LEARNERS:
+                        memo.scopes.clear()
+                    scope = memo.scopes[signature] = learner_scope(self.problem, learner)
+                else:
+                    scope = LearnerScope(
+                        learner,
+                        seen.modules,
+                        seen.groups_of,
+                        seen.required,
+                        seen.prereqs,
+                        seen.available_runs,
+                        seen._starts,
+                    )
             self.scopes[learner.id] = scope
         return scope
+
+    def signature(self, learner: Learner) -> tuple[object, ...]:
+        signature = self.signatures.get(learner.id)
+        if signature is None:
+            signature = self.signatures[learner.id] = learner_signature(learner)
+        return signature
 
     def order(self, learners: Iterable[Learner]) -> list[Learner]:
         """Most constrained first: least spare time in the window, then fewest module choices."""
@@ -115,10 +197,40 @@ class Constructor:
         scope = self.scope(learner)
         frozen = sorted(self.frozen_by.get(learner.id, ()), key=lambda a: a.start)
         previous = self.previous_by.get(learner.id, set()) if keep_bonus else set()
+        if self.memo is not None and self.ledger.tokens is not None and not frozen and not previous:
+            return self._recall(scope)
         result = self.search(scope, frozen, previous)
         result = (*result, *self.fill(scope, result))
         kept = set(frozen)
         self.ledger.take(a for a in result if a not in kept)
+        return result
+
+    def _recall(self, scope: LearnerScope) -> tuple[Assignment, ...]:
+        """A newcomer's plan: the one remembered for a learner alike, when none of the cells its search read
+        changed since; else searched and remembered."""
+        memo, ledger, learner = self.memo, self.ledger, scope.learner
+        tokens = ledger.tokens
+        assert memo is not None and tokens is not None
+        key = (self.signature(learner), self.beam_width, self.firm_cap)
+        recalled = memo.searches.get(key)
+        if recalled is not None:
+            if all(tokens.get(c, 0) == t for c, t in zip(recalled.cells, recalled.tokens, strict=True)):
+                memo.hits += 1
+                result = tuple(Assignment(learner.id, m, f, st) for m, f, st in recalled.steps)
+                ledger.take(result)
+                return result
+            cells = recalled.cells
+        else:
+            cells = tuple((f, m) for m in scope.modules for f in scope.firms(self.table, m))
+        memo.misses += 1
+        before = tuple(tokens.get(c, 0) for c in cells)
+        result = self.search(scope, (), ())
+        result = (*result, *self.fill(scope, result))
+        if len(cells) <= _MEMO_CELLS:
+            if len(memo.searches) >= MEMO_LEARNERS:
+                memo.searches.clear()
+            memo.searches[key] = _Recalled(cells, before, tuple((a.module_id, a.firm_id, a.start) for a in result))
+        ledger.take(result)
         return result
 
     def fill(self, scope: LearnerScope, own: Sequence[Assignment]) -> list[Assignment]:

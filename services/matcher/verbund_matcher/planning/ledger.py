@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .model import Assignment, Module
 from .seats import Cell, SeatTable
+
+# Tokens for `SeatLedger.tokens`: never handed out twice in a process, so two ledgers copied from one plan hold
+# the same token for a cell only while neither changed what a search reads of it.
+_TOKENS = itertools.count(1)
 
 
 @dataclass(slots=True)
@@ -24,6 +29,11 @@ class SeatLedger:
     # Of those, the cells where a week went above its minimum or back to it (the learners there can or can no
     # longer be spared): all an explanation reads of the cells of a learner's own assignments.
     seen_minimum_changes: set[Cell] = field(default_factory=set)
+    # When set, a token per cell that `take` replaces with a new one whenever one of the cell's weeks became full
+    # or stopped being full, or went below its minimum or back up to it: all a learner's search reads of the
+    # seats. A cell not in it still is as it was when the dict was started. Copied along a chain of newcomer-only
+    # repairs, it tells whether a search remembered from an earlier step would still find the same plan.
+    tokens: dict[Cell, int] | None = None
 
     def free(self, firm: str, module: str, week: int) -> int:
         held = self.used.get((firm, module))
@@ -34,12 +44,12 @@ class SeatLedger:
         return held.get(week, 0) if held else 0
 
     def take(self, assignments: Iterable[Assignment], sign: int = 1) -> None:
-        changes, seen = self.full_changes, self.seen_changes
+        changes, seen, tokens = self.full_changes, self.seen_changes, self.tokens
         for a in assignments:
             cell = (a.firm_id, a.module_id)
             weeks = self.used.setdefault(cell, {})
             weeks_range = range(a.start, a.start + self.modules[a.module_id].duration)
-            if changes is None and seen is None:
+            if changes is None and seen is None and tokens is None:
                 for w in weeks_range:
                     weeks[w] = weeks.get(w, 0) + sign
                 continue
@@ -49,8 +59,15 @@ class SeatLedger:
                 before = weeks.get(w, 0)
                 after = weeks[w] = before + sign
                 seats = max_weeks.get(w, 0)
-                if changes is not None and (before >= seats) != (after >= seats):
-                    changes[cell] = changes.get(cell, 0) + 1
+                if (before >= seats) != (after >= seats):
+                    if changes is not None:
+                        changes[cell] = changes.get(cell, 0) + 1
+                    if tokens is not None:
+                        tokens[cell] = next(_TOKENS)
+                elif tokens is not None:
+                    floor = min_weeks.get(w, 0)
+                    if (before < floor) != (after < floor):
+                        tokens[cell] = next(_TOKENS)
                 if seen is not None:
                     minimum = min_weeks.get(w, 0)
                     if minimum > 0 and (before <= minimum) != (after <= minimum):

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
+    from .construct import SearchMemo
     from .seats import SeatTable
 
 
@@ -198,6 +199,10 @@ class Plan:
     # Every learner with an unmet requirement had no free seat left for it in weeks it has free when the plan was
     # made (set by the newcomers-only repair): while seats only fill up, trying them again finds nothing.
     gaps_settled: bool = field(default=False, compare=False)
+    # Newcomers' searches remembered along a chain of newcomer-only repairs (a construct.SearchMemo) and the
+    # ledger's tokens for this plan's seats (SeatLedger.tokens): the next such repair picks both up.
+    search_memo: SearchMemo | None = field(default=None, compare=False, repr=False)
+    seat_tokens: Mapping[tuple[str, str], int] = field(default_factory=dict, compare=False, repr=False)
 
 
 def same_frame(a: Problem, b: Problem) -> bool:

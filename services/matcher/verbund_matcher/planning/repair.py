@@ -7,7 +7,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from time import perf_counter
 
-from .construct import Constructor
+from .construct import MEMO_LEARNERS, Constructor, SearchMemo
 from .explain import explain, explain_since, seat_deficits
 from .ledger import SeatLedger
 from .model import Assignment, Learner, Plan, Problem, same_frame
@@ -235,14 +235,24 @@ def _extend(problem: Problem, last: tuple[Problem, Plan], added: list[Learner], 
     explanations of everyone else are taken from `last`.
     """
     before, earlier = last
+    # Searches remembered by the last repairs of this chain hold while the seats they read are as they were; a
+    # chain starts where the last plan came another way (its seats then are what a missing token stands for).
+    table = earlier.seat_table
+    memo = earlier.search_memo
+    if memo is None or memo.table is not table:
+        memo = SearchMemo(table) if table is not None else None
+        tokens: dict[tuple[str, str], int] = {}
+    else:
+        tokens = dict(earlier.seat_tokens)
     # Only learners without published assignments are planned afresh: none of them has a frozen or a
     # previous assignment to index.
     builder = Constructor(
         problem,
-        table=earlier.seat_table,  # the offers are the same
+        table=table,  # the offers are the same
         beam_width=min(4, max(2, 4000 // max(1, len(problem.learners)))),
         index_previous=False,
         shared_free_starts=True,  # every change below goes through the ledger's `take`
+        memo=memo,
     )
     rules = _Rules(problem, builder.table)
     plan: dict[str, list[Assignment]] = {}
@@ -253,6 +263,8 @@ def _extend(problem: Problem, last: tuple[Problem, Plan], added: list[Learner], 
         builder.ledger.used = {cell: dict(weeks) for cell, weeks in earlier.seats_used.items()}
     else:
         builder.ledger.take(earlier.assignments)
+    if builder.memo is not None:
+        builder.ledger.tokens = tokens
     # From here on every change is a newcomer's or a gap's new seat: explanations need only the cells where one
     # changed what they read (full weeks and their holders, weeks at or below a minimum).
     builder.ledger.seen_changes = set()
@@ -313,7 +325,23 @@ def _extend(problem: Problem, last: tuple[Problem, Plan], added: list[Learner], 
     bounds: dict[str, int] = {}
     if not shortfalls and not deficits:
         # Offers, modules, curricula and every earlier learner are as they were: their bounds hold.
-        bound, bounds = _bound(problem, builder.table, objective, earlier.learner_bounds, builder.scopes)
+        known = dict(earlier.learner_bounds)
+        memo = builder.memo
+        if memo is not None:
+            # A learner's bound reads only the learner and the offers: one alike to a learner bounded before has
+            # the same.
+            for learner in problem.learners:
+                if learner.id not in known:
+                    alike = memo.bounds.get(builder.signature(learner))
+                    if alike is not None:
+                        known[learner.id] = alike
+        bound, bounds = _bound(problem, builder.table, objective, known, builder.scopes)
+        if memo is not None:
+            if len(memo.bounds) >= MEMO_LEARNERS:
+                memo.bounds.clear()
+            for learner in problem.learners:
+                if learner.id not in earlier.learner_bounds and learner.id in bounds:
+                    memo.bounds.setdefault(builder.signature(learner), bounds[learner.id])
     moved = sum(1 for sid in filled if set(plan[sid]) != {a for a in earlier.assignments if a.learner_id == sid})
     return Plan(
         assignments=chosen,
@@ -332,6 +360,8 @@ def _extend(problem: Problem, last: tuple[Problem, Plan], added: list[Learner], 
         # Each newcomer's search ended with a fill, each waiting learner was tried above, and seats were only
         # taken after either: nobody with a gap has a free seat left for it.
         gaps_settled=True,
+        search_memo=builder.memo,
+        seat_tokens=builder.ledger.tokens or {},
     )
 
 
