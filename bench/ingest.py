@@ -115,6 +115,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--capacity-scale", type=int, default=50, help="realistic shape: the scenario's seats times this"
     )
     parser.add_argument(
+        "--distinct",
+        action="store_true",
+        help="realistic shape: every new learner with preferences of its own (as bench/pipeline.py --distinct)",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="print where the time goes (cProfile, top 60); the planner then runs in the event loop's thread, so "
@@ -127,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.database_url and len(args.batch) > 1:
         parser.error("--database-url needs an empty database per run: give one --batch size")
-    shape = RealisticShape(args.capacity_scale) if args.shape == "realistic" else None
+    shape = RealisticShape(args.capacity_scale, distinct=args.distinct) if args.shape == "realistic" else None
     if args.profile:
         # cProfile sees one thread only: the planner's worker threads would be missing from the profile.
         async def inline(func: Callable[..., T], /, *a: Any, **kw: Any) -> T:

@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -115,11 +116,17 @@ class RealisticShape:
 
     SETUP_TYPES = ("NetworkConfigured", "CurriculumPublished", "FirmRegistered", "CapacityOffered")
 
-    def __init__(self, capacity_scale: int) -> None:
+    def __init__(self, capacity_scale: int, *, distinct: bool = False) -> None:
         events = [json.loads(line) for line in SCENARIO.read_text(encoding="utf-8").splitlines() if line.strip()]
         self.setup_events = [e for e in events if e["type"] in self.SETUP_TYPES]
         self.learners = [e["data"] for e in events if e["type"] == "LearnerRegistered"]
         self.capacity_scale = capacity_scale
+        # The scenario has 24 learners, so the templates repeat: alike learners, as a cohort of one curriculum and
+        # one school's blocks registers them. `distinct` gives each new learner preferences of its own instead
+        # (the planner can then re-use nothing of an earlier learner's search).
+        self.distinct = distinct
+        self.firms = sorted({e["data"]["firm_id"] for e in events if e["type"] == "FirmRegistered"})
+        self.modules = sorted({e["data"]["module_id"] for e in events if e["type"] == "CapacityOffered"})
 
     def setup(self, network: str) -> list[dict[str, Any]]:
         out = []
@@ -135,9 +142,12 @@ class RealisticShape:
     def learner(self, network: str, learner: str, n: int) -> dict[str, Any]:
         template = self.learners[n % len(self.learners)]
         contact = {**template["contact"], "name": learner, "email": f"{learner.lower()}@example.org"}
-        return _event(
-            network, "LearnerRegistered", {**template, "learner_id": learner, "name": learner, "contact": contact}
-        )
+        data = {**template, "learner_id": learner, "name": learner, "contact": contact}
+        if self.distinct:
+            rng = random.Random(f"{network}/{n}")
+            data["firm_preferences"] = {f: rng.randint(0, 3) for f in rng.sample(self.firms, 4)}
+            data["module_preferences"] = {m: rng.randint(0, 3) for m in rng.sample(self.modules, 3)}
+        return _event(network, "LearnerRegistered", data)
 
 
 @dataclass
@@ -559,7 +569,7 @@ async def _measured(ports: Sequence[int], bench: Bench, work: Awaitable[Any]) ->
 
 
 async def run(args: argparse.Namespace, bootstrap: str, database_url: str) -> list[Phase]:
-    shape = RealisticShape(args.capacity_scale) if args.shape == "realistic" else None
+    shape = RealisticShape(args.capacity_scale, distinct=args.distinct) if args.shape == "realistic" else None
     bench = Bench(bootstrap, args.networks, shape, resend_share=args.resend_share)
     group_id = f"bench-{uuid.uuid4().hex[:6]}"
     ports = [_free_port() for _ in range(args.matchers)]
@@ -616,6 +626,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--capacity-scale", type=int, default=50, help="realistic shape: the scenario's seats times this"
+    )
+    parser.add_argument(
+        "--distinct",
+        action="store_true",
+        help="realistic shape: every new learner with preferences of its own (by default the scenario's 24 "
+        "learners are the templates, so learners alike arrive as in a cohort)",
     )
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     parser.add_argument(
