@@ -72,15 +72,22 @@ def _coerce_week(value: Any) -> Any:
                 f"a week is written in at most {MAX_WEEK_LENGTH} characters, e.g. 2027-W10 or 2027-03-08 "
                 f"(got {len(value)})"
             )
-        text = value.strip()
-        if len(text) == 10 and text[4] == "-" and text[7] == "-":
-            try:
-                return week_of(dt.date.fromisoformat(text))
-            except ValueError:
-                pass
-        year, week = parse_iso_week(text)
-        return f"{year:04d}-W{week:02d}"
+        return _week_written(value)
     return value
+
+
+# Cached: an event names dozens of weeks (school blocks, offers), mostly the same few hundred; a refused text
+# raises and is not kept.
+@lru_cache(maxsize=8192)
+def _week_written(value: str) -> str:
+    text = value.strip()
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        try:
+            return week_of(dt.date.fromisoformat(text))
+        except ValueError:
+            pass
+    year, week = parse_iso_week(text)
+    return f"{year:04d}-W{week:02d}"
 
 
 class _WeekField:
@@ -163,8 +170,31 @@ def _is_week_field(annotation: Any, metadata: list[Any]) -> bool:
     return any(a is _WEEK or _is_week_field(a, []) for a in get_args(annotation))
 
 
+def _weeks_in(value: Any, into: list[str]) -> None:
+    """Every ISO week a contract value names, without paths: the quick look of `weeks_outside`."""
+    if isinstance(value, BaseModel):
+        for name, is_week in _fields_of(type(value)):
+            field_value = getattr(value, name)
+            if is_week and isinstance(field_value, str):
+                into.append(field_value)
+            elif isinstance(field_value, BaseModel | list | tuple):
+                _weeks_in(field_value, into)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            if isinstance(item, BaseModel | list | tuple):
+                _weeks_in(item, into)
+
+
 def weeks_outside(event: BaseModel, horizon: WeekHorizon) -> list[str]:
     """One line per week of `event` outside `horizon`: the field, the week and the weeks allowed."""
+    weeks: list[str] = []
+    _weeks_in(getattr(event, "data", None), weeks)
+    if not weeks:
+        return []
+    # Weeks of a validated contract are written YYYY-Www, so they sort as they fall: when the first and the last
+    # lie inside, all do, and no field paths need to be spelt out (every inbound event is checked).
+    if horizon.holds(min(weeks)) and horizon.holds(max(weeks)):
+        return []
     return [
         f"{path}: {week} is outside the weeks this network plans, {horizon.first} to {horizon.last}"
         for path, week in weeks_named(getattr(event, "data", None))
