@@ -55,6 +55,7 @@ from ..store.networks import (
 )
 from ..store.tables import UNSCOPED, InboxRow, table_of
 from .outbox import enqueue
+from .plan_diff import forget_shortfall_payloads
 from .replan import PlannerSettings, Publication, replan
 
 log = logging.getLogger(__name__)
@@ -363,6 +364,7 @@ async def _apply(
                         if isinstance(d.event, LearnerErased):
                             # In the batch's transaction: the learner leaves the plan exactly when the key goes.
                             await destroy_key(session, d.event.subject, f"learner:{d.event.data.learner_id}")
+                            forget_shortfall_payloads()
                         if isinstance(d.event, ContactErased):
                             await retire_key(session, d.event.subject, d.event.holder)
                         if isinstance(d.event, FirmLeft):

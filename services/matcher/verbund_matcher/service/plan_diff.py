@@ -4,11 +4,21 @@ shortfalls and seat deficits opened and resolved. Plain data in, plain data out.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+import datetime as dt
+import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from verbund_schemas import LearnerData, SeatSuggestion, ShortfallData, ShortfallReason, week_monday, week_sunday
+from verbund_schemas import (
+    LearnerData,
+    SeatSuggestion,
+    ShortfallData,
+    ShortfallReason,
+    week_monday,
+    week_of,
+    week_sunday,
+)
 
 from ..domain.network import Change, ChangeKind
 from ..domain.problem_builder import week_label
@@ -142,7 +152,7 @@ def diff_plan(
     cancelled = [published[aid] for aid in sorted(aid for aid, a in new.items() if a is None)]
 
     shortfalls = {shortfall_id(network_id, s.learner_id, s.group_id, s.module_id): s for s in plan.shortfalls}
-    payloads = {sid: _shortfall_payload(sid, shortfalls[sid], label, learners) for sid in sorted(shortfalls)}
+    payloads = {sid: _payload_of(sid, shortfalls[sid], problem, learners) for sid in sorted(shortfalls)}
     detected = [sid for sid, payload in payloads.items() if stored_shortfalls.get(sid) != payload]
     resolved = sorted(set(stored_shortfalls) - set(shortfalls))
 
@@ -227,14 +237,29 @@ def _differing(
     return new
 
 
-def _shortfall_payload(
-    sid: str, s: Shortfall, label: Callable[[int], str], learners: Mapping[str, LearnerData]
-) -> Payload:
+def _payload_of(sid: str, s: Shortfall, problem: Problem, learners: Mapping[str, LearnerData]) -> Payload:
+    """The shortfall's payload as published (the same dict as last time while nothing in it changed)."""
     learner = learners.get(s.learner_id)
+    return _shortfall_payload(sid, s, learner.name if learner else s.learner_id, problem.origin)
+
+
+def forget_shortfall_payloads() -> None:
+    """Drops the kept payloads (they carry learners' names): called when a learner is erased."""
+    _shortfall_payload.cache_clear()
+
+
+# A network whose seats ran out has a shortfall open for every learner waiting, and each batch's diff compares
+# them all with the published ones: most are as before, and building the payload is the cost. The payloads are
+# never changed once built (the store keeps them as they are).
+@functools.lru_cache(maxsize=32_768)
+def _shortfall_payload(sid: str, s: Shortfall, learner_name: str, origin: dt.date) -> Payload:
+    def label(index: int) -> str:
+        return week_of(origin + dt.timedelta(weeks=index))
+
     data = ShortfallData(
         shortfall_id=sid,
         learner_id=s.learner_id,
-        learner_name=learner.name if learner else s.learner_id,
+        learner_name=learner_name,
         group_id=s.group_id,
         module_id=s.module_id,
         missing=max(1, s.missing),
