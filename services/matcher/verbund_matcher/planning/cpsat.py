@@ -27,6 +27,17 @@ MAX_LITERALS = 300_000
 # per start literal and per call, about what they cost in seconds on a 2-core machine (tight-160, 160 steps).
 BUILD_WORK_PER_LITERAL = 4e-5
 CALL_WORK = 0.01
+# Full-problem workers left out when the whole network improves a complete hint with a deterministic budget
+# (see _configure): every one that searches the whole model besides "no_lp".
+WHOLE_NETWORK_IDLE_WORKERS = (
+    "core",
+    "default_lp",
+    "max_lp",
+    "pseudo_costs",
+    "quick_restart",
+    "quick_restart_no_lp",
+    "reduced_costs",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +163,9 @@ def solve_cpsat(
         seconds = max(0.05, time_limit - (perf_counter() - began))
     else:
         deterministic_limit, seconds = deterministic, 0.0
-    _configure(solver, workers, seed, seconds, deterministic_limit, at_least is not None, free is not None)
+    _configure(
+        solver, workers, seed, seconds, deterministic_limit, at_least is not None, free is not None, not feasibility
+    )
     solver.parameters.fix_variables_to_their_hinted_value = fix_to_hint
     code = solver.solve(build.m.model)
     status = solver.status_name(code).lower()
@@ -337,14 +350,28 @@ def _configure(
     deterministic: float | None,
     pure: bool,
     neighbourhood: bool,
+    improving: bool = False,
 ) -> None:
     """Search parameters: the budget, and the tuning that suits each kind of model."""
     solver.parameters.num_workers = max(1, workers)
     if deterministic is not None:
         solver.parameters.max_deterministic_time = max(0.01, deterministic)
-        if not pure:
+        if neighbourhood and improving:
+            # A few learners re-planned for the design objective: one worker's own search (repeatable without
+            # interleaving) settles such a model far more often than interleaved workers in the same work, whose
+            # batches a worker with a linear relaxation fills alone (tight-80-12-4-24-1, LNS for 30 units from
+            # 2,830: 3,302 with one worker, 3,022 interleaved; tight-40-12-3-12-2, 55 units: 1,881).
+            solver.parameters.num_workers = 1
+        elif not pure:
             # Workers interleaved in fixed batches: the search no longer depends on thread timing.
             solver.parameters.interleave_search = True
+            if not neighbourhood:
+                # Interleaved, a full-problem worker with a linear relaxation runs its whole share in one task
+                # (tight-80-12-4-24-1: one task of 20 units for a limit of 20), and CP-SAT's own neighbourhoods,
+                # which are what improve a complete hint, never get a turn (0 calls in 22 units on
+                # tight-40-12-3-12-2: 1,619 → 1,620). With only the LP-free worker beside them they get the
+                # budget: 1,831 there and 2,830 → 3,280 on tight-80-12-4-24-1 in 50 units.
+                solver.parameters.ignore_subsolvers.extend(WHOLE_NETWORK_IDLE_WORKERS)
         else:
             # The parallel portfolio finds this model's plans with its feasibility-jump local search (2 s on
             # tight-80-12-4-24-2), which interleaved workers do not run (nothing in 88 s). Local search alone on
