@@ -17,8 +17,10 @@ STRATEGIES = ("auto", "construct", "cpsat", "lns")
 
 # Above this many start literals the monolithic model spends most of its budget building and presolving, and
 # LNS finds better plans in the same time (10 s, 2 workers: plastics with 24k literals 156 against 124, s40 768
-# against 762, nursing a tie); below it CP-SAT can also prove optimality.
-MONOLITHIC_OPTIONS = 10_000
+# against 762, nursing a tie); below it CP-SAT can also prove optimality. LNS wins on the 40-learner tight
+# networks too (about 5,000 literals, 60 units of work: tight-40-12-3-12-1 1,787 against 1,748, -2 1,881
+# against 1,836), so only networks a few times smaller are left to the monolithic model.
+MONOLITHIC_OPTIONS = 2_000
 # Seconds (or work) per learner kept back from the search for top-up, explanations and the plan itself, at most
 # ASSEMBLY_SHARE of the limit. Measured on 10,000 learners (s10000, 2 cores): 15.4 s on a quiet machine (top-up
 # 5.7 s, explanations 9.4 s, the rest 0.3 s) and 24.8 s under load (8.6 s and 16.2 s): 4 ms, 40 s there, leaves
