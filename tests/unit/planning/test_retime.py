@@ -8,7 +8,15 @@ from verbund_matcher.planning import Assignment, Problem
 from verbund_matcher.planning.chains import Handovers
 from verbund_matcher.planning.construct import construct
 from verbund_matcher.planning.lns import Incumbent
-from verbund_matcher.planning.retime import Retimed, behind_prerequisites, retime, retime_rounds
+from verbund_matcher.planning.retime import (
+    Retimed,
+    around,
+    behind_prerequisites,
+    contended,
+    late,
+    retime,
+    retime_rounds,
+)
 from verbund_matcher.planning.scope import learner_scope
 from verbund_matcher.planning.seats import seat_table
 
@@ -207,3 +215,102 @@ def test_an_open_module_with_a_place_behind_its_prerequisite_is_left_to_the_othe
         Assignment("s3", "C", "y", 0),
     ]
     assert behind_prerequisites(Handovers(problem, moved, table, scopes, max_looks=1 << 62)) == []
+
+
+def held_seat() -> tuple[Problem, list[Assignment]]:
+    """s1 needs A, which runs in week 0 only for s1 (its window); s2 holds that seat with A, and its B in week 1
+    keeps A from moving there. Both A and B have one seat a week in weeks 0-1."""
+    problem = network(
+        modules={"A": 1, "B": 1},
+        offers=[("x", "A", 0, 1, 1), ("y", "B", 0, 1, 1)],
+        learners=[
+            learner("s1", last=0, required={"core": 1}, allowed=("A",)),
+            learner("s2", last=1),
+        ],
+    )
+    plan = [Assignment("s2", "A", "x", 0), Assignment("s2", "B", "y", 1)]
+    return problem, plan
+
+
+def test_an_open_module_whose_seat_another_holds_is_placed_with_the_holder_re_planned_whole() -> None:
+    problem, plan = held_seat()
+    table = seat_table(problem.offers)
+    scopes = {s.id: learner_scope(problem, s) for s in problem.learners}
+    # The module for everybody cannot move s2's A (its B is in the way), nor can s1 alone make room.
+    assert not retimed(problem, plan, ("A",)).changed
+    assert not retime(problem, plan, ("A",), table, scopes, time_limit=5.0, whole=("s1",)).changed
+    found = contended(Handovers(problem, plan, table, scopes, max_looks=1 << 62))
+    assert found == [(("A",), ("s1", "s2"))]
+    after = retime(problem, plan, ("A",), table, scopes, time_limit=5.0, whole=("s1", "s2"))
+    assert sorted(after.assignments) == [
+        Assignment("s1", "A", "x", 0),
+        Assignment("s2", "A", "x", 1),
+        Assignment("s2", "B", "y", 0),
+    ]
+    assert valid(problem, after.assignments) == []
+
+
+def test_rounds_place_an_open_module_whose_seat_another_holds() -> None:
+    problem, plan = held_seat()
+    scopes = {s.id: learner_scope(problem, s) for s in problem.learners}
+    current, _ = retime_rounds(problem, Incumbent(problem, seat_table(problem.offers), plan), scopes, limit=10.0)
+    assert current.count == 3
+    assert valid(problem, current.assignments()) == []
+
+
+def test_no_holder_is_named_where_the_open_module_has_a_free_seat() -> None:
+    problem, _ = held_seat()
+    table = seat_table(problem.offers)
+    scopes = {s.id: learner_scope(problem, s) for s in problem.learners}
+    moved = [Assignment("s2", "A", "x", 1), Assignment("s2", "B", "y", 0)]
+    assert contended(Handovers(problem, moved, table, scopes, max_looks=1 << 62)) == []
+
+
+def test_only_the_prerequisite_neighbourhoods_get_the_longer_step() -> None:
+    problem, plan = late_prerequisite()
+    table = seat_table(problem.offers)
+    scopes = {s.id: learner_scope(problem, s) for s in problem.learners}
+    state = Handovers(problem, plan, table, scopes, max_looks=1 << 62)
+    behind = behind_prerequisites(state)
+    assert behind and all(late(n) for n in behind)
+    current = Incumbent(problem, table, plan)
+    others = [n for n in around(problem, current, scopes) if n not in behind]
+    assert others and not any(late(n) for n in others)
+
+
+def test_a_prerequisite_neighbourhood_is_named_for_a_crowded_place_only_when_asked() -> None:
+    # B requires A; s1's only place for B (week 2) is held by s2, whose B could as well be in week 1.
+    problem = network(
+        modules={"A": 1, "B": 1, "C": 1},
+        offers=[("x", "A", 0, 1, 1), ("x", "B", 1, 2, 1), ("y", "C", 0, 3, 1)],
+        learners=[
+            learner("s1", last=2),
+            learner("s2", last=2, required={"core": 2}, allowed=("A", "B")),
+        ],
+        precedence=[("B", "A")],
+    )
+    plan = [
+        Assignment("s1", "C", "y", 0),
+        Assignment("s1", "A", "x", 1),
+        Assignment("s2", "A", "x", 0),
+        Assignment("s2", "B", "x", 2),
+    ]
+    table = seat_table(problem.offers)
+    scopes = {s.id: learner_scope(problem, s) for s in problem.learners}
+    state = Handovers(problem, plan, table, scopes, max_looks=1 << 62)
+    assert behind_prerequisites(state) == []
+    assert behind_prerequisites(state, crowded=True) == [(("B", "A", "C"), ("s1",))]
+    after = retime(problem, plan, ("B", "A", "C"), table, scopes, time_limit=5.0, whole=("s1",))
+    assert len(after.assignments) == 5
+    assert valid(problem, after.assignments) == []
+
+
+def test_rounds_go_on_past_their_limit_up_to_the_settled_one_once_no_minimum_is_short() -> None:
+    problem, plan = held_seat()
+    table = seat_table(problem.offers)
+    scopes = {s.id: learner_scope(problem, s) for s in problem.learners}
+    stopped, work = retime_rounds(problem, Incumbent(problem, table, plan), scopes, limit=0.0)
+    assert (stopped.count, work) == (2, 0.0)
+    went_on, work = retime_rounds(problem, Incumbent(problem, table, plan), scopes, limit=0.0, settled=10.0)
+    assert went_on.count == 3 and work > 0
+    assert valid(problem, went_on.assignments()) == []

@@ -41,6 +41,16 @@ MAX_LITERALS = 60_000
 # Modules of a learner tried, one at a time, beside an open module stuck behind its prerequisite and that
 # prerequisite (behind_prerequisites): the nearest in time; each try costs up to a unit.
 COMPANIONS = 3
+# CP-SAT deterministic time for a module behind a late prerequisite (behind_prerequisites) once nothing but a few
+# requirements is lacking: three modules for everybody take longer to settle than one (tight-200-12-5-48-3: l0164's
+# m02 behind m01, with m04, placed after 8.5 units and not within one), and there is nothing else left to spend
+# the time on.
+LATE_STEP = 8.0
+LAST_FEW = 3
+# Learners holding the seats an open module would take, re-planned whole with that learner (contended): the
+# ones holding most of those seats first. Six and the learner: a model of about 40,000 literals on 160 learners
+# x 24 modules, settled in about a unit.
+CONTENDERS = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,9 +257,11 @@ def retime_rounds(
     *,
     limit: float,
     seed: int = 0,
+    settled: float | None = None,
 ) -> tuple[Incumbent, float]:
     """Rounds of `retime`, each result kept when it is no worse by (weeks below a minimum, placed requirements),
-    until a round gains nothing or `limit` work is spent; the plan and the work spent.
+    until a round gains nothing or `limit` work is spent (`settled`, when larger, once no minimum is short); the
+    plan and the work spent.
 
     A round takes every module alone, then pairs of modules around what is still lacking (pairs_around): two
     modules of a learner can trade weeks, which is what an open requirement blocked by the learner's own plan,
@@ -262,25 +274,33 @@ def retime_rounds(
     def lacking() -> bool:
         return current.short > 0 or _open_anywhere(current, scopes)
 
-    while work < limit and lacking():
+    def left() -> float:
+        if settled is not None and current.short == 0:
+            return max(limit, settled) - work
+        return limit - work
+
+    while left() > 0 and lacking():
         start_key = (current.short, -current.count)
         singles: list[Neighbourhood] = [((m,), ()) for m in sorted(problem.modules)]
         todo = singles + around(problem, current, scopes)
         tried: set[Neighbourhood] = set()
-        while todo and work < limit and lacking():
+        while todo and left() > 0 and lacking():
             chosen = todo.pop(0)
             if chosen in tried:
                 continue
             tried.add(chosen)
             modules, whole = chosen
             before = (current.short, -current.count)
+            step = STEP
+            if current.short == 0 and late(chosen) and _open_units(current, scopes) <= LAST_FEW:
+                step = LATE_STEP
             result = retime(
                 problem,
                 current.assignments(),
                 modules,
                 table,
                 scopes,
-                time_limit=min(STEP, limit - work),
+                time_limit=min(step, left()),
                 seed=seed + round_no,
                 whole=whole,
             )
@@ -332,10 +352,53 @@ def around(problem: Problem, current: Incumbent, scopes: Mapping[str, LearnerSco
             ]
             for k in range(0, min(len(could), GROUP * GROUPS_PER_CELL), GROUP):
                 centred.append(((module,), tuple(could[k : k + GROUP])))
-    return [(pair, ()) for pair in pairs_around(problem, current, scopes)] + centred + behind_prerequisites(state)
+    pairs = [(pair, ()) for pair in pairs_around(problem, current, scopes)]
+    if current.short == 0:
+        # Only requirements lacking, and those mostly for want of seats others hold: the learners holding them
+        # first, before the pairs, which cannot move a learner's other modules out of the way.
+        crowded = _open_units(current, scopes) <= LAST_FEW
+        return contended(state) + pairs + centred + behind_prerequisites(state, crowded)
+    return pairs + centred + behind_prerequisites(state) + contended(state)
 
 
-def behind_prerequisites(state: Handovers) -> list[Neighbourhood]:
+def contended(state: Handovers) -> list[Neighbourhood]:
+    """For each learner with a module open where seats would be free but for others: that module (alone, and
+    with the prerequisites the learner holds) re-placed for everybody, with the learner and the CONTENDERS
+    learners holding most of the full weeks at the learner's places re-planned whole.
+
+    Late in the window a core module's seats are all taken, and the learners holding them can only give one up
+    when another of their modules moves too (tight-160-24-5-72-3: four learners without m06, whose weeks at f4
+    in 2028-W09..W11 five others hold; m06 re-placed for everybody with one of the four and those five whole
+    places all four). Re-placing the module alone moves only the module; the learner alone, only their plan.
+    """
+    duration = state.duration
+    held: dict[tuple[str, str], list[Assignment]] = {}
+    for own in state.by_learner.values():
+        for a in own.values():
+            held.setdefault((a.firm_id, a.module_id), []).append(a)
+    found: list[Neighbourhood] = []
+    for sid, scope in state.scopes.items():
+        own = state.by_learner.get(sid, {})
+        if len(own) >= sum(scope.required.values()):
+            continue
+        for module in state.open_modules(sid):
+            before = tuple(sorted(r for r in scope.prereqs.get(module, ()) if r in own and own[r] not in state.frozen))
+            for loose in ((), before) if before else ((),):
+                blocking: dict[str, int] = {}
+                for firm, start in state.places(sid, module, loose):
+                    for w in range(start, start + duration[module]):
+                        if state.ledger.free(firm, module, w) > 0:
+                            continue
+                        for a in held.get((firm, module), ()):
+                            if a.learner_id != sid and a.start <= w < a.start + duration[module]:
+                                blocking[a.learner_id] = blocking.get(a.learner_id, 0) + 1
+                if blocking:
+                    ranked = sorted(blocking, key=lambda other: (-blocking[other], other))
+                    found.append(((module, *loose), (sid, *ranked[:CONTENDERS])))
+    return found
+
+
+def behind_prerequisites(state: Handovers, crowded: bool = False) -> list[Neighbourhood]:
     """For each learner whose open module has no place left behind its planned prerequisites: that module, the
     prerequisites and one more module of the learner (each of the COMPANIONS nearest in time) re-placed for
     everybody, with the learner re-planned whole.
@@ -345,6 +408,9 @@ def behind_prerequisites(state: Handovers) -> list[Neighbourhood]:
     another of their modules, whose seats elsewhere may be held too (tight-80-24-4-48-3: m04 behind m03, which
     fits earlier only with m02 moved for everybody as well). Pairs of modules, or the learner alone re-planned,
     leave such a module open.
+
+    With `crowded`, also an open module whose places behind its prerequisites all have a week with every seat
+    held (tight-160-24-5-72-2: l0138's m08 behind m07, placed with m07 and m17 for everybody in 4.4 units).
     """
     found: list[Neighbourhood] = []
     for sid, scope in state.scopes.items():
@@ -353,7 +419,17 @@ def behind_prerequisites(state: Handovers) -> list[Neighbourhood]:
             continue
         for module in state.open_modules(sid):
             before = tuple(sorted(r for r in scope.prereqs.get(module, ()) if r in own))
-            if not before or state.places(sid, module):
+            if not before:
+                continue
+            places = state.places(sid, module)
+            duration = state.duration[module]
+            if places and not (
+                crowded
+                and all(
+                    any(state.ledger.free(firm, module, w) <= 0 for w in range(start, start + duration))
+                    for firm, start in places
+                )
+            ):
                 continue
             anchor = min(own[r].start for r in before)
             others = sorted((k for k in own if k not in before), key=lambda k: (abs(own[k].start - anchor), k))
@@ -394,6 +470,18 @@ def pairs_around(problem: Problem, current: Incumbent, scopes: Mapping[str, Lear
                 if k != module and any(a.start <= w < a.start + length for w in short):
                     add(module, k)
     return sorted(count, key=lambda pair: (-count[pair], pair))
+
+
+def late(chosen: Neighbourhood) -> bool:
+    """Whether a neighbourhood is one of behind_prerequisites': an open module, its prerequisite and one more
+    module for everybody, with one learner whole (nothing else re-places three or more modules around one)."""
+    modules, whole = chosen
+    return len(modules) >= 3 and len(whole) == 1
+
+
+def _open_units(current: Incumbent, scopes: Mapping[str, LearnerScope]) -> int:
+    """Requirement units still open over all learners (reachable or not)."""
+    return sum(max(0, sum(sc.required.values()) - len(current.by_learner.get(sid, ()))) for sid, sc in scopes.items())
 
 
 def _open_anywhere(current: Incumbent, scopes: Mapping[str, LearnerScope]) -> bool:
