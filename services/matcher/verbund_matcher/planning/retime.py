@@ -12,7 +12,7 @@ then places as many open requirements. Every single move, pair of moves or chain
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -325,10 +325,7 @@ def around(problem: Problem, current: Incumbent, scopes: Mapping[str, LearnerSco
     """What to re-place next: pairs of modules around what is lacking, then each learner with a requirement open
     re-planned whole together with that module for everybody."""
     state = Handovers(problem, current.assignments(), current.table, scopes, max_looks=1 << 62)
-    centred: list[Neighbourhood] = []
-    for sid, scope in scopes.items():
-        if len(state.by_learner.get(sid, {})) < sum(scope.required.values()):
-            centred.extend(((m,), (sid,)) for m in state.open_modules(sid))
+    centred: list[Neighbourhood] = [((m,), (sid,)) for sid, _scope, _own, m in _open_requirements(state)]
     # A week below its minimum that no pair fills: a few learners who could be there re-planned whole (a module
     # early in the window may need the one it requires, and what sits in their weeks, moved as well).
     table = current.table
@@ -377,24 +374,20 @@ def contended(state: Handovers) -> list[Neighbourhood]:
         for a in own.values():
             held.setdefault((a.firm_id, a.module_id), []).append(a)
     found: list[Neighbourhood] = []
-    for sid, scope in state.scopes.items():
-        own = state.by_learner.get(sid, {})
-        if len(own) >= sum(scope.required.values()):
-            continue
-        for module in state.open_modules(sid):
-            before = tuple(sorted(r for r in scope.prereqs.get(module, ()) if r in own and own[r] not in state.frozen))
-            for loose in ((), before) if before else ((),):
-                blocking: dict[str, int] = {}
-                for firm, start in state.places(sid, module, loose):
-                    for w in range(start, start + duration[module]):
-                        if state.ledger.free(firm, module, w) > 0:
-                            continue
-                        for a in held.get((firm, module), ()):
-                            if a.learner_id != sid and a.start <= w < a.start + duration[module]:
-                                blocking[a.learner_id] = blocking.get(a.learner_id, 0) + 1
-                if blocking:
-                    ranked = sorted(blocking, key=lambda other: (-blocking[other], other))
-                    found.append(((module, *loose), (sid, *ranked[:CONTENDERS])))
+    for sid, scope, own, module in _open_requirements(state):
+        before = tuple(sorted(r for r in scope.prereqs.get(module, ()) if r in own and own[r] not in state.frozen))
+        for loose in ((), before) if before else ((),):
+            blocking: dict[str, int] = {}
+            for firm, start in state.places(sid, module, loose):
+                for w in range(start, start + duration[module]):
+                    if state.ledger.free(firm, module, w) > 0:
+                        continue
+                    for a in held.get((firm, module), ()):
+                        if a.learner_id != sid and a.start <= w < a.start + duration[module]:
+                            blocking[a.learner_id] = blocking.get(a.learner_id, 0) + 1
+            if blocking:
+                ranked = sorted(blocking, key=lambda other: (-blocking[other], other))
+                found.append(((module, *loose), (sid, *ranked[:CONTENDERS])))
     return found
 
 
@@ -413,28 +406,35 @@ def behind_prerequisites(state: Handovers, crowded: bool = False) -> list[Neighb
     held (tight-160-24-5-72-2: l0138's m08 behind m07, placed with m07 and m17 for everybody in 4.4 units).
     """
     found: list[Neighbourhood] = []
+    for sid, scope, own, module in _open_requirements(state):
+        before = tuple(sorted(r for r in scope.prereqs.get(module, ()) if r in own))
+        if not before:
+            continue
+        places = state.places(sid, module)
+        duration = state.duration[module]
+        if places and not (
+            crowded
+            and all(
+                any(state.ledger.free(firm, module, w) <= 0 for w in range(start, start + duration))
+                for firm, start in places
+            )
+        ):
+            continue
+        anchor = min(own[r].start for r in before)
+        others = sorted((k for k in own if k not in before), key=lambda k: (abs(own[k].start - anchor), k))
+        found.extend(((module, *before, k), (sid,)) for k in others[:COMPANIONS])
+    return found
+
+
+def _open_requirements(state: Handovers) -> Iterator[tuple[str, LearnerScope, dict[str, Assignment], str]]:
+    """Each learner with fewer modules than its groups require, with its scope and modules, once per module it
+    could still add."""
     for sid, scope in state.scopes.items():
         own = state.by_learner.get(sid, {})
         if len(own) >= sum(scope.required.values()):
             continue
         for module in state.open_modules(sid):
-            before = tuple(sorted(r for r in scope.prereqs.get(module, ()) if r in own))
-            if not before:
-                continue
-            places = state.places(sid, module)
-            duration = state.duration[module]
-            if places and not (
-                crowded
-                and all(
-                    any(state.ledger.free(firm, module, w) <= 0 for w in range(start, start + duration))
-                    for firm, start in places
-                )
-            ):
-                continue
-            anchor = min(own[r].start for r in before)
-            others = sorted((k for k in own if k not in before), key=lambda k: (abs(own[k].start - anchor), k))
-            found.extend(((module, *before, k), (sid,)) for k in others[:COMPANIONS])
-    return found
+            yield sid, scope, own, module
 
 
 def pairs_around(problem: Problem, current: Incumbent, scopes: Mapping[str, LearnerScope]) -> list[tuple[str, str]]:
@@ -449,13 +449,9 @@ def pairs_around(problem: Problem, current: Incumbent, scopes: Mapping[str, Lear
             pair = (min(a, b), max(a, b))
             count[pair] = count.get(pair, 0) + 1
 
-    for sid, scope in scopes.items():
-        own = state.by_learner.get(sid, {})
-        if len(own) >= sum(scope.required.values()):
-            continue
-        for m in state.open_modules(sid):
-            for k in own:
-                add(m, k)
+    for _sid, _scope, own, m in _open_requirements(state):
+        for k in own:
+            add(m, k)
     for (firm, module), weeks in current.table.min_seats.items():
         if module not in problem.modules:
             continue
