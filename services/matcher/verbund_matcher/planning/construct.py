@@ -223,10 +223,10 @@ class Constructor:
         else:
             cells = tuple((f, m) for m in scope.modules for f in scope.firms(self.table, m))
         memo.misses += 1
-        before = tuple(tokens.get(c, 0) for c in cells)
+        before = tuple(tokens.get(c, 0) for c in cells) if len(cells) <= _MEMO_CELLS else None
         result = self.search(scope, (), ())
         result = (*result, *self.fill(scope, result))
-        if len(cells) <= _MEMO_CELLS:
+        if before is not None:
             if len(memo.searches) >= MEMO_LEARNERS:
                 memo.searches.clear()
             memo.searches[key] = _Recalled(cells, before, tuple((a.module_id, a.firm_id, a.start) for a in result))

@@ -4,7 +4,6 @@ shortfalls and seat deficits opened and resolved. Plain data in, plain data out.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from verbund_schemas import (
     SeatSuggestion,
     ShortfallData,
     ShortfallReason,
+    week_at,
     week_monday,
     week_of,
     week_sunday,
@@ -240,7 +240,7 @@ def _differing(
 def _payload_of(sid: str, s: Shortfall, problem: Problem, learners: Mapping[str, LearnerData]) -> Payload:
     """The shortfall's payload as published (the same dict as last time while nothing in it changed)."""
     learner = learners.get(s.learner_id)
-    return _shortfall_payload(sid, s, learner.name if learner else s.learner_id, problem.origin)
+    return _shortfall_payload(sid, s, learner.name if learner else s.learner_id, week_of(problem.origin))
 
 
 def forget_shortfall_payloads() -> None:
@@ -252,10 +252,7 @@ def forget_shortfall_payloads() -> None:
 # them all with the published ones: most are as before, and building the payload is the cost. The payloads are
 # never changed once built (the store keeps them as they are).
 @functools.lru_cache(maxsize=32_768)
-def _shortfall_payload(sid: str, s: Shortfall, learner_name: str, origin: dt.date) -> Payload:
-    def label(index: int) -> str:
-        return week_of(origin + dt.timedelta(weeks=index))
-
+def _shortfall_payload(sid: str, s: Shortfall, learner_name: str, origin: str) -> Payload:
     data = ShortfallData(
         shortfall_id=sid,
         learner_id=s.learner_id,
@@ -270,8 +267,8 @@ def _shortfall_payload(sid: str, s: Shortfall, learner_name: str, origin: dt.dat
             SeatSuggestion(
                 firm_id=g.firm_id,
                 module_id=g.module_id,
-                first_week=label(g.first_week),
-                last_week=label(g.last_week),
+                first_week=week_at(origin, g.first_week),
+                last_week=week_at(origin, g.last_week),
                 seats=max(1, g.seats),
             )
             for g in s.suggestions
