@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Annotated, Any, get_args
 
 from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, WithJsonSchema
@@ -134,7 +134,13 @@ class WeekHorizon:
         )
 
     def holds(self, week: str) -> bool:
-        return week_monday(self.first) <= week_monday(week) <= week_monday(self.last)
+        first, last = self._mondays
+        return first <= week_monday(week) <= last
+
+    @cached_property
+    def _mondays(self) -> tuple[dt.date, dt.date]:
+        # Every inbound event is checked against its network's horizon: its ends are worked out once.
+        return week_monday(self.first), week_monday(self.last)
 
 
 def _years_from(day: dt.date, years: int) -> dt.date:
@@ -142,26 +148,36 @@ def _years_from(day: dt.date, years: int) -> dt.date:
     return day.replace(year=year, day=28) if day.month == 2 and day.day == 29 else day.replace(year=year)
 
 
-def weeks_named(value: Any, path: str = "data") -> Iterator[tuple[str, str]]:
-    """Every ISO week a contract value names, with its field path (e.g. data.unavailable.0.first_week)."""
+_NESTED = (BaseModel, list, tuple)
+
+
+def weeks_named(value: Any, path: str | None = "data") -> Iterator[tuple[str | None, str]]:
+    """Every ISO week a contract value names, with its field path (e.g. data.unavailable.0.first_week); with
+    `path` None, without paths (None each), which is all the common case needs: every week is inside."""
     if isinstance(value, BaseModel):
         for name, is_week in _fields_of(type(value)):
             field_value = getattr(value, name)
             if is_week and isinstance(field_value, str):
-                yield f"{path}.{name}", field_value
-            elif isinstance(field_value, BaseModel | list | tuple):
-                yield from weeks_named(field_value, f"{path}.{name}")
+                yield (None if path is None else f"{path}.{name}"), field_value
+            elif isinstance(field_value, _NESTED):
+                yield from weeks_named(field_value, None if path is None else f"{path}.{name}")
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            if isinstance(item, BaseModel | list | tuple):
-                yield from weeks_named(item, f"{path}.{index}")
+            if isinstance(item, _NESTED):
+                yield from weeks_named(item, None if path is None else f"{path}.{index}")
 
 
 @lru_cache(maxsize=512)
 def _fields_of(model: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
-    """A contract model's field names, each with whether it holds a week: worked out once per model, since every
-    inbound event is checked against the network's horizon."""
-    return tuple((name, _is_week_field(info.annotation, info.metadata)) for name, info in model.model_fields.items())
+    """A contract model's fields that name a week (True) or may hold a model that does (False): worked out once
+    per model, since every inbound event is checked against the network's horizon. The others are not looked at."""
+    fields = []
+    for name, info in model.model_fields.items():
+        if _is_week_field(info.annotation, info.metadata):
+            fields.append((name, True))
+        elif _may_hold_weeks(info.annotation, frozenset({model})):
+            fields.append((name, False))
+    return tuple(fields)
 
 
 def _is_week_field(annotation: Any, metadata: list[Any]) -> bool:
@@ -170,10 +186,25 @@ def _is_week_field(annotation: Any, metadata: list[Any]) -> bool:
     return any(a is _WEEK or _is_week_field(a, []) for a in get_args(annotation))
 
 
+def _may_hold_weeks(annotation: Any, seen: frozenset[type]) -> bool:
+    """Whether a value of this type can contain a contract model with a week somewhere inside."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation in seen:
+            return True  # a model inside itself: looked into (whether it has a week is being worked out)
+        return any(
+            _is_week_field(info.annotation, info.metadata) or _may_hold_weeks(info.annotation, seen | {annotation})
+            for info in annotation.model_fields.values()
+        )
+    return any(_may_hold_weeks(a, seen) for a in get_args(annotation))
+
+
 def weeks_outside(event: BaseModel, horizon: WeekHorizon) -> list[str]:
     """One line per week of `event` outside `horizon`: the field, the week and the weeks allowed."""
+    data = getattr(event, "data", None)
+    if all(horizon.holds(week) for _, week in weeks_named(data, None)):
+        return []
     return [
         f"{path}: {week} is outside the weeks this network plans, {horizon.first} to {horizon.last}"
-        for path, week in weeks_named(getattr(event, "data", None))
+        for path, week in weeks_named(data)
         if not horizon.holds(week)
     ]
