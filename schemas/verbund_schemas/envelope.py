@@ -228,19 +228,23 @@ LEARNER_EVENT_TYPES = frozenset({"LearnerPreferencesStated"})
 
 class _RandomIds:
     """Random (version 4) UUIDs as text, from the system's random source read 4 KiB at a time: a plan's events
-    each get one, and a read per id cost more than building the event. Refilled in a forked child, so no two
+    each get one, and a read per id cost more than building the event. Emptied in a forked child, so no two
     processes hand out the same bytes."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pool = bytearray()
-        self._pid = os.getpid()
+        # Asking for the process id on every call was a system call per event id.
+        os.register_at_fork(after_in_child=self._forget)
+
+    def _forget(self) -> None:
+        self._lock = threading.Lock()
+        self._pool = bytearray()
 
     def __call__(self) -> str:
         with self._lock:
-            if len(self._pool) < 16 or self._pid != os.getpid():
+            if len(self._pool) < 16:
                 self._pool = bytearray(os.urandom(4096))
-                self._pid = os.getpid()
             raw = self._pool[-16:]
             del self._pool[-16:]
         h = raw.hex()
