@@ -28,8 +28,10 @@ from typing import Any, TypeVar
 from pipeline import RealisticShape, learner_event, network_setup
 from sqlalchemy import func
 from sqlmodel import select
+from verbund_matcher.ops.collector import CollectorPolicy
 from verbund_matcher.service.ingest import Record, handle_batch
 from verbund_matcher.service.replan import PlannerSettings
+from verbund_matcher.settings import MatcherSettings
 from verbund_matcher.store.database import create_engine, migrate, session_factory
 from verbund_matcher.store.networks import NetworkCache
 from verbund_matcher.store.tables import OutboxRow
@@ -71,6 +73,8 @@ async def _run(
         stream.append(shape.learner(network, learner, i) if shape else learner_event(network, learner, first=i % 60))
     records = _records(stream, len(setup))
     profiler = cProfile.Profile() if profile else None
+    # As the matcher does after every committed batch (settings.gc_full_collect_seconds, its default).
+    collector = CollectorPolicy(MatcherSettings.model_fields["gc_full_collect_seconds"].default)
     times: list[float] = []
     start = time.perf_counter()
     for lo in range(0, len(records), batch):
@@ -78,6 +82,7 @@ async def _run(
         if profiler:
             profiler.enable()
         await handle_batch(sessions, records[lo : lo + batch], today=lambda: day, planner=planner, cache=cache)
+        collector.after_batch()
         if profiler:
             profiler.disable()
         times.append(time.perf_counter() - t0)
