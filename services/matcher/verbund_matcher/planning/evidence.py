@@ -150,10 +150,12 @@ class Evidence:
 
     problem: Problem
     assignments: Sequence[Assignment]
+    # The assignments by learner, each learner's in the order of `assignments`: a caller that holds them so
+    # (a repair does) saves the pass over the whole plan.
+    _by_learner: Mapping[str, Sequence[Assignment]] | None = None
     _offers_of: dict[str, list[Offer]] | None = None  # module -> its offers
     _seats: dict[tuple[str, str], dict[int, int]] = field(default_factory=dict)  # (firm, module) -> week -> seats
     _minimums: dict[tuple[str, str], dict[int, int]] = field(default_factory=dict)  # the same for min_seats
-    _by_learner: dict[str, list[Assignment]] | None = None
     _by_cell: dict[tuple[str, str], list[Assignment]] | None = None
     _held: dict[tuple[str, str], dict[int, list[str]]] = field(default_factory=dict)  # week -> holders
     _learners: dict[str, Learner] | None = None
@@ -167,12 +169,17 @@ class Evidence:
             self._learners = {s.id: s for s in self.problem.learners}
         return self._learners.get(learner_id)
 
-    def own(self, learner_id: str) -> list[Assignment]:
+    def own(self, learner_id: str) -> Sequence[Assignment]:
+        return self.by_learner().get(learner_id, ())
+
+    def by_learner(self) -> Mapping[str, Sequence[Assignment]]:
+        """The assignments by learner id, each learner's in plan order."""
         if self._by_learner is None:
-            self._by_learner = {}
+            index: dict[str, list[Assignment]] = {}
             for a in self.assignments:
-                self._by_learner.setdefault(a.learner_id, []).append(a)
-        return self._by_learner.get(learner_id, [])
+                index.setdefault(a.learner_id, []).append(a)
+            self._by_learner = index
+        return self._by_learner
 
     def offers(self, module: str) -> list[Offer]:
         if self._offers_of is None:

@@ -63,11 +63,13 @@ def explain(
     scopes: Mapping[str, LearnerScope] | None = None,
     ledger: SeatLedger | None = None,
     only: Collection[str] | None = None,
+    by_learner: Mapping[str, Sequence[Assignment]] | None = None,
 ) -> tuple[Shortfall, ...]:
     """One Shortfall per (learner, group) whose required count the assignments do not meet.
 
     `table`, `scopes` and `ledger` (seats held by exactly `assignments`) may be passed by a solver that already
-    built them; they are only caches. `only` restricts the answer to these learner ids.
+    built them; they are only caches. `only` restricts the answer to these learner ids. `by_learner`, when given,
+    is `assignments` by learner id, each learner's in the order of `assignments`.
 
     Every shortfall is checked by `evidence` before it is returned; one whose claims are not all true is
     replaced by the next best true one. The one case with no true reason is a plan that leaves a requirement
@@ -79,12 +81,9 @@ def explain(
     if ledger is None:
         ledger = SeatLedger(table, problem.modules)
         ledger.take(a for a in assignments if a.module_id in problem.modules)
-    holders = _Holders(problem, assignments)
     vacancies = _Vacancies(table, ledger)
-    evidence = proof.Evidence(problem, assignments)
-    by_learner: dict[str, list[Assignment]] = {}
-    for a in assignments:
-        by_learner.setdefault(a.learner_id, []).append(a)
+    evidence = proof.Evidence(problem, assignments, by_learner)
+    by_learner = evidence.by_learner()
     shortfalls: list[Shortfall] = []
     for learner in problem.learners:
         if only is not None and learner.id not in only:
@@ -93,7 +92,7 @@ def explain(
         if not _has_gap(problem, learner, own):
             continue
         scope = scopes[learner.id] if scopes is not None and learner.id in scopes else learner_scope(problem, learner)
-        shortfalls.extend(_explain_learner(problem, table, ledger, holders, vacancies, evidence, scope, own))
+        shortfalls.extend(_explain_learner(problem, table, ledger, vacancies, evidence, scope, own))
     return tuple(shortfalls)
 
 
@@ -187,7 +186,9 @@ def explain_since(
             reused[learner.id] = old
     fresh: dict[str, list[Shortfall]] = {}
     if stale:
-        for sf in explain(problem, assignments, table=table, scopes=scopes, ledger=ledger, only=stale):
+        for sf in explain(
+            problem, assignments, table=table, scopes=scopes, ledger=ledger, only=stale, by_learner=by_learner
+        ):
             fresh.setdefault(sf.learner_id, []).append(sf)
     if not fresh and not reused:
         return ()
@@ -204,7 +205,6 @@ def _explain_learner(
     problem: Problem,
     table: SeatTable,
     ledger: SeatLedger,
-    holders: _Holders,
     vacancies: _Vacancies,
     evidence: proof.Evidence,
     scope: LearnerScope,
@@ -248,7 +248,7 @@ def _explain_learner(
                 )
             )
             continue
-        diagnoses = [_diagnose(problem, table, ledger, holders, vacancies, scope, own, m) for m in open_modules]
+        diagnoses = [_diagnose(problem, table, ledger, evidence, vacancies, scope, own, m) for m in open_modules]
         lead = f"{_who(learner)} misses {missing} module(s) of group {group.id}. "
         ranked = sorted(diagnoses, key=lambda d: (d.free, _RANK[d.reason], d.weight, d.module_id))
         chosen = next(
@@ -421,33 +421,6 @@ def _deficits(table: SeatTable, used: Mapping[tuple[str, str], Mapping[int, int]
     return tuple(deficits)
 
 
-class _Holders:
-    """Who holds each firm x module x week: worked out (per firm x module) only when an explanation asks, so
-    explaining a few learners does not scan the whole network."""
-
-    def __init__(self, problem: Problem, assignments: Sequence[Assignment]) -> None:
-        self._problem = problem
-        self._assignments = assignments
-        self._by_cell: dict[tuple[str, str], list[Assignment]] | None = None
-        self._weeks: dict[tuple[str, str], dict[int, list[str]]] = {}
-
-    def get(self, firm: str, module: str, week: int) -> list[str]:
-        cell = (firm, module)
-        weeks = self._weeks.get(cell)
-        if weeks is None:
-            if self._by_cell is None:
-                self._by_cell = {}
-                for a in self._assignments:
-                    self._by_cell.setdefault((a.firm_id, a.module_id), []).append(a)
-            weeks = {}
-            duration = self._problem.modules[module].duration if module in self._problem.modules else 0
-            for a in self._by_cell.get(cell, ()):
-                for w in range(a.start, a.start + duration):
-                    weeks.setdefault(w, []).append(a.learner_id)
-            self._weeks[cell] = weeks
-        return weeks.get(week, [])
-
-
 class _Counts:
     """The starts of one module's options per offering firm, as ranges: with a seat offered in every week,
     and with a seat free in every week; and how many firms have one starting in each week, so that whether
@@ -589,7 +562,7 @@ def _diagnose(
     problem: Problem,
     table: SeatTable,
     ledger: SeatLedger,
-    holders: _Holders,
+    evidence: proof.Evidence,
     vacancies: _Vacancies,
     scope: LearnerScope,
     own: Sequence[Assignment],
@@ -606,7 +579,7 @@ def _diagnose(
         or _prerequisites_end_too_late(case)
         or _firm_limit_reached(case)
         or _seat_left_free(case)
-        or _seats_held_by_others(case, ledger, holders, vacancies)
+        or _seats_held_by_others(case, ledger, evidence, vacancies)
         or _time_taken_by_a_minimum_group(case, ledger)
         or _no_free_weeks_left(case)
     )
@@ -785,7 +758,7 @@ def _seat_left_free(case: _Case) -> _Diagnosis | None:
 
 
 def _seats_held_by_others(
-    case: _Case, ledger: SeatLedger, holders: _Holders, vacancies: _Vacancies
+    case: _Case, ledger: SeatLedger, evidence: proof.Evidence, vacancies: _Vacancies
 ) -> _Diagnosis | None:
     """The start clear of the learner's weeks that the fewest full weeks block, and who holds those seats."""
     best = _fewest_full_weeks(case, vacancies)
@@ -794,7 +767,7 @@ def _seats_held_by_others(
     firm, s = best
     module, duration = case.module, case.duration
     full = [w for w in range(s, s + duration) if ledger.free(firm, module, w) <= 0]
-    competing = sorted({c for w in full for c in holders.get(firm, module, w)})
+    competing = sorted({c for w in full for c in evidence.holders(firm, module, w)})
     # Over-booked weeks (a frozen assignment kept past a shrunk offer) need more than one seat.
     more = max(1, max(1 - ledger.free(firm, module, w) for w in full))
     return _Diagnosis(

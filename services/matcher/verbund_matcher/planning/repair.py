@@ -296,7 +296,10 @@ def _extend(problem: Problem, last: tuple[Problem, Plan], added: list[Learner], 
     earlier_own = {a for a in earlier.assignments if a.learner_id in changed}
     for sid in present:
         if sid not in plan:
-            plan[sid] = [a for a in frozen if a.learner_id == sid]
+            plan[sid] = sorted((a for a in frozen if a.learner_id == sid), key=_plan_order)
+    for sid in changed:
+        # Each learner's in plan order, as explanations read them (`by_learner` below).
+        plan[sid] = sorted(plan[sid], key=_plan_order)
     # earlier.assignments is in plan order already: drop the changed learners' and insert the new ones.
     merged = [a for a in earlier.assignments if a.learner_id not in changed] if filled else list(earlier.assignments)
     for a in new_assignments:
