@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Protocol
 
 from verbund_schemas import CurriculumPublishedData, LearnerData, week_index, week_monday, week_of
@@ -64,7 +65,7 @@ def remember_previous(memo: ProblemMemo, version: int, problem: Problem, assignm
     The matcher publishes exactly the plan it made, so the next build_problem need not convert the stored
     rows back to week indices.
     """
-    earliest = min((a.start for a in assignments), default=None)
+    earliest = min(map(attrgetter("start"), assignments), default=None)
     memo.previous_version = version
     memo.previous_earliest = None if earliest is None else week_label(problem, earliest)
     memo.previous_origin = week_of(problem.origin)
@@ -126,7 +127,11 @@ def build_problem(
         offers=offers,
         learners=learners,
         previous=prev,
-        frozen=_frozen(prev, settings, learners, firms),
+        # Nothing is frozen while the whole previous plan lies beyond the notice period (a growing network's
+        # usually does): no pass over it then.
+        frozen=()
+        if earliest is None or week_index(earliest, origin_week) >= settings.current_week + settings.notice_period
+        else _frozen(prev, settings, learners, firms),
         origin=week_monday(origin_week),
         network_id=state.network_id,
     )
@@ -264,10 +269,13 @@ def _frozen(
 
 def _origin(state: NetworkState, today: dt.date, earliest_previous: str | None) -> str:
     """Week 0: the earliest week anything refers to, so every index is >= 0 except possibly 'today'."""
-    weeks = [ln.first_week for ln in state.learners.values()]
-    weeks += [o.first_week for o in state.offers.values()]
-    if earliest_previous is not None:
-        weeks.append(earliest_previous)
+    first = attrgetter("first_week")
+    ends = (
+        min(map(first, state.learners.values()), default=None),
+        min(map(first, state.offers.values()), default=None),
+        earliest_previous,
+    )
+    weeks = [w for w in ends if w is not None]
     if not weeks:
         return week_of(today)
     return min(weeks)  # contracts normalise weeks to YYYY-Www, which sort as the calendar does

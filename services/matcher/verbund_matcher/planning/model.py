@@ -175,6 +175,15 @@ class SeatDeficit:
 
 
 @dataclass(frozen=True, slots=True)
+class Moves:
+    """How a plan's assignments differ from `base`, an earlier plan's assignments (that very tuple)."""
+
+    base: tuple[Assignment, ...]
+    dropped: frozenset[Assignment]  # in base, not in the plan
+    added: frozenset[Assignment]  # in the plan, not in base
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     assignments: tuple[Assignment, ...]
     sat: Mapping[str, int]  # learner id -> sat(s)
@@ -203,6 +212,9 @@ class Plan:
     # ledger's tokens for this plan's seats (SeatLedger.tokens): the next such repair picks both up.
     search_memo: SearchMemo | None = field(default=None, compare=False, repr=False)
     seat_tokens: Mapping[tuple[str, str], int] = field(default_factory=dict, compare=False, repr=False)
+    # Set by a repair that knows it (newcomers only): the difference to the plan it started from, so that whoever
+    # compares the two (the published plan is that very tuple) need not hash every assignment of both.
+    moves: Moves | None = field(default=None, compare=False, repr=False)
 
 
 def same_frame(a: Problem, b: Problem) -> bool:

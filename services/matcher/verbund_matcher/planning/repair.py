@@ -10,7 +10,7 @@ from time import perf_counter
 from .construct import MEMO_LEARNERS, Constructor, SearchMemo
 from .explain import explain, explain_since, seat_deficits
 from .ledger import SeatLedger
-from .model import Assignment, Learner, Plan, Problem, same_frame
+from .model import Assignment, Learner, Moves, Plan, Problem, same_frame
 from .outcome import combined_bound, learner_bounds
 from .scope import LearnerScope
 from .seats import SeatTable
@@ -221,7 +221,10 @@ def _only_added_learners(problem: Problem, last: tuple[Problem, Plan]) -> list[L
             return None
     if len(problem.learners) - len(added) != len(old):
         return None  # someone left
-    if set(problem.previous) != set(earlier.assignments) or set(problem.frozen) != set(before.frozen):
+    # The matcher hands back the very tuples the last plan was made with: then nothing needs hashing.
+    if (problem.previous is not earlier.assignments and set(problem.previous) != set(earlier.assignments)) or (
+        problem.frozen is not before.frozen and set(problem.frozen) != set(before.frozen)
+    ):
         return None
     return added
 
@@ -345,7 +348,7 @@ def _extend(problem: Problem, last: tuple[Problem, Plan], added: list[Learner], 
             for learner in problem.learners:
                 if learner.id not in earlier.learner_bounds and learner.id in bounds:
                     memo.bounds.setdefault(builder.signature(learner), bounds[learner.id])
-    moved = sum(1 for sid in filled if set(plan[sid]) != {a for a in earlier.assignments if a.learner_id == sid})
+    moved = sum(1 for sid in filled if set(plan[sid]) != {a for a in earlier_own if a.learner_id == sid})
     return Plan(
         assignments=chosen,
         sat=sat,
@@ -365,6 +368,9 @@ def _extend(problem: Problem, last: tuple[Problem, Plan], added: list[Learner], 
         gaps_settled=True,
         search_memo=builder.memo,
         seat_tokens=builder.ledger.tokens or {},
+        moves=Moves(
+            earlier.assignments, frozenset(earlier_own - new_assignments), frozenset(new_assignments - earlier_own)
+        ),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -230,9 +230,17 @@ def _differing(
         }
         new.update((aid, None) for aid in published if aid not in new)
         return new
-    before, after = set(problem.previous), set(plan.assignments)
-    new = {assignment_id(network_id, a.learner_id, a.module_id): a for a in after - before}
-    for a in before - after:
+    moves = plan.moves
+    added: Collection[Assignment]
+    dropped: Collection[Assignment]
+    if moves is not None and moves.base is problem.previous:
+        # The planner started from the published plan itself and says what it changed.
+        added, dropped = moves.added, moves.dropped
+    else:
+        before, after = set(problem.previous), set(plan.assignments)
+        added, dropped = after - before, before - after
+    new = {assignment_id(network_id, a.learner_id, a.module_id): a for a in added}
+    for a in dropped:
         new.setdefault(assignment_id(network_id, a.learner_id, a.module_id), None)
     return new
 
