@@ -17,7 +17,7 @@ from verbund_matcher.domain.problem_builder import (
     week_label,
     week_start_date,
 )
-from verbund_matcher.planning.model import Assignment
+from verbund_matcher.planning.model import Assignment, Moves
 
 # 2027-W10 starts on Monday 2027-03-08; the fixture's offer o-1 starts then, before any learner window.
 W10 = dt.date(2027, 3, 8)
@@ -206,3 +206,25 @@ def test_a_remembered_previous_plan_is_converted_again_when_week_zero_moves(stat
     remembered = build_problem(state, today=dt.date(2027, 1, 1), previous=stored, memo=memo, previous_version=1)
     assert remembered == build_problem(state, today=dt.date(2027, 1, 1), previous=stored)
     assert remembered.previous == (Assignment("l-1", "basics", "firm-a", 7),)
+
+
+def test_the_earliest_start_of_a_remembered_plan_follows_what_moved(state: NetworkState, ev: Events) -> None:
+    state.apply(ev.learner("l-1"))
+    problem = build_problem(state, today=dt.date(2027, 1, 1))
+    a2, a5, a7 = (Assignment(f"l-{w}", "basics", "firm-a", w) for w in (2, 5, 7))
+    memo = ProblemMemo()
+    remember_previous(memo, 1, problem, (a5, a7))
+    assert memo.previous_earliest == week_label(problem, 5)
+
+    def after(base: tuple[Assignment, ...], dropped: set[Assignment], added: set[Assignment]) -> str | None:
+        plan = tuple(a for a in base if a not in dropped) + tuple(added)
+        remember_previous(memo, 2, problem, plan, Moves(base, frozenset(dropped), frozenset(added)))
+        return memo.previous_earliest
+
+    assert after(memo.previous, set(), {a2}) == week_label(problem, 2)  # an earlier one added
+    assert after(memo.previous, {a2}, set()) == week_label(problem, 5)  # the earliest one dropped
+    assert after(memo.previous, {a7}, set()) == week_label(problem, 5)  # a later one dropped
+    assert after(memo.previous, {a5}, set()) is None  # nothing left
+    # Moves from a plan other than the remembered one are not trusted: the plan is looked through.
+    remember_previous(memo, 3, problem, (a7,), Moves((a2, a7), frozenset({a2}), frozenset()))
+    assert memo.previous_earliest == week_label(problem, 7)

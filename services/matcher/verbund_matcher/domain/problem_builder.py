@@ -17,6 +17,7 @@ from ..planning.model import (
     Group,
     Learner,
     Module,
+    Moves,
     Offer,
     Problem,
     Settings,
@@ -57,20 +58,46 @@ class ProblemMemo:
     previous_origin: str = ""
     previous_modules: frozenset[str] = frozenset()
     previous: tuple[Assignment, ...] = ()
+    # previous_earliest is the earliest start in `previous` itself (remember_previous), not in the stored rows,
+    # which may include modules no curriculum has any more.
+    previous_earliest_exact: bool = False
 
 
-def remember_previous(memo: ProblemMemo, version: int, problem: Problem, assignments: tuple[Assignment, ...]) -> None:
+def remember_previous(
+    memo: ProblemMemo, version: int, problem: Problem, assignments: tuple[Assignment, ...], moves: Moves | None = None
+) -> None:
     """Note that the caller's previous plan, as of `version`, is now `assignments` (a plan made for `problem`).
 
     The matcher publishes exactly the plan it made, so the next build_problem need not convert the stored
-    rows back to week indices.
+    rows back to week indices. `moves`, when given, is how `assignments` differ from the plan remembered before
+    (Plan.moves): its earliest start is then worked out from what moved, without a pass over the plan.
     """
-    earliest = min(map(attrgetter("start"), assignments), default=None)
+    earliest: str | None
+    if (
+        moves is not None
+        and moves.base is memo.previous
+        and memo.previous_earliest_exact
+        and memo.previous_earliest is not None
+    ):
+        before = week_index(memo.previous_earliest, week_of(problem.origin))
+        if all(a.start > before for a in moves.dropped):
+            # The earliest start before is still there: only an added one can come earlier.
+            start = min((a.start for a in moves.added), default=before)
+            earliest = week_label(problem, start) if start < before else memo.previous_earliest
+        else:
+            earliest = _earliest(problem, assignments)
+    else:
+        earliest = _earliest(problem, assignments)
     memo.previous_version = version
-    memo.previous_earliest = None if earliest is None else week_label(problem, earliest)
+    memo.previous_earliest, memo.previous_earliest_exact = earliest, True
     memo.previous_origin = week_of(problem.origin)
     memo.previous_modules = frozenset(problem.modules)
     memo.previous = assignments
+
+
+def _earliest(problem: Problem, assignments: tuple[Assignment, ...]) -> str | None:
+    earliest = min(map(attrgetter("start"), assignments), default=None)
+    return None if earliest is None else week_label(problem, earliest)
 
 
 @dataclass(frozen=True)
@@ -118,6 +145,7 @@ def build_problem(
     else:
         prev = _previous_assignments(previous, modules, origin_week)
         memo.previous_version, memo.previous_earliest = previous_version, earliest
+        memo.previous_earliest_exact = False
         memo.previous_origin, memo.previous_modules, memo.previous = origin_week, frozenset(modules), prev
     return Problem(
         settings=settings,

@@ -392,7 +392,7 @@ async def _stage(
     )
     # The loaded network now carries the plan as written (a failed transaction drops the cached network).
     loaded.published_version += 1
-    remember_previous(loaded.problem_memo, loaded.published_version, problem, plan.assignments)
+    remember_previous(loaded.problem_memo, loaded.published_version, problem, plan.assignments, plan.moves)
     bump_version(
         session,
         loaded,
