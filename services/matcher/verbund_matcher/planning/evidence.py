@@ -158,6 +158,8 @@ class Evidence:
     _minimums: dict[tuple[str, str], dict[int, int]] = field(default_factory=dict)  # the same for min_seats
     _by_cell: dict[tuple[str, str], list[Assignment]] | None = None
     _held: dict[tuple[str, str], dict[int, list[str]]] = field(default_factory=dict)  # week -> holders
+    _cell_learners: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)  # holders in any week
+    _full: dict[tuple[str, str], frozenset[int]] = field(default_factory=dict)  # weeks with every seat held
     _learners: dict[str, Learner] | None = None
     _standings: dict[str, _Standing] = field(default_factory=dict)  # learner -> what the plan gives it
     _starts_of: dict[str, _Starts] = field(default_factory=dict)  # module -> option starts per firm
@@ -219,16 +221,36 @@ class Evidence:
         cell = (firm, module)
         weeks = self._held.get(cell)
         if weeks is None:
-            if self._by_cell is None:
-                self._by_cell = {}
-                for a in self.assignments:
-                    self._by_cell.setdefault((a.firm_id, a.module_id), []).append(a)
             weeks = {}
-            for a in self._by_cell.get(cell, ()):
+            for a in self._assignments_at(cell):
                 for w in self._weeks_of(a):
                     weeks.setdefault(w, []).append(a.learner_id)
             self._held[cell] = weeks
         return weeks.get(week, [])
+
+    def _full_weeks(self, firm: str, module: str) -> frozenset[int]:
+        """The weeks in which the plan holds every seat the firm's offers for the module make."""
+        cell = (firm, module)
+        found = self._full.get(cell)
+        if found is None:
+            seats = self.seats(firm, module) if firm != NEW_FIRM else {}
+            found = self._full[cell] = frozenset(w for w, n in seats.items() if len(self.holders(firm, module, w)) >= n)
+        return found
+
+    def _cell_holders(self, firm: str, module: str) -> frozenset[str]:
+        """Learners with an assignment of the module at the firm, in any week."""
+        cell = (firm, module)
+        found = self._cell_learners.get(cell)
+        if found is None:
+            found = self._cell_learners[cell] = frozenset(a.learner_id for a in self._assignments_at(cell))
+        return found
+
+    def _assignments_at(self, cell: tuple[str, str]) -> list[Assignment]:
+        if self._by_cell is None:
+            self._by_cell = {}
+            for a in self.assignments:
+                self._by_cell.setdefault((a.firm_id, a.module_id), []).append(a)
+        return self._by_cell.get(cell, [])
 
     def _weeks_of(self, a: Assignment) -> range:
         module = self.problem.modules.get(a.module_id)
@@ -284,6 +306,11 @@ class Evidence:
             if only is not None and firm not in only:
                 continue
             seats = self._seats_with(firm, module, extra if firm == extra_firm else None)
+            full_weeks = (
+                self._full_weeks(firm, module)
+                if extra is None or firm != extra_firm
+                else frozenset(w for w, n in seats.items() if len(self.holders(firm, module, w)) >= n)
+            )
             excluded = firm in learner.excluded_firms or (firm, module) in learner.excluded_firm_modules
             at_limit = limit is not None and len(standing.at_firm.get(firm, ())) >= limit
             # Starts whose every week has a seat offered, inside the window.
@@ -305,9 +332,7 @@ class Evidence:
                 elif taken[j] > taken[i]:
                     stage = OWN_TIME
                 else:
-                    full = tuple(
-                        w for w in range(start, start + duration) if len(self.holders(firm, module, w)) >= seats[w]
-                    )
+                    full = tuple(w for w in range(start, start + duration) if w in full_weeks)
                     if full:
                         options.append(Option(firm, start, SEATS, full))
                         continue
@@ -531,11 +556,16 @@ class Evidence:
         if not sf.competing_learners:
             return [f"{where}: names no competing learner"]
         # A named learner can only be a holder where it has the module: only those firms' options matter.
-        firms = {a.firm_id for c in sf.competing_learners for a in self.own(c) if a.module_id == module}
-        needed: set[str] = set()
+        competing = set(sf.competing_learners)
+        offering = {o.firm_id for o in self.offers(module)}
+        firms = {f for f in offering if not self._cell_holders(f, module).isdisjoint(competing)}
+        # Options overlap: each full week's holders are looked up once.
+        full: set[tuple[str, int]] = set()
         for o in self._funnel(learner, module, None, only=firms).at(SEATS) if firms else ():
-            for w in o.full_weeks:
-                needed.update(self.holders(o.firm_id, module, w))
+            full.update((o.firm_id, w) for w in o.full_weeks)
+        needed: set[str] = set()
+        for firm, w in full:
+            needed.update(self.holders(firm, module, w))
         return [
             f"{where}: {c} holds no seat of {module} in a full week the learner could otherwise take"
             for c in sf.competing_learners
