@@ -13,9 +13,11 @@ from verbund_matcher.planning.retime import (
     around,
     behind_prerequisites,
     contended,
+    cornered,
     late,
     retime,
     retime_rounds,
+    spread,
 )
 from verbund_matcher.planning.scope import learner_scope
 from verbund_matcher.planning.seats import seat_table
@@ -314,3 +316,54 @@ def test_rounds_go_on_past_their_limit_up_to_the_settled_one_once_no_minimum_is_
     went_on, work = retime_rounds(problem, Incumbent(problem, table, plan), scopes, limit=0.0, settled=10.0)
     assert went_on.count == 3 and work > 0
     assert valid(problem, went_on.assignments()) == []
+
+
+def walled_in() -> tuple[Problem, list[Assignment]]:
+    """s1 needs A and C in weeks 0-1; C runs in week 0 only, at y (s1 may not go to z), where s2 holds the seat;
+    s1's A sits in week 0 too. s2 could as well do C at z."""
+    problem = network(
+        modules={"A": 1, "C": 1},
+        offers=[("x", "A", 0, 1, 1), ("y", "C", 0, 0, 1), ("z", "C", 0, 0, 1)],
+        learners=[
+            learner("s1", last=1, allowed=("A", "C"), excluded_firms=frozenset({"z"})),
+            learner("s2", last=1, required={"core": 1}, allowed=("C",)),
+        ],
+    )
+    plan = [Assignment("s1", "A", "x", 0), Assignment("s2", "C", "y", 0)]
+    return problem, plan
+
+
+def test_an_open_module_without_a_place_beside_the_learners_plan_is_placed_with_the_seats_holders() -> None:
+    problem, plan = walled_in()
+    table = seat_table(problem.offers)
+    scopes = {s.id: learner_scope(problem, s) for s in problem.learners}
+    state = Handovers(problem, plan, table, scopes, max_looks=1 << 62)
+    # s1's own A leaves C no place, so no seat of C is in s1's way: contended names nobody.
+    assert state.places("s1", "C") == []
+    assert contended(state) == []
+    assert cornered(state) == [(("C",), ("s1", "s2"))]
+    assert (("C",), ("s1", "s2")) in around(problem, Incumbent(problem, table, plan), scopes)
+    after = retime(problem, plan, ("C",), table, scopes, time_limit=5.0, whole=("s1", "s2"))
+    assert sorted(after.assignments) == [
+        Assignment("s1", "A", "x", 1),
+        Assignment("s1", "C", "y", 0),
+        Assignment("s2", "C", "z", 0),
+    ]
+    assert valid(problem, after.assignments) == []
+
+
+def test_spread_names_the_learners_with_room_for_the_prerequisite_before_a_short_week() -> None:
+    # x runs B in week 2 only with one learner; B requires A. Every learner could be at x in week 2, but s1 starts
+    # too late to do A first; s3, without B yet, comes before s2, who does B later.
+    problem = network(
+        modules={"A": 1, "B": 1},
+        offers=[("x", "B", 2, 2, 2, 1), ("x", "B", 3, 5, 2), ("y", "A", 0, 5, 3)],
+        learners=[learner("s1", first=2, last=5), learner("s2", last=5), learner("s3", last=5)],
+        precedence=[("B", "A")],
+    )
+    plan = [Assignment("s2", "A", "y", 0), Assignment("s2", "B", "x", 3)]
+    table = seat_table(problem.offers)
+    scopes = {s.id: learner_scope(problem, s) for s in problem.learners}
+    assert spread(problem, Incumbent(problem, table, plan), scopes) == [(("B",), ("s3", "s2"))]
+    held = [*plan, Assignment("s3", "A", "y", 0), Assignment("s3", "B", "x", 2)]
+    assert spread(problem, Incumbent(problem, table, held), scopes) == []

@@ -47,6 +47,12 @@ COMPANIONS = 3
 # the time on.
 LATE_STEP = 8.0
 LAST_FEW = 3
+# Weeks below a minimum looked at once the rounds stall (spread), learners who could fill them re-planned whole
+# with the module for everybody, and CP-SAT deterministic time for each: twenty learners whole settle in about
+# three units, not in one (tight-200-12-5-48-2: f1's m02, 6 learner-weeks short at 1 unit, 3 at 3).
+SPREAD_CELLS = 8
+SPREAD = 20
+SPREAD_STEP = 6.0
 # Learners holding the seats an open module would take, re-planned whole with that learner (contended): the
 # ones holding most of those seats first. Six and the learner: a model of about 40,000 literals on 160 learners
 # x 24 modules, settled in about a unit.
@@ -279,10 +285,13 @@ def retime_rounds(
             return max(limit, settled) - work
         return limit - work
 
+    stalled, gained_before, spread_failed = False, False, -1
     while left() > 0 and lacking():
         start_key = (current.short, -current.count)
         singles: list[Neighbourhood] = [((m,), ()) for m in sorted(problem.modules)]
-        todo = singles + around(problem, current, scopes)
+        # A round that brought no minimum nearer is followed by one over the short weeks with many of the learners
+        # who could fill them re-planned whole (spread); that one ends at its first gain.
+        todo = spread(problem, current, scopes) if stalled else singles + around(problem, current, scopes)
         tried: set[Neighbourhood] = set()
         while todo and left() > 0 and lacking():
             chosen = todo.pop(0)
@@ -291,7 +300,7 @@ def retime_rounds(
             tried.add(chosen)
             modules, whole = chosen
             before = (current.short, -current.count)
-            step = STEP
+            step = SPREAD_STEP if stalled else STEP
             if current.short == 0 and late(chosen) and _open_units(current, scopes) <= LAST_FEW:
                 step = LATE_STEP
             result = retime(
@@ -312,13 +321,79 @@ def retime_rounds(
                 current = moved
             if (moved.short, -moved.count) < before:
                 # What is lacking has changed: the pairs around it first, those not tried in this round.
-                todo = [n for n in around(problem, current, scopes) if n not in tried] + [
-                    n for n in todo if n in singles
-                ]
+                # A round over the short weeks ends here: the usual rounds go on from the new plan.
+                rest = [] if stalled else [n for n in todo if n in singles]
+                todo = [] if stalled else [n for n in around(problem, current, scopes) if n not in tried] + rest
         round_no += 1
-        if (current.short, -current.count) >= start_key:
+        gained = (current.short, -current.count) < start_key
+        if stalled:
+            stalled = False
+            if (current.short, -current.count) >= start_key:
+                spread_failed = current.short
+                if not gained_before:
+                    break
+        elif 0 < current.short == start_key[0] and current.short != spread_failed:
+            # Minimums no nearer: the short weeks with many learners whole next, once per number of them.
+            stalled, gained_before = True, gained
+        elif not gained:
             break
     return current, work
+
+
+def spread(problem: Problem, current: Incumbent, scopes: Mapping[str, LearnerScope]) -> list[Neighbourhood]:
+    """For each firm x module with weeks below a minimum (the SPREAD_CELLS first): the module re-placed for
+    everybody with up to SPREAD learners who could fill the first short week re-planned whole — those whose
+    window, free weeks and eligibility leave room for the module there and for what it requires before it,
+    those without the module first.
+
+    The groups of `around` take the first learners who could be there by the calendar alone; where the week is
+    early in the window, few of them have room for the prerequisite before it, and a group of four rarely holds
+    two who do (tight-200-12-5-48-2: f1's m02 in weeks 5-7, minimum 2, nobody there, needs two of the 18 of 200
+    learners with m01 done by week 4; all 18 whole fill one of the two seats in 3 units).
+    """
+    table = current.table
+    found: list[Neighbourhood] = []
+    for (firm, module), weeks in sorted(table.min_seats.items()):
+        if module not in problem.modules or len(found) >= SPREAD_CELLS:
+            continue
+        used = current.used.get((firm, module), {})
+        short = [w for w in sorted(weeks) if used.get(w, 0) < weeks[w]]
+        if not short:
+            continue
+        week = short[0]
+        length = problem.modules[module].duration
+        ranked: list[tuple[int, str]] = []
+        for sid, scope in scopes.items():
+            if module not in scope.modules or not _fits(problem, table, scope, module, firm, week):
+                continue
+            doing = next((a for a in current.by_learner.get(sid, ()) if a.module_id == module), None)
+            if doing is not None and doing.firm_id == firm and doing.start <= week < doing.start + length:
+                continue
+            ranked.append((0 if doing is None else 1, sid))
+        if ranked:
+            found.append(((module,), tuple(sid for _, sid in sorted(ranked)[:SPREAD])))
+    return found
+
+
+def _fits(problem: Problem, table: SeatTable, scope: LearnerScope, module: str, firm: str, week: int) -> bool:
+    """Whether the learner could do the module at the firm over `week` with room before it for every module it
+    requires (window, free weeks, offers and eligibility; seats and the rest of the plan aside)."""
+    length = problem.modules[module].duration
+    earliest: dict[str, int] = {}
+    for required in scope.prereqs.get(module, ()):
+        r_length = problem.modules[required].duration
+        ends = [
+            lo + r_length
+            for f in scope.firms(table, required)
+            for lo, _ in scope.start_ranges(table, required, f, r_length)
+        ]
+        if not ends:
+            return False
+        earliest[required] = min(ends)
+    after = max(earliest.values(), default=-(1 << 30))
+    return any(
+        max(lo, week - length + 1, after) <= min(hi, week) for lo, hi in scope.start_ranges(table, module, firm, length)
+    )
 
 
 def around(problem: Problem, current: Incumbent, scopes: Mapping[str, LearnerScope]) -> list[Neighbourhood]:
@@ -354,7 +429,8 @@ def around(problem: Problem, current: Incumbent, scopes: Mapping[str, LearnerSco
         # Only requirements lacking, and those mostly for want of seats others hold: the learners holding them
         # first, before the pairs, which cannot move a learner's other modules out of the way.
         crowded = _open_units(current, scopes) <= LAST_FEW
-        return contended(state) + pairs + centred + behind_prerequisites(state, crowded)
+        last = cornered(state) if crowded else []
+        return contended(state) + pairs + centred + behind_prerequisites(state, crowded) + last
     return pairs + centred + behind_prerequisites(state) + contended(state)
 
 
@@ -368,27 +444,65 @@ def contended(state: Handovers) -> list[Neighbourhood]:
     in 2028-W09..W11 five others hold; m06 re-placed for everybody with one of the four and those five whole
     places all four). Re-placing the module alone moves only the module; the learner alone, only their plan.
     """
-    duration = state.duration
-    held: dict[tuple[str, str], list[Assignment]] = {}
-    for own in state.by_learner.values():
-        for a in own.values():
-            held.setdefault((a.firm_id, a.module_id), []).append(a)
+    held = _held_by_cell(state)
     found: list[Neighbourhood] = []
     for sid, scope, own, module in _open_requirements(state):
         before = tuple(sorted(r for r in scope.prereqs.get(module, ()) if r in own and own[r] not in state.frozen))
         for loose in ((), before) if before else ((),):
-            blocking: dict[str, int] = {}
-            for firm, start in state.places(sid, module, loose):
-                for w in range(start, start + duration[module]):
-                    if state.ledger.free(firm, module, w) > 0:
-                        continue
-                    for a in held.get((firm, module), ()):
-                        if a.learner_id != sid and a.start <= w < a.start + duration[module]:
-                            blocking[a.learner_id] = blocking.get(a.learner_id, 0) + 1
-            if blocking:
-                ranked = sorted(blocking, key=lambda other: (-blocking[other], other))
+            ranked = _holders(state, held, sid, module, state.places(sid, module, loose))
+            if ranked:
                 found.append(((module, *loose), (sid, *ranked[:CONTENDERS])))
     return found
+
+
+def cornered(state: Handovers) -> list[Neighbourhood]:
+    """For each learner whose open module has no place at all beside the rest of their own plan: the module
+    re-placed for everybody, with the learner and the CONTENDERS learners holding most of the full weeks at the
+    places the learner would have with their plan re-arranged, all re-planned whole.
+
+    The learner's own modules fill every gap that has an offer, so `contended` sees no place and no holder; the
+    learner has to move their own modules, into weeks others hold, and those others theirs (tight-160-24-5-72-3:
+    l0070's twelfth module, placed with the six holding most of m11's full weeks in 0.6 units).
+    """
+    held = _held_by_cell(state)
+    found: list[Neighbourhood] = []
+    for sid, _scope, own, module in _open_requirements(state):
+        if state.places(sid, module):
+            continue
+        loose = tuple(m for m, a in own.items() if a not in state.frozen)
+        ranked = _holders(state, held, sid, module, state.places(sid, module, loose))
+        if ranked:
+            found.append(((module,), (sid, *ranked[:CONTENDERS])))
+    return found
+
+
+def _held_by_cell(state: Handovers) -> dict[tuple[str, str], list[Assignment]]:
+    """Every assignment of the plan by firm x module."""
+    held: dict[tuple[str, str], list[Assignment]] = {}
+    for own in state.by_learner.values():
+        for a in own.values():
+            held.setdefault((a.firm_id, a.module_id), []).append(a)
+    return held
+
+
+def _holders(
+    state: Handovers,
+    held: Mapping[tuple[str, str], list[Assignment]],
+    sid: str,
+    module: str,
+    places: Sequence[Place],
+) -> list[str]:
+    """The other learners holding a seat in a week of `places` whose seats are all held, most such weeks first."""
+    length = state.duration[module]
+    blocking: dict[str, int] = {}
+    for firm, start in places:
+        for w in range(start, start + length):
+            if state.ledger.free(firm, module, w) > 0:
+                continue
+            for a in held.get((firm, module), ()):
+                if a.learner_id != sid and a.start <= w < a.start + length:
+                    blocking[a.learner_id] = blocking.get(a.learner_id, 0) + 1
+    return sorted(blocking, key=lambda other: (-blocking[other], other))
 
 
 def behind_prerequisites(state: Handovers, crowded: bool = False) -> list[Neighbourhood]:
