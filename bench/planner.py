@@ -150,6 +150,8 @@ def run_one(
         "phases": {phase: round(seconds, 2) for phase, seconds in plan.phases.items()},
         # Linux reports kilobytes.
         "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        # CPU seconds of the whole process, every thread: what the run cost whatever else shared the cores.
+        "cpu_seconds": round(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]), 1),
     }
     return result
 

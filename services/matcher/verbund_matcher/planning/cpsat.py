@@ -360,7 +360,8 @@ def _configure(
             # A few learners re-planned for the design objective: one worker's own search (repeatable without
             # interleaving) settles such a model far more often than interleaved workers in the same work, whose
             # batches a worker with a linear relaxation fills alone (tight-80-12-4-24-1, LNS for 30 units from
-            # 2,830: 3,302 with one worker, 3,022 interleaved; tight-40-12-3-12-2, 55 units: 1,881).
+            # 2,830: 3,302 with one worker, 3,022 interleaved; tight-40-12-3-12-2, 55 units: 1,881). LNS runs
+            # as many of these steps at once as it was given workers, so the other cores search too.
             solver.parameters.num_workers = 1
         elif not pure:
             # Workers interleaved in fixed batches: the search no longer depends on thread timing.

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from time import perf_counter
 
 from .construct import Constructor
-from .cpsat import solve_cpsat
+from .cpsat import CpResult, solve_cpsat
 from .model import Assignment, Problem
 from .scope import LearnerScope, learner_scope
 from .seats import Cell, SeatTable, seat_table
@@ -30,6 +32,8 @@ class LnsStats:
     work: dict[str, float] = field(default_factory=dict)  # deterministic work per operator (see improve)
     tries: dict[str, int] = field(default_factory=dict)
     wins: dict[str, int] = field(default_factory=dict)
+    side_by_side: int = 0  # CP-SAT steps that searched while another step of their round did
+    clashes: int = 0  # of those, steps whose seats an earlier step of their round took (for some learners)
 
 
 class Incumbent:
@@ -147,62 +151,147 @@ def improve(
     tries = {"cpsat": 1, "recreate": 1}
     wins = {"cpsat": 1, "recreate": 1}
     work = 0.0
+    # With a budget of work a CP-SAT step searches with one worker (see cpsat._configure), so one step alone
+    # leaves the other cores idle: as many steps as the caller gave workers run at once, on disjoint
+    # neighbourhoods of the same plan (CP-SAT holds no GIL while it searches), and are kept one after the
+    # other in the order they were drawn, so the plan depends on the seed and the work only.
+    together = max(1, workers) if deterministic and exact else 1
+    pool = ThreadPoolExecutor(max_workers=together) if together > 1 else None
 
     def left() -> float:
         return time_limit - work if deterministic else deadline - perf_counter()
 
-    while left() > 0.05:
-        stats.iterations += 1
-        # Pick the operator in proportion to its improvements per second spent (each keeps a floor of a
-        # tenth): the fast constructive re-plan and the exact but slower CP-SAT step pay off on different
-        # networks.
-        spent = stats.work if deterministic else stats.seconds
-        rate = {op: wins[op] / max(0.05, spent.get(op, 0.5)) for op in wins}
-        share = rate["cpsat"] / (rate["cpsat"] + rate["recreate"])
-        operator = "cpsat" if exact and rng.random() < max(0.1, min(0.9, share)) else "recreate"
-        chosen = _neighbourhood(current, takers, rng, size if operator == "cpsat" else ruin, table)
-        old = {sid: list(current.by_learner.get(sid, [])) for sid in chosen}
-        before = current.key()
-        tries[operator] += 1
-        step_started = perf_counter()
-        if operator == "recreate":
-            _recreate(current, builder, scope, frozen_by, chosen, rng)
-            cost = RECREATE_WORK * len(chosen)
-        else:
-            outcome, cost = _cpsat_step(
-                problem,
-                current,
-                chosen,
-                old,
-                scope,
-                table,
-                firm_cap,
-                workers,
-                rng,
-                max(0.05, min(step, left())),
-                deterministic,
-            )
-            if outcome is None:
-                size = max(2, size - 1)
+    try:
+        while left() > 0.05:
+            stats.iterations += 1
+            # Pick the operator in proportion to its improvements per second spent (each keeps a floor of a
+            # tenth): the fast constructive re-plan and the exact but slower CP-SAT step pay off on different
+            # networks.
+            spent = stats.work if deterministic else stats.seconds
+            rate = {op: wins[op] / max(0.05, spent.get(op, 0.5)) for op in wins}
+            share = rate["cpsat"] / (rate["cpsat"] + rate["recreate"])
+            operator = "cpsat" if exact and rng.random() < max(0.1, min(0.9, share)) else "recreate"
+            step_started = perf_counter()
+            if operator == "recreate":
+                chosen = _neighbourhood(current, takers, rng, ruin, table)
+                old = {sid: list(current.by_learner.get(sid, [])) for sid in chosen}
+                before = current.key()
+                tries[operator] += 1
+                _recreate(current, builder, scope, frozen_by, chosen, rng)
+                cost = RECREATE_WORK * len(chosen)
                 stats.seconds[operator] = stats.seconds.get(operator, 0.0) + perf_counter() - step_started
                 stats.work[operator] = stats.work.get(operator, 0.0) + cost
                 work += cost
+                _keep_if_better(current, old, before, operator, wins, stats, began)
                 continue
-            # Grow the neighbourhood while CP-SAT proves it quickly; shrink it when it runs out of time.
-            size = min(size + 1, 40) if outcome == "optimal" else max(2, size - 1)
-        stats.seconds[operator] = stats.seconds.get(operator, 0.0) + perf_counter() - step_started
-        stats.work[operator] = stats.work.get(operator, 0.0) + cost
-        work += cost
-        after = current.key()
-        if after < before:
-            current.replace(old)
-        elif after > before:
-            wins[operator] += 1
-            stats.improved += 1
-            stats.history.append((perf_counter() - began, current.objective()))
+            # Each step of a round gets an equal share of what is left, so a round never overruns the budget.
+            step_budget = max(0.05, min(step, left() / together))
+            taken: set[str] = set()
+            steps: list[tuple[set[str], dict[str, list[Assignment]], int]] = []
+            for _ in range(together):
+                chosen = _neighbourhood(current, takers, rng, size, table, taken)
+                if not chosen:
+                    break  # every learner is in an earlier neighbourhood of the round
+                taken |= chosen
+                old = {sid: list(current.by_learner.get(sid, [])) for sid in chosen}
+                steps.append((chosen, old, rng.randrange(1 << 30)))
+            searches = [
+                partial(
+                    _cpsat_search,
+                    problem,
+                    current,
+                    chosen,
+                    old,
+                    min((v for sid, v in current.sat.items() if sid not in chosen), default=None),
+                    {sid: scope(sid) for sid in chosen},
+                    table,
+                    firm_cap,
+                    workers,
+                    step_seed,
+                    step_budget,
+                    deterministic,
+                )
+                for chosen, old, step_seed in steps
+            ]
+            results = list(pool.map(_run, searches)) if pool is not None else [searches[0]()]
+            if len(steps) > 1:
+                stats.side_by_side += len(steps)
+            stats.seconds[operator] = stats.seconds.get(operator, 0.0) + perf_counter() - step_started
+            for (chosen, old, _), result in zip(steps, results, strict=True):
+                tries[operator] += 1
+                stats.work[operator] = stats.work.get(operator, 0.0) + result.work
+                work += result.work
+                if not result.found:
+                    size = max(2, size - 1)
+                    continue
+                # Grow the neighbourhood while CP-SAT proves it quickly; shrink it when it runs out of time.
+                size = min(size + 1, 40) if result.status == "optimal" else max(2, size - 1)
+                before = current.key()
+                new: dict[str, list[Assignment]] = {sid: [] for sid in chosen}
+                for a in result.assignments:
+                    new[a.learner_id].append(a)
+                current.replace(new)
+                # A later step of the round saw the seats as they were before the earlier ones moved learners:
+                # those of its learners who would sit over a maximum keep their old plans.
+                if chosen is not steps[0][0] and _settle(current, table, new, old):
+                    stats.clashes += 1
+                _keep_if_better(current, old, before, operator, wins, stats, began)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     stats.final_key = current.key()
     stats.tries, stats.wins = tries, wins
     return current.assignments(), stats
+
+
+def _keep_if_better(
+    current: Incumbent,
+    old: Mapping[str, Sequence[Assignment]],
+    before: tuple[int, int, int],
+    operator: str,
+    wins: dict[str, int],
+    stats: LnsStats,
+    began: float,
+) -> None:
+    """Undoes a step that made the plan worse; counts one that made it better."""
+    after = current.key()
+    if after < before:
+        current.replace(old)
+    elif after > before:
+        wins[operator] += 1
+        stats.improved += 1
+        stats.history.append((perf_counter() - began, current.objective()))
+
+
+def _settle(
+    current: Incumbent,
+    table: SeatTable,
+    new: Mapping[str, Sequence[Assignment]],
+    old: Mapping[str, Sequence[Assignment]],
+) -> int:
+    """Gives learners of a step their old plans back, as long as any seat one of the others newly takes is over
+    its offer's maximum; how many got theirs back. The old plans fit: no earlier step took their seats."""
+    settled: set[str] = set()
+    while True:
+        over = [sid for sid in new if sid not in settled and _over_maximum(current, table, new[sid], old[sid])]
+        if not over:
+            return len(settled)
+        current.replace({sid: list(old[sid]) for sid in over})
+        settled.update(over)
+
+
+def _over_maximum(current: Incumbent, table: SeatTable, new: Sequence[Assignment], old: Sequence[Assignment]) -> bool:
+    """Whether a seat in `new` and not in `old` is over its offer's maximum in the current plan."""
+    modules = current.problem.modules
+    kept = set(old)
+    for a in new:
+        if a in kept:
+            continue
+        weeks = current.used.get((a.firm_id, a.module_id), {})
+        for w in range(a.start, a.start + modules[a.module_id].duration):
+            if weeks.get(w, 0) > table.max_at(a.firm_id, a.module_id, w):
+                return True
+    return False
 
 
 def _recreate(
@@ -225,48 +314,55 @@ def _recreate(
         current.replace({sid: list(planned)})
 
 
-def _cpsat_step(
+def _cpsat_search(
     problem: Problem,
     current: Incumbent,
     chosen: set[str],
     old: Mapping[str, list[Assignment]],
-    scope: Callable[[str], LearnerScope],
+    others_min: int | None,
+    scopes: Mapping[str, LearnerScope],
     table: SeatTable,
     firm_cap: int | None,
     workers: int,
-    rng: random.Random,
+    seed: int,
     time_limit: float,
     deterministic: bool = False,
-) -> tuple[str | None, float]:
-    """Re-plans the chosen learners exactly with the others fixed: (CP-SAT status or None when it found
-    nothing, the deterministic time it took)."""
-    others_min = min((v for sid, v in current.sat.items() if sid not in chosen), default=None)
+) -> CpResult:
+    """Re-plans the chosen learners exactly with the others fixed; reads the incumbent, never changes it (steps
+    of one round search the same plan at once)."""
     held = [a for own in old.values() for a in own]
-    current._apply(held, -1)
-    try:
-        result = solve_cpsat(
-            problem,
-            free=chosen,
-            hint=held,
-            others_min=others_min,
-            time_limit=time_limit,
-            workers=workers,
-            seed=rng.randrange(1 << 30),
-            firm_cap=firm_cap,
-            table=table,
-            scopes={sid: scope(sid) for sid in chosen},
-            fixed_occupancy=current.used,
-            deterministic=time_limit if deterministic else None,
-        )
-    finally:
-        current._apply(held, +1)
-    if not result.found:
-        return None, result.work
-    new: dict[str, list[Assignment]] = {sid: [] for sid in chosen}
-    for a in result.assignments:
-        new[a.learner_id].append(a)
-    current.replace(new)
-    return result.status, result.work
+    return solve_cpsat(
+        problem,
+        free=chosen,
+        hint=held,
+        others_min=others_min,
+        time_limit=time_limit,
+        workers=workers,
+        seed=seed,
+        firm_cap=firm_cap,
+        table=table,
+        scopes=scopes,
+        fixed_occupancy=_without(current.used, held, problem),
+        deterministic=time_limit if deterministic else None,
+    )
+
+
+def _run(search: Callable[[], CpResult]) -> CpResult:
+    return search()
+
+
+def _without(
+    used: Mapping[Cell, Mapping[int, int]], held: Sequence[Assignment], problem: Problem
+) -> dict[Cell, Mapping[int, int]]:
+    """Seat usage with `held` taken out: a copy of the cells they touch, the others shared."""
+    view: dict[Cell, Mapping[int, int]] = dict(used)
+    for a in held:
+        cell = (a.firm_id, a.module_id)
+        weeks = dict(view.get(cell, {}))
+        for w in range(a.start, a.start + problem.modules[a.module_id].duration):
+            weeks[w] = weeks.get(w, 0) - 1
+        view[cell] = weeks
+    return view
 
 
 def _neighbourhood(
@@ -275,14 +371,17 @@ def _neighbourhood(
     rng: random.Random,
     size: int,
     table: SeatTable,
+    taken: Collection[str] = (),
 ) -> set[str]:
     """A seed learner (one near an unfilled minimum, one with a gap, the worst-off, or any) and learners
-    competing for its modules."""
-    learners = list(current.by_learner)
+    competing for its modules; none of them in `taken` (another neighbourhood's)."""
+    learners = [sid for sid in current.by_learner if sid not in taken] if taken else list(current.by_learner)
+    if not learners:
+        return set()
     roll = rng.random()
     seed_id: str
     short_seed = _near_deficit(current, takers, rng, table) if current.short > 0 and roll < 0.3 else None
-    if short_seed is not None:
+    if short_seed is not None and short_seed not in taken:
         seed_id = short_seed
     elif roll < 0.35:
         lacking = [
@@ -292,7 +391,7 @@ def _neighbourhood(
         ]
         seed_id = rng.choice(lacking) if lacking else rng.choice(learners)
     elif roll < 0.5:
-        seed_id = min(current.sat, key=lambda sid: (current.sat[sid], rng.random()))
+        seed_id = min(learners, key=lambda sid: (current.sat[sid], rng.random()))
     else:
         seed_id = rng.choice(learners)
     chosen = {seed_id}
@@ -301,7 +400,7 @@ def _neighbourhood(
     rng.shuffle(mods)
     pool: list[str] = []
     for mod in mods:
-        pool.extend(t for t in takers.get(mod, []) if t != seed_id)
+        pool.extend(t for t in takers.get(mod, []) if t != seed_id and t not in taken)
         if len(pool) > 20 * size:
             break
     # Prefer learners whose windows overlap the seed's: only they can trade seats with it.

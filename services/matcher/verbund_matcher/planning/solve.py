@@ -56,9 +56,9 @@ def solve(
     """Plans the whole network: constructive, then feasibility first, then improvement.
 
     `deterministic` reads `time_limit` as a budget of deterministic work (CP-SAT's deterministic time plus a
-    fixed cost per constructive re-plan, roughly a second each on a 2-core machine, about 1.5 s in LNS's
-    one-worker CP-SAT steps) instead of seconds: the same problem, seed and workers then give the same plan
-    whatever the machine is doing, at the price of a wall time that is not bounded exactly.
+    fixed cost per constructive re-plan, roughly a second each on a 2-core machine; LNS runs its one-worker
+    CP-SAT steps `workers` at a time) instead of seconds: the same problem, seed and workers then give the same
+    plan whatever the machine is doing, at the price of a wall time that is not bounded exactly.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown planning strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
