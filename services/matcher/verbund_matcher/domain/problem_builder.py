@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -52,6 +53,14 @@ class ProblemMemo:
     learners: dict[str, tuple[LearnerData, CurriculumPublishedData, frozenset[tuple[str, str]], Learner]] = field(
         default_factory=dict
     )
+    # The registrations, curricula and declines the last learner tuple was built from (copies of the state's
+    # dicts), the tuple, and the earliest first week among those registrations: a batch that only registers
+    # learners adds the newcomers to it instead of visiting every learner (see _newcomers).
+    seen_learners: dict[str, LearnerData] | None = None
+    seen_curricula: dict[str, CurriculumPublishedData] = field(default_factory=dict)
+    seen_declines: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
+    seen_first_week: str | None = None
+    built: tuple[Learner, ...] = ()
     # The previous plan as last converted, for the caller's `previous_version` of it (see build_problem).
     previous_version: int | None = None
     previous_earliest: str | None = None
@@ -131,15 +140,25 @@ def build_problem(
     same_previous = previous_version is not None and memo.previous_version == previous_version
     previous = list(previous)
     earliest = memo.previous_earliest if same_previous else min((p.start_week for p in previous), default=None)
-    origin_week = _origin(state, today, earliest)
+    newcomers = _newcomers(state, memo)
+    if newcomers is None:
+        learners_first = min(map(attrgetter("first_week"), state.learners.values()), default=None)
+    else:
+        # The learners seen before are unchanged: their earliest week is known.
+        firsts = [state.learners[k].first_week for k in newcomers]
+        if memo.seen_first_week is not None:
+            firsts.append(memo.seen_first_week)
+        learners_first = min(firsts, default=None)
+    origin_week = _origin(state, today, earliest, learners_first)
     if memo.origin_week != origin_week:
         memo.origin_week = origin_week
         memo.learners.clear()
+        newcomers = None
     settings = _settings(state, today, origin_week)
     modules, curricula = _modules_and_curricula(state)
     firms = {f.firm_id: Firm(f.firm_id, f.name, f.location.city) for f in state.firms.values()}
     offers = _offers(state, firms, modules, origin_week)
-    learners = _learners(state, memo, origin_week)
+    learners = _learners(state, memo, origin_week, newcomers)
     if same_previous and memo.previous_origin == origin_week and memo.previous_modules == modules.keys():
         prev = memo.previous
     else:
@@ -211,8 +230,25 @@ def _offers(
     )
 
 
-def _learners(state: NetworkState, memo: ProblemMemo, origin_week: str) -> tuple[Learner, ...]:
-    """Every learner in id order: the memo's own object when neither registration nor curriculum changed."""
+def _learners(
+    state: NetworkState, memo: ProblemMemo, origin_week: str, newcomers: list[str] | None = None
+) -> tuple[Learner, ...]:
+    """Every learner in id order: the memo's own object when neither registration nor curriculum changed.
+
+    `newcomers` (see _newcomers), when given, are the only learners the memo's tuple lacks.
+    """
+    if newcomers is not None:
+        if newcomers:
+            built = list(memo.built)
+            for learner_id in newcomers:
+                ln = state.learners[learner_id]
+                cur = state.curricula[ln.curriculum_id]
+                declined = state.declines.get(learner_id, frozenset())
+                learner = _learner(ln, cur, origin_week, declined)
+                memo.learners[learner_id] = (ln, cur, declined, learner)
+                bisect.insort(built, learner, key=attrgetter("id"))
+            _seen(state, memo, tuple(built), newcomers)
+        return memo.built
     learners: list[Learner] = []
     for ln in sorted(state.learners.values(), key=lambda ln: ln.learner_id):
         cur = state.curricula[ln.curriculum_id]
@@ -227,7 +263,21 @@ def _learners(state: NetworkState, memo: ProblemMemo, origin_week: str) -> tuple
         present = {ln.id for ln in learners}
         for gone in [k for k in memo.learners if k not in present]:
             del memo.learners[gone]
-    return tuple(learners)
+    memo.seen_learners = None
+    _seen(state, memo, tuple(learners), state.learners.keys())
+    return memo.built
+
+
+def _seen(state: NetworkState, memo: ProblemMemo, built: tuple[Learner, ...], added: Iterable[str]) -> None:
+    """Note what the learner tuple `built` was made from; `added` are the learners not in the last note."""
+    first = min((state.learners[k].first_week for k in added), default=None)
+    if memo.seen_learners is not None and memo.seen_first_week is not None:
+        first = memo.seen_first_week if first is None else min(first, memo.seen_first_week)
+    memo.seen_learners = dict(state.learners)
+    memo.seen_curricula = dict(state.curricula)
+    memo.seen_declines = dict(state.declines)
+    memo.seen_first_week = first
+    memo.built = built
 
 
 def _learner(
@@ -295,11 +345,33 @@ def _frozen(
     )
 
 
-def _origin(state: NetworkState, today: dt.date, earliest_previous: str | None) -> str:
-    """Week 0: the earliest week anything refers to, so every index is >= 0 except possibly 'today'."""
+def _newcomers(state: NetworkState, memo: ProblemMemo) -> list[str] | None:
+    """The learners registered since the memo's learner tuple was built, in id order, when that is all that
+    changed of the learners (no one updated, withdrawn or erased, no curriculum or decline changed); else None.
+
+    The comparisons run in C: dict items compare by identity first, so unchanged registrations cost next to
+    nothing, while a visit of every learner in Python is what a batch of a few newcomers used to cost.
+    """
+    seen = memo.seen_learners
+    if (
+        seen is None
+        or len(state.curricula) != len(memo.seen_curricula)
+        or any(memo.seen_curricula.get(k) is not v for k, v in state.curricula.items())
+        or state.declines != memo.seen_declines
+        or not seen.items() <= state.learners.items()
+    ):
+        return None
+    return sorted(state.learners.keys() - seen.keys())
+
+
+def _origin(state: NetworkState, today: dt.date, earliest_previous: str | None, learners_first: str | None) -> str:
+    """Week 0: the earliest week anything refers to, so every index is >= 0 except possibly 'today'.
+
+    `learners_first` is the learners' earliest first week (None: no learner).
+    """
     first = attrgetter("first_week")
     ends = (
-        min(map(first, state.learners.values()), default=None),
+        learners_first,
         min(map(first, state.offers.values()), default=None),
         earliest_previous,
     )
