@@ -7,21 +7,49 @@ from verbund_matcher import planning
 from verbund_matcher.planning import Problem
 from verbund_matcher.planning.construct import construct
 from verbund_matcher.planning.lns import Incumbent, _settle, improve
-from verbund_matcher.planning.model import Assignment
+from verbund_matcher.planning.model import Assignment, Weights
 from verbund_matcher.planning.seats import seat_table
 
 from .networks import learner, network
 from .strategies import random_problem, small_problems
 
 
+def _roomy() -> Problem:
+    """Every requirement fits: a complete plan to improve."""
+    weights = Weights(module=3, firm=2, change=0, idle=1)
+    return network(
+        modules={"A": 2, "B": 3, "C": 2, "D": 1},
+        offers=[(f, m, 0, 30, 6) for f in ("F1", "F2", "F3") for m in "ABCD"],
+        learners=[
+            learner(
+                f"s{i:02d}",
+                last=30,
+                weights=weights,
+                firm_pref={("F1", "F2", "F3")[i % 3]: 3},
+                module_pref={"ABCD"[i % 4]: 2},
+            )
+            for i in range(24)
+        ],
+    )
+
+
 def test_two_workers_search_two_neighbourhoods_at_once_and_give_the_same_plan_every_time() -> None:
-    problem = random_problem(7, learners=24, modules=6, firms=3, weeks=30, tight=0.6)
+    problem = _roomy()
     start = construct(problem)
     first, stats = improve(problem, start, time_limit=1, workers=2, seed=3, deterministic=True)
     again, _ = improve(problem, start, time_limit=1, workers=2, seed=3, deterministic=True)
     assert stats.side_by_side > 0
     assert first == again
     assert stats.final_key >= stats.start_key
+
+
+def test_while_a_minimum_is_short_or_a_requirement_open_the_steps_go_one_at_a_time() -> None:
+    problem = random_problem(7, learners=24, modules=6, firms=3, weeks=30, tight=0.6)
+    start = construct(problem)
+    _plan, stats = improve(problem, start, time_limit=0.5, workers=2, seed=3, deterministic=True)
+    assert stats.start_key[0] < 0  # weeks below a minimum when it starts
+    assert stats.final_key[0] < 0 and stats.tries["cpsat"] > 1
+    assert stats.side_by_side == 0
 
 
 def test_one_worker_searches_one_neighbourhood_at_a_time() -> None:

@@ -157,6 +157,15 @@ def improve(
     # other in the order they were drawn, so the plan depends on the seed and the work only.
     together = max(1, workers) if deterministic and exact else 1
     pool = ThreadPoolExecutor(max_workers=together) if together > 1 else None
+    # Until every minimum is met and every requirement placed, the steps go one at a time: each then searches
+    # the plan the one before it left, which is what placed the last units where side-by-side steps did not
+    # (tight-200-12-5-48-3 ended one unit short with two at a time).
+    required = sum(
+        s.required.get(g.id, g.default_required)
+        for s in problem.learners
+        if s.curriculum_id in problem.curricula
+        for g in problem.curricula[s.curriculum_id].groups
+    )
 
     def left() -> float:
         return time_limit - work if deterministic else deadline - perf_counter()
@@ -184,11 +193,12 @@ def improve(
                 work += cost
                 _keep_if_better(current, old, before, operator, wins, stats, began)
                 continue
+            at_once = together if current.short == 0 and current.count >= required else 1
             # Each step of a round gets an equal share of what is left, so a round never overruns the budget.
-            step_budget = max(0.05, min(step, left() / together))
+            step_budget = max(0.05, min(step, left() / at_once))
             taken: set[str] = set()
             steps: list[tuple[set[str], dict[str, list[Assignment]], int]] = []
-            for _ in range(together):
+            for _ in range(at_once):
                 chosen = _neighbourhood(current, takers, rng, size, table, taken)
                 if not chosen:
                     break  # every learner is in an earlier neighbourhood of the round
@@ -213,7 +223,7 @@ def improve(
                 )
                 for chosen, old, step_seed in steps
             ]
-            results = list(pool.map(_run, searches)) if pool is not None else [searches[0]()]
+            results = list(pool.map(_run, searches)) if pool is not None and len(searches) > 1 else [searches[0]()]
             if len(steps) > 1:
                 stats.side_by_side += len(steps)
             stats.seconds[operator] = stats.seconds.get(operator, 0.0) + perf_counter() - step_started
