@@ -17,6 +17,7 @@ from verbund_schemas import (
     LearnerUpdated,
     LearnerWithdrawn,
     NetworkConfigured,
+    PlacementAnswered,
 )
 
 NETWORK = "net-1"
@@ -97,3 +98,17 @@ class Events:
 
     def learner_withdrawn(self, learner_id: str = "l-1") -> Envelope:
         return self._make(LearnerWithdrawn, {"learner_id": learner_id})
+
+
+def answer(answer: str, learner_id: str = "l-1", firm_id: str = "firm-a") -> PlacementAnswered:
+    data = {
+        "learner_id": learner_id,
+        "module_id": "basics",
+        "firm_id": firm_id,
+        "start_week": "2027-W12",
+        "answer": answer,
+        "reason": "the workshop is closed" if answer == "declined" else "",
+    }
+    return PlacementAnswered.model_validate(
+        {"id": f"answer-{answer}-{learner_id}", "time": "2027-01-04T08:00:00Z", "subject": NETWORK, "data": data}
+    )

@@ -5,24 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from domain_events import NETWORK, Events
+from domain_events import NETWORK, Events, answer
 from verbund_matcher.domain.network import NetworkState
 from verbund_matcher.domain.problem_builder import ProblemMemo, build_problem
-from verbund_schemas import LearnerErased, PlacementAnswered
-
-
-def answer(answer: str, learner_id: str = "l-1", firm_id: str = "firm-a") -> PlacementAnswered:
-    data = {
-        "learner_id": learner_id,
-        "module_id": "basics",
-        "firm_id": firm_id,
-        "start_week": "2027-W12",
-        "answer": answer,
-        "reason": "the workshop is closed" if answer == "declined" else "",
-    }
-    return PlacementAnswered.model_validate(
-        {"id": f"answer-{answer}-{learner_id}", "time": "2027-01-04T08:00:00Z", "subject": NETWORK, "data": data}
-    )
+from verbund_schemas import LearnerErased
 
 
 def test_a_decline_survives_a_coordinators_learner_update(state: NetworkState, ev: Events) -> None:

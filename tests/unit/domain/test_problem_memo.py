@@ -7,26 +7,12 @@ import datetime as dt
 import random
 
 import pytest
-from domain_events import Events
+from domain_events import Events, answer
 from verbund_matcher.domain.network import NetworkState
 from verbund_matcher.domain.problem_builder import ProblemMemo, build_problem
-from verbund_schemas import Envelope, PlacementAnswered
+from verbund_schemas import Envelope
 
 TODAY = dt.date(2027, 1, 4)
-
-
-def _answer(ev: Events, learner_id: str, firm_id: str, answer: str) -> Envelope:
-    return ev._make(
-        PlacementAnswered,
-        {
-            "learner_id": learner_id,
-            "module_id": "basics",
-            "firm_id": firm_id,
-            "start_week": "2027-W12",
-            "answer": answer,
-            "reason": "the workshop is closed" if answer == "declined" else "",
-        },
-    )
 
 
 def _step(rng: random.Random, state: NetworkState, ev: Events, serial: int) -> list[Envelope]:
@@ -44,7 +30,7 @@ def _step(rng: random.Random, state: NetworkState, ev: Events, serial: int) -> l
     if kind == "withdraw":
         return [ev.learner_withdrawn(chosen)]
     if kind == "decline":
-        return [_answer(ev, chosen, rng.choice(["firm-a", "firm-b"]), rng.choice(["declined", "accepted"]))]
+        return [answer(rng.choice(["declined", "accepted"]), chosen, rng.choice(["firm-a", "firm-b"]))]
     if kind == "curriculum":
         return [ev.curriculum(name=f"Verfahrensmechaniker {serial}")]
     return []
