@@ -160,12 +160,7 @@ def improve(
     # Until every minimum is met and every requirement placed, the steps go one at a time: each then searches
     # the plan the one before it left, which is what placed the last units where side-by-side steps did not
     # (tight-200-12-5-48-3 ended one unit short with two at a time).
-    required = sum(
-        s.required.get(g.id, g.default_required)
-        for s in problem.learners
-        if s.curriculum_id in problem.curricula
-        for g in problem.curricula[s.curriculum_id].groups
-    )
+    required = sum(sum(scope(s.id).required.values()) for s in problem.learners)
 
     def left() -> float:
         return time_limit - work if deterministic else deadline - perf_counter()
