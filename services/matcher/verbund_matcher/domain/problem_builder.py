@@ -158,7 +158,7 @@ def build_problem(
     modules, curricula = _modules_and_curricula(state)
     firms = {f.firm_id: Firm(f.firm_id, f.name, f.location.city) for f in state.firms.values()}
     offers = _offers(state, firms, modules, origin_week)
-    learners = _learners(state, memo, origin_week, newcomers)
+    learners = _learners(state, memo, origin_week, learners_first, newcomers)
     if same_previous and memo.previous_origin == origin_week and memo.previous_modules == modules.keys():
         prev = memo.previous
     else:
@@ -231,11 +231,16 @@ def _offers(
 
 
 def _learners(
-    state: NetworkState, memo: ProblemMemo, origin_week: str, newcomers: list[str] | None = None
+    state: NetworkState,
+    memo: ProblemMemo,
+    origin_week: str,
+    first_week: str | None,
+    newcomers: list[str] | None = None,
 ) -> tuple[Learner, ...]:
     """Every learner in id order: the memo's own object when neither registration nor curriculum changed.
 
-    `newcomers` (see _newcomers), when given, are the only learners the memo's tuple lacks.
+    `first_week` is the learners' earliest first week; `newcomers` (see _newcomers), when given, are the only
+    learners the memo's tuple lacks.
     """
     if newcomers is not None:
         if newcomers:
@@ -247,7 +252,7 @@ def _learners(
                 learner = _learner(ln, cur, origin_week, declined)
                 memo.learners[learner_id] = (ln, cur, declined, learner)
                 bisect.insort(built, learner, key=attrgetter("id"))
-            _seen(state, memo, tuple(built), newcomers)
+            _seen(state, memo, tuple(built), first_week)
         return memo.built
     learners: list[Learner] = []
     for ln in sorted(state.learners.values(), key=lambda ln: ln.learner_id):
@@ -263,20 +268,16 @@ def _learners(
         present = {ln.id for ln in learners}
         for gone in [k for k in memo.learners if k not in present]:
             del memo.learners[gone]
-    memo.seen_learners = None
-    _seen(state, memo, tuple(learners), state.learners.keys())
+    _seen(state, memo, tuple(learners), first_week)
     return memo.built
 
 
-def _seen(state: NetworkState, memo: ProblemMemo, built: tuple[Learner, ...], added: Iterable[str]) -> None:
-    """Note what the learner tuple `built` was made from; `added` are the learners not in the last note."""
-    first = min((state.learners[k].first_week for k in added), default=None)
-    if memo.seen_learners is not None and memo.seen_first_week is not None:
-        first = memo.seen_first_week if first is None else min(first, memo.seen_first_week)
+def _seen(state: NetworkState, memo: ProblemMemo, built: tuple[Learner, ...], first_week: str | None) -> None:
+    """Note what the learner tuple `built` was made from, and the learners' earliest first week."""
     memo.seen_learners = dict(state.learners)
     memo.seen_curricula = dict(state.curricula)
     memo.seen_declines = dict(state.declines)
-    memo.seen_first_week = first
+    memo.seen_first_week = first_week
     memo.built = built
 
 
