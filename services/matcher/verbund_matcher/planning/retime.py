@@ -354,7 +354,9 @@ def spread(problem: Problem, current: Incumbent, scopes: Mapping[str, LearnerSco
     table = current.table
     found: list[Neighbourhood] = []
     for (firm, module), weeks in sorted(table.min_seats.items()):
-        if module not in problem.modules or len(found) >= SPREAD_CELLS:
+        if len(found) >= SPREAD_CELLS:
+            break
+        if module not in problem.modules:
             continue
         used = current.used.get((firm, module), {})
         short = [w for w in sorted(weeks) if used.get(w, 0) < weeks[w]]
